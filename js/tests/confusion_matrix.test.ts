@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from "vitest";
+import widget, { cellValue, classOrder } from "../src/confusion_matrix";
+import type { WidgetModel } from "../src/lib/model";
+
+/** A minimal stand-in for anywidget's model: traits, change events and sent messages. */
+class MockModel implements WidgetModel {
+  sent: unknown[] = [];
+  private handlers = new Map<string, Set<() => void>>();
+  constructor(private state: Record<string, unknown>) {}
+  get(name: string): any {
+    return this.state[name];
+  }
+  set(name: string, value: unknown): void {
+    this.state[name] = value;
+    this.handlers.get(`change:${name}`)?.forEach((f) => f());
+  }
+  save_changes(): void {}
+  on(event: string, cb: () => void): void {
+    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
+    this.handlers.get(event)!.add(cb);
+  }
+  off(event?: string | null, cb?: (() => void) | null): void {
+    if (event && cb) this.handlers.get(event)?.delete(cb);
+  }
+  send(content: unknown): void {
+    this.sent.push(content);
+  }
+}
+
+const u32 = (xs: number[]): DataView => new DataView(new Uint32Array(xs).buffer);
+const f64 = (xs: number[]): DataView => new DataView(new Float64Array(xs).buffer);
+
+function setup(classes = ["<=50K", ">50K"], counts = [90, 10, 30, 70]) {
+  const model = new MockModel({
+    classes, counts: u32(counts), precision: f64([0.75, 0.875]), recall: f64([0.9, 0.7]), f1: f64([0.8, 0.78]),
+    support: u32([100, 100]), accuracy: 0.8, n_rows: 200, n_total: 300, normalize: "none", order: "class",
+    selected: { cells: [], actual: [], predicted: [] }, clause_text: "", filter_text: "", show_threshold: true, threshold: 0.5,
+  });
+  const el = document.createElement("div");
+  document.body.append(el);
+  const cleanup = widget.render({ model, el });
+  return { model, el, cleanup };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+afterEach(() => {
+  document.body.replaceChildren();
+});
+
+describe("confusion matrix helpers", () => {
+  it("normalises by row and column", () => {
+    const c = new Uint32Array([90, 10, 30, 70]);
+    expect(cellValue(c, 2, 1, 0, "none")).toBe(30);
+    expect(cellValue(c, 2, 1, 0, "recall")).toBeCloseTo(0.3);
+    expect(cellValue(c, 2, 1, 0, "precision")).toBeCloseTo(0.25);
+  });
+  it("orders classes by errors", () => {
+    expect(classOrder(new Uint32Array([90, 10, 30, 70]), 2, "errors")).toEqual([1, 0]);
+    expect(classOrder(new Uint32Array([90, 10, 30, 70]), 2, "class")).toEqual([0, 1]);
+  });
+});
+
+describe("confusion matrix widget", () => {
+  it("follows the DOM contract", () => {
+    const { el } = setup();
+    const root = el.querySelector("[role=region]")!;
+    expect(root.getAttribute("aria-label")).toBe("Confusion matrix");
+    expect(root.getAttribute("data-rows")).toBe("200");
+    const cells = [...el.querySelectorAll("td.es-cell")].map((c) => c.getAttribute("aria-label"));
+    expect(cells).toEqual([
+      "actual <=50K, predicted <=50K: 90 rows", "actual <=50K, predicted >50K: 10 rows",
+      "actual >50K, predicted <=50K: 30 rows", "actual >50K, predicted >50K: 70 rows",
+    ]);
+    expect(el.querySelector("[role=slider], input[aria-label='Decision threshold']")).not.toBeNull();
+  });
+
+  it("shows recall and precision percentages when asked", async () => {
+    const { el, model } = setup();
+    model.set("normalize", "recall");
+    await flush();
+    expect([...el.querySelectorAll("td.es-cell")].map((c) => c.textContent)).toEqual(["90.0%", "10.0%", "30.0%", "70.0%"]);
+    model.set("normalize", "precision");
+    await flush();
+    expect([...el.querySelectorAll("td.es-cell")].map((c) => c.textContent)).toEqual(["75.0%", "12.5%", "25.0%", "87.5%"]);
+  });
+
+  it("sends selections: click replaces, shift-click adds, headers select classes, Escape clears", async () => {
+    const { el, model } = setup();
+    const cell = (i: number) => el.querySelectorAll<HTMLElement>("td.es-cell")[i]!;
+    cell(2).click();
+    expect(model.sent.at(-1)).toEqual({ type: "select", cells: [[1, 0]], actual: [], predicted: [] });
+    model.set("selected", { cells: [[1, 0]], actual: [], predicted: [] });
+    await flush();
+    expect(cell(2).getAttribute("aria-selected")).toBe("true");
+    cell(1).dispatchEvent(new MouseEvent("click", { bubbles: true, shiftKey: true }));
+    expect(model.sent.at(-1)).toEqual({ type: "select", cells: [[1, 0], [0, 1]], actual: [], predicted: [] });
+    el.querySelector<HTMLButtonElement>("th[role=rowheader] button")!.click();
+    expect(model.sent.at(-1)).toEqual({ type: "select", cells: [], actual: [0], predicted: [] });
+    cell(0).dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    expect(model.sent.at(-1)).toEqual({ type: "clear" });
+  });
+
+  it("moves focus with arrows and selects with Enter", () => {
+    const { el, model } = setup();
+    const first = el.querySelectorAll<HTMLElement>("td.es-cell")[0]!;
+    first.focus();
+    first.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
+    const focused = document.activeElement as HTMLElement;
+    expect(focused.getAttribute("aria-label")).toMatch(/^actual >50K, predicted <=50K/);
+    focused.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(model.sent.at(-1)).toEqual({ type: "select", cells: [[1, 0]], actual: [], predicted: [] });
+  });
+
+  it("renders hostile class names as text", () => {
+    const { el } = setup(["<img src=x onerror=alert(1)>", "</script><b>x</b>"]);
+    expect(el.querySelector("img, b")).toBeNull();
+    expect(el.textContent).toContain("<img src=x");
+  });
+});

@@ -1,0 +1,14 @@
+"""errorscope: linked Jupyter widgets for debugging classifiers.
+
+>>> import errorscope as es
+>>> ev = es.Evaluation(df, y_true="income", model=model)
+>>> es.ConfusionMatrix(ev)
+"""
+
+from . import datasets
+from .evaluation import Evaluation
+from .selection import Clause, Predicate, Selection
+from .widgets import ConfusionMatrix
+
+__version__ = "0.1.0"
+__all__ = ["Clause", "ConfusionMatrix", "Evaluation", "Predicate", "Selection", "datasets"]

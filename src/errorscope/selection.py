@@ -1,0 +1,252 @@
+"""The linked selection: one clause per source view, crossfilter semantics.
+
+A :class:`Clause` is a readable predicate (an OR of terms, each an AND of column predicates), not just a
+mask, so it can be shown as a chip, logged, saved with a tag, or pushed down to a query engine. The
+:class:`Selection` keeps one clause per source, evaluates each to a boolean mask once (through the
+``resolve`` function its owner gives it), and answers "which rows do all clauses but mine keep?".
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+OPERATORS = ("in", "not in", "between", "isna", "query", "ids", "mask")
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """``column <op> values``: ``in`` / ``not in`` a set of values, ``between`` [lo, hi), ``isna``.
+
+    ``between`` bounds may be None for an open end.
+
+    Three special operators hold selections made from code: ``query`` (a pandas expression in
+    ``values[0]``), ``ids`` (row ids) and ``mask`` (a boolean mask, kept in ``mask``).
+    """
+
+    column: str
+    op: str
+    values: tuple[Any, ...] = ()
+    mask: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.op not in OPERATORS:
+            raise ValueError(f"Predicate op must be one of {OPERATORS}, got {self.op!r}.")
+
+    @property
+    def text(self) -> str:
+        """Human-readable form: ``actual = >50K``, ``age in [30, 40)``."""
+        if self.op == "in":
+            if len(self.values) == 1:
+                return f"{self.column} = {_fmt(self.values[0])}"
+            return f"{self.column} in {{{', '.join(_fmt(v) for v in self.values)}}}"
+        if self.op == "not in":
+            return f"{self.column} not in {{{', '.join(_fmt(v) for v in self.values)}}}"
+        if self.op == "between":
+            lo, hi = self.values
+            if lo is None and hi is None:
+                return f"{self.column} is any value"
+            if lo is None:
+                return f"{self.column} < {_fmt(hi)}"
+            if hi is None:
+                return f"{self.column} ≥ {_fmt(lo)}"
+            return f"{self.column} in [{_fmt(lo)}, {_fmt(hi)})"
+        if self.op == "isna":
+            return f"{self.column} is missing"
+        if self.op == "query":
+            return str(self.values[0])
+        if self.op == "ids":
+            return f"{len(self.values):,} chosen ids"
+        n = int(np.count_nonzero(self.mask)) if self.mask is not None else 0
+        return f"mask ({n:,} rows)"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One view's contribution to the selection: an OR of terms, each term an AND of predicates."""
+
+    source: str
+    terms: tuple[tuple[Predicate, ...], ...]
+
+    @classmethod
+    def where(cls, source: str, *predicates: Predicate) -> Clause:
+        """A clause with a single AND-term."""
+        return cls(source, (tuple(predicates),))
+
+    @property
+    def text(self) -> str:
+        parts = [", ".join(p.text for p in term) for term in self.terms]
+        return parts[0] if len(parts) == 1 else " or ".join(f"({p})" for p in parts)
+
+    @property
+    def columns(self) -> frozenset[str]:
+        """The columns the clause reads; ``"*"`` when a query may read any of them."""
+        return frozenset("*" if p.op == "query" else p.column for term in self.terms for p in term)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class SelectionChange:
+    """What observers receive: the source whose clause changed (``None`` for clear-all / data change)."""
+
+    source: str | None
+    kind: str  # "clause", "clear" or "data"
+
+
+Resolver = Callable[[Predicate], np.ndarray]
+
+
+class Selection:
+    """Clauses keyed by source, with cached masks and crossfilter queries.
+
+    Observers fire exactly once per change, after the state is consistent.
+    """
+
+    def __init__(self, n_rows: int, resolve: Resolver) -> None:
+        self.n_rows = n_rows
+        self._resolve = resolve
+        self._clauses: dict[str, Clause] = {}
+        self._masks: dict[str, np.ndarray] = {}
+        self._stamps: dict[str, int] = {}
+        self._counter = itertools.count()
+        self._observers: list[Callable[[SelectionChange], None]] = []
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def clauses(self) -> dict[str, Clause]:
+        """The active clauses, by source (a copy)."""
+        return dict(self._clauses)
+
+    def clause(self, source: str) -> Clause | None:
+        return self._clauses.get(source)
+
+    def mask(self, exclude: str | None = None) -> np.ndarray:
+        """Rows kept by every clause except ``exclude``'s (all rows when there is none)."""
+        keep = np.ones(self.n_rows, dtype=bool)
+        for source, m in self._masks.items():
+            if source != exclude:
+                keep &= m
+        return keep
+
+    def stamp(self, exclude: str | None = None) -> tuple[tuple[str, int], ...]:
+        """Identifies the state of every clause but ``exclude``'s: equal stamps mean equal masks."""
+        return tuple((s, t) for s, t in self._stamps.items() if s != exclude)
+
+    def clause_mask(self, source: str) -> np.ndarray | None:
+        return self._masks.get(source)
+
+    def text(self, exclude: str | None = None) -> str:
+        """The active clauses as text, joined by " and " (empty when there is none)."""
+        return " and ".join(c.text for s, c in self._clauses.items() if s != exclude)
+
+    def __len__(self) -> int:
+        return len(self._clauses)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        if not self._clauses:
+            return "Selection(all rows)"
+        kept = int(np.count_nonzero(self.mask()))
+        lines = [f"  {s}: {c.text}" for s, c in self._clauses.items()]
+        return f"Selection({kept:,} of {self.n_rows:,} rows\n" + "\n".join(lines) + "\n)"
+
+    # -- writing -------------------------------------------------------------------------------
+    def set(self, clause: Clause) -> None:
+        """Add ``clause``, replacing the one its source had; an empty clause removes it."""
+        if not clause.terms or not any(clause.terms):
+            self.remove(clause.source)
+            return
+        if self._clauses.get(clause.source) == clause and not _has_mask_predicate(clause):
+            return
+        self._masks[clause.source] = self._evaluate(clause)
+        self._clauses[clause.source] = clause
+        self._stamps[clause.source] = next(self._counter)
+        self._notify(SelectionChange(clause.source, "clause"))
+
+    def remove(self, source: str) -> None:
+        """Remove ``source``'s clause (no-op, and no notification, if it has none)."""
+        if source not in self._clauses:
+            return
+        del self._clauses[source]
+        del self._masks[source]
+        del self._stamps[source]
+        self._notify(SelectionChange(source, "clause"))
+
+    def clear(self) -> None:
+        """Remove every clause."""
+        if not self._clauses:
+            return
+        self._clauses.clear()
+        self._masks.clear()
+        self._stamps.clear()
+        self._notify(SelectionChange(None, "clear"))
+
+    def refresh(self, columns: Iterable[str] | None = None) -> None:
+        """Re-evaluate clauses that read ``columns`` (all when None) after the data changed.
+
+        Always notifies once with kind ``"data"``: views recompute even when no clause moved.
+        """
+        wanted = None if columns is None else set(columns)
+        for source, clause in self._clauses.items():
+            if wanted is None or clause.columns & (wanted | {"*"}):
+                self._masks[source] = self._evaluate(clause)
+                self._stamps[source] = next(self._counter)
+        self._notify(SelectionChange(None, "data"))
+
+    def observe(self, callback: Callable[[SelectionChange], None]) -> None:
+        if callback not in self._observers:
+            self._observers.append(callback)
+
+    def unobserve(self, callback: Callable[[SelectionChange], None]) -> None:
+        if callback in self._observers:
+            self._observers.remove(callback)
+
+    # -- internals -----------------------------------------------------------------------------
+    def _evaluate(self, clause: Clause) -> np.ndarray:
+        keep = np.zeros(self.n_rows, dtype=bool)
+        for term in clause.terms:
+            term_mask = np.ones(self.n_rows, dtype=bool)
+            for predicate in term:
+                term_mask &= self._resolve(predicate)
+            keep |= term_mask
+        return keep
+
+    def _notify(self, change: SelectionChange) -> None:
+        for callback in list(self._observers):
+            callback(change)
+
+
+def _has_mask_predicate(clause: Clause) -> bool:
+    return any(p.op == "mask" for term in clause.terms for p in term)
+
+
+def cells_clause(
+    source: str,
+    classes: Sequence[Any],
+    cells: Iterable[tuple[int, int]] = (),
+    actual: Iterable[int] = (),
+    predicted: Iterable[int] = (),
+) -> Clause:
+    """The clause of a confusion-matrix selection: an OR of cells, whole actual rows and predicted columns."""
+    terms: list[tuple[Predicate, ...]] = []
+    for a in sorted(set(actual)):
+        terms.append((Predicate("actual", "in", (classes[a],)),))
+    for p in sorted(set(predicted)):
+        terms.append((Predicate("predicted", "in", (classes[p],)),))
+    for a, p in sorted({(int(a), int(p)) for a, p in cells}):
+        terms.append((Predicate("actual", "in", (classes[a],)), Predicate("predicted", "in", (classes[p],))))
+    return Clause(source, tuple(terms))

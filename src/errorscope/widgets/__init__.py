@@ -1,0 +1,6 @@
+"""The notebook widgets: thin anywidget layers over the pure computation modules."""
+
+from .base import LinkedView
+from .confusion_matrix import ConfusionMatrix
+
+__all__ = ["ConfusionMatrix", "LinkedView"]

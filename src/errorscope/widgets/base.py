@@ -1,0 +1,121 @@
+"""What every linked view shares: its selection source, crossfilter recompute, and its front-end bundle."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+
+from ..evaluation import Evaluation
+from ..selection import Clause, SelectionChange
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+@functools.cache
+def static_asset(name: str) -> str:
+    """The text of a built front-end file, with a clear error when the bundle was never built."""
+    path = STATIC / name
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"errorscope's front-end bundle {path} is missing. Install the package with "
+            "`pip install .` (which builds it), or build it with `cd js && npm ci && npm run build`."
+        )
+    return path.read_text(encoding="utf-8")
+
+
+def as_buffer(values: np.ndarray, dtype: str) -> bytes:
+    """A numpy array as little-endian bytes: the binary form arrays take to the browser."""
+    return np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+
+
+class LinkedView(anywidget.AnyWidget):
+    """A view over an Evaluation: computed on every clause but its own, highlighting its own.
+
+    Subclasses set ``_bundle`` (the name of their built ES module) and implement ``_compute(mask)``
+    (set the traits from the rows ``mask`` keeps) and ``_highlight(clause)``.
+    """
+
+    _bundle: str = ""
+    n_rows = traitlets.Int(0).tag(sync=True)
+    n_total = traitlets.Int(0).tag(sync=True)
+    clause_text = traitlets.Unicode("").tag(sync=True)
+    filter_text = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, evaluation: Evaluation, **kwargs: Any) -> None:
+        if not isinstance(evaluation, Evaluation):
+            raise TypeError(
+                f"{type(self).__name__} needs an errorscope Evaluation, got "
+                f"{type(evaluation).__name__}: build one with es.Evaluation(data, y_true, ...)."
+            )
+        self._esm = static_asset(f"{self._bundle}.js")
+        css = STATIC / f"{self._bundle}.css"
+        if css.is_file():
+            self._css = static_asset(f"{self._bundle}.css")
+        super().__init__(**kwargs)
+        self.evaluation = evaluation
+        self.source = evaluation._register_source(type(self).__name__)
+        self._filter_key: tuple[Any, ...] | None = None
+        self.n_total = evaluation.n_rows
+        evaluation.selection.observe(self._on_selection)
+        self.on_msg(self._on_message)
+        self._refresh(data_changed=True)
+
+    # -- selection plumbing --------------------------------------------------------------------
+    @property
+    def clause(self) -> Clause | None:
+        """This view's own clause, if it has one."""
+        return self.evaluation.selection.clause(self.source)
+
+    def clear(self) -> None:
+        """Remove this view's clause."""
+        self.evaluation.selection.remove(self.source)
+
+    def _set_clause(self, clause: Clause) -> None:
+        self.evaluation.selection.set(clause)
+
+    def _on_selection(self, change: SelectionChange) -> None:
+        self._refresh(data_changed=change.kind == "data")
+
+    def _refresh(self, data_changed: bool = False) -> None:
+        """Recompute when the rows this view sees changed; always update its own highlight."""
+        selection = self.evaluation.selection
+        key = selection.stamp(exclude=self.source)
+        with self.hold_sync():
+            if data_changed or key != self._filter_key:
+                self._filter_key = key
+                mask = selection.mask(exclude=self.source)
+                self.n_rows = int(np.count_nonzero(mask))
+                self.filter_text = selection.text(exclude=self.source)
+                self._compute(mask)
+            clause = self.clause
+            self.clause_text = clause.text if clause else ""
+            self._highlight(clause)
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "clear":
+            self.clear()
+        else:
+            self._handle_message(content)
+
+    def close(self) -> None:
+        evaluation = getattr(self, "evaluation", None)  # absent when __init__ failed early
+        if evaluation is not None:
+            evaluation.selection.unobserve(self._on_selection)
+        super().close()
+
+    # -- for subclasses ------------------------------------------------------------------------
+    def _compute(self, mask: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _highlight(self, clause: Clause | None) -> None:
+        raise NotImplementedError
+
+    def _handle_message(self, content: dict[str, Any]) -> None:
+        raise NotImplementedError

@@ -1,0 +1,161 @@
+"""Two linked ConfusionMatrix views in a real JupyterLab, clicked in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lab import kernel_eval, open_and_run, set_theme, write_notebook
+from playwright.sync_api import Locator, Page, expect
+
+ADULT = """
+import errorscope as es
+from sklearn.linear_model import LogisticRegression
+df = es.datasets.load_adult()
+num = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+model = LogisticRegression(max_iter=1000).fit(df[num], df["income"])
+ev = es.Evaluation(df, "income", model=model, features=num)
+cm1 = es.ConfusionMatrix(ev)
+cm1
+"""
+SECOND = "cm2 = es.ConfusionMatrix(ev)\ncm2"
+
+
+def rows_in(name: str) -> int:
+    """The row count at the end of an accessible name: "...: 1,234 rows"."""
+    match = re.search(r": ([\d,]+) rows$", name)
+    assert match, name
+    return int(match.group(1).replace(",", ""))
+
+
+def cell(view: Locator, actual: str, predicted: str) -> Locator:
+    return view.get_by_role(
+        "gridcell", name=re.compile(rf"^actual {re.escape(actual)}, predicted {re.escape(predicted)}: ")
+    )
+
+
+def cell_counts(view: Locator) -> dict[str, int]:
+    cells = view.locator("td[role=gridcell].es-cell")
+    return {
+        name.rsplit(":", 1)[0]: rows_in(name)
+        for name in cells.evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+    }
+
+
+@pytest.fixture()
+def adult_page(page: Page, lab, notebook_dir: Path) -> Page:  # type: ignore[no-untyped-def]
+    write_notebook(notebook_dir / "two_views.ipynb", ADULT, SECOND)
+    open_and_run(page, lab, "two_views.ipynb")
+    expect(page.get_by_role("region", name="Confusion matrix")).to_have_count(2)
+    return page
+
+
+def test_click_cell_filters_the_other_view_and_clear_restores(adult_page: Page, artifacts: Path) -> None:
+    page = adult_page
+    first, second = page.get_by_role("region", name="Confusion matrix").all()
+    expect(second).to_have_attribute("data-rows", "16281")
+    before = cell_counts(first)
+    target = cell(first, ">50K", "<=50K")
+    n = rows_in(target.get_attribute("aria-label") or "")
+    assert 0 < n < 16281
+
+    target.click()
+    expect(second).to_have_attribute("data-rows", str(n))
+    after = cell_counts(second)
+    assert after["actual >50K, predicted <=50K"] == n
+    assert sum(after.values()) == n
+    assert cell_counts(first) == before  # crossfilter: the first view ignores its own clause
+    expect(cell(first, ">50K", "<=50K")).to_have_attribute("aria-selected", "true")
+    assert kernel_eval(page, "print(len(ev.selected()))").strip() == str(n)
+    page.screenshot(path=str(artifacts / "two-views-light.png"), full_page=True)
+    set_theme(page, dark=True)
+    page.screenshot(path=str(artifacts / "two-views-dark.png"), full_page=True)
+    set_theme(page, dark=False)
+
+    page.get_by_role("button", name="Clear confusion matrix selection").click()
+    expect(second).to_have_attribute("data-rows", "16281")
+    expect(first).to_have_attribute("data-rows", "16281")
+    assert cell_counts(second) == before
+    assert kernel_eval(page, "print(len(ev.selected()))").strip() == "16281"
+
+
+def test_keyboard_escape_and_modifier_click(adult_page: Page) -> None:
+    page = adult_page
+    first, second = page.get_by_role("region", name="Confusion matrix").all()
+    start = cell(first, "<=50K", "<=50K")
+    start.click()
+    expect(second).to_have_attribute("data-rows", str(rows_in(start.get_attribute("aria-label") or "")))
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    moved = cell(first, "<=50K", ">50K")
+    expect(second).to_have_attribute("data-rows", str(rows_in(moved.get_attribute("aria-label") or "")))
+    expect(moved).to_be_focused()
+
+    other = cell(first, ">50K", "<=50K")
+    other.click(modifiers=["Shift"])
+    both = rows_in(moved.get_attribute("aria-label") or "") + rows_in(other.get_attribute("aria-label") or "")
+    expect(second).to_have_attribute("data-rows", str(both))
+    assert kernel_eval(page, "print(len(ev.selected()))").strip() == str(both)
+
+    other.press("Escape")
+    expect(second).to_have_attribute("data-rows", "16281")
+
+    first.get_by_role("button", name=re.compile(r"^actual >50K: ")).click()
+    actual_high = rows_in(
+        first.get_by_role("button", name=re.compile(r"^actual >50K: ")).get_attribute("aria-label") or ""
+    )
+    expect(second).to_have_attribute("data-rows", str(actual_high))
+
+
+def test_threshold_slider_moves_both_views(adult_page: Page) -> None:
+    page = adult_page
+    first, second = page.get_by_role("region", name="Confusion matrix").all()
+    before = cell_counts(second)
+    slider = first.get_by_role("slider", name="Decision threshold")
+    slider.fill("0.3")
+    slider.dispatch_event("change")
+    expect(second.get_by_role("slider", name="Decision threshold")).to_have_value("0.3")
+    assert kernel_eval(page, "print(ev.threshold)").strip() == "0.3"
+    expect(cell(second, ">50K", ">50K")).not_to_have_attribute(
+        "aria-label", re.compile(rf": {before['actual >50K, predicted >50K']:,} rows$")
+    )
+    assert cell_counts(second) != before and cell_counts(first) == cell_counts(second)
+
+
+def test_multiclass_letters_and_hostile_labels(page: Page, lab, notebook_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    write_notebook(
+        notebook_dir / "letters.ipynb",
+        """
+import numpy as np, errorscope as es
+from sklearn.tree import DecisionTreeClassifier
+df = es.datasets.load_letter()
+feats = [c for c in df.columns if c != "letter"]
+model = DecisionTreeClassifier(max_depth=8, random_state=0).fit(df[feats][:16000], df["letter"][:16000])
+test = df[16000:].reset_index(drop=True)
+ev = es.Evaluation(test, "letter", y_pred=model.predict(test[feats]))
+es.ConfusionMatrix(ev, order="errors")
+""",
+        """
+hostile = np.where(ev.true_codes % 2 == 0, "<img src=x onerror=window.__pwned=1>", "</script><b>bold</b>")
+ev2 = es.Evaluation(test, hostile, y_pred=np.roll(hostile, 1))
+es.ConfusionMatrix(ev2)
+""",
+    )
+    open_and_run(page, lab, "letters.ipynb")
+    regions = page.get_by_role("region", name="Confusion matrix")
+    expect(regions).to_have_count(2)
+    letters, hostile = regions.all()
+    expect(letters.get_by_role("gridcell", name=re.compile(r"^actual \w, predicted \w: "))).to_have_count(
+        26 * 26
+    )
+    letters.get_by_role("button", name=re.compile(r"^actual Q: ")).click()
+    n_q = rows_in(
+        letters.get_by_role("button", name=re.compile(r"^actual Q: ")).get_attribute("aria-label") or ""
+    )
+    assert kernel_eval(page, "print(len(ev.selected()))").strip() == str(n_q)
+    expect(
+        hostile.get_by_role("button", name=re.compile(r"^actual <img src=x onerror=window.__pwned=1>: "))
+    ).to_have_text(re.compile(r"^<img src"))
+    assert hostile.locator("img, b").count() == 0
+    assert page.evaluate("() => window.__pwned") is None

@@ -54,10 +54,13 @@ export function rowTotals(counts: Uint32Array, k: number): number[] {
 }
 
 /** The value a cell shows: a count, its share of the actual row, or of the predicted column. */
-export function cellValue(counts: Uint32Array, k: number, a: number, p: number, mode: Normalize): number {
+export function cellValue(
+  counts: Uint32Array, k: number, a: number, p: number, mode: Normalize,
+  rows: number[] = rowTotals(counts, k), cols: number[] = columnTotals(counts, k),
+): number {
   const n = counts[a * k + p] ?? 0;
   if (mode === "none") return n;
-  const total = mode === "recall" ? rowTotals(counts, k)[a]! : columnTotals(counts, k)[p]!;
+  const total = mode === "recall" ? rows[a]! : cols[p]!;
   return total > 0 ? n / total : NaN;
 }
 
@@ -65,7 +68,8 @@ export function cellValue(counts: Uint32Array, k: number, a: number, p: number, 
 export function classOrder(counts: Uint32Array, k: number, order: string): number[] {
   const idx = Array.from({ length: k }, (_, i) => i);
   if (order !== "errors") return idx;
-  const errors = idx.map((a) => rowTotals(counts, k)[a]! - (counts[a * k + a] ?? 0));
+  const rows = rowTotals(counts, k);
+  const errors = idx.map((a) => rows[a]! - (counts[a * k + a] ?? 0));
   return idx.sort((x, y) => errors[y]! - errors[x]! || x - y);
 }
 
@@ -161,25 +165,27 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
 
     const table = h("table", { role: "grid", "aria-label": "Confusion matrix cells", className: k > 12 ? "es-cm-grid es-compact" : "es-cm-grid" });
     const headRow = h("tr", { role: "row" }, [h("th", { className: "es-corner", text: "actual ↓ / predicted →" })]);
-    for (const p of order) {
-      const name = s.classes[p] ?? "";
+    /** A header button selecting a whole actual row or predicted column. */
+    const classButton = (axis: "actual" | "predicted", i: number): HTMLButtonElement => {
+      const name = s.classes[i] ?? "";
       const button = h("button", {
         type: "button",
         title: name,
-        "aria-label": `predicted ${name}: ${formatCount(cols[p]!)} rows`,
-        "aria-pressed": String(s.selected.predicted.includes(p)),
+        "aria-label": `${axis} ${name}: ${formatCount((axis === "actual" ? rows : cols)[i]!)} rows`,
+        "aria-pressed": String(s.selected[axis].includes(i)),
         text: abbreviate(name, maxLabel),
       });
-      button.addEventListener("click", (e) => selectClass("predicted", p, e.shiftKey || e.ctrlKey || e.metaKey));
-      headRow.append(h("th", { role: "columnheader", scope: "col" }, [button]));
-    }
+      button.addEventListener("click", (e) => selectClass(axis, i, e.shiftKey || e.ctrlKey || e.metaKey));
+      return button;
+    };
+    for (const p of order) headRow.append(h("th", { role: "columnheader", scope: "col" }, [classButton("predicted", p)]));
     for (const m of ["support", "recall", "F1"]) headRow.append(h("th", { role: "columnheader", className: "es-margin", text: m }));
     const body = h("tbody");
     let maxOff = 1;
     let maxDiag = 1;
     for (let a = 0; a < k; a++)
       for (let p = 0; p < k; p++) {
-        const v = cellValue(s.counts, k, a, p, s.normalize);
+        const v = cellValue(s.counts, k, a, p, s.normalize, rows, cols);
         if (!Number.isFinite(v)) continue;
         if (a === p) maxDiag = Math.max(maxDiag, s.normalize === "none" ? v : 1);
         else maxOff = Math.max(maxOff, s.normalize === "none" ? v : 1);
@@ -187,18 +193,10 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     if (s.normalize !== "none") maxDiag = maxOff = 1;
     order.forEach((a, row) => {
       const name = s.classes[a] ?? "";
-      const button = h("button", {
-        type: "button",
-        title: name,
-        "aria-label": `actual ${name}: ${formatCount(rows[a]!)} rows`,
-        "aria-pressed": String(s.selected.actual.includes(a)),
-        text: abbreviate(name, maxLabel),
-      });
-      button.addEventListener("click", (e) => selectClass("actual", a, e.shiftKey || e.ctrlKey || e.metaKey));
-      const tr = h("tr", { role: "row" }, [h("th", { role: "rowheader", scope: "row" }, [button])]);
+      const tr = h("tr", { role: "row" }, [h("th", { role: "rowheader", scope: "row" }, [classButton("actual", a)])]);
       order.forEach((p, col) => {
         const n = s.counts[a * k + p] ?? 0;
-        const v = cellValue(s.counts, k, a, p, s.normalize);
+        const v = cellValue(s.counts, k, a, p, s.normalize, rows, cols);
         const intensity = Number.isFinite(v) ? v / (a === p ? maxDiag : maxOff) : 0;
         const isFocus = focus[0] === row && focus[1] === col;
         const td = h("td", {

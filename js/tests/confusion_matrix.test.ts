@@ -112,6 +112,19 @@ describe("confusion matrix widget", () => {
     expect(model.sent.at(-1)).toEqual({ type: "select", cells: [[1, 0]], actual: [], predicted: [] });
   });
 
+  it("stays compact and abbreviates labels with 50 classes", () => {
+    const k = 50;
+    const classes = Array.from({ length: k }, (_, i) => `class number ${i} with a long name`);
+    const counts = Array.from({ length: k * k }, (_, i) => (i % (k + 1) === 0 ? 100 : 1));
+    const { el } = setup(classes, counts);
+    expect(el.querySelectorAll("td.es-cell").length).toBe(k * k);
+    expect(el.querySelector("table")!.classList.contains("es-compact")).toBe(true);
+    const header = el.querySelector<HTMLButtonElement>("th[role=columnheader] button")!;
+    expect(header.textContent).toBe("class num…");
+    expect(header.title).toBe("class number 0 with a long name");
+    expect(header.getAttribute("aria-label")).toBe("predicted class number 0 with a long name: 149 rows");
+  });
+
   it("renders hostile class names as text", () => {
     const { el } = setup(["<img src=x onerror=alert(1)>", "</script><b>x</b>"]);
     expect(el.querySelector("img, b")).toBeNull();

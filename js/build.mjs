@@ -1,6 +1,6 @@
 // Bundle every src/*.ts widget entry into ../src/errorscope/static/ (ESM), plus its CSS file.
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 
 const out = "../src/errorscope/static";
 mkdirSync(out, { recursive: true });
@@ -14,5 +14,7 @@ await build({
   target: "es2020",
   logLevel: "warning",
 });
-for (const f of readdirSync("src").filter((f) => f.endsWith(".css"))) copyFileSync(`src/${f}`, `${out}/${f}`);
+const base = readFileSync("src/lib/base.css", "utf8");
+for (const f of readdirSync("src").filter((f) => f.endsWith(".css")))
+  writeFileSync(`${out}/${f}`, `${base}\n${readFileSync(`src/${f}`, "utf8")}`);
 console.log(`built ${entries.length} widget(s) into ${out}`);

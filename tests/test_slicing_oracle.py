@@ -104,3 +104,137 @@ def test_vectorised_z_test_matches_statsmodels_on_random_tables() -> None:
     ours = two_proportion_p_value(x1, n1, x2, n2)
     for i in range(50):
         assert ours[i] == pytest.approx(proportions_ztest([x1[i], x2[i]], [n1[i], n2[i]])[1], rel=1e-9)
+
+
+# -- other metrics, families and bins ------------------------------------------------------------
+def _per_slice(ev: es.Evaluation, column: str, label: str) -> np.ndarray:
+    table = slice_table(ev, columns=[column])
+    predicate = table.loc[(table["feature"] == column) & (table["slice"] == label), "predicate"].iloc[0]
+    return ev._resolve(predicate)
+
+
+@pytest.mark.parametrize("metric", ["fpr", "fnr"])
+def test_fpr_and_fnr_per_slice_equal_sklearn(adult_ev: es.Evaluation, metric: str) -> None:
+    from sklearn.metrics import confusion_matrix
+
+    mask = adult_ev.data["age"].to_numpy() > 30
+    table = slice_table(adult_ev, mask, columns=["race"], metric=metric)
+    y_true, y_pred = adult_ev.true_codes, adult_ev.pred_codes
+    for _, row in table[table["feature"] == "race"].iterrows():
+        rows = adult_ev._resolve(row["predicate"]) & mask
+        tn, fp, fn, tp = confusion_matrix(y_true[rows], y_pred[rows], labels=[0, 1]).ravel()
+        rest = ~adult_ev._resolve(row["predicate"]) & mask
+        rtn, rfp, rfn, rtp = confusion_matrix(y_true[rest], y_pred[rest], labels=[0, 1]).ravel()
+        hits, trials = (fp, fp + tn) if metric == "fpr" else (fn, fn + tp)
+        rest_hits, rest_trials = (rfp, rfp + rtn) if metric == "fpr" else (rfn, rfn + rtp)
+        assert row[metric] == pytest.approx(hits / trials, abs=1e-12)
+        assert row[f"rest_{metric}"] == pytest.approx(rest_hits / rest_trials, abs=1e-12)
+        low, high = proportion_confint(hits, trials, method="wilson")
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), abs=1e-12)
+        p = proportions_ztest([hits, rest_hits], [trials, rest_trials])[1]
+        assert row["p_value"] == pytest.approx(p, rel=1e-9)
+
+
+def test_log_loss_per_slice_equals_sklearn_and_welch(adult_ev: es.Evaluation) -> None:
+    from scipy.stats import t, ttest_ind
+    from sklearn.metrics import log_loss
+
+    table = slice_table(adult_ev, columns=["race", "sex"], metric="log_loss")
+    assert table["log_loss"].is_monotonic_decreasing
+    scores = adult_ev.scores
+    eps = np.finfo(np.float64).eps  # scikit-learn's clipping
+    loss = -np.log(np.clip(scores[np.arange(adult_ev.n_rows), adult_ev.true_codes], eps, 1 - eps))
+    for _, row in table[table["feature"].isin(["race", "sex"])].iterrows():
+        rows = adult_ev._resolve(row["predicate"])
+        expected = log_loss(adult_ev.true_codes[rows], scores[rows], labels=[0, 1])
+        assert row["log_loss"] == pytest.approx(expected, rel=1e-9)
+        assert row["rest_log_loss"] == pytest.approx(loss[~rows].mean(), rel=1e-9)
+        if rows.sum() > 1:
+            low, high = t.interval(
+                0.95,
+                rows.sum() - 1,
+                loc=loss[rows].mean(),
+                scale=loss[rows].std(ddof=1) / np.sqrt(rows.sum()),
+            )
+            assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), rel=1e-9)
+            p = ttest_ind(loss[rows], loss[~rows], equal_var=False).pvalue
+            assert row["p_value"] == pytest.approx(p, rel=1e-6)
+
+
+def test_score_bins_user_edges_and_classes_are_slices(adult_ev: es.Evaluation) -> None:
+    table = slice_table(adult_ev)
+    assert {"score", "actual", "predicted"} <= set(table["feature"])
+    score = adult_ev.scores[:, 1]
+    for _, row in table[table["feature"] == "score"].iterrows():
+        lo, hi = row["predicate"].values
+        expected = (
+            (score >= (lo if lo is not None else -np.inf)) & (score < (hi if hi is not None else np.inf))
+        ).sum()
+        assert row["size"] == expected
+    ev = es.Evaluation(adult_ev.data, "income", y_score=adult_ev.scores, labels=["<=50K", ">50K"])
+    ev.set_bins("age", [25, 45, 65])
+    ages = slice_table(ev, columns=["age"])
+    assert sorted(ages["slice"]) == sorted(["< 25", "in [25, 45)", "in [45, 65)", "≥ 65"])
+    age = ev.data["age"]
+    got = ages.set_index("slice")["size"]
+    assert got["< 25"] == (age < 25).sum() and got["≥ 65"] == (age >= 65).sum()
+    assert got["in [45, 65)"] == ((age >= 45) & (age < 65)).sum()
+    with pytest.raises(ValueError, match="strictly increasing"):
+        ev.set_bins("age", [40, 30])
+    with pytest.raises(TypeError, match="only numeric"):
+        ev.set_bins("sex", 4)
+
+
+def test_text_length_family_equals_pandas() -> None:
+    sms = es.datasets.load_sms_spam()
+    rng = np.random.default_rng(0)
+    spam = (sms["label"] == "spam").to_numpy()
+    y_pred = np.where(rng.random(len(sms)) < 0.1, np.where(spam, "ham", "spam"), sms["label"])
+    ev = es.Evaluation(sms, "label", y_pred=y_pred, text="text")
+    table = slice_table(ev)
+    lengths = sms["text"].str.len()
+    rows = table[table["feature"] == "len(text)"]
+    assert len(rows) >= 5 and rows["size"].sum() == len(sms)
+    wrong = ev.true_codes != ev.pred_codes
+    for _, row in rows.iterrows():
+        lo, hi = row["predicate"].values
+        inside = (
+            (lengths >= (lo if lo is not None else -np.inf)) & (lengths < (hi if hi is not None else np.inf))
+        ).to_numpy()
+        assert row["size"] == inside.sum() and row["errors"] == wrong[inside].sum()
+        assert ev._resolve(row["predicate"]).sum() == row["size"]
+
+
+def test_datetime_periods_equal_pandas_groupby(compas_ev: es.Evaluation) -> None:
+    df = es.datasets.load_compas()[["sex", "race", "compas_screening_date", "two_year_recid", "decile_score"]]
+    df["screened"] = pd.to_datetime(df["compas_screening_date"])
+    ev = es.Evaluation(
+        df.drop(columns="compas_screening_date"),
+        "two_year_recid",
+        y_pred=(df["decile_score"] >= 5).astype(int),
+    )
+    table = slice_table(ev, columns=["screened"])
+    wrong = pd.Series(ev.true_codes != ev.pred_codes)
+    expected = wrong.groupby(df["screened"].dt.to_period("M").astype(str).to_numpy()).agg(["size", "sum"])
+    got = table.set_index("slice")
+    assert len(got) == 24  # two years of screenings: the finest period with at most 24 is the month
+    for period, row in expected.iterrows():
+        assert got.loc[period, "size"] == row["size"] and got.loc[period, "errors"] == row["sum"]
+        assert ev._resolve(got.loc[period, "predicate"]).sum() == row["size"]
+
+
+def test_bad_metric_and_positive_class_are_explained() -> None:
+    letters = es.datasets.load_letter().head(2000)
+    ev = es.Evaluation(letters, "letter", y_pred=letters["letter"].sample(frac=1, random_state=0).to_numpy())
+    with pytest.raises(ValueError, match="positive_class"):
+        slice_table(ev, metric="fpr")
+    with pytest.raises(ValueError, match="metric must be one of"):
+        slice_table(ev, metric="auc")
+    with pytest.raises(ValueError, match="needs scores"):
+        slice_table(ev, metric="log_loss")
+    table = slice_table(ev, metric="fnr", positive_class="A", columns=["x-box"])
+    a = ev.classes.index("A")
+    for _, row in table.iterrows():
+        rows = ev._resolve(row["predicate"]) & (ev.true_codes == a)
+        expected = (ev.pred_codes[rows] != a).mean() if rows.any() else np.nan
+        np.testing.assert_allclose(row["fnr"], expected, rtol=1e-12)

@@ -8,7 +8,7 @@
 from . import datasets
 from .evaluation import Evaluation
 from .selection import Clause, Predicate, Selection
-from .widgets import ConfusionMatrix
+from .widgets import ConfusionMatrix, SliceBrowser
 
 __version__ = "0.1.0"
-__all__ = ["Clause", "ConfusionMatrix", "Evaluation", "Predicate", "Selection", "datasets"]
+__all__ = ["Clause", "ConfusionMatrix", "Evaluation", "Predicate", "Selection", "SliceBrowser", "datasets"]

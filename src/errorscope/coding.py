@@ -35,8 +35,21 @@ class ColumnCodes:
         return np.bincount(codes, minlength=self.n_codes)
 
 
-def encode_column(column: str, values: pd.Series, *, bins: int = 10, max_categories: int = 20) -> ColumnCodes:
-    """Codes for one column: categorical values or numeric quantile bins, plus a missing code."""
+def encode_column(
+    column: str,
+    values: pd.Series,
+    *,
+    bins: int = 10,
+    edges: np.ndarray | None = None,
+    max_categories: int = 20,
+) -> ColumnCodes:
+    """Codes for one column, plus a missing code: periods of a datetime column, bins of a numeric one
+    (the given ``edges``, else ``bins`` quantile bins) or categorical values."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return _datetime_codes(column, values)
+    if edges is not None:  # cut points: below the first and from the last on are open-ended bins
+        cuts = np.asarray(edges, dtype=np.float64)
+        return _numeric_codes(column, values, bins, edges=np.concatenate([[-np.inf], cuts, [np.inf]]))
     if _is_numeric(values) and values.nunique(dropna=True) > max(bins, 12):
         return _numeric_codes(column, values, bins)
     return _categorical_codes(column, values, max_categories)
@@ -71,13 +84,14 @@ def _categorical_codes(column: str, values: pd.Series, max_categories: int) -> C
     return ColumnCodes(column, "categorical", out, tuple(labels), tuple(predicates))
 
 
-def _numeric_codes(column: str, values: pd.Series, bins: int) -> ColumnCodes:
+def _numeric_codes(column: str, values: pd.Series, bins: int, edges: np.ndarray | None = None) -> ColumnCodes:
     x = values.to_numpy(dtype=np.float64, na_value=np.nan)
     finite = np.isfinite(x)
-    quantiles = np.linspace(0, 1, bins + 1)
-    edges = np.unique(np.quantile(x[finite], quantiles))
-    if len(edges) < 4:  # skewed (e.g. mostly zeros): bin the distinct values instead
-        edges = np.unique(np.quantile(np.unique(x[finite]), quantiles))
+    if edges is None:
+        quantiles = np.linspace(0, 1, bins + 1)
+        edges = np.unique(np.quantile(x[finite], quantiles)) if finite.any() else np.array([0.0, 1.0])
+        if len(edges) < 4:  # skewed (e.g. mostly zeros): bin the distinct values instead
+            edges = np.unique(np.quantile(np.unique(x[finite]), quantiles))
     inner = edges[1:-1]  # bin i is [inner[i-1], inner[i]); the first and last are open-ended
     codes = np.searchsorted(inner, x, side="right").astype(np.int32)
     labels, predicates = [], []
@@ -93,3 +107,36 @@ def _numeric_codes(column: str, values: pd.Series, bins: int) -> ColumnCodes:
         labels.append("missing")
         predicates.append(Predicate(column, "isna"))
     return ColumnCodes(column, "numeric", codes, tuple(labels), tuple(predicates))
+
+
+PERIODS = (("Y", "year"), ("Q", "quarter"), ("M", "month"), ("W", "week"), ("D", "day"), ("h", "hour"))
+
+
+def _datetime_codes(column: str, values: pd.Series, max_periods: int = 24) -> ColumnCodes:
+    """One code per calendar period, the finest of year/quarter/month/week/day/hour with at most
+    ``max_periods`` periods spanned; each selects [period start, next period start)."""
+    tz = values.dt.tz
+    stamps = values.dt.tz_localize(None) if tz is not None else values
+    present = stamps.dropna()
+    freq = "Y"
+    if len(present):
+        for candidate, _ in PERIODS:
+            span = pd.period_range(present.min(), present.max(), freq=candidate)
+            if len(span) > max_periods:
+                break
+            freq = candidate
+    periods = stamps.dt.to_period(freq)
+    codes_raw, uniques = pd.factorize(periods, sort=True, use_na_sentinel=True)
+    codes = codes_raw.astype(np.int32)
+    labels, predicates = [], []
+    for period in uniques:
+        start, end = period.start_time, (period + 1).start_time
+        if tz is not None:
+            start, end = start.tz_localize(tz), end.tz_localize(tz)
+        labels.append(str(period))
+        predicates.append(Predicate(column, "between", (start, end)))
+    if (codes_raw < 0).any():
+        codes[codes_raw < 0] = len(labels)
+        labels.append("missing")
+        predicates.append(Predicate(column, "isna"))
+    return ColumnCodes(column, "datetime", codes, tuple(labels), tuple(predicates))

@@ -113,6 +113,9 @@ class Evaluation:
                 "No predictions: pass y_pred (labels), y_score (probabilities) or a fitted model."
             )
         self._codes_cache: dict[str, ColumnCodes] = {}
+        self._bins: dict[str, Any] = {}
+        self.derived = self._derived_columns()
+        self.predictions_version = 0
         self._sources: dict[str, int] = {}
         self.selection = Selection(n, self._resolve)
 
@@ -152,6 +155,7 @@ class Evaluation:
             return
         self._threshold = value
         self.pred_codes = self._predict_from_scores()
+        self.predictions_version += 1
         self.selection.refresh({"predicted"})
 
     @property
@@ -225,11 +229,54 @@ class Evaluation:
         return out
 
     def codes(self, column: str) -> ColumnCodes:
-        """Integer codes of a data column (value or quantile bin per row), computed once and cached."""
+        """Integer codes of a column (value, bin or period per row), computed once and cached.
+
+        ``column`` is a data column or a derived one (see :attr:`derived`). Numeric columns get quantile
+        bins unless :meth:`set_bins` gave edges; scores get tenths of [0, 1].
+        """
         if column not in self._codes_cache:
-            require_column(column, "column", self.data)
-            self._codes_cache[column] = encode_column(column, self.data[column])
+            values = self.column_values(column)
+            bins = self._bins.get(column)
+            if bins is None and column in self.derived and column != self._text_length_name():
+                bins = np.linspace(0, 1, 11)
+            if isinstance(bins, int):
+                coded = encode_column(column, values, bins=bins)
+            else:
+                coded = encode_column(column, values, edges=bins)
+            self._codes_cache[column] = coded
         return self._codes_cache[column]
+
+    def column_values(self, column: str) -> pd.Series:
+        """A data column, or a derived one: the positive class's ``score`` (binary), the predicted class's
+        ``confidence`` (multiclass) or the text's length ``len(<text>)``."""
+        if column in self.derived:
+            return pd.Series(self.derived[column](), index=self.data.index, name=column)
+        known = [*self.data.columns, *self.derived]
+        return self.data[require_column(column, "column", self.data, known)]
+
+    def set_bins(self, column: str, edges: Sequence[float] | int) -> None:
+        """Bin a numeric column at your ``edges`` (increasing cut points) or into ``edges`` quantile bins.
+
+        Cut points [25, 45, 65] give "< 25", "in [25, 45)", "in [45, 65)" and "≥ 65": no row falls
+        outside. Every view recomputes with the new bins.
+        """
+        values = self.column_values(column)
+        if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            raise TypeError(f"set_bins({column!r}): only numeric columns are binned; it is {values.dtype}.")
+        if isinstance(edges, int | np.integer) and not isinstance(edges, bool):
+            if edges < 2:
+                raise ValueError(f"set_bins({column!r}, {edges}): ask for at least 2 bins.")
+            self._bins[column] = int(edges)
+        else:
+            array = np.asarray(edges, dtype=np.float64) if edges is not None else np.array([])
+            if array.ndim != 1 or len(array) < 2 or not np.all(np.diff(array) > 0):
+                raise ValueError(
+                    f"set_bins({column!r}, edges): give at least two strictly increasing edges, "
+                    "e.g. [18, 30, 45, 65, 100], or a number of quantile bins."
+                )
+            self._bins[column] = array
+        self._codes_cache.pop(column, None)
+        self.selection.refresh(set())
 
     def __repr__(self) -> str:
         kind = "binary" if self.is_binary else f"{self.n_classes}-class"
@@ -264,11 +311,17 @@ class Evaluation:
             if op == "not in":
                 lookup = ~lookup
             return lookup[codes]
-        values = self.data[require_column(column, "predicate column", self.data)]
+        if column in self.derived:
+            values = self.column_values(column)
+        else:
+            values = self.data[require_column(column, "predicate column", self.data)]
         if op == "isna":
             return values.isna().to_numpy()
         if op == "between":
             lo, hi = predicate.values
+            if pd.api.types.is_datetime64_any_dtype(values.dtype):
+                keep = np.ones(len(values), dtype=bool) if lo is None else (values >= lo).to_numpy()
+                return keep if hi is None else keep & (values < hi).to_numpy()
             x = values.to_numpy(dtype=np.float64, na_value=np.nan)
             keep = np.ones(len(x), dtype=bool) if lo is None else x >= lo
             return keep if hi is None else keep & (x < hi)
@@ -295,6 +348,24 @@ class Evaluation:
         return mask
 
     # -- construction helpers ----------------------------------------------------------------------
+    def _derived_columns(self) -> dict[str, Any]:
+        """Columns computed from the evaluation itself, by name (prefixed ``es_`` if the data has one)."""
+        found: dict[str, Any] = {}
+        if self.scores is not None and self.is_binary:
+            found["score"] = lambda: self.scores[:, 1]
+        elif self.scores is not None:
+            found["confidence"] = lambda: self.scores[np.arange(self.n_rows), self.pred_codes]
+        if self.text_column is not None:
+            text = self.data[self.text_column]
+            found[f"len({self.text_column})"] = lambda: (
+                text.astype("string").str.len().to_numpy(dtype=np.float64, na_value=np.nan)
+            )
+        taken = set(self.data.columns)
+        return {(f"es_{k}" if k in taken else k): v for k, v in found.items()}
+
+    def _text_length_name(self) -> str | None:
+        return next((k for k in self.derived if k.endswith(f"len({self.text_column})")), None)
+
     def _score_columns(self, y_score: Any) -> list[str]:
         if isinstance(y_score, str):
             return [require_column(y_score, "y_score", self.data)]

@@ -127,17 +127,21 @@ def column_or_array(
     return arr, None
 
 
-def require_column(column: Any, name: str, data: pd.DataFrame) -> str:
-    """``column`` if it is a column of ``data``; otherwise a KeyError-style ValueError with suggestions."""
+def require_column(column: Any, name: str, data: pd.DataFrame, known: Sequence[str] | None = None) -> str:
+    """``column`` if it is a column of ``data``; otherwise a KeyError-style ValueError with suggestions.
+
+    ``known``: every acceptable name when it is more than the data's columns (e.g. derived columns);
+    the caller handles those, this only uses them for the message.
+    """
     if not isinstance(column, str):
         raise TypeError(f"{name} must name a column of data, got {type(column).__name__}.")
     if column not in data.columns:
-        close = difflib.get_close_matches(column, [str(c) for c in data.columns], n=3)
+        names = [str(c) for c in (data.columns if known is None else known)]
+        close = difflib.get_close_matches(column, names, n=3)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(
             f"{name}={column!r} is not a column of data.{hint} "
-            f"Columns are: {', '.join(map(str, data.columns[:20]))}"
-            + (" ..." if len(data.columns) > 20 else "")
+            f"Columns are: {', '.join(names[:20])}" + (" ..." if len(names) > 20 else "")
         )
     return column
 

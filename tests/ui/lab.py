@@ -149,3 +149,11 @@ def set_theme(page: Page, dark: bool) -> None:
     page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
     page.wait_for_function(f"() => document.body.dataset.jpThemeName === '{theme}'", timeout=30_000)
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=30_000)
+
+
+def screenshot_themes(page: Page, directory: Path, name: str) -> None:
+    """Save ``name``-light.png and ``name``-dark.png of the page, leaving it in the light theme."""
+    page.screenshot(path=str(directory / f"{name}-light.png"), full_page=True)
+    set_theme(page, dark=True)
+    page.screenshot(path=str(directory / f"{name}-dark.png"), full_page=True)
+    set_theme(page, dark=False)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from lab import kernel_eval, open_and_run, set_theme, write_notebook
+from lab import kernel_eval, open_and_run, screenshot_themes, write_notebook
 from playwright.sync_api import Locator, Page, expect
 
 ADULT = """
@@ -73,10 +73,7 @@ def test_click_cell_filters_the_other_view_and_clear_restores(adult_page: Page, 
     assert cell_counts(first) == before  # crossfilter: the first view ignores its own clause
     expect(cell(first, ">50K", "<=50K")).to_have_attribute("aria-selected", "true")
     assert kernel_eval(page, "print(len(ev.selected()))").strip() == str(n)
-    page.screenshot(path=str(artifacts / "two-views-light.png"), full_page=True)
-    set_theme(page, dark=True)
-    page.screenshot(path=str(artifacts / "two-views-dark.png"), full_page=True)
-    set_theme(page, dark=False)
+    screenshot_themes(page, artifacts, "two-views")
 
     page.get_by_role("button", name="Clear confusion matrix selection").click()
     expect(second).to_have_attribute("data-rows", "16281")

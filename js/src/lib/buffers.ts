@@ -20,3 +20,4 @@ function decode<T>(value: Binary, width: number, make: (b: ArrayBuffer) => T): T
 export const toUint32 = (v: Binary): Uint32Array => decode(v, 4, (b) => new Uint32Array(b));
 export const toInt32 = (v: Binary): Int32Array => decode(v, 4, (b) => new Int32Array(b));
 export const toFloat64 = (v: Binary): Float64Array => decode(v, 8, (b) => new Float64Array(b));
+export const toUint8 = (v: Binary): Uint8Array => decode(v, 1, (b) => new Uint8Array(b));

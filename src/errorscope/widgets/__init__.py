@@ -2,5 +2,6 @@
 
 from .base import LinkedView
 from .confusion_matrix import ConfusionMatrix
+from .slice_browser import SliceBrowser
 
-__all__ = ["ConfusionMatrix", "LinkedView"]
+__all__ = ["ConfusionMatrix", "LinkedView", "SliceBrowser"]

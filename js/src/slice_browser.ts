@@ -1,0 +1,418 @@
+/** SliceBrowser widget: ranked slices, discovered conjunctions, the selection's rows, and a comparison. */
+import { toFloat64, toInt32, toUint32, toUint8 } from "./lib/buffers";
+import { h } from "./lib/dom";
+import { formatCount, formatMetric, formatPercent } from "./lib/format";
+import { onTraits, type WidgetModel } from "./lib/model";
+
+type Tab = "slices" | "discovered" | "rows" | "compare";
+const TABS: [Tab, string][] = [
+  ["slices", "Slices"],
+  ["discovered", "Discovered"],
+  ["rows", "Rows"],
+  ["compare", "Compare"],
+];
+const ORDERS: [string, string][] = [
+  ["loss", "Highest loss"],
+  ["confident_wrong", "Confident and wrong"],
+  ["least_confident", "Least confident"],
+  ["id", "By id"],
+];
+
+/** One page of the slice table, decoded. */
+export interface SlicePage {
+  feature: string[];
+  slice: string[];
+  description: string[];
+  key: Int32Array;
+  size: Uint32Array;
+  errors: Uint32Array;
+  share: Float64Array;
+  value: Float64Array;
+  rest: Float64Array;
+  difference: Float64Array;
+  ratio: Float64Array;
+  ci_low: Float64Array;
+  ci_high: Float64Array;
+  p_adjusted: Float64Array;
+}
+
+export function readSlicePage(raw: any): SlicePage {
+  const r = raw ?? {};
+  return {
+    feature: r.feature ?? [],
+    slice: r.slice ?? [],
+    description: r.description ?? [],
+    key: toInt32(r.key),
+    size: toUint32(r.size),
+    errors: toUint32(r.errors),
+    share: toFloat64(r.share),
+    value: toFloat64(r.value),
+    rest: toFloat64(r.rest),
+    difference: toFloat64(r.difference),
+    ratio: toFloat64(r.ratio),
+    ci_low: toFloat64(r.ci_low),
+    ci_high: toFloat64(r.ci_high),
+    p_adjusted: toFloat64(r.p_adjusted),
+  };
+}
+
+/** A metric's value as shown: rates in percent, log loss as a number. */
+export function formatValue(metric: string, x: number): string {
+  return metric === "log_loss" ? formatMetric(x) : formatPercent(x);
+}
+
+/** A p-value compactly: "<0.001", "0.012", "–". */
+export function formatP(p: number): string {
+  if (!Number.isFinite(p)) return "–";
+  return p < 0.001 ? "<0.001" : p.toFixed(3);
+}
+
+/** Signed difference: "+12.3 pp" for rates, "+0.123" for log loss. */
+export function formatDifference(metric: string, d: number): string {
+  if (!Number.isFinite(d)) return "–";
+  const sign = d > 0 ? "+" : d < 0 ? "−" : "±";
+  return metric === "log_loss" ? `${sign}${Math.abs(d).toFixed(3)}` : `${sign}${(Math.abs(d) * 100).toFixed(1)} pp`;
+}
+
+const additiveKey = (e: MouseEvent | KeyboardEvent): boolean => e.shiftKey || e.ctrlKey || e.metaKey;
+
+function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
+  const root = h("div", { className: "es-root es-sb", role: "region", "aria-label": "Slice browser" });
+  el.append(root);
+  let filterTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const setTrait = (name: string, value: unknown): void => {
+    model.set(name, value);
+    model.save_changes();
+  };
+  const metric = (): string => String(model.get("metric") ?? "error_rate");
+  const metricName = (): string => {
+    const found = ((model.get("metrics") ?? []) as string[][]).find((m) => m[0] === metric());
+    return found?.[1] ?? metric();
+  };
+
+  /** A pager: "Previous" / "Next" buttons around "Page i of n". */
+  const pager = (trait: string, total: number, size: number, noun: string): HTMLElement => {
+    const page = Number(model.get(trait) ?? 0);
+    const pages = Math.max(1, Math.ceil(total / Math.max(1, size)));
+    const prev = h("button", { type: "button", "aria-label": `Previous ${noun}`, "data-focus": `${trait}-prev`, text: "‹ Previous", disabled: page <= 0 });
+    const next = h("button", { type: "button", "aria-label": `Next ${noun}`, "data-focus": `${trait}-next`, text: "Next ›", disabled: page >= pages - 1 });
+    prev.addEventListener("click", () => setTrait(trait, Math.max(0, page - 1)));
+    next.addEventListener("click", () => setTrait(trait, Math.min(pages - 1, page + 1)));
+    return h("div", { className: "es-pager" }, [prev, h("span", { text: `Page ${page + 1} of ${pages}` }), next]);
+  };
+
+  /** Arrow keys move between a grid's rows, Enter/Space selects (with a modifier: adds), PageUp/Down page. */
+  const gridKeys = (table: HTMLElement, pageTrait: string | null): void => {
+    table.addEventListener("keydown", (e) => {
+      const row = (e.target as HTMLElement).closest("tr[tabindex]") as HTMLElement | null;
+      if (!row) return;
+      const rows = Array.from(table.querySelectorAll<HTMLElement>("tbody tr[tabindex]"));
+      const i = rows.indexOf(row);
+      const move = (j: number): void => {
+        e.preventDefault();
+        const target = rows[Math.max(0, Math.min(rows.length - 1, j))];
+        rows.forEach((r) => r.setAttribute("tabindex", "-1"));
+        target?.setAttribute("tabindex", "0");
+        target?.focus();
+      };
+      if (e.key === "ArrowDown") move(i + 1);
+      else if (e.key === "ArrowUp") move(i - 1);
+      else if (e.key === "Home") move(0);
+      else if (e.key === "End") move(rows.length - 1);
+      else if ((e.key === "Enter" || e.key === " ") && row.dataset.action) {
+        e.preventDefault();
+        row.dispatchEvent(new MouseEvent("click", { shiftKey: e.shiftKey, ctrlKey: e.ctrlKey, metaKey: e.metaKey }));
+      } else if (pageTrait && (e.key === "PageDown" || e.key === "PageUp")) {
+        e.preventDefault();
+        const page = Number(model.get(pageTrait) ?? 0);
+        setTrait(pageTrait, Math.max(0, page + (e.key === "PageDown" ? 1 : -1)));
+      }
+    });
+  };
+
+  const sortHeader = (key: string, label: string): HTMLElement => {
+    const active = String(model.get("sort_by")) === key;
+    const descending = Boolean(model.get("descending"));
+    const th = h("th", { role: "columnheader", scope: "col", "aria-sort": active ? (descending ? "descending" : "ascending") : "none" });
+    const button = h("button", { type: "button", "aria-label": `Sort by ${label}`, "data-focus": `sort-${key}`, text: `${label}${active ? (descending ? " ▾" : " ▴") : ""}` });
+    button.addEventListener("click", () => {
+      if (active) setTrait("descending", !descending);
+      else {
+        model.set("sort_by", key);
+        setTrait("descending", !["feature", "slice"].includes(key));
+      }
+    });
+    th.append(button);
+    return th;
+  };
+
+  const slicesPanel = (): HTMLElement => {
+    const page = readSlicePage(model.get("slice_page"));
+    const selected = new Set((model.get("selected_slices") ?? []) as number[]);
+    const m = metric();
+    const metricSelect = h("select", { "aria-label": "Metric", "data-focus": "metric" });
+    for (const [value, name] of (model.get("metrics") ?? []) as string[][]) metricSelect.append(h("option", { value, text: name }));
+    metricSelect.value = m;
+    metricSelect.addEventListener("change", () => setTrait("metric", metricSelect.value));
+    const filter = h("input", { type: "search", placeholder: "Filter by feature", "aria-label": "Filter slices by feature", "data-focus": "filter" });
+    filter.value = String(model.get("feature_filter") ?? "");
+    filter.addEventListener("input", () => {
+      clearTimeout(filterTimer);
+      filterTimer = setTimeout(() => {
+        model.set("page", 0);
+        setTrait("feature_filter", filter.value);
+      }, 200);
+    });
+    const toolbar = h("div", { className: "es-toolbar" }, [h("label", {}, ["Metric ", metricSelect]), filter]);
+    const headers: [string, string][] = [
+      ["feature", "Feature"], ["slice", "Slice"], ["size", "Rows"], ["share", "Share"], ["value", metricName().replace(/^./, (c) => c.toUpperCase())],
+      ["rest", "Rest"], ["difference", "Difference"], ["ratio", "Ratio"], ["p_adjusted", "p (BH)"],
+    ];
+    const table = h("table", { role: "grid", "aria-label": "Slices", className: "es-table" }, [
+      h("thead", {}, [h("tr", { role: "row" }, headers.map(([k, label]) => sortHeader(k, label)))]),
+    ]);
+    const body = h("tbody");
+    const maxValue = Math.max(1e-12, ...Array.from(page.ci_high).filter(Number.isFinite), ...Array.from(page.value).filter(Number.isFinite));
+    page.feature.forEach((feature, i) => {
+      const key = page.key[i]!;
+      const value = page.value[i]!;
+      const bar = h("span", { className: "es-bar", "aria-hidden": "true" }, [
+        h("span", { className: "es-bar-fill" }),
+        h("span", { className: "es-bar-ci" }),
+      ]);
+      (bar.firstChild as HTMLElement).style.width = `${(100 * (Number.isFinite(value) ? value : 0)) / maxValue}%`;
+      const ci = bar.lastChild as HTMLElement;
+      ci.style.left = `${(100 * (page.ci_low[i] ?? 0)) / maxValue}%`;
+      ci.style.width = `${(100 * Math.max(0, (page.ci_high[i] ?? 0) - (page.ci_low[i] ?? 0))) / maxValue}%`;
+      const interval = `95% CI ${formatValue(m, page.ci_low[i]!)}–${formatValue(m, page.ci_high[i]!)}`;
+      const tr = h("tr", {
+        role: "row",
+        tabindex: i === 0 ? 0 : -1,
+        "data-key": key,
+        "data-action": "select",
+        "data-focus": `slice-${key}`,
+        "aria-selected": String(selected.has(key)),
+        "aria-label": `${page.description[i] ?? feature}: ${formatCount(page.size[i]!)} rows, ${metricName()} ${formatValue(m, value)}`,
+      }, [
+        h("td", { role: "gridcell", text: feature }),
+        h("td", { role: "gridcell", text: page.slice[i] ?? "" }),
+        h("td", { role: "gridcell", className: "es-num", text: formatCount(page.size[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: formatPercent(page.share[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", title: interval }, [h("div", { className: "es-value" }, [h("span", { text: formatValue(m, value) }), bar])]),
+        h("td", { role: "gridcell", className: "es-num", text: formatValue(m, page.rest[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: formatDifference(m, page.difference[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: Number.isFinite(page.ratio[i]!) ? `${page.ratio[i]!.toFixed(2)}×` : "–" }),
+        h("td", { role: "gridcell", className: "es-num", text: formatP(page.p_adjusted[i]!) }),
+      ]);
+      tr.addEventListener("click", (e) => model.send({ type: "select_slice", key, additive: additiveKey(e) }));
+      body.append(tr);
+    });
+    table.append(body);
+    gridKeys(table, "page");
+    const total = Number(model.get("n_slices") ?? 0);
+    const empty = total === 0 ? h("p", { className: "es-muted", text: "No slice matches." }) : null;
+    return h("div", { role: "tabpanel", "aria-label": "Slices" }, [
+      toolbar,
+      h("div", { className: "es-scroll" }, [table]),
+      empty,
+      h("div", { className: "es-footer" }, [h("span", { className: "es-muted", text: `${formatCount(total)} slices` }), pager("page", total, Number(model.get("page_size") ?? 15), "page of slices")]),
+    ]);
+  };
+
+  const discoveredPanel = (): HTMLElement => {
+    const raw = model.get("discovered") ?? {};
+    const slices: string[] = raw.slice ?? [];
+    const [level, size, errors] = [toUint32(raw.level), toUint32(raw.size), toUint32(raw.errors)];
+    const rate = toFloat64(raw.error_rate);
+    const rest = toFloat64(raw.rest_error_rate);
+    const score = toFloat64(raw.score);
+    const [lo, hi, p] = [toFloat64(raw.ci_low), toFloat64(raw.ci_high), toFloat64(raw.p_adjusted)];
+    const status = String(model.get("discovery_status") ?? "idle");
+    const progress = Number(model.get("discovery_progress") ?? 0);
+    const selected = new Set((model.get("selected_discovered") ?? []) as number[]);
+    const run = h("button", { type: "button", "aria-label": "Find slices", "data-focus": "discover", text: "Find slices" });
+    run.addEventListener("click", () => model.send({ type: "discover" }));
+    const cancel = h("button", { type: "button", "aria-label": "Cancel discovery", text: "Cancel", disabled: status !== "running" });
+    cancel.addEventListener("click", () => model.send({ type: "cancel_discovery" }));
+    const bar = h("div", { className: "es-progress", role: "progressbar", "aria-label": "Discovery progress", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(progress * 100) }, [h("span")]);
+    (bar.firstChild as HTMLElement).style.width = `${Math.round(progress * 100)}%`;
+    const statusText = status === "running" ? `Searching… ${Math.round(progress * 100)}%` : status === "done" ? `${slices.length} slices found` : status;
+    const table = h("table", { role: "grid", "aria-label": "Discovered slices", className: "es-table" }, [
+      h("thead", {}, [h("tr", { role: "row" }, ["Slice", "Predicates", "Rows", "Error rate", "Rest", "Score", "p (BH)"].map((t) => h("th", { role: "columnheader", scope: "col", text: t })))]),
+    ]);
+    const body = h("tbody");
+    slices.forEach((text, i) => {
+      const tr = h("tr", {
+        role: "row",
+        tabindex: i === 0 ? 0 : -1,
+        "data-action": "select",
+        "data-focus": `found-${i}`,
+        "aria-selected": String(selected.has(i)),
+        "aria-label": `${text}: ${formatCount(size[i]!)} rows, error rate ${formatPercent(rate[i]!)}`,
+      }, [
+        h("td", { role: "gridcell", className: "es-slice-text", text }),
+        h("td", { role: "gridcell", className: "es-num", text: String(level[i] ?? "") }),
+        h("td", { role: "gridcell", className: "es-num", text: formatCount(size[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", title: `${formatCount(errors[i]!)} errors; 95% CI ${formatPercent(lo[i]!)}–${formatPercent(hi[i]!)}`, text: formatPercent(rate[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: formatPercent(rest[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: formatMetric(score[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: formatP(p[i]!) }),
+      ]);
+      tr.addEventListener("click", (e) => model.send({ type: "select_discovered", index: i, additive: additiveKey(e) }));
+      body.append(tr);
+    });
+    table.append(body);
+    gridKeys(table, null);
+    return h("div", { role: "tabpanel", "aria-label": "Discovered" }, [
+      h("div", { className: "es-toolbar" }, [run, cancel, bar, h("span", { role: "status", text: statusText })]),
+      h("p", { className: "es-muted", text: "Conjunctions of up to 3 predicates, ranked by Sliceline's score: error rate against the average, penalised for small slices." }),
+      h("div", { className: "es-scroll" }, [table]),
+    ]);
+  };
+
+  const rowsPanel = (): HTMLElement => {
+    const raw = model.get("rows") ?? {};
+    const columns: string[] = raw.columns ?? [];
+    const cells: string[][] = raw.cells ?? [];
+    const wrongFlags = toUint8(raw.wrong);
+    const total = Number(model.get("n_selected") ?? 0);
+    const orderSelect = h("select", { "aria-label": "Order rows by", "data-focus": "order" });
+    for (const [value, text] of ORDERS) orderSelect.append(h("option", { value, text }));
+    orderSelect.value = String(model.get("row_order") ?? "loss");
+    orderSelect.addEventListener("change", () => {
+      model.set("rows_page", 0);
+      setTrait("row_order", orderSelect.value);
+    });
+    const table = h("table", { role: "grid", "aria-label": "Rows in the selection", className: "es-table es-rows" }, [
+      h("thead", {}, [h("tr", { role: "row" }, columns.map((c) => h("th", { role: "columnheader", scope: "col", text: c })))]),
+    ]);
+    const body = h("tbody");
+    const at = (name: string, row: string[]): string => row[columns.indexOf(name)] ?? "";
+    cells.forEach((row, i) => {
+      const isWrong = wrongFlags[i] === 1;
+      body.append(h("tr", {
+        role: "row",
+        tabindex: i === 0 ? 0 : -1,
+        className: isWrong ? "es-wrong" : "",
+        "data-focus": `row-${i}`,
+        "aria-label": `row ${at("id", row)}: actual ${at("actual", row)}, predicted ${at("predicted", row)}${isWrong ? " (wrong)" : ""}`,
+      }, row.map((v) => h("td", { role: "gridcell", text: v, title: v.length > 40 ? v : undefined }))));
+    });
+    table.append(body);
+    gridKeys(table, "rows_page");
+    return h("div", { role: "tabpanel", "aria-label": "Rows" }, [
+      h("div", { className: "es-toolbar" }, [h("label", {}, ["Order ", orderSelect]), h("span", { text: `${formatCount(total)} rows in the selection` })]),
+      h("div", { className: "es-scroll" }, [table]),
+      h("div", { className: "es-footer" }, [pager("rows_page", total, Number(model.get("rows_page_size") ?? 10), "page of rows")]),
+    ]);
+  };
+
+  const comparePanel = (): HTMLElement => {
+    const raw = model.get("comparison") ?? {};
+    const features: string[] = raw.features ?? [];
+    if (!features.length)
+      return h("div", { role: "tabpanel", "aria-label": "Compare" }, [h("p", { className: "es-muted", text: "Select rows in any view to compare them with the rest." })]);
+    const distance = toFloat64(raw.distance);
+    const chosen = String(raw.feature ?? "");
+    const list = h("ul", { className: "es-features", "aria-label": "Features that differ most" });
+    features.forEach((f, i) => {
+      const button = h("button", { type: "button", "aria-pressed": String(f === chosen), "data-focus": `cmp-${i}`, "aria-label": `Compare ${f}: distance ${formatMetric(distance[i]!)}` }, [
+        h("span", { text: f }),
+        h("span", { className: "es-muted", text: formatMetric(distance[i]!) }),
+      ]);
+      button.addEventListener("click", () => setTrait("compare_feature", f));
+      list.append(h("li", {}, [button]));
+    });
+    const values: string[] = raw.values ?? [];
+    const [sel, rest] = [toFloat64(raw.selected_share), toFloat64(raw.rest_share)];
+    const rows = values.map((v, i) => {
+      const bars = h("div", { className: "es-pair", "aria-hidden": "true" }, [h("span", { className: "es-bar-sel" }), h("span", { className: "es-bar-rest" })]);
+      (bars.children[0] as HTMLElement).style.width = `${100 * (sel[i] || 0)}%`;
+      (bars.children[1] as HTMLElement).style.width = `${100 * (rest[i] || 0)}%`;
+      return h("tr", { role: "row", "aria-label": `${chosen} ${v}: ${formatPercent(sel[i]!)} of the selection, ${formatPercent(rest[i]!)} of the rest` }, [
+        h("td", { role: "cell", text: v }),
+        h("td", { role: "cell", className: "es-num", text: formatPercent(sel[i]!) }),
+        h("td", { role: "cell", className: "es-num", text: formatPercent(rest[i]!) }),
+        h("td", { role: "cell", className: "es-pair-cell" }, [bars]),
+      ]);
+    });
+    const dist = h("table", { role: "table", "aria-label": `Distribution of ${chosen}`, className: "es-table" }, [
+      h("thead", {}, [h("tr", { role: "row" }, ["Value", "Selection", "Rest", ""].map((t) => h("th", { role: "columnheader", text: t })))]),
+      h("tbody", {}, rows),
+    ]);
+    return h("div", { role: "tabpanel", "aria-label": "Compare", className: "es-compare" }, [
+      h("div", {}, [h("p", { className: "es-muted", text: "Jensen-Shannon distance between the selection and the rest" }), list]),
+      h("div", { className: "es-scroll" }, [dist]),
+    ]);
+  };
+
+  const paint = (): void => {
+    const focused = (document.activeElement as HTMLElement | null)?.closest?.("[data-focus]")?.getAttribute("data-focus");
+    const hadFocus = root.contains(document.activeElement);
+    const nRows = Number(model.get("n_rows") ?? 0);
+    const nTotal = Number(model.get("n_total") ?? 0);
+    const filter = String(model.get("filter_text") ?? "");
+    const clause = String(model.get("clause_text") ?? "");
+    const tab = String(model.get("tab") ?? "slices") as Tab;
+    root.setAttribute("data-rows", String(nRows));
+    const header = h("div", { className: "es-header" }, [
+      h("span", { className: "es-title", text: "Slice browser" }),
+      h("span", { text: nRows === 0 ? "No rows match the other views' selection" : `${formatCount(nRows)} of ${formatCount(nTotal)} rows` }),
+      filter ? h("span", { className: "es-muted", text: `filtered by: ${filter}` }) : null,
+      clause
+        ? h("span", { className: "es-chip" }, [
+            h("span", { text: clause }),
+            h("button", { type: "button", "aria-label": "Clear slice browser selection", title: "Clear (Esc)", text: "×" }),
+          ])
+        : null,
+    ]);
+    header.querySelector("button")?.addEventListener("click", () => model.send({ type: "clear" }));
+    const tablist = h("div", { role: "tablist", "aria-label": "Slice browser views", className: "es-tabs" });
+    for (const [id, label] of TABS) {
+      const button = h("button", { type: "button", role: "tab", "aria-selected": String(id === tab), tabindex: id === tab ? 0 : -1, "data-focus": `tab-${id}`, text: label });
+      button.addEventListener("click", () => setTrait("tab", id));
+      tablist.append(button);
+    }
+    tablist.addEventListener("keydown", (e) => {
+      const i = TABS.findIndex(([id]) => id === tab);
+      const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+      if (!step) return;
+      e.preventDefault();
+      setTrait("tab", TABS[(i + step + TABS.length) % TABS.length]![0]);
+    });
+    const panel = { slices: slicesPanel, discovered: discoveredPanel, rows: rowsPanel, compare: comparePanel }[tab]();
+    root.replaceChildren(header, tablist, panel);
+    if (hadFocus && focused) {
+      const target = root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focused)}"]`);
+      if (target) {
+        if (target.tagName === "TR") {
+          root.querySelectorAll<HTMLElement>("tbody tr[tabindex='0']").forEach((r) => r.setAttribute("tabindex", "-1"));
+          target.setAttribute("tabindex", "0");
+        }
+        target.focus();
+        if (target instanceof HTMLInputElement) target.setSelectionRange(target.value.length, target.value.length);
+      }
+    }
+  };
+
+  root.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      model.send({ type: "clear" });
+    }
+  });
+  const stop = onTraits(
+    model,
+    ["n_rows", "n_total", "filter_text", "clause_text", "tab", "metric", "metrics", "sort_by", "descending", "page", "n_slices", "slice_page", "selected_slices", "discovered", "selected_discovered", "discovery_status", "discovery_progress", "row_order", "rows_page", "n_selected", "rows", "comparison"],
+    paint,
+  );
+  paint();
+  return () => {
+    stop();
+    clearTimeout(filterTimer);
+    root.remove();
+  };
+}
+
+export default { render };

@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it } from "vitest";
+import widget, { formatDifference, formatP, formatValue, readSlicePage } from "../src/slice_browser";
+import { f64, MockModel, u32 } from "./mock";
+
+const i32 = (xs: number[]): DataView => new DataView(new Int32Array(xs).buffer);
+const EVIL = "<img src=x onerror=alert(1)>";
+
+function page(features: string[], slices: string[]) {
+  const n = features.length;
+  const fill = (x: number) => f64(new Array(n).fill(x));
+  return {
+    feature: features, slice: slices, description: features.map((f, i) => `${f} = ${slices[i]}`),
+    key: i32(features.map((_, i) => 10 + i)), size: u32(features.map((_, i) => 100 * (i + 1))), errors: u32(new Array(n).fill(5)),
+    share: fill(0.1), value: fill(0.25), rest: fill(0.1), difference: fill(0.15), ratio: fill(2.5),
+    ci_low: fill(0.2), ci_high: fill(0.3), p_adjusted: fill(0.0001),
+  };
+}
+
+function setup(overrides: Record<string, unknown> = {}) {
+  const model = new MockModel({
+    n_rows: 1000, n_total: 2000, filter_text: "", clause_text: "", tab: "slices", metric: "error_rate",
+    metrics: [["error_rate", "error rate"], ["log_loss", "log loss"]], sort_by: "value", descending: true,
+    page: 0, page_size: 2, n_slices: 3, feature_filter: "", slice_page: page(["sex", EVIL], ["Female", "</script>"]),
+    selected_slices: [11], discovered: {}, selected_discovered: [], discovery_status: "idle", discovery_progress: 0,
+    row_order: "loss", rows_page: 0, rows_page_size: 10, n_selected: 0, rows: {}, comparison: {},
+    ...overrides,
+  });
+  const el = document.createElement("div");
+  document.body.append(el);
+  const cleanup = widget.render({ model, el });
+  return { model, el, cleanup };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+afterEach(() => document.body.replaceChildren());
+
+describe("slice browser helpers", () => {
+  it("formats values, differences and p-values", () => {
+    expect(formatValue("error_rate", 0.1234)).toBe("12.3%");
+    expect(formatValue("log_loss", 0.1234)).toBe("0.123");
+    expect(formatDifference("fpr", -0.05)).toBe("−5.0 pp");
+    expect(formatDifference("log_loss", 0.5)).toBe("+0.500");
+    expect(formatP(0.0000001)).toBe("<0.001");
+    expect(formatP(NaN)).toBe("–");
+  });
+  it("decodes a page of slices from buffers", () => {
+    const p = readSlicePage(page(["a"], ["x"]));
+    expect(Array.from(p.key)).toEqual([10]);
+    expect(Array.from(p.size)).toEqual([100]);
+    expect(p.ratio[0]).toBe(2.5);
+  });
+});
+
+describe("slice browser rendering", () => {
+  it("is a labelled region with data-rows, named rows and markup kept as text", () => {
+    const { el } = setup();
+    const root = el.querySelector('[role="region"]')!;
+    expect(root.getAttribute("aria-label")).toBe("Slice browser");
+    expect(root.getAttribute("data-rows")).toBe("1000");
+    const rows = el.querySelectorAll('table[aria-label="Slices"] tbody tr');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]!.getAttribute("aria-label")).toBe("sex = Female: 100 rows, error rate 25.0%");
+    expect(rows[1]!.getAttribute("aria-selected")).toBe("true");
+    expect(rows[1]!.textContent).toContain(EVIL);
+    expect(el.querySelector("img, script")).toBeNull();
+    expect(el.textContent).toContain("Page 1 of 2");
+  });
+  it("sends a selection on click, additive with a modifier, and clears on Escape", () => {
+    const { el, model } = setup();
+    const rows = el.querySelectorAll<HTMLElement>('table[aria-label="Slices"] tbody tr');
+    rows[0]!.click();
+    rows[1]!.dispatchEvent(new MouseEvent("click", { bubbles: true, shiftKey: true }));
+    rows[0]!.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    expect(model.sent).toEqual([
+      { type: "select_slice", key: 10, additive: false },
+      { type: "select_slice", key: 11, additive: true },
+      { type: "clear" },
+    ]);
+  });
+  it("sorts by a header and pages", async () => {
+    const { el, model } = setup();
+    el.querySelector<HTMLButtonElement>('button[aria-label="Sort by Rows"]')!.click();
+    expect(model.get("sort_by")).toBe("size");
+    await flush();
+    el.querySelector<HTMLButtonElement>('button[aria-label="Next page of slices"]')!.click();
+    expect(model.get("page")).toBe(1);
+  });
+  it("shows discovery progress and the rows tab", async () => {
+    const { el, model } = setup({ tab: "discovered", discovery_status: "running", discovery_progress: 0.42 });
+    expect(el.querySelector('[role="progressbar"]')!.getAttribute("aria-valuenow")).toBe("42");
+    expect(el.querySelector('[role="status"]')!.textContent).toBe("Searching… 42%");
+    model.set("rows", { columns: ["id", "actual", "predicted"], cells: [["7", "a", "b"]], wrong: new DataView(new Uint8Array([1]).buffer), start: 0 });
+    model.set("n_selected", 1);
+    model.set("tab", "rows");
+    await flush();
+    const row = el.querySelector('table[aria-label="Rows in the selection"] tbody tr')!;
+    expect(row.getAttribute("aria-label")).toBe("row 7: actual a, predicted b (wrong)");
+  });
+});

@@ -1,0 +1,420 @@
+"""SliceBrowser: where the model fails (slices ranked, discovered conjunctions), and the rows behind it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import traitlets
+
+from ..comparison import differing_features, feature_distribution
+from ..discovery import DiscoveryCancelled, discover_slices
+from ..evaluation import Evaluation
+from ..ranking import ORDERS, row_order
+from ..selection import Clause, Predicate
+from ..slicing import METRIC_NAMES, METRICS, slice_table
+from .base import LinkedView, as_buffer
+
+TABS = ("slices", "discovered", "rows", "compare")
+SORTABLE = (
+    "feature",
+    "slice",
+    "size",
+    "share",
+    "errors",
+    "value",
+    "rest",
+    "difference",
+    "ratio",
+    "p_adjusted",
+)
+Term = tuple[Predicate, ...]
+
+
+class SliceBrowser(LinkedView):
+    """Slices of the data ranked by how badly the model does there, linked to every other view.
+
+    Tabs: **slices** (every value, bin, period, score and class slice; sortable, filterable, paged),
+    **discovered** (conjunctions of up to ``max_level`` predicates found in the background, see
+    :mod:`errorscope.discovery`), **rows** (the selection's rows, worst first) and **compare** (how the
+    selection differs from the rest, feature by feature). Click a slice to select it, modifier-click to
+    add it (OR); Escape clears.
+
+    ``metric``: "error_rate", "fpr", "fnr" or "log_loss" (the last needs scores; rates need a
+    ``positive_class`` when there are more than two classes). ``bins``: {column: edges or a number of
+    quantile bins}, applied to the Evaluation (every view sees them).
+    """
+
+    _bundle = "slice_browser"
+    tab = traitlets.Enum(TABS, "slices").tag(sync=True)
+    metric = traitlets.Enum(METRICS, "error_rate").tag(sync=True)
+    metrics = traitlets.List(traitlets.List(traitlets.Unicode())).tag(sync=True)
+    sort_by = traitlets.Enum(SORTABLE, "value").tag(sync=True)
+    descending = traitlets.Bool(True).tag(sync=True)
+    feature_filter = traitlets.Unicode("").tag(sync=True)
+    page = traitlets.Int(0).tag(sync=True)
+    page_size = traitlets.Int(15).tag(sync=True)
+    n_slices = traitlets.Int(0).tag(sync=True)
+    slice_page = traitlets.Dict().tag(sync=True)
+    selected_slices = traitlets.List(traitlets.Int()).tag(sync=True)
+    discovered = traitlets.Dict().tag(sync=True)
+    selected_discovered = traitlets.List(traitlets.Int()).tag(sync=True)
+    discovery_status = traitlets.Unicode("idle").tag(sync=True)
+    discovery_progress = traitlets.Float(0.0).tag(sync=True)
+    row_order = traitlets.Enum(ORDERS, "loss").tag(sync=True)
+    rows_page = traitlets.Int(0).tag(sync=True)
+    rows_page_size = traitlets.Int(10).tag(sync=True)
+    n_selected = traitlets.Int(0).tag(sync=True)
+    rows = traitlets.Dict().tag(sync=True)
+    compare_feature = traitlets.Unicode("").tag(sync=True)
+    comparison = traitlets.Dict().tag(sync=True)
+
+    def __init__(
+        self,
+        evaluation: Evaluation,
+        metric: str = "error_rate",
+        positive_class: Any = None,
+        bins: dict[str, Any] | None = None,
+        max_level: int = 3,
+        min_support: int | None = None,
+        discover: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
+        if isinstance(evaluation, Evaluation):
+            for column, edges in (bins or {}).items():
+                evaluation.set_bins(column, edges)
+            if metric == "log_loss" and evaluation.scores is None:
+                raise ValueError(
+                    "metric='log_loss' needs scores: build the Evaluation with y_score= or a model."
+                )
+        self.positive_class = positive_class
+        self.max_level, self.min_support = max_level, min_support
+        self._auto_discover = discover
+        self._table = pd.DataFrame()
+        self._shown = pd.DataFrame()
+        self._discovered = pd.DataFrame()
+        self._mask: np.ndarray | None = None
+        self._cancel = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._lock = threading.Lock()
+        super().__init__(evaluation, metric=metric, **kwargs)
+        self.metrics = [[m, METRIC_NAMES[m]] for m in self._available_metrics()]
+
+    # -- what the view shows -------------------------------------------------------------------
+    @property
+    def table(self) -> pd.DataFrame:
+        """Every slice as listed (filtered and sorted as shown, all pages), with its predicate."""
+        return self._shown.copy()
+
+    @property
+    def discovered_slices(self) -> pd.DataFrame:
+        """The conjunctions discovery found on the rows the view is computed on (best first)."""
+        return self._discovered.copy()
+
+    def inspected_rows(self, page: int | None = None) -> pd.DataFrame:
+        """The selection's rows in the chosen order: one page (``page``) or all of them."""
+        order = self._row_positions()
+        if page is not None:
+            size = self.rows_page_size
+            order = order[page * size : (page + 1) * size]
+        frame = self.evaluation.frame().iloc[order].copy()
+        if self.evaluation.scores is not None:
+            from ..slicing import row_log_loss
+
+            frame["loss"] = row_log_loss(self.evaluation)[order]
+        return frame
+
+    # -- selecting from code (the UI sends the same) -------------------------------------------
+    def select_slice(self, key: int, additive: bool = False) -> None:
+        """Select the slice with table key ``key`` (see ``table["key"]``); ``additive`` ORs it in."""
+        matches = self._table.loc[self._table["key"] == key, "predicate"]
+        if matches.empty:
+            raise ValueError(f"no slice has key {key}; keys are in SliceBrowser.table['key'].")
+        self._toggle_term((matches.iloc[0],), additive)
+
+    def select_discovered(self, index: int, additive: bool = False) -> None:
+        """Select the ``index``-th discovered slice (a conjunction)."""
+        if not 0 <= index < len(self._discovered):
+            raise ValueError(f"discovered slice {index} does not exist; there are {len(self._discovered)}.")
+        self._toggle_term(tuple(self._discovered["predicates"].iloc[index]), additive)
+
+    def _toggle_term(self, term: Term, additive: bool) -> None:
+        clause = self.clause
+        terms = list(clause.terms) if clause else []
+        if term in terms and (additive or len(terms) == 1):
+            terms.remove(term)
+        elif additive:
+            terms.append(term)
+        else:
+            terms = [term]
+        if terms:
+            self._set_clause(Clause(self.source, tuple(terms)))
+        else:
+            self.clear()
+
+    def _handle_message(self, content: dict[str, Any]) -> None:
+        kind = content.get("type")
+        additive = bool(content.get("additive", False))
+        if kind == "select_slice":
+            self.select_slice(int(content["key"]), additive)
+        elif kind == "select_discovered":
+            self.select_discovered(int(content["index"]), additive)
+        elif kind == "discover":
+            self.discover()
+        elif kind == "cancel_discovery":
+            self.cancel_discovery()
+
+    # -- discovery in the background -----------------------------------------------------------
+    def discover(self, block: bool = False) -> None:
+        """(Re)start discovery on the rows the view is computed on; in a background thread unless
+        ``block``. Progress shows in the view; the kernel stays responsive."""
+        self.cancel_discovery()
+        mask = self._mask
+        cancel = threading.Event()
+        self._cancel = cancel
+        self.discovery_status, self.discovery_progress = "running", 0.0
+
+        def report(fraction: float, _message: str) -> None:
+            if not cancel.is_set():
+                self.discovery_progress = round(fraction, 3)
+
+        def run() -> None:
+            try:
+                found = discover_slices(
+                    self.evaluation, mask, max_level=self.max_level, min_support=self.min_support,
+                    progress=report, cancel=cancel,
+                )  # fmt: skip
+            except DiscoveryCancelled:
+                return
+            except Exception as err:  # shown in the view rather than lost in a thread
+                self.discovery_status = f"failed: {type(err).__name__}: {err}"
+                raise
+            with self._lock:
+                if cancel.is_set():
+                    return
+                self._discovered = found
+                with self.hold_sync():
+                    self.discovered = self._discovered_payload(found)
+                    self.discovery_progress = 1.0
+                    self.discovery_status = "done"
+                    self._highlight(self.clause)
+
+        if block:
+            run()
+        else:
+            self._worker = threading.Thread(target=run, name="errorscope-discovery", daemon=True)
+            self._worker.start()
+
+    def cancel_discovery(self) -> None:
+        """Stop a running discovery (its partial work is dropped)."""
+        self._cancel.set()
+        if self._worker is not None and self._worker.is_alive():
+            self._worker.join(timeout=5)
+            if self.discovery_status == "running":
+                self.discovery_status = "cancelled"
+
+    def wait_for_discovery(self, timeout: float = 60.0) -> None:
+        """Block until the background discovery finishes (for scripts and tests)."""
+        deadline = time.monotonic() + timeout
+        while self._worker is not None and self._worker.is_alive() and time.monotonic() < deadline:
+            self._worker.join(timeout=0.05)
+
+    # -- recompute -----------------------------------------------------------------------------
+    def _compute(self, mask: np.ndarray) -> None:
+        self._mask = None if mask.all() else mask
+        self._table = slice_table(
+            self.evaluation, self._mask, metric=self.metric, positive_class=self.positive_class
+        )
+        self._show_slices()
+        if self._auto_discover:
+            self.discover()
+
+    def _show_slices(self) -> None:
+        table = self._table
+        if self.feature_filter.strip():
+            wanted = self.feature_filter.strip().casefold()
+            table = table[table["feature"].str.casefold().str.contains(wanted, regex=False)]
+        column = {"value": self.metric, "rest": f"rest_{self.metric}"}.get(self.sort_by, self.sort_by)
+        table = table.sort_values(
+            column, ascending=not self.descending, kind="stable", na_position="last", key=_sort_key
+        )
+        self._shown = table.reset_index(drop=True)
+        self.n_slices = len(table)
+        pages = max(1, -(-len(table) // max(1, self.page_size)))
+        if self.page >= pages:
+            self.page = pages - 1
+        start = self.page * self.page_size
+        self.slice_page = self._slices_payload(table.iloc[start : start + self.page_size])
+
+    def _slices_payload(self, page: pd.DataFrame) -> dict[str, Any]:
+        metric = self.metric
+        return {
+            "feature": page["feature"].astype(str).tolist(),
+            "slice": page["slice"].astype(str).tolist(),
+            "description": page["description"].tolist(),
+            "key": as_buffer(page["key"].to_numpy(), "i4"),
+            "size": as_buffer(page["size"].to_numpy(), "u4"),
+            "errors": as_buffer(page["errors"].to_numpy(), "u4"),
+            **{
+                name: as_buffer(page[column].to_numpy(dtype=np.float64), "f8")
+                for name, column in (
+                    ("share", "share"),
+                    ("value", metric),
+                    ("rest", f"rest_{metric}"),
+                    ("difference", "difference"),
+                    ("ratio", "ratio"),
+                    ("ci_low", "ci_low"),
+                    ("ci_high", "ci_high"),
+                    ("p_adjusted", "p_adjusted"),
+                )
+            },
+        }
+
+    def _discovered_payload(self, found: pd.DataFrame) -> dict[str, Any]:
+        return {
+            "slice": found["slice"].astype(str).tolist(),
+            "level": as_buffer(found["level"].to_numpy(), "u4"),
+            "size": as_buffer(found["size"].to_numpy(), "u4"),
+            "errors": as_buffer(found["errors"].to_numpy(), "u4"),
+            **{
+                column: as_buffer(found[column].to_numpy(dtype=np.float64), "f8")
+                for column in (
+                    "share",
+                    "error_rate",
+                    "rest_error_rate",
+                    "score",
+                    "ci_low",
+                    "ci_high",
+                    "p_adjusted",
+                )
+            },
+        }
+
+    def _highlight(self, clause: Clause | None) -> None:
+        terms = set(clause.terms) if clause else set()
+        keys = [
+            int(k)
+            for k, p in zip(self._table.get("key", []), self._table.get("predicate", []), strict=True)
+            if (p,) in terms
+        ]
+        found = self._discovered.get("predicates", pd.Series(dtype=object))
+        self.selected_slices = keys
+        self.selected_discovered = [i for i, term in enumerate(found) if tuple(term) in terms]
+        self._show_rows()
+        if self.tab == "compare":
+            self._show_comparison()
+
+    # -- rows and comparison -------------------------------------------------------------------
+    def _row_positions(self) -> np.ndarray:
+        return row_order(self.evaluation, self.evaluation.selection.mask(), self.row_order)
+
+    def _show_rows(self) -> None:
+        order = self._row_positions()
+        self.n_selected = len(order)
+        size = max(1, self.rows_page_size)
+        pages = max(1, -(-len(order) // size))
+        if self.rows_page >= pages:
+            self.rows_page = pages - 1
+        page = self.inspected_rows(self.rows_page)
+        ev = self.evaluation
+        shown = [c for c in ("id", "actual", "predicted", "score", "loss") if c in page.columns]
+        if ev.text_column:
+            shown.append(ev.text_column)
+        shown += [c for c in ev.features if c not in shown]
+        wrong = page["actual"].to_numpy() != page["predicted"].to_numpy()
+        self.rows = {
+            "columns": shown,
+            "cells": [[_cell(v) for v in row] for row in page[shown].itertuples(index=False)],
+            "wrong": as_buffer(wrong, "u1"),
+            "start": self.rows_page * size,
+        }
+
+    def _show_comparison(self) -> None:
+        ev = self.evaluation
+        selected = ev.selection.mask()
+        if selected.all() or not selected.any():
+            self.comparison = {"features": [], "distance": b"", "p_value": b"", "values": [],
+                               "selected_share": b"", "rest_share": b"", "feature": ""}  # fmt: skip
+            return
+        ranked = differing_features(ev, selected)
+        feature = (
+            self.compare_feature if self.compare_feature in set(ranked["feature"]) else ranked["feature"][0]
+        )
+        dist = feature_distribution(ev, feature, selected)
+        self.comparison = {
+            "features": ranked["feature"].tolist(),
+            "distance": as_buffer(ranked["distance"].to_numpy(dtype=np.float64), "f8"),
+            "p_value": as_buffer(ranked["p_value"].to_numpy(dtype=np.float64), "f8"),
+            "feature": feature,
+            "values": dist["value"].tolist(),
+            "selected_share": as_buffer(dist["selected_share"].to_numpy(dtype=np.float64), "f8"),
+            "rest_share": as_buffer(dist["rest_share"].to_numpy(dtype=np.float64), "f8"),
+        }
+
+    @property
+    def feature_comparison(self) -> pd.DataFrame:
+        """Features ranked by how differently they are distributed in the selection and the rest."""
+        selected = self.evaluation.selection.mask()
+        return differing_features(self.evaluation, selected)
+
+    def _available_metrics(self) -> list[str]:
+        ev = self.evaluation
+        found = ["error_rate"]
+        if ev.is_binary or self.positive_class is not None:
+            found += ["fpr", "fnr"]
+        if ev.scores is not None:
+            found.append("log_loss")
+        return found
+
+    # -- UI-driven changes ---------------------------------------------------------------------
+    @traitlets.observe("sort_by", "descending", "feature_filter", "page", "page_size")
+    def _resort(self, _change: dict[str, Any]) -> None:
+        if hasattr(self, "evaluation") and not self._table.empty:
+            self._show_slices()
+
+    @traitlets.observe("metric")
+    def _metric_changed(self, change: dict[str, Any]) -> None:
+        if hasattr(self, "evaluation"):
+            try:
+                self._table = slice_table(
+                    self.evaluation, self._mask, metric=change["new"], positive_class=self.positive_class
+                )
+            except ValueError:
+                self.metric = change["old"]
+                raise
+            self._show_slices()
+            self._highlight(self.clause)
+
+    @traitlets.observe("row_order", "rows_page", "rows_page_size")
+    def _reorder_rows(self, _change: dict[str, Any]) -> None:
+        if hasattr(self, "evaluation"):
+            self._show_rows()
+
+    @traitlets.observe("tab", "compare_feature")
+    def _tab_changed(self, _change: dict[str, Any]) -> None:
+        if hasattr(self, "evaluation") and self.tab == "compare":
+            self._show_comparison()
+
+    def close(self) -> None:
+        cancel = getattr(self, "_cancel", None)  # absent when __init__ failed early
+        if cancel is not None:
+            cancel.set()
+        super().close()
+
+
+def _sort_key(values: pd.Series) -> pd.Series:
+    return values.str.casefold() if values.dtype == object or pd.api.types.is_string_dtype(values) else values
+
+
+def _cell(value: Any) -> str:
+    """A cell of the row inspector as text (the browser shows it with textContent)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{value:.4g}"
+    return str(value)

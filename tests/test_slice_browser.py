@@ -1,0 +1,116 @@
+"""SliceBrowser in the kernel: its clauses, crossfilter, sorting, paging, metrics and rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import errorscope as es
+from errorscope.slicing import slice_table
+
+
+@pytest.fixture
+def ev() -> es.Evaluation:
+    df = es.datasets.load_adult()
+    rng = np.random.default_rng(0)
+    score = np.clip(0.2 + 0.5 * (df["education-num"] > 12) + rng.normal(0, 0.15, len(df)), 0, 1)
+    return es.Evaluation(df, "income", y_score=score, labels=["<=50K", ">50K"], sensitive=["sex", "race"])
+
+
+def key_of(view: es.SliceBrowser, description: str) -> int:
+    return int(view.table.set_index("description").loc[description, "key"])
+
+
+def test_click_selects_adds_and_toggles(ev: es.Evaluation) -> None:
+    view = es.SliceBrowser(ev, discover=False)
+    female, male = key_of(view, "sex = Female"), key_of(view, "sex = Male")
+    view.select_slice(female)
+    assert len(ev.selected()) == (ev.data["sex"] == "Female").sum()
+    assert view.selected_slices == [female] and view.clause_text == "sex = Female"
+    view.select_slice(male, additive=True)
+    assert len(ev.selected()) == ev.n_rows and sorted(view.selected_slices) == sorted([female, male])
+    view.select_slice(male, additive=True)  # modifier-click again removes it
+    assert view.selected_slices == [female]
+    view.select_slice(female)  # clicking the only selected slice clears
+    assert view.clause is None and len(ev.selection) == 0
+    with pytest.raises(ValueError, match="no slice has key"):
+        view.select_slice(10_000)
+
+
+def test_crossfilter_recomputes_on_other_clauses_only(ev: es.Evaluation) -> None:
+    view = es.SliceBrowser(ev, discover=False)
+    cm = es.ConfusionMatrix(ev)
+    cm.select_cells(cells=[(1, 0)])
+    mask = ev.selection.mask()
+    assert view.n_rows == mask.sum()
+    pd.testing.assert_frame_equal(
+        view.table.sort_values("key").reset_index(drop=True).drop(columns="predicate"),
+        slice_table(ev, mask).sort_values("key").reset_index(drop=True).drop(columns="predicate"),
+    )
+    view.select_slice(key_of(view, "sex = Male"))
+    assert view.n_rows == mask.sum()  # its own clause does not filter it
+    assert cm.n_rows == (ev.data["sex"] == "Male").sum()
+
+
+def test_sort_filter_page_and_metric(ev: es.Evaluation) -> None:
+    view = es.SliceBrowser(ev, discover=False, page_size=5)
+    assert view.table["error_rate"].is_monotonic_decreasing
+    view.sort_by, view.descending = "size", False
+    assert view.table["size"].is_monotonic_increasing
+    view.feature_filter = "RAC"
+    assert set(view.table["feature"]) == {"race"} and view.n_slices == ev.data["race"].nunique()
+    view.page = 99
+    assert view.page == 0  # clamped to the last page
+    assert len(view.slice_page["feature"]) == 5 and view.slice_page["feature"] == ["race"] * 5
+    view.metric = "fnr"
+    assert "fnr" in view.table.columns
+    view.metric = "log_loss"
+    assert view.table["log_loss"].notna().all()
+    assert [m for m, _ in view.metrics] == ["error_rate", "fpr", "fnr", "log_loss"]
+
+
+def test_rows_worst_first_paged_and_comparison(ev: es.Evaluation) -> None:
+    view = es.SliceBrowser(ev, discover=False)
+    ev.select("age > 60", source="code")
+    assert view.n_selected == (ev.data["age"] > 60).sum()
+    first = view.inspected_rows(0)
+    assert len(first) == 10 and first["loss"].is_monotonic_decreasing
+    assert first["loss"].iloc[-1] >= view.inspected_rows(1)["loss"].iloc[0]
+    assert view.rows["cells"][0][0] == str(first["id"].iloc[0])
+    view.rows_page = 1
+    assert view.rows["start"] == 10
+    view.row_order = "id"
+    assert view.inspected_rows()["id"].is_monotonic_increasing
+    view.tab = "compare"
+    assert view.comparison["features"][0] == view.feature_comparison["feature"].iloc[0]
+    assert view.comparison["feature"] == view.comparison["features"][0]
+    view.compare_feature = "sex"
+    assert view.comparison["feature"] == "sex"
+
+
+def test_discovery_runs_in_the_background_and_selects(ev: es.Evaluation) -> None:
+    view = es.SliceBrowser(ev)
+    view.wait_for_discovery()
+    assert view.discovery_status == "done" and view.discovery_progress == 1.0
+    found = view.discovered_slices
+    assert len(found) > 0
+    view.select_discovered(0)
+    rows = np.ones(ev.n_rows, dtype=bool)
+    for p in found["predicates"].iloc[0]:
+        rows &= ev._resolve(p)
+    assert len(ev.selected()) == rows.sum() and view.selected_discovered == [0]
+    cm = es.ConfusionMatrix(ev)
+    assert cm.n_rows == rows.sum()
+
+
+def test_bad_arguments_are_explained(ev: es.Evaluation) -> None:
+    with pytest.raises(ValueError, match="metric must be one of"):
+        es.SliceBrowser(ev, metric="accuracy", discover=False)
+    labels_only = es.Evaluation(ev.data, "income", y_pred=ev.data["income"])
+    with pytest.raises(ValueError, match="needs scores"):
+        es.SliceBrowser(labels_only, metric="log_loss", discover=False)
+    with pytest.raises(TypeError, match="needs an errorscope Evaluation"):
+        es.SliceBrowser(ev.data)
+    with pytest.raises(ValueError, match="not a column"):
+        es.SliceBrowser(ev, bins={"agee": [30, 40]}, discover=False)

@@ -75,6 +75,30 @@ def main(n: int, coarse: bool) -> None:
     print(f"sliceline's top-{len(theirs)} slices also in ours: {agree}/{len(theirs)}")
 
 
+def responsiveness(n: int) -> None:
+    """Kernel work while a SliceBrowser discovers in the background: a ConfusionMatrix click's recompute."""
+    from selection_recompute import timed_ms
+
+    ev = planted_evaluation(n)
+    view = es.SliceBrowser(ev, discover=False)
+    cm = es.ConfusionMatrix(ev)
+    cells = iter([(1, 0), (0, 1)] * 100)
+    idle = timed_ms(lambda: cm.select_cells(cells=[next(cells)]))
+    cm.clear()
+    view.discover()
+    busy = timed_ms(lambda: cm.select_cells(cells=[next(cells)]), repeat=11)
+    view.cancel_discovery()
+    cm.clear()
+    t0 = time.perf_counter()
+    view.discover()
+    view.wait_for_discovery(600)
+    alone = time.perf_counter() - t0
+    print(
+        f"responsiveness at {n:,} rows: a matrix click takes {idle[0]:.0f} ms idle, {busy[0]:.0f} ms median "
+        f"(p90 {busy[1]:.0f}) while discovery runs in the background (the discovery itself: {alone:.1f} s)"
+    )
+
+
 MEMORY_CAP_GB = 12
 
 
@@ -95,3 +119,4 @@ if __name__ == "__main__":
     for n_rows in [int(a) for a in sys.argv[1:]] or [100_000]:
         main(n_rows, coarse=False)
         main(n_rows, coarse=True)
+    responsiveness(1_000_000)

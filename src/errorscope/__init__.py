@@ -8,7 +8,17 @@
 from . import datasets
 from .evaluation import Evaluation
 from .selection import Clause, Predicate, Selection
-from .widgets import ConfusionMatrix, SliceBrowser
+from .widgets import ConfusionMatrix, ModelOverview, SelectionBar, SliceBrowser
 
 __version__ = "0.1.0"
-__all__ = ["Clause", "ConfusionMatrix", "Evaluation", "Predicate", "Selection", "SliceBrowser", "datasets"]
+__all__ = [
+    "Clause",
+    "ConfusionMatrix",
+    "Evaluation",
+    "ModelOverview",
+    "Predicate",
+    "Selection",
+    "SelectionBar",
+    "SliceBrowser",
+    "datasets",
+]

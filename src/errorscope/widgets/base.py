@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from ..evaluation import Evaluation
 from ..selection import Clause, SelectionChange
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC_FALLBACK = True
+"""Add a PNG and a text summary to each view's display output, for front-ends without widgets (nbviewer,
+GitHub, PDF). Set ``errorscope.widgets.base.STATIC_FALLBACK = False`` to skip making them."""
 
 
 @functools.cache
@@ -109,6 +113,30 @@ class LinkedView(anywidget.AnyWidget):
         if evaluation is not None:
             evaluation.selection.unobserve(self._on_selection)
         super().close()
+
+    # -- static fallback -----------------------------------------------------------------------
+    def to_figure(self) -> Any:
+        """The view as a matplotlib Figure (what it shows now), for reports."""
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        """What the view shows now, in a few lines of text."""
+        return repr(self)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)  # anywidget: (data, metadata)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if not STATIC_FALLBACK or not isinstance(data, dict):
+            return bundle
+        from ..figures import png_bytes
+
+        try:
+            figure = self.to_figure()
+        except NotImplementedError:
+            return bundle
+        data["image/png"] = base64.b64encode(png_bytes(figure)).decode("ascii")
+        data["text/plain"] = self.summary()
+        return bundle
 
     # -- for subclasses ------------------------------------------------------------------------
     def _compute(self, mask: np.ndarray) -> None:

@@ -101,6 +101,29 @@ class ConfusionMatrix(LinkedView):
     def accuracy_value(self) -> float:
         return ClassMetrics.from_counts(self._counts).accuracy
 
+    def to_figure(self) -> Any:
+        """The matrix as a matplotlib heatmap (counts on the rows the view is computed on)."""
+        from ..figures import confusion_figure
+
+        title = f"Confusion matrix ({self.n_rows:,} of {self.n_total:,} rows)"
+        return confusion_figure(self._counts, self.evaluation.class_names, title)
+
+    def summary(self) -> str:
+        counts = self._counts.copy()
+        np.fill_diagonal(counts, 0)
+        lines = [
+            f"Confusion matrix: accuracy {self.accuracy_value:.1%} on {self.n_rows:,} of {self.n_total:,} rows"
+        ]
+        if counts.sum():
+            a, p = np.unravel_index(np.argmax(counts), counts.shape)
+            names = self.evaluation.class_names
+            lines.append(
+                f"most frequent error: actual {names[a]}, predicted {names[p]} ({counts[a, p]:,} rows)"
+            )
+        if self.filter_text:
+            lines.append(f"filtered by: {self.filter_text}")
+        return "\n".join(lines)
+
     # -- selecting from code (the UI sends the same) -------------------------------------------
     def select_cells(
         self,

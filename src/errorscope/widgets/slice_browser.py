@@ -116,6 +116,22 @@ class SliceBrowser(LinkedView):
         """The conjunctions discovery found on the rows the view is computed on (best first)."""
         return self._discovered.copy()
 
+    def to_figure(self) -> Any:
+        """The worst slices (as listed now) as bars with 95% intervals, against the rest."""
+        from ..figures import slices_figure
+
+        return slices_figure(self._shown, self.metric, title=f"Worst slices by {METRIC_NAMES[self.metric]}")
+
+    def summary(self) -> str:
+        name = METRIC_NAMES[self.metric]
+        lines = [f"Slice browser: {self.n_slices:,} slices of {self.n_rows:,} rows, worst by {name}:"]
+        for _, row in self._shown.head(5).iterrows():
+            lines.append(
+                f"  {row['description']}: {row['size']:,} rows, {name} {row[self.metric]:.3g} "
+                f"(rest {row[f'rest_{self.metric}']:.3g}, p adj. {row['p_adjusted']:.2g})"
+            )
+        return "\n".join(lines)
+
     def inspected_rows(self, page: int | None = None) -> pd.DataFrame:
         """The selection's rows in the chosen order: one page (``page``) or all of them."""
         order = self._row_positions()

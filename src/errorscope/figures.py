@@ -1,0 +1,74 @@
+"""Static figures of the views (matplotlib), for reports and for front-ends that cannot run widgets
+(nbviewer, GitHub, PDF export). Figures are built with ``matplotlib.figure.Figure`` directly, so making one
+never touches pyplot's global state or the user's backend."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+ERROR = "#d62728"
+BRAND = "#1f77b4"
+
+
+def confusion_figure(
+    counts: np.ndarray, class_names: Sequence[str], title: str = "Confusion matrix"
+) -> Figure:
+    """A heatmap of counts (rows: actual, columns: predicted), annotated when small enough to read."""
+    k = len(class_names)
+    size = min(9.0, 2.5 + 0.35 * k)
+    fig = Figure(figsize=(size, size * 0.85), layout="constrained")
+    ax = fig.add_subplot()
+    shown = counts.astype(float)
+    image = ax.imshow(shown, cmap="Blues")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="rows")
+    ax.set_xticks(range(k), [_short(c) for c in class_names], rotation=90 if k > 6 else 0)
+    ax.set_yticks(range(k), [_short(c) for c in class_names])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("actual")
+    ax.set_title(title)
+    if k <= 12:
+        peak = shown.max() if shown.size else 0
+        for (a, p), n in np.ndenumerate(counts):
+            ax.text(p, a, f"{n:,}", ha="center", va="center", color="white" if n > peak / 2 else "black")
+    return fig
+
+
+def slices_figure(table: pd.DataFrame, metric: str, top: int = 15, title: str = "Worst slices") -> Figure:
+    """The ``top`` first slices of a slice table as horizontal bars with their 95% intervals."""
+    rows = table.head(top).iloc[::-1]
+    fig = Figure(figsize=(8, 0.6 + 0.32 * max(len(rows), 1)), layout="constrained")
+    ax = fig.add_subplot()
+    if rows.empty:
+        ax.text(0.5, 0.5, "no slices", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    value = rows[metric].to_numpy(dtype=float)
+    low, high = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
+    y = np.arange(len(rows))
+    ax.barh(y, value, color=ERROR, alpha=0.75)
+    ax.errorbar(value, y, xerr=[value - low, high - value], fmt="none", ecolor="black", capsize=2)
+    rest = rows[f"rest_{metric}"].to_numpy(dtype=float)
+    ax.scatter(rest, y, marker="|", color=BRAND, s=120, label="rest of the rows", zorder=3)
+    labels = [f"{_short(d, 40)}  (n={n:,})" for d, n in zip(rows["description"], rows["size"], strict=True)]
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(metric.replace("_", " "))
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize="small")
+    return fig
+
+
+def png_bytes(fig: Figure, dpi: int = 80) -> bytes:
+    """The figure as PNG bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def _short(text: object, limit: int = 18) -> str:
+    s = str(text)
+    return s if len(s) <= limit else s[: limit - 1] + "…"

@@ -1,0 +1,96 @@
+"""ModelOverview and SelectionBar: the dashboard's header (key metrics, class balance, data checks) and
+its chips (every active clause, removable, with the count of selected rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import traitlets
+
+from ..evaluation import Evaluation
+from ..overview import class_balance, data_checks, key_metrics
+from ..selection import Clause
+from .base import LinkedView, as_buffer
+
+
+class ModelOverview(LinkedView):
+    """The task's key metrics on all rows and on the current selection, class balance and data checks."""
+
+    _bundle = "overview"
+    metric_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    overall = traitlets.Bytes(b"").tag(sync=True)
+    selected_metrics = traitlets.Bytes(b"").tag(sync=True)
+    classes = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    actual_counts = traitlets.Bytes(b"").tag(sync=True)
+    predicted_counts = traitlets.Bytes(b"").tag(sync=True)
+    checks = traitlets.List(traitlets.Dict()).tag(sync=True)
+    n_features = traitlets.Int(0).tag(sync=True)
+
+    def __init__(self, evaluation: Evaluation, **kwargs: Any) -> None:
+        super().__init__(evaluation, **kwargs)
+        ev = self.evaluation
+        self._overall = key_metrics(ev)
+        self._checks = data_checks(ev)
+        balance = class_balance(ev)
+        with self.hold_sync():
+            self.metric_names = [k for k in self._overall if k != "rows"]
+            self.overall = as_buffer(np.array([self._overall[k] for k in self.metric_names]), "f8")
+            self.classes = list(ev.class_names)
+            self.actual_counts = as_buffer(balance["actual"].to_numpy(), "u4")
+            self.predicted_counts = as_buffer(balance["predicted"].to_numpy(), "u4")
+            self.checks = self._checks.astype({"rows": int}).to_dict("records")
+            self.n_features = len(ev.features)
+            self._compute(ev.selection.mask())
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Key metrics on all rows and on the selection."""
+        selection = key_metrics(self.evaluation, self.evaluation.selection.mask())
+        return pd.DataFrame({"all rows": self._overall, "selection": selection})
+
+    @property
+    def checks_table(self) -> pd.DataFrame:
+        return self._checks.copy()
+
+    def _compute(self, mask: np.ndarray) -> None:
+        if not hasattr(self, "_overall"):
+            return  # the first compute runs at the end of __init__
+        found = key_metrics(self.evaluation, None if mask.all() else mask)
+        self.selected_metrics = as_buffer(np.array([found.get(k, np.nan) for k in self.metric_names]), "f8")
+
+    def _highlight(self, clause: Clause | None) -> None:
+        pass  # selects nothing
+
+    def _handle_message(self, content: dict[str, Any]) -> None:
+        pass
+
+
+class SelectionBar(LinkedView):
+    """Every active clause as a chip (remove one by its button), a clear-all button and the row count."""
+
+    _bundle = "selection_bar"
+    clauses = traitlets.List(traitlets.Dict()).tag(sync=True)
+    n_selected = traitlets.Int(0).tag(sync=True)
+
+    def _compute(self, mask: np.ndarray) -> None:
+        selection = self.evaluation.selection
+        self.n_selected = int(np.count_nonzero(mask))
+        self.clauses = [
+            {
+                "source": source,
+                "text": clause.text,
+                "rows": int(np.count_nonzero(selection.clause_mask(source))),
+            }
+            for source, clause in selection.clauses.items()
+        ]
+
+    def _highlight(self, clause: Clause | None) -> None:
+        pass
+
+    def _handle_message(self, content: dict[str, Any]) -> None:
+        if content.get("type") == "remove" and content.get("source") in self.evaluation.selection.clauses:
+            self.evaluation.selection.remove(str(content["source"]))
+        elif content.get("type") == "clear_all":
+            self.evaluation.selection.clear()

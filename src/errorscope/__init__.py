@@ -8,17 +8,21 @@
 from . import datasets
 from .evaluation import Evaluation
 from .selection import Clause, Predicate, Selection
-from .widgets import ConfusionMatrix, ModelOverview, SelectionBar, SliceBrowser
+from .tags import TagStore, TagStoreError
+from .widgets import ConfusionMatrix, ErrorTagger, ModelOverview, SelectionBar, SliceBrowser
 
 __version__ = "0.1.0"
 __all__ = [
     "Clause",
     "ConfusionMatrix",
+    "ErrorTagger",
     "Evaluation",
     "ModelOverview",
     "Predicate",
     "Selection",
     "SelectionBar",
     "SliceBrowser",
+    "TagStore",
+    "TagStoreError",
     "datasets",
 ]

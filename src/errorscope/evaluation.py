@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,8 +20,10 @@ from .inputs import (
     require_column,
 )
 from .selection import Clause, Predicate, Selection
+from .tags import DEFAULT_STORE, TAG_COLUMNS, TagStore, dataset_fingerprint
 
 ROLE_COLUMNS = ("actual", "predicted")
+TAG_ROLE = "tag"  # Predicate("tag", "in", (names,)) selects tagged rows once a tag store is attached
 
 
 class Evaluation:
@@ -117,6 +121,7 @@ class Evaluation:
         self.derived = self._derived_columns()
         self.predictions_version = 0
         self._sources: dict[str, int] = {}
+        self.tag_store: TagStore | None = None
         self.selection = Selection(n, self._resolve)
 
     # -- public API --------------------------------------------------------------------------------
@@ -278,6 +283,55 @@ class Evaluation:
         self._codes_cache.pop(column, None)
         self.selection.refresh(set())
 
+    # -- tags ----------------------------------------------------------------------------------------
+    def attach_tags(
+        self, store: str | os.PathLike[str] | TagStore = DEFAULT_STORE, who: str | None = None,
+        model: str | None = None, vocabulary: Sequence[str] = (),
+    ) -> TagStore:  # fmt: skip
+        """Keep this Evaluation's tags in ``store`` (a SQLite path, created if new): see :mod:`errorscope.tags`.
+
+        A store already attached with the same path is reused (its vocabulary grows).
+        """
+        if isinstance(store, TagStore):
+            self.tag_store = store
+        elif self.tag_store is not None and self.tag_store.path == Path(store).expanduser().resolve():
+            self.tag_store.add_tag_names(vocabulary)
+        else:
+            fingerprint = dataset_fingerprint(self.ids, self.true_codes, self.classes)
+            self.tag_store = TagStore(store, fingerprint, who=who, model=model, vocabulary=vocabulary)
+        self.tags_changed()
+        return self.tag_store
+
+    @property
+    def tags(self) -> pd.DataFrame:
+        """Current tags: one row per (id, tag), with note, relabel, who and when (empty without a store)."""
+        if self.tag_store is None:
+            return pd.DataFrame(columns=TAG_COLUMNS)
+        frame = self.tag_store.tags()
+        positions = self._id_positions(frame["id"])
+        if (positions >= 0).all():  # ids in their own type; unknown ids (another dataset's) stay text
+            frame["id"] = self.ids[positions]
+        return frame
+
+    def tag_mask(self, names: Sequence[str]) -> np.ndarray:
+        """Rows carrying any of the tags ``names``."""
+        mask = np.zeros(self.n_rows, dtype=bool)
+        if self.tag_store is not None:
+            for name in names:
+                positions = self._id_positions(self.tag_store.tagged_ids(str(name)))
+                mask[positions[positions >= 0]] = True
+        return mask
+
+    def tags_changed(self) -> None:
+        """Re-evaluate clauses on tags and let every view recompute (the tagger calls it after writes)."""
+        self.selection.refresh({TAG_ROLE})
+
+    def _id_positions(self, id_texts: Any) -> np.ndarray:
+        """Row positions of ids given as text (-1 where unknown), through a cached index."""
+        if "_id_index" not in self.__dict__:
+            self._id_index = pd.Index([str(v) for v in self.ids.tolist()])
+        return self._id_index.get_indexer(pd.Index(list(id_texts), dtype=object))
+
     def __repr__(self) -> str:
         kind = "binary" if self.is_binary else f"{self.n_classes}-class"
         return (
@@ -303,6 +357,9 @@ class Evaluation:
             return np.isin(self.ids, np.asarray(predicate.values))
         if op == "query":
             return self._query_mask(str(predicate.values[0]))
+        if column == TAG_ROLE and self.tag_store is not None:  # tags win over a data column named "tag"
+            inside = self.tag_mask(predicate.values)
+            return inside if op == "in" else ~inside
         if column in ROLE_COLUMNS:  # roles win over data columns of the same name
             codes = self.true_codes if column == "actual" else self.pred_codes
             lookup = np.zeros(self.n_classes, dtype=bool)

@@ -1,7 +1,7 @@
 """Single-feature slices ranked by how badly the model does there, from cached codes and bincounts.
 
 A slice is one code of one *family* column: a feature's value, quantile bin, user bin, period, "other" or
-"missing"; a score or confidence bin; a text-length bin; the actual or predicted class. Families are
+"missing"; a score or confidence bin; a text-length bin; the actual or predicted class; a tag. Families are
 listed in :data:`SLICE_FAMILIES` (name -> function returning :class:`ColumnCodes`); adding one is adding a
 function there.
 
@@ -64,10 +64,29 @@ def class_family(ev: Evaluation) -> list[ColumnCodes]:
     return memo[key]
 
 
+def tag_family(ev: Evaluation) -> list[ColumnCodes]:
+    """One two-way split per tag name once a tag store is attached: tagged, and not tagged."""
+    store = ev.tag_store
+    if store is None:
+        return []
+    memo = _memo(ev)
+    key = ("tag_family", id(store), store.version)
+    if key not in memo:
+        out = []
+        for name in store.vocabulary:
+            codes = np.where(ev.tag_mask([name]), 0, 1).astype(np.int32)
+            predicates = (Predicate("tag", "in", (name,)), Predicate("tag", "not in", (name,)))
+            out.append(ColumnCodes("tag", "tag", codes, (name, f"not {name}"), predicates))
+        _forget(memo, "tag_family")
+        memo[key] = out
+    return memo[key]
+
+
 SLICE_FAMILIES: dict[str, Callable[[Evaluation], list[ColumnCodes]]] = {
     "features": feature_family,
     "derived": derived_family,
     "classes": class_family,
+    "tags": tag_family,
 }
 
 
@@ -75,10 +94,10 @@ def slice_columns(ev: Evaluation, columns: Sequence[str] | None = None) -> list[
     """The coded columns to slice: ``columns`` (data or derived names) or every family's."""
     if columns is not None:
         return [ev.codes(c) for c in columns]
-    found: dict[str, ColumnCodes] = {}
+    found: dict[tuple[str, tuple[str, ...]], ColumnCodes] = {}
     for family in SLICE_FAMILIES.values():
         for coded in family(ev):
-            found.setdefault(coded.column, coded)
+            found.setdefault((coded.column, coded.labels), coded)
     return list(found.values())
 
 

@@ -32,6 +32,15 @@ def static_asset(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def display_text(value: Any) -> str:
+    """A data value as the text a view shows (the browser sets it with textContent, never as markup)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{value:.4g}"
+    return str(value)
+
+
 def as_buffer(values: np.ndarray, dtype: str) -> bytes:
     """A numpy array as little-endian bytes: the binary form arrays take to the browser."""
     return np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()

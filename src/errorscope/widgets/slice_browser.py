@@ -16,7 +16,7 @@ from ..evaluation import Evaluation
 from ..ranking import ORDERS, row_order
 from ..selection import Clause, Predicate
 from ..slicing import METRIC_NAMES, METRICS, slice_table
-from .base import LinkedView, as_buffer
+from .base import LinkedView, as_buffer, display_text
 
 TABS = ("slices", "discovered", "rows", "compare")
 SORTABLE = (
@@ -345,7 +345,7 @@ class SliceBrowser(LinkedView):
         wrong = page["actual"].to_numpy() != page["predicted"].to_numpy()
         self.rows = {
             "columns": shown,
-            "cells": [[_cell(v) for v in row] for row in page[shown].itertuples(index=False)],
+            "cells": [[display_text(v) for v in row] for row in page[shown].itertuples(index=False)],
             "wrong": as_buffer(wrong, "u1"),
             "start": self.rows_page * size,
         }
@@ -425,12 +425,3 @@ class SliceBrowser(LinkedView):
 
 def _sort_key(values: pd.Series) -> pd.Series:
     return values.str.casefold() if values.dtype == object or pd.api.types.is_string_dtype(values) else values
-
-
-def _cell(value: Any) -> str:
-    """A cell of the row inspector as text (the browser shows it with textContent)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, float | np.floating):
-        return f"{value:.4g}"
-    return str(value)

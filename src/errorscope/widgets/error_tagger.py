@@ -1,0 +1,273 @@
+"""ErrorTagger: review the selection's rows (errors first) and tag them, durably, keyboard first."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import traitlets
+
+from ..evaluation import Evaluation
+from ..ranking import row_order
+from ..selection import Clause, Predicate
+from ..tags import DEFAULT_STORE, id_texts
+from .base import LinkedView, display_text
+
+QUEUE_ORDERS = ("confident_wrong", "loss", "least_confident", "stratified_random", "id")
+
+
+class ErrorTagger(LinkedView):
+    """A review queue over the current selection's rows with tags, notes and relabel suggestions.
+
+    ``store``: the SQLite file that keeps the tags (see :mod:`errorscope.tags`), shared by every tagger of
+    the Evaluation. ``tags``: the starting vocabulary (it can grow from the UI). ``who``: the name in the
+    audit trail (default: the OS user). ``model_name``: recorded with every change.
+
+    Keys (card view): 1-9 toggle a tag on the row (or on the checked rows), j / → next, k / ← previous,
+    u undo, n write a note; the counts select their rows when clicked.
+    """
+
+    _bundle = "error_tagger"
+    vocabulary = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    counts = traitlets.List(traitlets.Int()).tag(sync=True)
+    selected_tags = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    order = traitlets.Enum(QUEUE_ORDERS, "confident_wrong").tag(sync=True)
+    errors_only = traitlets.Bool(True).tag(sync=True)
+    mode = traitlets.Enum(("card", "list"), "card").tag(sync=True)
+    n_queue = traitlets.Int(0).tag(sync=True)
+    position = traitlets.Int(0).tag(sync=True)
+    card = traitlets.Dict().tag(sync=True)
+    list_page = traitlets.Int(0).tag(sync=True)
+    list_page_size = traitlets.Int(10).tag(sync=True)
+    list_rows = traitlets.List(traitlets.Dict()).tag(sync=True)
+    checked = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    store_path = traitlets.Unicode("").tag(sync=True)
+    can_undo = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(
+        self,
+        evaluation: Evaluation,
+        store: str | os.PathLike[str] = DEFAULT_STORE,
+        tags: list[str] | tuple[str, ...] = ("mislabeled", "ambiguous", "needs data"),
+        who: str | None = None,
+        model_name: str | None = None,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(evaluation, Evaluation):
+            self.store = evaluation.attach_tags(store, who=who, model=model_name, vocabulary=list(tags))
+        self.seed = seed
+        self._queue = np.zeros(0, dtype=np.int64)
+        self._current_id: str | None = None
+        super().__init__(evaluation, **kwargs)
+        self.class_names = list(self.evaluation.class_names)
+        self.store_path = str(self.store.path)
+        self._show_tags()
+
+    # -- tagging from code (the UI calls the same) ---------------------------------------------
+    def tag(self, ids: Any, tag: str, note: str | None = None) -> int:
+        """Add ``tag`` (and optionally a ``note``) to the rows ``ids``; committed before it returns."""
+        ids = self._check_ids(ids)
+        added = self.store.tag(ids, tag, clause=self.evaluation.selection.text())
+        if note:
+            self.store.set_note(ids, note, clause=self.evaluation.selection.text())
+        self._saved(f"tagged {len(ids):,} row(s) {tag!r}")
+        return added
+
+    def untag(self, ids: Any, tag: str) -> int:
+        """Remove ``tag`` from the rows ``ids``."""
+        removed = self.store.untag(self._check_ids(ids), tag, clause=self.evaluation.selection.text())
+        self._saved(f"removed {tag!r} from {removed:,} row(s)")
+        return removed
+
+    def note(self, ids: Any, note: str | None) -> None:
+        """Set the free-text note of the rows ``ids`` (empty clears it)."""
+        self.store.set_note(self._check_ids(ids), note, clause=self.evaluation.selection.text())
+        self._saved("note saved")
+
+    def relabel(self, ids: Any, label: Any) -> None:
+        """Record that the correct label of the rows ``ids`` is ``label`` (a class or its display name);
+        ``None`` clears the suggestion. The data and the model are not changed."""
+        ev = self.evaluation
+        if label is not None:
+            names = [str(c) for c in ev.classes] + list(ev.class_names)
+            if str(label) not in names:
+                raise ValueError(f"relabel: {label!r} is not a class; classes are {ev.class_names}.")
+            if str(label) in map(str, ev.classes):
+                label = ev.class_names[[str(c) for c in ev.classes].index(str(label))]
+        self.store.set_relabel(self._check_ids(ids), label, clause=ev.selection.text())
+        self._saved("relabel saved" if label is not None else "relabel cleared")
+
+    def undo(self) -> int:
+        """Undo this tagger's last action (every row it touched)."""
+        reverted = self.store.undo()
+        self._saved(f"undid {reverted:,} change(s)" if reverted else "nothing to undo")
+        return reverted
+
+    def select_tag(self, tag: str, additive: bool = False) -> None:
+        """Select the rows carrying ``tag`` (modifier: add to the tags already selected)."""
+        wanted = [*self.selected_tags, tag] if additive else [tag]
+        if additive and tag in self.selected_tags:
+            wanted = [t for t in self.selected_tags if t != tag]
+        if wanted:
+            self._set_clause(Clause(self.source, tuple((Predicate("tag", "in", (t,)),) for t in wanted)))
+        else:
+            self.clear()
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The current tags (``ev.tags``)."""
+        return self.evaluation.tags
+
+    @property
+    def queue(self) -> pd.DataFrame:
+        """The review queue, in order."""
+        return self.evaluation.frame().iloc[self._queue]
+
+    # -- messages from the UI ------------------------------------------------------------------
+    def _handle_message(self, content: dict[str, Any]) -> None:
+        kind = content.get("type")
+        ids = content.get("ids") or self.checked or ([self._current_id] if self._current_id else [])
+        if kind == "toggle_tag":
+            tag = str(content["tag"])
+            tagged = set(self.store.tagged_ids(tag))
+            if ids and all(i in tagged for i in ids):
+                self.untag(ids, tag)
+            elif ids:
+                self.tag([i for i in ids if i not in tagged], tag)
+        elif kind == "note" and ids:
+            self.note(ids, str(content.get("note", "")))
+        elif kind == "relabel" and ids:
+            self.relabel(ids, content.get("label") or None)
+        elif kind == "undo":
+            self.undo()
+        elif kind == "add_tag_name":
+            self.store.add_tag_names([str(content.get("name", ""))])
+            self._saved(f"added tag {content.get('name')!r}")
+        elif kind == "select_tag":
+            self.select_tag(str(content["tag"]), bool(content.get("additive")))
+
+    # -- recompute -----------------------------------------------------------------------------
+    def _compute(self, mask: np.ndarray) -> None:
+        pass  # the queue follows the whole selection, its own clause included: rebuilt in _highlight
+
+    def _highlight(self, clause: Clause | None) -> None:
+        self.selected_tags = [
+            str(p.values[0]) for term in (clause.terms if clause else ()) for p in term if p.column == "tag"
+        ]
+        self._rebuild_queue()
+        self._show_tags()
+
+    def _rebuild_queue(self) -> None:
+        ev = self.evaluation
+        if not hasattr(self, "store"):
+            return
+        mask = ev.selection.mask()
+        if self.errors_only:
+            mask = mask & (ev.true_codes != ev.pred_codes)
+        by = self.order if self.order != "confident_wrong" or ev.scores is not None else "loss"
+        self._queue = row_order(ev, mask, by=by, seed=self.seed)
+        self.n_queue = len(self._queue)
+        ids = [str(i) for i in ev.ids[self._queue].tolist()]
+        if self._current_id in ids:  # keep the row under review in view when the queue changes
+            self.position = ids.index(self._current_id)
+        self.position = min(max(self.position, 0), max(len(ids) - 1, 0))
+        self.checked = [i for i in self.checked if i in set(ids)]
+        self._show_card()
+        self._show_list()
+
+    def _show_card(self) -> None:
+        ev = self.evaluation
+        if not len(self._queue):
+            self._current_id, self.card = None, {}
+            return
+        row = int(self._queue[self.position])
+        self._current_id = str(ev.ids[row])
+        self.card = self._describe(row, with_features=True)
+
+    def _show_list(self) -> None:
+        size = max(1, self.list_page_size)
+        pages = max(1, -(-len(self._queue) // size))
+        if self.list_page >= pages:
+            self.list_page = pages - 1
+        rows = self._queue[self.list_page * size : (self.list_page + 1) * size]
+        self.list_rows = [self._describe(int(r), with_features=False) for r in rows]
+
+    def _describe(self, row: int, with_features: bool) -> dict[str, Any]:
+        ev = self.evaluation
+        row_id = str(ev.ids[row])
+        tags = self._tags_by_id().get(row_id, {})
+        out: dict[str, Any] = {
+            "id": row_id,
+            "actual": ev.class_names[ev.true_codes[row]],
+            "predicted": ev.class_names[ev.pred_codes[row]],
+            "wrong": bool(ev.true_codes[row] != ev.pred_codes[row]),
+            "score": None if ev.scores is None else float(ev.scores[row, ev.pred_codes[row]]),
+            "tags": tags.get("tags", []),
+            "note": tags.get("note") or "",
+            "relabel": tags.get("relabel") or "",
+            "text": "" if ev.text_column is None else display_text(ev.data[ev.text_column].iloc[row]),
+        }
+        if with_features:
+            out["fields"] = [
+                [c, display_text(ev.data[c].iloc[row])] for c in ev.features if c != ev.text_column
+            ]
+        return out
+
+    def _tags_by_id(self) -> dict[str, dict[str, Any]]:
+        key = self.store.version
+        if getattr(self, "_tags_cache_key", None) != key:
+            found: dict[str, dict[str, Any]] = {}
+            for row in self.store.tags().itertuples(index=False):
+                entry = found.setdefault(str(row.id), {"tags": [], "note": row.note, "relabel": row.relabel})
+                if isinstance(row.tag, str):
+                    entry["tags"].append(row.tag)
+            self._tags_cache, self._tags_cache_key = found, key
+        return self._tags_cache
+
+    def _show_tags(self) -> None:
+        counts = self.store.counts()
+        self.vocabulary = list(counts)
+        self.counts = list(counts.values())
+        self.can_undo = bool(self.store._undo)
+
+    def _saved(self, what: str) -> None:
+        """After a committed write: say so, and let every view (and the tag clauses) recompute."""
+        with self.hold_sync():
+            self.status = f"Saved {datetime.now():%H:%M:%S}: {what}"
+            self.evaluation.tags_changed()
+            self._show_tags()
+            self._show_card()
+            self._show_list()
+
+    def _check_ids(self, ids: Any) -> list[str]:
+        texts = id_texts(ids)
+        unknown = self.evaluation._id_positions(texts) < 0
+        if unknown.any():
+            bad = [t for t, u in zip(texts, unknown, strict=True) if u][:5]
+            raise ValueError(f"ids {bad} are not row ids of this Evaluation (see ev.ids).")
+        return texts
+
+    # -- UI-driven changes ---------------------------------------------------------------------
+    @traitlets.observe("order", "errors_only")
+    def _requeue(self, change: dict[str, Any]) -> None:
+        if hasattr(self, "evaluation"):
+            if change["name"] == "order":  # a new order starts from its top
+                self._current_id, self.position = None, 0
+            self._rebuild_queue()
+
+    @traitlets.observe("position")
+    def _move(self, _change: dict[str, Any]) -> None:
+        if hasattr(self, "evaluation") and len(self._queue):
+            self.position = min(max(self.position, 0), len(self._queue) - 1)
+            self._show_card()
+
+    @traitlets.observe("list_page", "list_page_size")
+    def _page(self, _change: dict[str, Any]) -> None:
+        if hasattr(self, "evaluation"):
+            self._show_list()

@@ -1,0 +1,78 @@
+"""ErrorTagger in the kernel: its queue, the UI's messages, relabels and the tag selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import errorscope as es
+from errorscope.ranking import row_order
+
+
+@pytest.fixture
+def ev() -> es.Evaluation:
+    df = es.datasets.load_adult()
+    score = np.clip(0.2 + 0.5 * (df["education-num"] > 12), 0.01, 0.99)
+    return es.Evaluation(df, "income", y_score=score, labels=["<=50K", ">50K"])
+
+
+@pytest.fixture
+def tagger(ev: es.Evaluation, tmp_path: Path) -> es.ErrorTagger:
+    return es.ErrorTagger(ev, store=tmp_path / "tags.sqlite", tags=["mislabeled", "ambiguous"], who="tester")
+
+
+def test_queue_is_the_selections_errors_confident_first(ev: es.Evaluation, tagger: es.ErrorTagger) -> None:
+    wrong = ev.true_codes != ev.pred_codes
+    assert tagger.n_queue == wrong.sum()
+    expected = row_order(ev, wrong, by="confident_wrong")
+    assert list(tagger.queue["id"]) == list(ev.ids[expected])
+    ev.select("age > 60")
+    assert tagger.n_queue == (wrong & (ev.data["age"] > 60).to_numpy()).sum()
+    tagger.errors_only = False
+    assert tagger.n_queue == (ev.data["age"] > 60).sum()
+    tagger.order = "stratified_random"
+    assert tagger.card["id"] == str(tagger.queue["id"].iloc[0])
+
+
+def test_messages_toggle_tags_on_the_card_or_checked_rows(tagger: es.ErrorTagger, ev: es.Evaluation) -> None:
+    first = tagger.card["id"]
+    tagger._handle_message({"type": "toggle_tag", "tag": "mislabeled"})
+    assert tagger.card["tags"] == ["mislabeled"] and tagger.counts == [1, 0]
+    assert tagger.status.startswith("Saved")
+    tagger._handle_message({"type": "toggle_tag", "tag": "mislabeled"})  # the same key again removes it
+    assert tagger.card["tags"] == [] and tagger.counts == [0, 0]
+    tagger.position = 1
+    assert tagger.card["id"] != first
+    checked = [r["id"] for r in tagger.list_rows[:3]]
+    tagger.checked = checked
+    tagger._handle_message({"type": "toggle_tag", "tag": "ambiguous"})
+    assert set(ev.tags.loc[ev.tags["tag"] == "ambiguous", "id"].astype(str)) == set(checked)
+    tagger._handle_message({"type": "undo"})
+    assert tagger.counts == [0, 0]
+    tagger._handle_message({"type": "add_tag_name", "name": "<img src=x onerror=alert(1)>"})
+    assert tagger.vocabulary[-1] == "<img src=x onerror=alert(1)>"
+
+
+def test_notes_relabels_and_validation(tagger: es.ErrorTagger, ev: es.Evaluation) -> None:
+    row = ev.ids[5]
+    tagger.note([row], "looks like a typo")
+    tagger.relabel([row], ">50K")
+    tags = ev.tags.set_index("id")
+    assert tags.loc[row, "note"] == "looks like a typo" and tags.loc[row, "relabel"] == ">50K"
+    with pytest.raises(ValueError, match="is not a class"):
+        tagger.relabel([row], "rich")
+    with pytest.raises(ValueError, match="not row ids"):
+        tagger.tag(["no-such-id"], "mislabeled")
+
+
+def test_counts_select_their_rows(tagger: es.ErrorTagger, ev: es.Evaluation) -> None:
+    tagger.tag(ev.ids[:3], "mislabeled")
+    tagger.tag(ev.ids[10:12], "ambiguous")
+    tagger._handle_message({"type": "select_tag", "tag": "mislabeled"})
+    assert len(ev.selected()) == 3 and tagger.selected_tags == ["mislabeled"]
+    tagger._handle_message({"type": "select_tag", "tag": "ambiguous", "additive": True})
+    assert len(ev.selected()) == 5
+    cm = es.ConfusionMatrix(ev)
+    assert cm.n_rows == 5

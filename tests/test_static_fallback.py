@@ -20,9 +20,10 @@ def ev() -> es.Evaluation:
     return es.Evaluation(df, "income", y_score=score)
 
 
-@pytest.mark.parametrize("view", [es.ConfusionMatrix, es.SliceBrowser])
+@pytest.mark.parametrize("view", [es.ConfusionMatrix, es.SliceBrowser, es.GroupComparer])
 def test_bundle_has_widget_png_and_summary(ev: es.Evaluation, view: type) -> None:
-    widget = view(ev, discover=False) if view is es.SliceBrowser else view(ev)
+    options = {es.SliceBrowser: {"discover": False}, es.GroupComparer: {"groups": "sex"}}.get(view, {})
+    widget = view(ev, **options)
     data, _metadata = widget._repr_mimebundle_()
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == widget.model_id
     assert base64.b64decode(data["image/png"]).startswith(PNG_MAGIC)

@@ -1,7 +1,7 @@
 /** ErrorTagger widget: a review queue with a card and a list view, tags by key (1-9), notes, relabels. */
 import { h } from "./lib/dom";
 import { formatCount, formatPercent } from "./lib/format";
-import { onTraits, type WidgetModel } from "./lib/model";
+import { mountView, type WidgetModel } from "./lib/model";
 
 export interface RowCard {
   id: string;
@@ -228,16 +228,13 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     else if (action.kind === "undo") model.send({ type: "undo" });
     else root.querySelector<HTMLTextAreaElement>("textarea")?.focus();
   });
-  const stop = onTraits(
+  return mountView(
     model,
+    root,
     ["vocabulary", "counts", "selected_tags", "order", "errors_only", "mode", "n_queue", "position", "card", "list_page", "list_rows", "checked", "class_names", "status", "can_undo", "n_rows", "clause_text"],
     paint,
+    false,
   );
-  paint();
-  return () => {
-    stop();
-    root.remove();
-  };
 }
 
 export default { render };

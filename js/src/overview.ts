@@ -2,7 +2,7 @@
 import { toFloat64, toUint32 } from "./lib/buffers";
 import { h } from "./lib/dom";
 import { formatCount, formatMetric, formatPercent } from "./lib/format";
-import { onTraits, type WidgetModel } from "./lib/model";
+import { mountView, type WidgetModel } from "./lib/model";
 
 interface Check {
   check: string;
@@ -76,12 +76,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       h("div", { className: "es-overview-grid" }, [h("div", {}, [balance, more]), findings]),
     );
   };
-  const stop = onTraits(model, ["metric_names", "overall", "selected_metrics", "classes", "actual_counts", "predicted_counts", "checks", "n_rows", "n_total", "n_features"], paint);
-  paint();
-  return () => {
-    stop();
-    root.remove();
-  };
+  return mountView(model, root, ["metric_names", "overall", "selected_metrics", "classes", "actual_counts", "predicted_counts", "checks", "n_rows", "n_total", "n_features"], paint, false);
 }
 
 export default { render };

@@ -1,7 +1,7 @@
 /** SelectionBar widget: every active clause as a removable chip, clear all, and the selected row count. */
 import { h } from "./lib/dom";
 import { formatCount } from "./lib/format";
-import { onTraits, type WidgetModel } from "./lib/model";
+import { mountView, type WidgetModel } from "./lib/model";
 
 interface ClauseChip {
   source: string;
@@ -34,12 +34,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       clear,
     );
   };
-  const stop = onTraits(model, ["clauses", "n_selected", "n_total"], paint);
-  paint();
-  return () => {
-    stop();
-    root.remove();
-  };
+  return mountView(model, root, ["clauses", "n_selected", "n_total"], paint, false);
 }
 
 export default { render };

@@ -2,7 +2,7 @@
 import { toFloat64, toInt32, toUint32, toUint8 } from "./lib/buffers";
 import { h } from "./lib/dom";
 import { formatCount, formatMetric, formatPercent } from "./lib/format";
-import { onTraits, type WidgetModel } from "./lib/model";
+import { mountView, type WidgetModel } from "./lib/model";
 
 type Tab = "slices" | "discovered" | "rows" | "compare";
 const TABS: [Tab, string][] = [
@@ -396,23 +396,12 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     }
   };
 
-  root.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      model.send({ type: "clear" });
-    }
-  });
-  const stop = onTraits(
+  return mountView(
     model,
+    root,
     ["n_rows", "n_total", "filter_text", "clause_text", "tab", "metric", "metrics", "sort_by", "descending", "page", "n_slices", "slice_page", "selected_slices", "discovered", "selected_discovered", "discovery_status", "discovery_progress", "row_order", "rows_page", "n_selected", "rows", "comparison"],
     paint,
   );
-  paint();
-  return () => {
-    stop();
-    clearTimeout(filterTimer);
-    root.remove();
-  };
 }
 
 export default { render };

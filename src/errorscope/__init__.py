@@ -9,7 +9,7 @@ from . import datasets
 from .evaluation import Evaluation
 from .selection import Clause, Predicate, Selection
 from .tags import TagStore, TagStoreError
-from .widgets import ConfusionMatrix, ErrorTagger, ModelOverview, SelectionBar, SliceBrowser
+from .widgets import ConfusionMatrix, ErrorTagger, GroupComparer, ModelOverview, SelectionBar, SliceBrowser
 
 __version__ = "0.1.0"
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "ConfusionMatrix",
     "ErrorTagger",
     "Evaluation",
+    "GroupComparer",
     "ModelOverview",
     "Predicate",
     "Selection",

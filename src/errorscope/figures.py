@@ -62,6 +62,35 @@ def slices_figure(table: pd.DataFrame, metric: str, top: int = 15, title: str = 
     return fig
 
 
+def groups_figure(table: pd.DataFrame, metric: str, hist: np.ndarray | None, title: str) -> Figure:
+    """Per group: ``metric`` as a bar with its 95% interval and, with scores, the score distribution."""
+    rows = table.reset_index(drop=True)
+    n = len(rows)
+    fig = Figure(figsize=(10 if hist is not None else 6, 0.8 + 0.35 * max(n, 1)), layout="constrained")
+    axes = fig.subplots(1, 2 if hist is not None else 1, squeeze=False)[0]
+    y = np.arange(n)[::-1]
+    value = rows[metric].to_numpy(dtype=float)
+    axes[0].barh(y, value, color=BRAND, alpha=0.8)
+    if f"{metric}_low" in rows:
+        low, high = rows[f"{metric}_low"].to_numpy(dtype=float), rows[f"{metric}_high"].to_numpy(dtype=float)
+        axes[0].errorbar(value, y, xerr=[value - low, high - value], fmt="none", ecolor="black", capsize=2)
+    labels = [
+        f"{_short(g, 30)} (n={c:,}){' *' if s else ''}"
+        for g, c, s in zip(rows["group"], rows["count"], rows["small"], strict=True)
+    ]
+    axes[0].set_yticks(y, labels)
+    axes[0].set_xlabel(metric.replace("_", " ") + ("  (* small group)" if rows["small"].any() else ""))
+    axes[0].set_title(title)
+    if hist is not None:
+        shares = hist / np.maximum(hist.sum(axis=1, keepdims=True), 1)
+        image = axes[1].imshow(shares, aspect="auto", cmap="Blues", extent=(0, 1, -0.5, n - 0.5))
+        axes[1].set_yticks(y, [_short(g, 20) for g in rows["group"]])
+        axes[1].set_xlabel("score of the positive class")
+        axes[1].set_title("score distribution (share of the group's rows)")
+        fig.colorbar(image, ax=axes[1], shrink=0.8)
+    return fig
+
+
 def png_bytes(fig: Figure, dpi: int = 80) -> bytes:
     """The figure as PNG bytes."""
     buffer = io.BytesIO()

@@ -24,3 +24,21 @@ export function onTraits(model: WidgetModel, traits: string[], paint: () => void
     for (const t of traits) model.off(`change:${t}`, schedule);
   };
 }
+
+/** Paint now and on every change of `traits`; Escape in `root` clears the view's selection unless
+ * `escapeClears` is false. Returns the widget's cleanup (stop listening, remove the root). */
+export function mountView(model: WidgetModel, root: HTMLElement, traits: string[], paint: () => void, escapeClears = true): () => void {
+  if (escapeClears)
+    root.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        model.send({ type: "clear" });
+      }
+    });
+  const stop = onTraits(model, traits, paint);
+  paint();
+  return () => {
+    stop();
+    root.remove();
+  };
+}

@@ -3,7 +3,16 @@
 from .base import LinkedView
 from .confusion_matrix import ConfusionMatrix
 from .error_tagger import ErrorTagger
+from .group_comparer import GroupComparer
 from .overview import ModelOverview, SelectionBar
 from .slice_browser import SliceBrowser
 
-__all__ = ["ConfusionMatrix", "ErrorTagger", "LinkedView", "ModelOverview", "SelectionBar", "SliceBrowser"]
+__all__ = [
+    "ConfusionMatrix",
+    "ErrorTagger",
+    "GroupComparer",
+    "LinkedView",
+    "ModelOverview",
+    "SelectionBar",
+    "SliceBrowser",
+]

@@ -1,0 +1,260 @@
+"""GroupComparer: metrics with intervals, disparities and score distributions per sensitive group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import traitlets
+
+from ..evaluation import Evaluation
+from ..fairness import (
+    RATES,
+    count_groups,
+    disparities,
+    group_metrics,
+    make_groups,
+    positive_code,
+    predictions_at_thresholds,
+    representation,
+    score_distributions,
+    summary,
+)
+from ..selection import Clause
+from .base import LinkedView, as_buffer
+
+SHOWN = (*RATES, "mean_score", "ece")
+DISPARITIES = (
+    "demographic_parity_difference",
+    "disparate_impact",
+    "equal_opportunity_difference",
+    "equalized_odds_difference",
+)
+
+
+class GroupComparer(LinkedView):
+    """Per-group metrics, fairness disparities and score distributions, linked to every other view.
+
+    ``groups``: one or several sensitive columns (their intersections; numeric ones binned). Click a group
+    to select it (modifier-click adds). ``reference``: the group disparities are measured against (None:
+    the largest; "best" / "worst"; or a group's name). ``positive_class``: the class rates are about
+    (binary: the second class; multiclass: one-vs-rest, required). ``representation``: expected shares
+    {group: share} to compare the data with. ``min_size``: groups smaller than this are flagged.
+    """
+
+    _bundle = "group_comparer"
+    group_columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    metric = traitlets.Enum(SHOWN, "selection_rate").tag(sync=True)
+    positive = traitlets.Unicode("").tag(sync=True)
+    class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    reference = traitlets.Unicode("").tag(sync=True)  # "" = largest, "best", "worst" or a group name
+    groups = traitlets.Dict().tag(sync=True)
+    disparity = traitlets.Dict().tag(sync=True)
+    summary_values = traitlets.Dict().tag(sync=True)
+    distributions = traitlets.Dict().tag(sync=True)
+    representation_table = traitlets.Dict().tag(sync=True)
+    selected_groups = traitlets.List(traitlets.Int()).tag(sync=True)
+    thresholds = traitlets.Dict().tag(sync=True)
+    what_if = traitlets.Dict().tag(sync=True)
+    can_threshold = traitlets.Bool(False).tag(sync=True)
+    min_size = traitlets.Int(30).tag(sync=True)
+
+    def __init__(
+        self,
+        evaluation: Evaluation,
+        groups: str | Sequence[str] | None = None,
+        positive_class: Any = None,
+        reference: str | None = None,
+        representation: Mapping[str, float] | None = None,
+        min_size: int = 30,
+        n_boot: int = 200,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(evaluation, Evaluation):
+            self._groups = make_groups(evaluation, groups)
+            self._positive = positive_code(evaluation, positive_class)
+            if reference not in (None, "", "best", "worst") and reference not in self._groups.labels:
+                raise ValueError(
+                    f"reference={reference!r} is not a group; groups are {list(self._groups.labels)[:8]}."
+                )
+            if min_size < 1:
+                raise ValueError(f"min_size must be at least 1, got {min_size}.")
+        self.n_boot, self.seed = n_boot, seed
+        self._expected_shares = representation
+        self._metrics = pd.DataFrame()
+        self._disparities = pd.DataFrame()
+        self._mask: np.ndarray | None = None
+        super().__init__(
+            evaluation,
+            group_columns=list(self._groups.columns),
+            positive=evaluation.class_names[self._positive],
+            class_names=list(evaluation.class_names),
+            reference=reference or "",
+            min_size=min_size,
+            can_threshold=evaluation.is_binary and evaluation.scores is not None,
+            **kwargs,
+        )
+
+    # -- what the view shows -------------------------------------------------------------------
+    @property
+    def table(self) -> pd.DataFrame:
+        """Per-group metrics with their 95% bootstrap intervals, on the rows the view is computed on."""
+        return self._metrics.drop(columns="term").copy()
+
+    @property
+    def disparities_table(self) -> pd.DataFrame:
+        return self._disparities.copy()
+
+    def to_figure(self) -> Any:
+        """The chosen metric per group with intervals, and the score distributions, as a matplotlib figure."""
+        from ..figures import groups_figure
+
+        return groups_figure(
+            self._metrics, self.metric, self._score_hist, f"{self.metric.replace('_', ' ')} by group"
+        )
+
+    def summary(self) -> str:
+        lines = [
+            f"Group comparer ({', '.join(self.group_columns)}; positive class {self.positive}), {self.n_rows:,} rows:"
+        ]
+        for name, value in self.summary_values.items():
+            lines.append(f"  {name.replace('_', ' ')}: {value:.3f}")
+        flagged = self._disparities.loc[self._disparities["four_fifths_violation"], "group"].tolist()
+        if flagged:
+            lines.append(f"  below four-fifths of the reference's selection rate: {', '.join(flagged)}")
+        return "\n".join(lines)
+
+    # -- selecting -----------------------------------------------------------------------------
+    def select_groups(self, indices: Sequence[int]) -> None:
+        """Select the groups at ``indices`` (positions in ``table``); empty clears."""
+        terms = []
+        for i in indices:
+            if not 0 <= int(i) < self._groups.n_groups:
+                raise ValueError(f"group {i} does not exist; there are {self._groups.n_groups}.")
+            terms.append(self._groups.terms[int(i)])
+        if terms:
+            self._set_clause(Clause(self.source, tuple(terms)))
+        else:
+            self.clear()
+
+    def _handle_message(self, content: dict[str, Any]) -> None:
+        if content.get("type") == "select_group":
+            index = int(content["index"])
+            current = list(self.selected_groups)
+            if content.get("additive"):
+                wanted = [i for i in current if i != index] if index in current else [*current, index]
+            else:
+                wanted = [] if current == [index] else [index]
+            self.select_groups(wanted)
+
+    # -- recompute -----------------------------------------------------------------------------
+    def _compute(self, mask: np.ndarray) -> None:
+        if not hasattr(self, "_groups") or not hasattr(self, "evaluation"):
+            return
+        ev = self.evaluation
+        self._mask = None if mask.all() else mask
+        positive = ev.class_names[self._positive]
+        counted = count_groups(ev, self._groups, self._mask, positive)
+        self._metrics = group_metrics(
+            ev, self._groups, self._mask, positive, self.min_size, self.n_boot, self.seed, counted=counted
+        )
+        reference = self.reference or None
+        self._disparities = disparities(
+            ev, self._groups, self._mask, positive, reference, self.n_boot, self.seed, counted=counted
+        )
+        self.summary_values = summary(self._metrics)
+        self.groups = self._groups_payload()
+        self.disparity = {
+            "reference": int(np.flatnonzero(self._disparities["reference"])[0]),
+            "four_fifths": as_buffer(self._disparities["four_fifths_violation"].to_numpy(), "u1"),
+            **{
+                f"{name}{suffix}": as_buffer(self._disparities[f"{name}{suffix}"].to_numpy(dtype=float), "f8")
+                for name in DISPARITIES
+                for suffix in ("", "_low", "_high")
+                if f"{name}{suffix}" in self._disparities
+            },
+        }
+        self._score_hist = None
+        if counted.cells is not None:
+            _edges, hist, quantiles = score_distributions(
+                ev, self._groups, self._mask, positive, counted=counted
+            )
+            self._score_hist = hist
+            self.distributions = {
+                "hist": as_buffer(hist, "u4"),
+                "bins": int(hist.shape[1]),
+                "median": as_buffer(quantiles["median"].to_numpy(), "f8"),
+                "q25": as_buffer(quantiles["q25"].to_numpy(), "f8"),
+                "q75": as_buffer(quantiles["q75"].to_numpy(), "f8"),
+            }
+        shares, p_value = representation(ev, self._groups, self._expected_shares, self._mask)
+        self.representation_table = {
+            "share": as_buffer(shares["share"].to_numpy(dtype=float), "f8"),
+            "reference_share": as_buffer(shares["reference_share"].to_numpy(dtype=float), "f8"),
+            "p_value": None if np.isnan(p_value) else p_value,
+            "given": self._expected_shares is not None,
+        }
+        self._show_what_if()
+
+    def _groups_payload(self) -> dict[str, Any]:
+        m = self._metrics
+        out: dict[str, Any] = {
+            "labels": list(self._groups.labels),
+            "count": as_buffer(m["count"].to_numpy(), "u4"),
+            "share": as_buffer(m["share"].to_numpy(dtype=float), "f8"),
+            "small": as_buffer(m["small"].to_numpy(), "u1"),
+        }
+        for name in SHOWN:
+            for suffix in ("", "_low", "_high"):
+                if f"{name}{suffix}" in m:
+                    out[f"{name}{suffix}"] = as_buffer(m[f"{name}{suffix}"].to_numpy(dtype=float), "f8")
+        return out
+
+    def _show_what_if(self) -> None:
+        if not self.can_threshold or not self.thresholds:
+            self.what_if = {}
+            return
+        ev = self.evaluation
+        predictions = predictions_at_thresholds(ev, self._groups, self.thresholds)
+        table = group_metrics(ev, self._groups, self._mask, n_boot=0, predictions=predictions)
+        self.what_if = {
+            "selection_rate": as_buffer(table["selection_rate"].to_numpy(dtype=float), "f8"),
+            "recall": as_buffer(table["recall"].to_numpy(dtype=float), "f8"),
+            "fpr": as_buffer(table["fpr"].to_numpy(dtype=float), "f8"),
+            "accuracy": as_buffer(table["accuracy"].to_numpy(dtype=float), "f8"),
+            "summary": summary(table),
+        }
+
+    def what_if_table(self, thresholds: Mapping[str, float]) -> pd.DataFrame:
+        """Group metrics if each named group had its own threshold (nothing else changes)."""
+        predictions = predictions_at_thresholds(self.evaluation, self._groups, thresholds)
+        return group_metrics(
+            self.evaluation, self._groups, self._mask, n_boot=0, predictions=predictions
+        ).drop(columns="term")
+
+    def _highlight(self, clause: Clause | None) -> None:
+        terms = set(clause.terms) if clause else set()
+        self.selected_groups = (
+            [i for i, t in enumerate(self._groups.terms) if t in terms] if hasattr(self, "_groups") else []
+        )
+
+    # -- UI-driven changes ---------------------------------------------------------------------
+    @traitlets.observe("positive", "reference")
+    def _options_changed(self, change: dict[str, Any]) -> None:
+        if not hasattr(self, "evaluation") or not hasattr(self, "_groups"):
+            return
+        ev = self.evaluation
+        if change["name"] == "positive":
+            self._positive = positive_code(ev, change["new"])
+        elif change["new"] not in ("", "best", "worst") and change["new"] not in self._groups.labels:
+            self.reference = change["old"]
+            raise ValueError(f"reference={change['new']!r} is not a group.")
+        self._compute(self._mask if self._mask is not None else np.ones(ev.n_rows, dtype=bool))
+
+    @traitlets.observe("thresholds")
+    def _thresholds_changed(self, _change: dict[str, Any]) -> None:
+        if hasattr(self, "evaluation") and hasattr(self, "_groups"):
+            self._show_what_if()

@@ -1,0 +1,77 @@
+"""GroupComparer in the kernel: selection, crossfilter, reference, what-if thresholds, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import errorscope as es
+from errorscope.fairness import group_metrics, make_groups
+
+
+@pytest.fixture
+def ev() -> es.Evaluation:
+    df = es.datasets.load_compas()[["sex", "race", "age", "decile_score", "two_year_recid"]]
+    return es.Evaluation(
+        df, "two_year_recid", y_score=(df["decile_score"] - 0.5) / 10, sensitive=["race", "sex"]
+    )
+
+
+def test_click_selects_groups_and_crossfilter_recomputes(ev: es.Evaluation) -> None:
+    view = es.GroupComparer(ev, groups=["race", "sex"], n_boot=50)
+    cm = es.ConfusionMatrix(ev)
+    first = view.table.iloc[0]
+    view._handle_message({"type": "select_group", "index": 0})
+    assert cm.n_rows == first["count"] and view.selected_groups == [0]
+    view._handle_message({"type": "select_group", "index": 1, "additive": True})
+    assert cm.n_rows == first["count"] + view.table.iloc[1]["count"]
+    view.clear()
+    cm.select_cells(cells=[(1, 0)])
+    mask = ev.selection.mask()
+    expected = group_metrics(ev, make_groups(ev, ["race", "sex"]), mask, n_boot=0)
+    np.testing.assert_array_equal(view.table["count"], expected["count"])
+    np.testing.assert_allclose(view.table["selection_rate"], expected["selection_rate"], equal_nan=True)
+    assert view.n_rows == mask.sum()
+
+
+def test_reference_positive_class_and_what_if(ev: es.Evaluation) -> None:
+    view = es.GroupComparer(ev, groups="race", n_boot=0)
+    assert (
+        view.disparities_table.loc[view.disparities_table["reference"], "group"].iloc[0] == "African-American"
+    )
+    view.reference = "Caucasian"
+    assert view.disparities_table.loc[view.disparities_table["reference"], "group"].iloc[0] == "Caucasian"
+    with pytest.raises(ValueError, match="not a group"):
+        view.reference = "Martian"
+    assert view.reference == "Caucasian"
+    view.thresholds = {"Caucasian": 0.2}
+    table = view.what_if_table({"Caucasian": 0.2})
+    got = np.frombuffer(view.what_if["selection_rate"], dtype="<f8")
+    np.testing.assert_allclose(got, table["selection_rate"])
+    caucasian = list(view.table["group"]).index("Caucasian")
+    assert got[caucasian] > view.table["selection_rate"].iloc[caucasian]
+    others = np.arange(len(got)) != caucasian
+    np.testing.assert_allclose(got[others], view.table["selection_rate"].to_numpy()[others])
+    assert ev.threshold == 0.5
+
+
+def test_multiclass_is_one_vs_rest_and_bad_input_is_explained() -> None:
+    letters = es.datasets.load_letter().head(3000)
+    rng = np.random.default_rng(0)
+    letters["site"] = rng.choice(["north", "south"], len(letters))
+    ev = es.Evaluation(letters, "letter", y_score=rng.dirichlet(np.ones(26), len(letters)), sensitive="site")
+    with pytest.raises(ValueError, match="positive_class"):
+        es.GroupComparer(ev)
+    view = es.GroupComparer(ev, positive_class="A", n_boot=0)
+    a = ev.classes.index("A")
+    north = (letters["site"] == "north").to_numpy()
+    rate = (ev.pred_codes[north] == a).mean()
+    assert view.table.set_index("group").loc["north", "selection_rate"] == pytest.approx(rate)
+    view.positive = "B"
+    assert view.table.set_index("group").loc["north", "selection_rate"] == pytest.approx(
+        (ev.pred_codes[north] == ev.classes.index("B")).mean()
+    )
+    with pytest.raises(ValueError, match="not a column"):
+        es.GroupComparer(ev, groups="region", positive_class="A")
+    with pytest.raises(ValueError, match="min_size"):
+        es.GroupComparer(ev, positive_class="A", min_size=0)

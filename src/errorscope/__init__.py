@@ -9,7 +9,15 @@ from . import datasets
 from .evaluation import Evaluation
 from .selection import Clause, Predicate, Selection
 from .tags import TagStore, TagStoreError
-from .widgets import ConfusionMatrix, ErrorTagger, GroupComparer, ModelOverview, SelectionBar, SliceBrowser
+from .widgets import (
+    ConfusionMatrix,
+    ErrorTagger,
+    ForceViewer,
+    GroupComparer,
+    ModelOverview,
+    SelectionBar,
+    SliceBrowser,
+)
 
 __version__ = "0.1.0"
 __all__ = [
@@ -17,6 +25,7 @@ __all__ = [
     "ConfusionMatrix",
     "ErrorTagger",
     "Evaluation",
+    "ForceViewer",
     "GroupComparer",
     "ModelOverview",
     "Predicate",

@@ -32,11 +32,12 @@ def test_tag_by_keyboard_survives_a_kernel_restart(
 
     tagger.scroll_into_view_if_needed()
     tagger.focus()
-    for key in ("1", "j", "1", "j", "1"):
-        page.keyboard.press(key)
-        if key == "1":
-            expect(tagger.get_by_role("status")).to_contain_text("Saved")
-    expect(tagger.get_by_role("button", name="Select rows tagged mislabeled: 3 rows")).to_be_visible()
+    for k in (1, 2, 3):
+        expect(tagger.get_by_text(f"Row {k} of")).to_be_visible()
+        page.keyboard.press("1")
+        expect(tagger.get_by_role("button", name=f"Select rows tagged mislabeled: {k} rows")).to_be_visible()
+        expect(tagger.get_by_role("status")).to_contain_text("Saved")
+        page.keyboard.press("j")
     tagged = kernel_eval(page, "print(sorted(map(str, ev.tags['id'])))").strip()
     expected = kernel_eval(page, "print(sorted(map(str, tagger.queue['id'].iloc[:3])))").strip()
     assert tagged == expected

@@ -3,6 +3,7 @@
 from .base import LinkedView
 from .confusion_matrix import ConfusionMatrix
 from .error_tagger import ErrorTagger
+from .force_viewer import ForceViewer
 from .group_comparer import GroupComparer
 from .overview import ModelOverview, SelectionBar
 from .slice_browser import SliceBrowser
@@ -10,6 +11,7 @@ from .slice_browser import SliceBrowser
 __all__ = [
     "ConfusionMatrix",
     "ErrorTagger",
+    "ForceViewer",
     "GroupComparer",
     "LinkedView",
     "ModelOverview",

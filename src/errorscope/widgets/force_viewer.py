@@ -1,0 +1,333 @@
+"""ForceViewer: SHAP force plots (and LIME) for the selection's rows, computed on demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import traitlets
+
+from ..evaluation import Evaluation
+from ..explain import OUTPUTS, Explainer, ExplanationJob, RowExplanation
+from ..ranking import row_order
+from ..selection import Clause
+from .base import LinkedView, as_buffer, display_text
+
+
+class ForceViewer(LinkedView):
+    """Why the model decided as it did on the selected rows.
+
+    Lists the selection's rows (highest loss first); click one for its force plot (our own SVG: base value
+    to output, features pushing up and down) with LIME beside it and their rank agreement. Below, for a
+    seeded sample of the selection (``sample`` rows; fewer for slow model-agnostic explainers), a stacked
+    force plot and the cohort comparison (mean |SHAP| in the selection against the rest); global
+    importance on demand. Clicking a feature selects the slice where it pushes predictions most.
+
+    ``explainer``: "shap" (default) or "lime" (LIME for the clicked row first). ``values`` and
+    ``base_values``: precomputed SHAP values instead of a model. ``output``: "log_odds" or "probability".
+    """
+
+    _bundle = "force_viewer"
+    primary = traitlets.Enum(("shap", "lime"), "shap").tag(sync=True)
+    output = traitlets.Enum(OUTPUTS, "log_odds").tag(sync=True)
+    class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    explain_class = traitlets.Unicode("").tag(sync=True)  # "" = each row's predicted class
+    algorithm = traitlets.Unicode("").tag(sync=True)
+    n_selected = traitlets.Int(0).tag(sync=True)
+    rows_page = traitlets.Int(0).tag(sync=True)
+    rows_page_size = traitlets.Int(8).tag(sync=True)
+    rows = traitlets.List(traitlets.Dict()).tag(sync=True)
+    current = traitlets.Unicode("").tag(sync=True)  # the clicked row's id
+    force = traitlets.Dict().tag(sync=True)
+    lime = traitlets.Dict().tag(sync=True)
+    stacked = traitlets.Dict().tag(sync=True)
+    stacked_order = traitlets.Enum(("output", "similarity"), "output").tag(sync=True)
+    cohort = traitlets.Dict().tag(sync=True)
+    importance = traitlets.Dict().tag(sync=True)
+    job_status = traitlets.Unicode("idle").tag(sync=True)
+    job_progress = traitlets.Float(0.0).tag(sync=True)
+    sampling = traitlets.Unicode("").tag(sync=True)
+    selected_feature = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        evaluation: Evaluation,
+        explainer: str = "shap",
+        output: str = "log_odds",
+        sample: int = 100,
+        values: Any = None,
+        base_values: Any = None,
+        background: int = 50,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        if explainer not in ("shap", "lime"):
+            raise ValueError(f"explainer must be 'shap' or 'lime', got {explainer!r}.")
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}.")
+        if isinstance(evaluation, Evaluation):
+            self.explainer = Explainer(evaluation, values, base_values, background=background, seed=seed)
+        self.seed = seed
+        self._sample_cap = sample
+        self._job: ExplanationJob | None = None
+        self._explained: RowExplanation | None = None
+        self._rest_rows = np.zeros(0, dtype=np.int64)
+        super().__init__(evaluation, primary=explainer, output=output, **kwargs)
+        self.class_names = list(self.evaluation.class_names)
+        self.algorithm = self.explainer.algorithm
+
+    # -- what the view shows -------------------------------------------------------------------
+    @property
+    def table(self) -> pd.DataFrame:
+        """The clicked row's explanation (feature, value, contribution), or empty."""
+        if not self.current:
+            return pd.DataFrame(columns=["feature", "value", "contribution"])
+        row = self._row_of(self.current)
+        return self.explainer.explain([row], self._class_index(), self.output).frame(0, self.evaluation.data)
+
+    def explain_row(self, row_id: Any) -> pd.DataFrame:
+        """Show and return the explanation of the row with id ``row_id``."""
+        self.current = str(row_id)
+        return self.table
+
+    def wait(self, timeout: float = 120) -> None:
+        """Block until the background explanations finish (for scripts and tests)."""
+        if self._job is not None:
+            self._job.wait(timeout)
+
+    # -- messages ------------------------------------------------------------------------------
+    def _handle_message(self, content: dict[str, Any]) -> None:
+        kind = content.get("type")
+        if kind == "select_feature":
+            self.select_feature(str(content["feature"]))
+        elif kind == "importance":
+            self.compute_importance()
+        elif kind == "cancel":
+            self.cancel()
+
+    def select_feature(self, feature: str) -> None:
+        """Select the slice of ``feature`` where it pushes the explained class most (from the sample)."""
+        explained = self._explained
+        if explained is None or not len(explained.rows):
+            explained = self.explainer.explain(
+                self._sample_rows(self.evaluation.selection.mask()), self._class_index(), self.output
+            )
+        predicate = self.explainer.pushing_slice(feature, explained)
+        self.selected_feature = feature
+        self._set_clause(Clause.where(self.source, predicate))
+
+    def cancel(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self.job_status = "cancelled"
+
+    def compute_importance(self, rows: int = 500) -> None:
+        """Global importance in the background: mean |SHAP| over a seeded sample and permutation importance."""
+        ev = self.evaluation
+        sample = np.random.default_rng(self.seed).permutation(ev.n_rows)[: min(rows, self._cap() * 2)]
+        c = self._class_index() if self._class_index() is not None else (1 if ev.is_binary else 0)
+
+        def done(_: RowExplanation) -> None:
+            frame = self.explainer.importance(sample, c, permutation=self.explainer.model is not None)
+            self.importance = {
+                "features": frame["feature"].tolist(),
+                "mean_abs_shap": as_buffer(frame["mean_abs_shap"].to_numpy(), "f8"),
+                "permutation": as_buffer(frame["permutation"].to_numpy(), "f8")
+                if "permutation" in frame
+                else b"",
+                "rows": len(sample),
+                "class": ev.class_names[c],
+            }
+            self.job_status = "done"
+
+        self._start(sample, c, done)
+
+    # -- recompute -----------------------------------------------------------------------------
+    def _compute(self, mask: np.ndarray) -> None:
+        pass  # the viewer follows the whole selection: see _highlight
+
+    def _highlight(self, clause: Clause | None) -> None:
+        if not hasattr(self, "explainer"):
+            return
+        if clause is None:
+            self.selected_feature = ""
+        ev = self.evaluation
+        mask = ev.selection.mask()
+        self._order = row_order(ev, mask, by="loss")
+        self.n_selected = len(self._order)
+        self._show_rows()
+        self._explain_sample(mask)
+
+    def _show_rows(self) -> None:
+        ev = self.evaluation
+        size = max(1, self.rows_page_size)
+        pages = max(1, -(-len(self._order) // size))
+        if self.rows_page >= pages:
+            self.rows_page = pages - 1
+        page = self._order[self.rows_page * size : (self.rows_page + 1) * size]
+        self.rows = [
+            {
+                "id": str(ev.ids[r]),
+                "actual": ev.class_names[ev.true_codes[r]],
+                "predicted": ev.class_names[ev.pred_codes[r]],
+                "score": None if ev.scores is None else float(ev.scores[r, ev.pred_codes[r]]),
+            }
+            for r in page
+        ]
+
+    def _cap(self) -> int:
+        return self._sample_cap if self.explainer.algorithm != "permutation" else min(self._sample_cap, 20)
+
+    def _sample_rows(self, mask: np.ndarray) -> np.ndarray:
+        rows = np.flatnonzero(mask)
+        rng = np.random.default_rng(self.seed)
+        return np.sort(rng.choice(rows, self._cap(), replace=False)) if len(rows) > self._cap() else rows
+
+    def _explain_sample(self, mask: np.ndarray) -> None:
+        """Explain a sample of the selection and of the rest in the background, then show the stacked
+        force plot and the cohort comparison."""
+        ev = self.evaluation
+        selected = self._sample_rows(mask)
+        self._rest_rows = self._sample_rows(~mask) if not mask.all() else np.zeros(0, dtype=np.int64)
+        shown = f"{len(selected):,} of {int(mask.sum()):,} selected rows"
+        self.sampling = (
+            f"explained a seeded sample of {shown}"
+            if len(selected) < mask.sum()
+            else f"explained all {shown}"
+        )
+        c = self._class_index()
+
+        def done(result: RowExplanation) -> None:
+            explained = self.explainer.explain(selected, c, self.output)
+            self._explained = explained
+            self.stacked = self._stacked_payload(explained)
+            cohort_class = (
+                c
+                if c is not None
+                else (
+                    1
+                    if ev.is_binary
+                    else int(np.bincount(ev.pred_codes[selected]).argmax())
+                    if len(selected)
+                    else 0
+                )
+            )
+            frame = self.explainer.cohort_comparison(selected, self._rest_rows, cohort_class)
+            self.cohort = {
+                "features": frame["feature"].tolist(),
+                "selection": as_buffer(frame["selection"].to_numpy(), "f8"),
+                "rest": as_buffer(frame["rest"].to_numpy(), "f8"),
+                "difference": as_buffer(frame["difference"].to_numpy(), "f8"),
+                "class": ev.class_names[cohort_class],
+            }
+            self.job_status = "done"
+
+        self._start(np.concatenate([selected, self._rest_rows]), c, done)
+
+    def _start(self, rows: np.ndarray, c: int | None, done: Any) -> None:
+        if self._job is not None:
+            self._job.cancel()
+        self.job_status, self.job_progress = "running", 0.0
+
+        def progress(fraction: float) -> None:
+            self.job_progress = round(fraction, 3)
+
+        def finished(result: RowExplanation) -> None:
+            try:
+                done(result)
+            except Exception as err:  # shown in the view rather than lost in a thread
+                self.job_status = f"failed: {type(err).__name__}: {err}"
+
+        self._job = ExplanationJob(self.explainer, rows, c, self.output, progress, finished).start()
+
+    def _stacked_payload(self, explained: RowExplanation) -> dict[str, Any]:
+        values = explained.values
+        if self.stacked_order == "output":
+            order = np.argsort(explained.outputs, kind="stable")
+        else:  # similarity: rows next to rows with similar explanations (hierarchical clustering, scipy)
+            from scipy.cluster.hierarchy import leaves_list, linkage
+
+            order = leaves_list(linkage(values, "average")) if len(values) > 2 else np.arange(len(values))
+        return {
+            "features": explained.features,
+            "ids": [str(self.evaluation.ids[r]) for r in explained.rows[order]],
+            "values": as_buffer(values[order], "f8"),
+            "outputs": as_buffer(explained.outputs[order], "f8"),
+            "base": float(np.mean(explained.base_values)) if len(values) else 0.0,
+        }
+
+    def _class_index(self) -> int | None:
+        if not self.explain_class:
+            return None
+        return list(self.evaluation.class_names).index(self.explain_class)
+
+    def _row_of(self, row_id: str) -> int:
+        positions = self.evaluation._id_positions([row_id])
+        if positions[0] < 0:
+            raise ValueError(f"{row_id!r} is not a row id of this Evaluation.")
+        return int(positions[0])
+
+    def _show_force_only(self, row_id: str) -> None:
+        """What a click does before LIME: explain the row and send its force plot (for the benchmark)."""
+        self._force_payload(self._row_of(row_id), row_id)
+
+    def _force_payload(self, row: int, row_id: str) -> RowExplanation:
+        ev = self.evaluation
+        explained = self.explainer.explain([row], self._class_index(), self.output)
+        frame = explained.frame(0, ev.data)
+        self.force = {
+            "id": row_id,
+            "features": frame["feature"].tolist(),
+            "values": [display_text(v) for v in frame["value"]],
+            "contributions": as_buffer(frame["contribution"].to_numpy(), "f8"),
+            "base": frame.attrs["base_value"],
+            "output": frame.attrs["output"],
+            "class": ev.class_names[int(explained.class_index[0])],
+            "space": self.output,
+            "actual": ev.class_names[ev.true_codes[row]],
+            "predicted": ev.class_names[ev.pred_codes[row]],
+        }
+        return explained
+
+    def _show_current(self) -> None:
+        if not self.current:
+            self.force, self.lime = {}, {}
+            return
+        row = self._row_of(self.current)
+        explained = self._force_payload(row, self.current)
+        self.lime = {}
+        if self.primary == "lime" or self.explainer.model is not None:
+            try:
+                weights = self.explainer.lime(row, int(explained.class_index[0]))
+            except ValueError:
+                return
+            self.lime = {
+                "features": weights["feature"].tolist(),
+                "weights": as_buffer(weights["weight"].to_numpy(), "f8"),
+                "agreement": weights.attrs["agreement"],
+            }
+
+    # -- UI-driven changes ---------------------------------------------------------------------
+    @traitlets.observe("current", "output", "explain_class")
+    def _current_changed(self, change: dict[str, Any]) -> None:
+        if not hasattr(self, "explainer") or not hasattr(self, "_order"):
+            return
+        self._show_current()
+        if change["name"] != "current":
+            self._explain_sample(self.evaluation.selection.mask())
+
+    @traitlets.observe("rows_page")
+    def _page(self, _change: dict[str, Any]) -> None:
+        if hasattr(self, "_order"):
+            self._show_rows()
+
+    @traitlets.observe("stacked_order")
+    def _restack(self, _change: dict[str, Any]) -> None:
+        if self._explained is not None:
+            self.stacked = self._stacked_payload(self._explained)
+
+    def close(self) -> None:
+        if getattr(self, "_job", None) is not None:
+            self._job.cancel()
+        super().close()

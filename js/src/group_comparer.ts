@@ -108,12 +108,14 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
 
     // disparity summary across groups, and per group against the reference
     const summaryValues = (model.get("summary_values") ?? {}) as Record<string, number>;
-    const summaryList = h("dl", { className: "es-summary", "aria-label": "Disparities across groups" });
-    for (const [k, name] of SUMMARY) {
-      const x = summaryValues[k] ?? NaN;
-      const flag = k === "demographic_parity_ratio" && x < 0.8;
-      summaryList.append(h("dt", { text: name }), h("dd", { className: flag ? "es-flag" : "", text: `${formatMetric(x)}${flag ? " (below four-fifths)" : ""}` }));
-    }
+    const summaryList = h("table", { className: "es-summary", role: "table", "aria-label": "Disparities across groups" }, [
+      h("thead", {}, [h("tr", {}, SUMMARY.map(([, name]) => h("th", { scope: "col", text: name })))]),
+      h("tbody", {}, [h("tr", {}, SUMMARY.map(([k]) => {
+        const x = summaryValues[k] ?? NaN;
+        const flag = k === "demographic_parity_ratio" && x < 0.8;
+        return h("td", { className: flag ? "es-flag" : "", text: `${formatMetric(x)}${flag ? " (below four-fifths)" : ""}` });
+      }))]),
+    ]);
     const d = model.get("disparity") ?? {};
     const refIndex = Number(d.reference ?? 0);
     const fourFifths = toUint8(d.four_fifths);

@@ -11,18 +11,21 @@ from .selection import Clause, Predicate, Selection
 from .tags import TagStore, TagStoreError
 from .widgets import (
     ConfusionMatrix,
+    Dashboard,
     ErrorTagger,
     ForceViewer,
     GroupComparer,
     ModelOverview,
     SelectionBar,
     SliceBrowser,
+    dashboard,
 )
 
 __version__ = "0.1.0"
 __all__ = [
     "Clause",
     "ConfusionMatrix",
+    "Dashboard",
     "ErrorTagger",
     "Evaluation",
     "ForceViewer",
@@ -34,5 +37,6 @@ __all__ = [
     "SliceBrowser",
     "TagStore",
     "TagStoreError",
+    "dashboard",
     "datasets",
 ]

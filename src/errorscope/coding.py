@@ -24,6 +24,7 @@ class ColumnCodes:
     codes: np.ndarray
     labels: tuple[str, ...]
     predicates: tuple[Predicate, ...]
+    listed: tuple[bool, ...] | None = None  # which codes a slice table lists (None: all)
 
     @property
     def n_codes(self) -> int:

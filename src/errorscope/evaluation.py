@@ -332,6 +332,12 @@ class Evaluation:
             self._id_index = pd.Index([str(v) for v in self.ids.tolist()])
         return self._id_index.get_indexer(pd.Index(list(id_texts), dtype=object))
 
+    def report(self, path: str | os.PathLike[str], groups: str | Sequence[str] | None = None) -> Path:
+        """Write a self-contained HTML report (figures, slices, groups, selection, tags, audit trail)."""
+        from .report import write_report
+
+        return write_report(self, path, groups)
+
     def __repr__(self) -> str:
         kind = "binary" if self.is_binary else f"{self.n_classes}-class"
         return (

@@ -32,6 +32,7 @@ from .evaluation import Evaluation
 from .selection import Predicate
 
 OUTPUTS = ("log_odds", "probability")
+_GLOBAL_RNG_LOCK = threading.Lock()  # shap's model-agnostic explainers draw from numpy's global generator
 EPS = 1e-12
 
 
@@ -193,14 +194,30 @@ class Explainer:
             v, b = self._tree_values(rows, c)
             out = b + v.sum(axis=1)
         else:
-            explanation = self._permutation_explainer(c, output)(
-                self._codec.encode(self.ev.X.iloc[rows]), max_evals=self.max_evals, silent=True
-            )
-            v, b = np.asarray(explanation.values), np.asarray(explanation.base_values).reshape(-1)
+            v, b = self._permutation_values(rows, c, output)
             out = b + v.sum(axis=1)
         with self._lock:
             for i, r in enumerate(rows):
                 self._cache[(int(r), c, output)] = (v[i], float(b[i]), float(out[i]))
+
+    def _permutation_values(self, rows: np.ndarray, c: int, output: str) -> tuple[np.ndarray, np.ndarray]:
+        """shap's Permutation explainer, one row at a time from the same seed, so a row's values do not
+        depend on which rows were explained before it (shap draws from numpy's global generator, which
+        is restored afterwards; a lock keeps concurrent jobs from interleaving their draws)."""
+        explainer = self._permutation_explainer(c, output)
+        encoded = self._codec.encode(self.ev.X.iloc[rows])
+        values, base = [], []
+        with _GLOBAL_RNG_LOCK:
+            state = np.random.get_state()
+            try:
+                for point in encoded:
+                    np.random.seed(self.seed)
+                    explanation = explainer(point[None, :], max_evals=self.max_evals, silent=True)
+                    values.append(np.asarray(explanation.values)[0])
+                    base.append(float(np.asarray(explanation.base_values).reshape(-1)[0]))
+            finally:
+                np.random.set_state(state)
+        return np.array(values).reshape(len(rows), len(self.features)), np.array(base)
 
     def _tree_values(self, rows: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
         X = self.ev.X.iloc[rows]
@@ -223,7 +240,10 @@ class Explainer:
                 return p if output == "probability" else _logit(p)
 
             masker = shap.maskers.Independent(self._background, max_samples=len(self._background))
-            self._permutation[key] = shap.explainers.Permutation(f, masker, seed=self.seed)
+            with _GLOBAL_RNG_LOCK:
+                state = np.random.get_state()
+                self._permutation[key] = shap.explainers.Permutation(f, masker, seed=self.seed)
+                np.random.set_state(state)
         return self._permutation[key]
 
     def _proba(self, A: np.ndarray) -> np.ndarray:

@@ -51,7 +51,9 @@ def slices_figure(table: pd.DataFrame, metric: str, top: int = 15, title: str = 
     low, high = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
     y = np.arange(len(rows))
     ax.barh(y, value, color=ERROR, alpha=0.75)
-    ax.errorbar(value, y, xerr=[value - low, high - value], fmt="none", ecolor="black", capsize=2)
+    ax.errorbar(
+        value, y, xerr=np.clip([value - low, high - value], 0, None), fmt="none", ecolor="black", capsize=2
+    )
     rest = rows[f"rest_{metric}"].to_numpy(dtype=float)
     ax.scatter(rest, y, marker="|", color=BRAND, s=120, label="rest of the rows", zorder=3)
     labels = [f"{_short(d, 40)}  (n={n:,})" for d, n in zip(rows["description"], rows["size"], strict=True)]
@@ -73,7 +75,14 @@ def groups_figure(table: pd.DataFrame, metric: str, hist: np.ndarray | None, tit
     axes[0].barh(y, value, color=BRAND, alpha=0.8)
     if f"{metric}_low" in rows:
         low, high = rows[f"{metric}_low"].to_numpy(dtype=float), rows[f"{metric}_high"].to_numpy(dtype=float)
-        axes[0].errorbar(value, y, xerr=[value - low, high - value], fmt="none", ecolor="black", capsize=2)
+        axes[0].errorbar(
+            value,
+            y,
+            xerr=np.clip([value - low, high - value], 0, None),
+            fmt="none",
+            ecolor="black",
+            capsize=2,
+        )
     labels = [
         f"{_short(g, 30)} (n={c:,}){' *' if s else ''}"
         for g, c, s in zip(rows["group"], rows["count"], rows["small"], strict=True)
@@ -88,6 +97,29 @@ def groups_figure(table: pd.DataFrame, metric: str, hist: np.ndarray | None, tit
         axes[1].set_xlabel("score of the positive class")
         axes[1].set_title("score distribution (share of the group's rows)")
         fig.colorbar(image, ax=axes[1], shrink=0.8)
+    return fig
+
+
+def bars_figure(
+    labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, signed: bool = False
+) -> Figure:
+    """Horizontal bars, one per label (red up, blue down when ``signed``); a note when there is nothing."""
+    fig = Figure(figsize=(7, 0.8 + 0.3 * max(len(labels), 1)), layout="constrained")
+    ax = fig.add_subplot()
+    if not len(labels):
+        ax.text(0.5, 0.5, "nothing to show yet", ha="center", va="center")
+        ax.set_axis_off()
+        ax.set_title(title)
+        return fig
+    y = np.arange(len(labels))[::-1]
+    v = np.asarray(values, dtype=float)
+    colors = [ERROR if (x > 0 or not signed) else BRAND for x in v]
+    ax.barh(y, v, color=colors, alpha=0.8)
+    ax.set_yticks(y, [_short(label, 40) for label in labels])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    if signed:
+        ax.axvline(0, color="black", linewidth=0.8)
     return fig
 
 

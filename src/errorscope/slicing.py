@@ -65,7 +65,7 @@ def class_family(ev: Evaluation) -> list[ColumnCodes]:
 
 
 def tag_family(ev: Evaluation) -> list[ColumnCodes]:
-    """One two-way split per tag name once a tag store is attached: tagged, and not tagged."""
+    """One two-way split per tag name once a tag store is attached; only the tagged side is listed."""
     store = ev.tag_store
     if store is None:
         return []
@@ -76,7 +76,9 @@ def tag_family(ev: Evaluation) -> list[ColumnCodes]:
         for name in store.vocabulary:
             codes = np.where(ev.tag_mask([name]), 0, 1).astype(np.int32)
             predicates = (Predicate("tag", "in", (name,)), Predicate("tag", "not in", (name,)))
-            out.append(ColumnCodes("tag", "tag", codes, (name, f"not {name}"), predicates))
+            out.append(
+                ColumnCodes("tag", "tag", codes, (name, f"not {name}"), predicates, listed=(True, False))
+            )
         _forget(memo, "tag_family")
         memo[key] = out
     return memo[key]
@@ -259,7 +261,8 @@ def slice_table(
     for name, values in value_cols.items():
         table[renamed.get(name, name)] = values
     table["predicate"] = predicates
-    table = table[table["size"] > 0].reset_index(drop=True)
+    listed = np.array([shown for c in coded for shown in (c.listed or (True,) * c.n_codes)])
+    table = table[(table["size"] > 0).to_numpy() & listed].reset_index(drop=True)
     tested = table["p_value"].notna().to_numpy()
     adjusted = np.full(len(table), np.nan)
     if tested.any():

@@ -45,8 +45,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_lab(root: Path, timeout: float = 90.0) -> LabServer:
-    """Start JupyterLab in its own process group, isolated from the user's Jupyter config."""
+def _isolated_env() -> tuple[Path, dict[str, str]]:
+    """Jupyter config, runtime and settings folders of our own, so the user's config never leaks in."""
     state = Path(tempfile.mkdtemp(prefix="es-jstate-"))
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1", JUPYTER_PLATFORM_DIRS="1")
     for var in (
@@ -62,14 +62,20 @@ def start_lab(root: Path, timeout: float = 90.0) -> LabServer:
     )
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    port, token = _free_port(), secrets.token_hex(16)
-    cmd = [
-        str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
-        f"--port={port}", f"--IdentityProvider.token={token}", "--allow-root",
-        f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
-        "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]  # fmt: skip
+    return state, env
+
+
+def _spawn(
+    name: str,
+    cmd: list[str],
+    root: Path,
+    port: int,
+    token: str,
+    timeout: float,
+    env: dict[str, str],
+    state: Path,
+) -> LabServer:
+    """Start a server in its own process group and wait until its port answers."""
     log = state / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -80,7 +86,31 @@ def start_lab(root: Path, timeout: float = 90.0) -> LabServer:
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"{name} exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                return server
+        except OSError:
+            if time.monotonic() > deadline:
+                stop_lab(server)
+                raise TimeoutError(f"{name} did not answer in time") from None
+            time.sleep(0.1)
+
+
+def start_lab(root: Path, timeout: float = 90.0, python: str = sys.executable) -> LabServer:
+    """Start JupyterLab (which also serves Notebook 7 when installed), isolated from the user's config."""
+    state, env = _isolated_env()
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [
+        str(Path(python).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
+        f"--port={port}", f"--IdentityProvider.token={token}", "--allow-root",
+        f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+        "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]  # fmt: skip
+    server = _spawn("jupyter lab", cmd, root, port, token, timeout, env, state)
+    deadline = time.monotonic() + timeout
+    while True:  # the port opens before the API is ready
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2):
                 return server
@@ -89,6 +119,17 @@ def start_lab(root: Path, timeout: float = 90.0) -> LabServer:
                 stop_lab(server)
                 raise TimeoutError("jupyter lab did not answer in time") from None
             time.sleep(0.1)
+
+
+def start_voila(root: Path, notebook: str, timeout: float = 90.0, python: str = sys.executable) -> LabServer:
+    """Start Voila on one notebook of ``root``; its page is ``http://127.0.0.1:<port>/``."""
+    state, env = _isolated_env()
+    port = _free_port()
+    cmd = [
+        python, "-m", "voila", notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+        "--show_tracebacks=True", "--ServerApp.port_retries=0",
+    ]  # fmt: skip
+    return _spawn("voila", cmd, root, port, "", timeout, env, state)
 
 
 def stop_lab(server: LabServer) -> None:

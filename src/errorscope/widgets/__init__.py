@@ -2,6 +2,7 @@
 
 from .base import LinkedView
 from .confusion_matrix import ConfusionMatrix
+from .dashboard import Dashboard, dashboard
 from .error_tagger import ErrorTagger
 from .force_viewer import ForceViewer
 from .group_comparer import GroupComparer
@@ -10,6 +11,7 @@ from .slice_browser import SliceBrowser
 
 __all__ = [
     "ConfusionMatrix",
+    "Dashboard",
     "ErrorTagger",
     "ForceViewer",
     "GroupComparer",
@@ -17,4 +19,5 @@ __all__ = [
     "ModelOverview",
     "SelectionBar",
     "SliceBrowser",
+    "dashboard",
 ]

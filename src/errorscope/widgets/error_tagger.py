@@ -119,6 +119,19 @@ class ErrorTagger(LinkedView):
         else:
             self.clear()
 
+    def to_figure(self) -> Any:
+        """Rows per tag, as bars."""
+        from ..figures import bars_figure
+
+        counts = self.store.counts()
+        return bars_figure(list(counts), list(counts.values()), f"Tags in {self.store.path.name}", "rows")
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{k}: {v:,}" for k, v in self.store.counts().items())
+        return (
+            f"Error tagger: {self.n_queue:,} rows to review; tags ({self.store.path}): {counts or 'none yet'}"
+        )
+
     @property
     def table(self) -> pd.DataFrame:
         """The current tags (``ev.tags``)."""

@@ -86,6 +86,40 @@ class ForceViewer(LinkedView):
         row = self._row_of(self.current)
         return self.explainer.explain([row], self._class_index(), self.output).frame(0, self.evaluation.data)
 
+    def to_figure(self) -> Any:
+        """The clicked row's contributions, or else global mean |SHAP| of the first rows, as bars."""
+        from ..figures import bars_figure
+
+        if self.current:
+            frame = self.table.head(15)
+            labels = [
+                f"{f} = {display_text(v)}" for f, v in zip(frame["feature"], frame["value"], strict=True)
+            ]
+            title = f"Row {self.current}: base {frame.attrs['base_value']:.3g} -> output {frame.attrs['output']:.3g}"
+            return bars_figure(
+                labels, frame["contribution"], title, f"contribution ({self.output})", signed=True
+            )
+        rows = self._order[: min(len(self._order), 20)] if hasattr(self, "_order") else []
+        if not len(rows):
+            return bars_figure([], [], "No rows selected", "")
+        explained = self.explainer.explain(rows, None, self.output)
+        importance = np.abs(explained.values).mean(axis=0)
+        order = np.argsort(-importance)[:15]
+        labels = [explained.features[i] for i in order]
+        return bars_figure(
+            labels, importance[order], f"Mean |SHAP| over {len(rows)} selected rows", "mean |SHAP|"
+        )
+
+    def summary(self) -> str:
+        lines = [f"Force viewer ({self.algorithm} explainer): {self.n_selected:,} selected rows"]
+        if self.current:
+            frame = self.table.head(5)
+            pushes = ", ".join(
+                f"{f} {c:+.3g}" for f, c in zip(frame["feature"], frame["contribution"], strict=True)
+            )
+            lines.append(f"row {self.current}: {pushes}")
+        return "\n".join(lines)
+
     def explain_row(self, row_id: Any) -> pd.DataFrame:
         """Show and return the explanation of the row with id ``row_id``."""
         self.current = str(row_id)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lab import kernel_eval, open_and_run, screenshot_themes, write_notebook
 from playwright.sync_api import Locator, Page, expect
-from test_confusion_matrix import cell, cell_counts, rows_in
+from test_confusion_matrix_ui import cell, cell_counts, rows_in
 
 ADULT = """
 import errorscope as es

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from lab import kernel_eval, open_and_run, screenshot_themes, write_notebook
 from playwright.sync_api import Page, expect
-from test_confusion_matrix import cell, rows_in
-
-from test_slice_browser import ADULT, browser, matrix
+from test_confusion_matrix_ui import cell, rows_in
+from test_slice_browser_ui import ADULT, browser, matrix
 
 TAGGER = 'tagger = es.ErrorTagger(ev, store="review.sqlite", tags=["mislabeled", "ambiguous"])\ntagger'
 SLICES = "sb = es.SliceBrowser(ev, discover=False)\nsb"

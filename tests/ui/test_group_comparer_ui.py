@@ -7,9 +7,8 @@ from pathlib import Path
 
 from lab import kernel_eval, open_and_run, screenshot_themes, write_notebook
 from playwright.sync_api import Page, expect
-from test_confusion_matrix import cell, cell_counts, rows_in
-
-from test_slice_browser import matrix
+from test_confusion_matrix_ui import cell, cell_counts, rows_in
+from test_slice_browser_ui import matrix
 
 COMPAS = """
 import errorscope as es

@@ -1,0 +1,124 @@
+"""``es.dashboard(ev)``: every view of one Evaluation, linked, in one responsive layout."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..evaluation import Evaluation
+from ..tags import DEFAULT_STORE
+from . import base
+from .confusion_matrix import ConfusionMatrix
+from .error_tagger import ErrorTagger
+from .force_viewer import ForceViewer
+from .group_comparer import GroupComparer
+from .overview import ModelOverview, SelectionBar
+from .slice_browser import SliceBrowser
+
+GRID = "repeat(auto-fit, minmax(min(100%, 600px), 1fr))"  # two columns at 1280 px, one in a narrow column
+
+
+class Dashboard(widgets.VBox):
+    """The model overview, the selection bar and the five views over one Evaluation, linked.
+
+    Its views are attributes (``overview``, ``selection_bar``, ``confusion_matrix``, ``slice_browser``,
+    ``group_comparer``, ``force_viewer``, ``tagger``); a view that does not apply (no sensitive columns,
+    no model for explanations) is None and the dashboard says why.
+    """
+
+    def __init__(
+        self,
+        evaluation: Evaluation,
+        groups: str | Sequence[str] | None = None,
+        store: str | os.PathLike[str] = DEFAULT_STORE,
+        tags: Sequence[str] = ("mislabeled", "ambiguous", "needs data"),
+        explainer: str = "shap",
+        positive_class: Any = None,
+    ) -> None:
+        if not isinstance(evaluation, Evaluation):
+            raise TypeError(
+                f"dashboard needs an errorscope Evaluation, got {type(evaluation).__name__}: "
+                "build one with es.Evaluation(data, y_true, ...)."
+            )
+        ev = evaluation
+        self.evaluation = ev
+        notes: list[str] = []
+        self.overview = ModelOverview(ev)
+        self.selection_bar = SelectionBar(ev)
+        self.confusion_matrix = ConfusionMatrix(ev)
+        self.slice_browser = SliceBrowser(ev)
+        self.group_comparer: GroupComparer | None = None
+        if groups is not None or ev.sensitive:
+            positive = positive_class if positive_class is not None or ev.is_binary else ev.class_names[0]
+            self.group_comparer = GroupComparer(ev, groups=groups, positive_class=positive)
+        else:
+            notes.append("No group comparison: pass sensitive= to the Evaluation or groups= here.")
+        self.force_viewer: ForceViewer | None = None
+        if ev.model is not None and hasattr(ev.model, "predict_proba"):
+            self.force_viewer = ForceViewer(ev, explainer=explainer)
+        else:
+            notes.append("No explanations: the Evaluation has no model with predict_proba.")
+        self.tagger = ErrorTagger(ev, store=store, tags=list(tags))
+        wide = widgets.Layout(grid_column="1 / -1")
+        for view in (self.slice_browser, self.force_viewer):
+            if view is not None:
+                view.layout = wide
+        cells = [
+            v
+            for v in (
+                self.confusion_matrix,
+                self.group_comparer,
+                self.slice_browser,
+                self.force_viewer,
+                self.tagger,
+            )
+            if v is not None
+        ]
+        grid = widgets.GridBox(
+            cells, layout=widgets.Layout(grid_template_columns=GRID, grid_gap="10px", width="100%")
+        )
+        children: list[widgets.Widget] = [self.overview, self.selection_bar]
+        if notes:
+            children.append(widgets.HTML(value="<br>".join(notes)))  # fixed text, no data in it
+        super().__init__(children=[*children, grid], layout=widgets.Layout(width="100%"))
+
+    @property
+    def views(self) -> list[Any]:
+        """Every linked view in the dashboard."""
+        found = [
+            self.overview,
+            self.selection_bar,
+            self.confusion_matrix,
+            self.slice_browser,
+            self.group_comparer,
+            self.force_viewer,
+            self.tagger,
+        ]
+        return [v for v in found if v is not None]
+
+    def summary(self) -> str:
+        return "\n\n".join(v.summary() for v in self.views if type(v).summary is not base.LinkedView.summary)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if base.STATIC_FALLBACK and isinstance(data, dict):
+            from ..figures import png_bytes
+
+            data["image/png"] = base64.b64encode(png_bytes(self.slice_browser.to_figure())).decode("ascii")
+            data["text/plain"] = self.summary()
+        return bundle
+
+    def close(self) -> None:
+        for view in self.views:
+            view.close()
+        super().close()
+
+
+def dashboard(evaluation: Evaluation, **kwargs: Any) -> Dashboard:
+    """All the views of ``evaluation``, linked, in one layout (see :class:`Dashboard` for the options)."""
+    return Dashboard(evaluation, **kwargs)

@@ -1,0 +1,58 @@
+"""The dashboard one-liner and the self-contained HTML report."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import errorscope as es
+
+
+@pytest.fixture
+def ev(adult_test, adult_model) -> es.Evaluation:  # type: ignore[no-untyped-def]
+    return es.Evaluation(adult_test, "income", model=adult_model, sensitive=["sex", "race"])
+
+
+def test_dashboard_links_every_view(ev: es.Evaluation, tmp_path: Path) -> None:
+    board = es.dashboard(ev, store=tmp_path / "tags.sqlite")
+    assert {type(v).__name__ for v in board.views} == {
+        "ModelOverview", "SelectionBar", "ConfusionMatrix", "SliceBrowser", "GroupComparer", "ForceViewer", "ErrorTagger",
+    }  # fmt: skip
+    board.confusion_matrix.select_cells(cells=[(1, 0)])
+    n = len(ev.selected())
+    assert board.group_comparer is not None and board.group_comparer.n_rows == n
+    assert board.slice_browser.n_rows == n and board.selection_bar.n_selected == n
+    assert board.tagger.n_queue == n  # every row of that cell is an error
+    bundle = board._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "image/png" in data and "Confusion matrix" in data["text/plain"]
+    board.close()
+
+
+def test_dashboard_without_model_or_groups_says_so(adult_test, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ev = es.Evaluation(adult_test, "income", y_pred=adult_test["income"])
+    board = es.dashboard(ev, store=tmp_path / "t.sqlite")
+    assert board.force_viewer is None and board.group_comparer is None
+    notes = [c for c in board.children if hasattr(c, "value")]
+    assert "no model" in notes[0].value and "sensitive=" in notes[0].value
+    with pytest.raises(TypeError, match="needs an errorscope Evaluation"):
+        es.dashboard(adult_test)
+
+
+def test_report_is_self_contained_and_escaped(ev: es.Evaluation, tmp_path: Path) -> None:
+    store = ev.attach_tags(tmp_path / "t.sqlite")
+    store.tag(ev.ids[:2], "<script>alert(1)</script>")
+    store.set_note(ev.ids[:1], "<img src=x onerror=alert(2)>")
+    ev.select("age > 60")
+    page = ev.report(tmp_path / "report.html").read_text()
+    assert "<script" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert not re.search(r"(src|href)=['\"]https?://", page)  # nothing fetched from anywhere
+    assert page.count("data:image/png;base64,") >= 3 and "age &gt; 60" in page
+    assert "Audit trail" in page and "tag added" in page
+    with pytest.raises(ValueError, match="does not exist"):
+        ev.report(tmp_path / "missing" / "r.html")
+    np.testing.assert_equal(len(ev.selected()), (ev.data["age"] > 60).sum())

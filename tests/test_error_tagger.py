@@ -76,3 +76,29 @@ def test_counts_select_their_rows(tagger: es.ErrorTagger, ev: es.Evaluation) -> 
     assert len(ev.selected()) == 5
     cm = es.ConfusionMatrix(ev)
     assert cm.n_rows == 5
+
+
+def test_stratified_sample_by_group(ev: es.Evaluation, tmp_path: Path) -> None:
+    tagger = es.ErrorTagger(ev, store=tmp_path / "s.sqlite", strata="race", errors_only=False)
+    tagger.order = "stratified_random"
+    head = tagger.queue["race"].iloc[:200].value_counts(normalize=True)
+    overall = ev.data["race"].value_counts(normalize=True)
+    assert abs(head["White"] - overall["White"]) < 0.03  # a prefix of the queue keeps the groups' shares
+    with pytest.raises(ValueError, match="not a column"):
+        es.ErrorTagger(ev, store=tmp_path / "s2.sqlite", strata="ethnicity")
+
+
+def test_card_shows_top_shap_contributions_for_tree_models(tmp_path: Path) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from errorscope.explain import Explainer
+
+    df = es.datasets.load_adult()
+    num = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+    model = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(df[num], df["income"])
+    ev = es.Evaluation(df, "income", model=model, features=num)
+    tagger = es.ErrorTagger(ev, store=tmp_path / "t.sqlite")
+    row = int(ev._id_positions([tagger.card["id"]])[0])
+    expected = Explainer(ev).explain([row]).frame(0, ev.data).head(5)
+    assert [c[0] for c in tagger.card["shap"]] == expected["feature"].tolist()
+    np.testing.assert_allclose([c[2] for c in tagger.card["shap"]], expected["contribution"], atol=1e-9)

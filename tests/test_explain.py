@@ -137,3 +137,22 @@ def test_pushing_slice_and_cohort(gbm_ev: es.Evaluation) -> None:
     np.testing.assert_allclose(
         cohort.set_index("feature").loc["age", "selection"], np.abs(explained.values[:100, 0]).mean()
     )
+
+
+def test_multiclass_tree_values_equal_shap_for_the_predicted_class() -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    letters = es.datasets.load_letter().head(3000)
+    features = [c for c in letters.columns if c != "letter"]
+    model = RandomForestClassifier(n_estimators=10, max_depth=6, random_state=0).fit(
+        letters[features], letters["letter"]
+    )
+    ev = es.Evaluation(letters, "letter", model=model, features=features)
+    ex = Explainer(ev)
+    assert ex.algorithm == "tree"
+    rows = np.arange(5)
+    got = ex.explain(rows)  # each row's predicted class
+    direct = np.asarray(shap.TreeExplainer(model).shap_values(ev.X.iloc[rows]))  # (rows, features, classes)
+    order = [list(model.classes_).index(c) for c in ev.classes]
+    expected = np.stack([direct[i, :, order[c]] for i, c in enumerate(ev.pred_codes[rows])])
+    np.testing.assert_allclose(got.values, expected, atol=1e-9)

@@ -14,6 +14,7 @@ export interface RowCard {
   relabel: string;
   text: string;
   fields?: [string, string][];
+  shap?: [string, string, number][];
 }
 
 const ORDERS: [string, string][] = [
@@ -125,6 +126,10 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         card.tags.length ? h("span", { className: "es-muted", text: `tags: ${card.tags.join(", ")}` }) : null,
       ]),
       card.text ? h("blockquote", { className: "es-text", text: card.text }) : null,
+      card.shap?.length
+        ? h("ul", { className: "es-shap", "aria-label": `Top SHAP contributions to ${card.predicted}` }, card.shap.map(([f, v, c]) =>
+            h("li", { className: c > 0 ? "es-up" : "es-down", text: `${f} = ${v}: ${c > 0 ? "+" : "−"}${Math.abs(c).toFixed(3)}` })))
+        : null,
       fields,
       h("div", { className: "es-card-edit" }, [note, relabel]),
       h("div", { className: "es-pager" }, [prev, next]),

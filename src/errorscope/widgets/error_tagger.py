@@ -24,7 +24,8 @@ class ErrorTagger(LinkedView):
 
     ``store``: the SQLite file that keeps the tags (see :mod:`errorscope.tags`), shared by every tagger of
     the Evaluation. ``tags``: the starting vocabulary (it can grow from the UI). ``who``: the name in the
-    audit trail (default: the OS user). ``model_name``: recorded with every change.
+    audit trail (default: the OS user). ``model_name``: recorded with every change. ``strata``: a column
+    the "stratified_random" order balances (default: the actual class).
 
     Keys (card view): 1-9 toggle a tag on the row (or on the checked rows), j / → next, k / ← previous,
     u undo, n write a note; the counts select their rows when clicked.
@@ -57,11 +58,15 @@ class ErrorTagger(LinkedView):
         who: str | None = None,
         model_name: str | None = None,
         seed: int = 0,
+        strata: str | None = None,
         **kwargs: Any,
     ) -> None:
         if isinstance(evaluation, Evaluation):
+            if strata is not None:
+                evaluation.codes(strata)  # a clear error now if it is not a column
             self.store = evaluation.attach_tags(store, who=who, model=model_name, vocabulary=list(tags))
-        self.seed = seed
+        self.seed, self.strata = seed, strata
+        self._explainer = _fast_explainer(evaluation) if isinstance(evaluation, Evaluation) else None
         self._queue = np.zeros(0, dtype=np.int64)
         self._current_id: str | None = None
         super().__init__(evaluation, **kwargs)
@@ -184,7 +189,7 @@ class ErrorTagger(LinkedView):
         if self.errors_only:
             mask = mask & (ev.true_codes != ev.pred_codes)
         by = self.order if self.order != "confident_wrong" or ev.scores is not None else "loss"
-        self._queue = row_order(ev, mask, by=by, seed=self.seed)
+        self._queue = row_order(ev, mask, by=by, seed=self.seed, strata=self.strata)
         self.n_queue = len(self._queue)
         ids = [str(i) for i in ev.ids[self._queue].tolist()]
         if self._current_id in ids:  # keep the row under review in view when the queue changes
@@ -227,10 +232,22 @@ class ErrorTagger(LinkedView):
             "text": "" if ev.text_column is None else display_text(ev.data[ev.text_column].iloc[row]),
         }
         if with_features:
+            out["shap"] = self._top_contributions(row)
             out["fields"] = [
                 [c, display_text(ev.data[c].iloc[row])] for c in ev.features if c != ev.text_column
             ]
         return out
+
+    def _top_contributions(self, row: int, top: int = 5) -> list[list[Any]]:
+        """The row's largest SHAP contributions to its predicted class, when the model has a fast exact
+        explainer (trees) or the Evaluation carries precomputed values; else nothing (no waiting)."""
+        if self._explainer is None:
+            return []
+        frame = self._explainer.explain([row]).frame(0, self.evaluation.data).head(top)
+        return [
+            [f, display_text(v), float(c)]
+            for f, v, c in zip(frame["feature"], frame["value"], frame["contribution"], strict=True)
+        ]
 
     def _tags_by_id(self) -> dict[str, dict[str, Any]]:
         key = self.store.version
@@ -284,3 +301,16 @@ class ErrorTagger(LinkedView):
     def _page(self, _change: dict[str, Any]) -> None:
         if hasattr(self, "evaluation"):
             self._show_list()
+
+
+def _fast_explainer(ev: Evaluation) -> Any:
+    """An Explainer when explaining one row is instant (tree models); None otherwise."""
+    if ev.model is None or not hasattr(ev.model, "predict_proba"):
+        return None
+    from ..explain import Explainer
+
+    try:
+        explainer = Explainer(ev, background=10)
+    except Exception:  # a model shap cannot explain: the card simply shows no contributions
+        return None
+    return explainer if explainer.algorithm == "tree" else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn import metrics
 
@@ -77,3 +78,15 @@ def test_overview_follows_the_selection(ev: es.Evaluation) -> None:
     )
     shown = np.frombuffer(view.selected_metrics, dtype="<f8")
     assert shown[view.metric_names.index("accuracy")] == pytest.approx(table.loc["accuracy", "selection"])
+
+
+def test_roc_auc_with_ties_and_masks_equals_sklearn() -> None:
+    from errorscope.overview import roc_auc
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    y = rng.integers(0, 2, n)
+    score = np.round(np.clip(0.3 * y + rng.random(n) * 0.7, 0, 1), 1)  # many ties
+    ev = es.Evaluation(pd.DataFrame({"x": np.arange(n)}), y, y_score=score)
+    for mask in (np.ones(n, dtype=bool), rng.random(n) < 0.3):
+        assert roc_auc(ev, 1, mask) == pytest.approx(metrics.roc_auc_score(y[mask], score[mask]), abs=1e-12)

@@ -70,3 +70,13 @@ def test_feature_comparison_equals_scipy() -> None:
     assert dict(zip(dist["value"], dist["selected_share"], strict=True))["Female"] == pytest.approx(
         shares["Female"]
     )
+
+
+def test_limited_orders_equal_the_head_of_the_full_stable_sort() -> None:
+    from errorscope.ranking import _smallest_first
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):  # many ties, to exercise the boundary
+        key = rng.integers(0, 5, size=rng.integers(1, 60)).astype(float)
+        limit = int(rng.integers(0, 70))
+        np.testing.assert_array_equal(_smallest_first(key, limit), np.argsort(key, kind="stable")[:limit])

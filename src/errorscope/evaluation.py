@@ -327,10 +327,17 @@ class Evaluation:
         self.selection.refresh({TAG_ROLE})
 
     def _id_positions(self, id_texts: Any) -> np.ndarray:
-        """Row positions of ids given as text (-1 where unknown), through a cached index."""
+        """Row positions of ids given as text (-1 where unknown), through a cached index (on the ids
+        themselves when they are integers, so nothing is converted to text)."""
+        texts = [str(t) for t in id_texts]
         if "_id_index" not in self.__dict__:
-            self._id_index = pd.Index([str(v) for v in self.ids.tolist()])
-        return self._id_index.get_indexer(pd.Index(list(id_texts), dtype=object))
+            integer = np.issubdtype(self.ids.dtype, np.integer)
+            self._id_index = pd.Index(self.ids if integer else [str(v) for v in self.ids.tolist()])
+        if np.issubdtype(self._id_index.dtype, np.integer):
+            wanted = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce")
+            found = self._id_index.get_indexer(wanted.fillna(-(2**62)).astype(np.int64))
+            return np.where(wanted.isna().to_numpy() | (wanted.to_numpy() % 1 != 0), -1, found)
+        return self._id_index.get_indexer(pd.Index(texts, dtype=object))
 
     def report(self, path: str | os.PathLike[str], groups: str | Sequence[str] | None = None) -> Path:
         """Write a self-contained HTML report (figures, slices, groups, selection, tags, audit trail)."""

@@ -26,27 +26,46 @@ def row_order(
     by: str = "loss",
     seed: int = 0,
     strata: str | None = None,
+    limit: int | None = None,
 ) -> np.ndarray:
-    """Positions of the rows ``mask`` keeps, in review order ``by`` (see the module docstring)."""
+    """Positions of the rows ``mask`` keeps, in review order ``by`` (see the module docstring).
+
+    ``limit``: only the first ``limit`` rows of that order (found without sorting the rest).
+    """
     if by not in ORDERS:
         raise ValueError(f"order must be one of {ORDERS}, got {by!r}.")
     rows = np.arange(ev.n_rows) if mask is None else np.flatnonzero(mask)
-    wrong = (ev.true_codes != ev.pred_codes)[rows]
     if by == "stratified_random":
-        return rows[
-            _stratified(ev.true_codes[rows] if strata is None else ev.codes(strata).codes[rows], seed)
-        ]
+        groups = ev.true_codes[rows] if strata is None else ev.codes(strata).codes[rows]
+        return rows[_stratified(groups, seed)][:limit]
     if by == "id":
-        return rows[np.argsort(ev.ids[rows], kind="stable")]
+        return rows[np.argsort(ev.ids[rows], kind="stable")][:limit]
     if ev.scores is None:  # no scores: errors first, then the rest, each in data order
-        return rows[np.argsort(~wrong, kind="stable")]
-    if by == "loss":
-        return rows[np.argsort(-row_log_loss(ev)[rows], kind="stable")]
-    confidence = ev.scores[rows, ev.pred_codes[rows]]
-    if by == "confident_wrong":
-        key = np.where(wrong, -confidence, 1 + confidence)  # wrong: most confident first; right: least
-        return rows[np.lexsort((key, ~wrong))]
-    return rows[np.argsort(margin(ev)[rows], kind="stable")]
+        key = (ev.true_codes[rows] == ev.pred_codes[rows]).astype(np.float64)
+    elif by == "loss":
+        key = -row_log_loss(ev)[rows]
+    elif (
+        by == "confident_wrong"
+    ):  # wrong rows (keys in [-1, 0]) by confidence, then right rows ([1, 2]) from the least
+        confidence = ev.scores[rows, ev.pred_codes[rows]]
+        key = np.where(ev.true_codes[rows] != ev.pred_codes[rows], -confidence, 1 + confidence)
+    else:
+        key = margin(ev)[rows]
+    return rows[_smallest_first(key, limit)]
+
+
+def _smallest_first(key: np.ndarray, limit: int | None) -> np.ndarray:
+    """Indices sorting ``key`` ascending, ties in index order (a stable sort); with ``limit``, only the
+    first ``limit`` of them, found by a partition instead of a full sort."""
+    if limit is None or limit >= len(key):
+        return np.argsort(key, kind="stable")
+    if limit <= 0:
+        return np.zeros(0, dtype=np.int64)
+    boundary = np.partition(key, limit - 1)[limit - 1]
+    below = np.flatnonzero(key < boundary)
+    tied = np.flatnonzero(key == boundary)[: limit - len(below)]  # ties at the boundary: lowest index first
+    chosen = np.concatenate([below, tied])
+    return chosen[np.lexsort((chosen, key[chosen]))]
 
 
 def margin(ev: Evaluation) -> np.ndarray:

@@ -202,11 +202,14 @@ def positive_class_code(ev: Evaluation, metric: str, positive_class: object | No
 
 
 def row_log_loss(ev: Evaluation) -> np.ndarray:
-    """Each row's log loss, -log p(actual class), with scikit-learn's clipping."""
+    """Each row's log loss, -log p(actual class), with scikit-learn's clipping (computed once)."""
     if ev.scores is None:
         raise ValueError("metric='log_loss' needs scores: build the Evaluation with y_score= or a model.")
-    p = ev.scores[np.arange(ev.n_rows), ev.true_codes]
-    return -np.log(np.clip(p, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS))
+    memo = _memo(ev)
+    if ("row_log_loss",) not in memo:
+        p = ev.scores[np.arange(ev.n_rows), ev.true_codes]
+        memo[("row_log_loss",)] = -np.log(np.clip(p, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS))
+    return memo[("row_log_loss",)]
 
 
 # -- the table -----------------------------------------------------------------------------------

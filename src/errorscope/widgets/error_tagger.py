@@ -69,6 +69,7 @@ class ErrorTagger(LinkedView):
         self._explainer = _fast_explainer(evaluation) if isinstance(evaluation, Evaluation) else None
         self._queue = np.zeros(0, dtype=np.int64)
         self._current_id: str | None = None
+        self._current_row = -1
         super().__init__(evaluation, **kwargs)
         self.class_names = list(self.evaluation.class_names)
         self.store_path = str(self.store.path)
@@ -145,7 +146,7 @@ class ErrorTagger(LinkedView):
     @property
     def queue(self) -> pd.DataFrame:
         """The review queue, in order."""
-        return self.evaluation.frame().iloc[self._queue]
+        return self.evaluation.frame().iloc[self._ordered(None)]
 
     # -- messages from the UI ------------------------------------------------------------------
     def _handle_message(self, content: dict[str, Any]) -> None:
@@ -188,16 +189,28 @@ class ErrorTagger(LinkedView):
         mask = ev.selection.mask()
         if self.errors_only:
             mask = mask & (ev.true_codes != ev.pred_codes)
-        by = self.order if self.order != "confident_wrong" or ev.scores is not None else "loss"
-        self._queue = row_order(ev, mask, by=by, seed=self.seed, strata=self.strata)
-        self.n_queue = len(self._queue)
-        ids = [str(i) for i in ev.ids[self._queue].tolist()]
-        if self._current_id in ids:  # keep the row under review in view when the queue changes
-            self.position = ids.index(self._current_id)
-        self.position = min(max(self.position, 0), max(len(ids) - 1, 0))
-        self.checked = [i for i in self.checked if i in set(ids)]
+        self._queue_mask = mask
+        self.n_queue = int(np.count_nonzero(mask))
+        current = self._current_row if self._current_id is not None else -1
+        if current >= 0 and mask[current]:  # keep the row under review in view when the queue changes
+            head = self._ordered(self.position + 1 + self.list_page_size)  # usually it has not moved far
+            found = np.flatnonzero(head == current)
+            self.position = (
+                int(found[0]) if len(found) else int(np.flatnonzero(self._ordered(None) == current)[0])
+            )
+        self.position = min(max(self.position, 0), max(self.n_queue - 1, 0))
+        if self.checked:
+            positions = ev._id_positions(self.checked)
+            self.checked = [c for c, p in zip(self.checked, positions, strict=True) if p >= 0 and mask[p]]
+        self._queue = self._ordered(max(self.position + 1, (self.list_page + 1) * self.list_page_size))
         self._show_card()
         self._show_list()
+
+    def _ordered(self, limit: int | None) -> np.ndarray:
+        """The first ``limit`` rows of the queue in review order (all of them when None)."""
+        ev = self.evaluation
+        by = self.order if self.order != "confident_wrong" or ev.scores is not None else "loss"
+        return row_order(ev, self._queue_mask, by=by, seed=self.seed, strata=self.strata, limit=limit)
 
     def _show_card(self) -> None:
         ev = self.evaluation
@@ -205,12 +218,12 @@ class ErrorTagger(LinkedView):
             self._current_id, self.card = None, {}
             return
         row = int(self._queue[self.position])
-        self._current_id = str(ev.ids[row])
+        self._current_id, self._current_row = str(ev.ids[row]), row
         self.card = self._describe(row, with_features=True)
 
     def _show_list(self) -> None:
         size = max(1, self.list_page_size)
-        pages = max(1, -(-len(self._queue) // size))
+        pages = max(1, -(-self.n_queue // size))
         if self.list_page >= pages:
             self.list_page = pages - 1
         rows = self._queue[self.list_page * size : (self.list_page + 1) * size]
@@ -293,13 +306,18 @@ class ErrorTagger(LinkedView):
 
     @traitlets.observe("position")
     def _move(self, _change: dict[str, Any]) -> None:
-        if hasattr(self, "evaluation") and len(self._queue):
-            self.position = min(max(self.position, 0), len(self._queue) - 1)
+        if hasattr(self, "evaluation") and self.n_queue:
+            self.position = min(max(self.position, 0), self.n_queue - 1)
+            if self.position >= len(self._queue):
+                self._queue = self._ordered(self.position + 1 + self.list_page_size)
             self._show_card()
 
     @traitlets.observe("list_page", "list_page_size")
     def _page(self, _change: dict[str, Any]) -> None:
-        if hasattr(self, "evaluation"):
+        if hasattr(self, "evaluation") and hasattr(self, "_queue_mask"):
+            needed = (self.list_page + 1) * self.list_page_size
+            if needed > len(self._queue):
+                self._queue = self._ordered(max(needed, self.position + 1))
             self._show_list()
 
 

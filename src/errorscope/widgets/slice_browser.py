@@ -15,7 +15,7 @@ from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
 from ..ranking import ORDERS, row_order
 from ..selection import Clause, Predicate
-from ..slicing import METRIC_NAMES, METRICS, slice_table
+from ..slicing import METRIC_NAMES, METRICS, row_log_loss, slice_table
 from .base import LinkedView, as_buffer, display_text
 
 TABS = ("slices", "discovered", "rows", "compare")
@@ -134,15 +134,24 @@ class SliceBrowser(LinkedView):
 
     def inspected_rows(self, page: int | None = None) -> pd.DataFrame:
         """The selection's rows in the chosen order: one page (``page``) or all of them."""
-        order = self._row_positions()
-        if page is not None:
+        ev = self.evaluation
+        mask = ev.selection.mask()
+        if page is None:
+            order = row_order(ev, mask, self.row_order)
+        else:
             size = self.rows_page_size
-            order = order[page * size : (page + 1) * size]
-        frame = self.evaluation.frame().iloc[order].copy()
-        if self.evaluation.scores is not None:
-            from ..slicing import row_log_loss
-
-            frame["loss"] = row_log_loss(self.evaluation)[order]
+            order = row_order(ev, mask, self.row_order, limit=(page + 1) * size)[page * size :]
+        frame = ev.data.iloc[order].copy()
+        extra: dict[str, Any] = {
+            "id": ev.ids[order],
+            "actual": ev.y_true[order],
+            "predicted": ev.y_pred[order],
+        }
+        if ev.scores is not None:
+            extra["score"] = ev.scores[order, 1] if ev.is_binary else ev.scores[order, ev.pred_codes[order]]
+            extra["loss"] = row_log_loss(ev)[order]
+        for name, values in extra.items():  # the same names as ev.frame(): "es_" when the data has one
+            frame[name if name not in ev.data.columns else f"es_{name}"] = values
         return frame
 
     # -- selecting from code (the UI sends the same) -------------------------------------------
@@ -326,14 +335,10 @@ class SliceBrowser(LinkedView):
             self._show_comparison()
 
     # -- rows and comparison -------------------------------------------------------------------
-    def _row_positions(self) -> np.ndarray:
-        return row_order(self.evaluation, self.evaluation.selection.mask(), self.row_order)
-
     def _show_rows(self) -> None:
-        order = self._row_positions()
-        self.n_selected = len(order)
+        self.n_selected = int(np.count_nonzero(self.evaluation.selection.mask()))
         size = max(1, self.rows_page_size)
-        pages = max(1, -(-len(order) // size))
+        pages = max(1, -(-self.n_selected // size))
         if self.rows_page >= pages:
             self.rows_page = pages - 1
         page = self.inspected_rows(self.rows_page)

@@ -48,6 +48,7 @@ def test_voila_renders_and_links_the_views(page: Page, notebook_dir: Path) -> No
 @pytest.mark.upstream_page_errors("notebook_core")
 def test_notebook7_renders_and_links_the_views(page: Page, lab: LabServer, notebook_dir: Path) -> None:
     write_notebook(notebook_dir / "nb7.ipynb", ADULT, SECOND)
+    page.set_viewport_size({"width": 1280, "height": 2400})  # Notebook 7 only renders cells in view
     page.goto(f"http://127.0.0.1:{lab.port}/notebooks/nb7.ipynb?token={lab.token}")
     page.wait_for_selector("text=Kernel status: Idle", state="attached", timeout=120_000)
     page.locator(".jp-Cell").first.wait_for()

@@ -42,6 +42,7 @@ class GroupCounts:
 
     counts: np.ndarray
     cells: np.ndarray | None
+    squares: np.ndarray | None = None  # per group, the sum of squared scores (for the mean's interval)
 
 
 def count_groups(
@@ -61,7 +62,7 @@ def count_groups(
     k = groups.n_groups
     counts = np.bincount(codes * 4 + 2 * y + p, minlength=k * 4).reshape(k, 4)
     score = _positive_score(ev, positive)
-    cells = None
+    cells = squares = None
     if score is not None:
         s = score if rows_kept is None else score.take(rows_kept)
         key = codes * FINE_BINS + np.minimum((s * FINE_BINS).astype(np.int64), FINE_BINS - 1)
@@ -69,7 +70,8 @@ def count_groups(
         positives = np.bincount(key, weights=y, minlength=k * FINE_BINS)
         sums = np.bincount(key, weights=s, minlength=k * FINE_BINS)
         cells = np.stack([rows, positives, sums], axis=-1).reshape(k, FINE_BINS, 3)
-    return GroupCounts(counts, cells)
+        squares = np.bincount(codes, weights=s * s, minlength=k)
+    return GroupCounts(counts, cells, squares)
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ def group_metrics(
             table[f"{name}_low"], table[f"{name}_high"] = low, high
     if counted.cells is not None:
         rows, sums = counted.cells[..., 0].sum(axis=1), counted.cells[..., 2].sum(axis=1)
-        squares = _score_squares(ev, groups, mask, positive_code(ev, positive_class))
+        squares = counted.squares
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = sums / rows
             sd = np.sqrt(np.maximum(squares - rows * mean**2, 0) / (rows - 1))
@@ -202,12 +204,6 @@ def group_metrics(
     table["small"] = size < min_size
     table["term"] = list(groups.terms)
     return table
-
-
-def _score_squares(ev: Evaluation, groups: Groups, mask: np.ndarray | None, positive: int) -> np.ndarray:
-    score = ev.scores[:, positive] if mask is None else ev.scores[mask, positive]
-    codes = groups.codes if mask is None else groups.codes[mask]
-    return np.bincount(codes, weights=score * score, minlength=groups.n_groups)
 
 
 def bootstrap_counts(counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,35 @@ def test_two_processes_tag_one_store_at_once(tmp_path: Path) -> None:
     assert store.counts()["needs data"] == 2000
     audit = store.audit()
     assert len(audit) == 2000 and set(audit["who"]) == {"worker0", "worker1"}
+
+
+def test_connections_racing_to_create_one_new_store(tmp_path: Path) -> None:
+    """SQLite answers "locked" at once (no busy handler) to a second connection switching a new file to
+    WAL; opening must wait instead. The threads race for real: sqlite3 releases the GIL. Without the
+    retry this fails in roughly one round in ten."""
+    ev = small_ev()
+    fingerprint = dataset_fingerprint(ev.ids, ev.true_codes, ev.classes)
+    failures: list[str] = []
+    for round_ in range(60):
+        path = tmp_path / f"new-{round_}.sqlite"
+        barrier = threading.Barrier(4)
+
+        def open_store(path: Path = path, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                TagStore(path, fingerprint=fingerprint).close()
+            except Exception as err:  # collected and asserted below
+                failures.append(repr(err))
+
+        threads = [threading.Thread(target=open_store) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+            assert db.execute("SELECT count(*) FROM meta WHERE key = 'fingerprint'").fetchone() == (1,)
+    assert failures == []
 
 
 def test_store_of_another_dataset_is_refused(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import getpass
 import hashlib
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -299,7 +300,7 @@ class TagStore:
         try:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA busy_timeout = 30000")
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _switch_to_wal(db, timeout=30)
             db.execute("PRAGMA synchronous = FULL")
             db.execute("BEGIN IMMEDIATE")  # proves the file is writable now, not at the first tag
             db.execute("ROLLBACK")
@@ -388,3 +389,18 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def _switch_to_wal(db: sqlite3.Connection, timeout: float) -> str:
+    """``PRAGMA journal_mode = WAL``, retried: SQLite answers "locked" at once, without its busy handler,
+    when another connection is switching the same new file at the same moment."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            return str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)

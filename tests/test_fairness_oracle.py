@@ -14,10 +14,12 @@ from fairlearn.metrics import (
     false_positive_rate,
     selection_rate,
 )
+from numpy.testing import assert_allclose
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 import errorscope as es
 from errorscope.fairness import (
+    _percentile_interval,
     disparities,
     group_metrics,
     make_groups,
@@ -31,10 +33,11 @@ METRICS = {
     "selection_rate": selection_rate,
     "accuracy": accuracy_score,
     "precision": lambda y, p: precision_score(y, p, zero_division=np.nan),
-    "recall": recall_score,
-    "fpr": false_positive_rate,
-    "fnr": false_negative_rate,
-    "f1": f1_score,
+    "recall": lambda y, p: recall_score(y, p, zero_division=np.nan),
+    # Fairlearn says 0 where a rate has no denominator (no actual negatives / positives); we say NaN
+    "fpr": lambda y, p: false_positive_rate(y, p) if (np.asarray(y) == 0).any() else np.nan,
+    "fnr": lambda y, p: false_negative_rate(y, p) if (np.asarray(y) == 1).any() else np.nan,
+    "f1": lambda y, p: f1_score(y, p, zero_division=np.nan),
     "base_rate": lambda y, p: np.mean(y),
 }
 
@@ -68,12 +71,12 @@ CASES = [
 
 
 @pytest.mark.parametrize(("fixture", "columns"), CASES)
-@pytest.mark.parametrize("filtered", [False, True])
+@pytest.mark.parametrize("filtered", ["", "age > 30", "age <= 30"])  # all, over half, under half
 def test_group_metrics_equal_metricframe(
-    request: pytest.FixtureRequest, fixture: str, columns: list[str], filtered: bool
+    request: pytest.FixtureRequest, fixture: str, columns: list[str], filtered: str
 ) -> None:
     ev = request.getfixturevalue(fixture)
-    mask = (ev.data["age"] > 30).to_numpy() if filtered else np.ones(ev.n_rows, dtype=bool)
+    mask = ev.data.eval(filtered).to_numpy() if filtered else np.ones(ev.n_rows, dtype=bool)
     groups = make_groups(ev, columns)
     ours = group_metrics(ev, groups, mask if filtered else None, n_boot=0)
     expected = fairlearn_frame(ev, columns, mask).by_group
@@ -182,3 +185,15 @@ def test_representation_thresholds_and_errors(compas_ev: es.Evaluation) -> None:
         make_groups(compas_ev, ["gender"])
     with pytest.raises(ValueError, match="not a group"):
         disparities(compas_ev, groups, reference="nobody")
+
+
+def test_percentile_interval_equals_numpy_nanpercentile() -> None:
+    rng = np.random.default_rng(5)
+    samples = rng.normal(size=(200, 3, 7))
+    samples[rng.random(samples.shape) < 0.2] = np.nan
+    samples[:, 1, 2] = np.nan  # a group without rows in any resample
+    samples[:-1, 2, 4] = np.nan  # one resample only
+    low, high = _percentile_interval(samples)
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning):
+        assert_allclose(low, np.nanpercentile(samples, 2.5, axis=0), equal_nan=True)
+        assert_allclose(high, np.nanpercentile(samples, 97.5, axis=0), equal_nan=True)

@@ -17,7 +17,8 @@ def ev(adult_test, adult_model) -> es.Evaluation:  # type: ignore[no-untyped-def
 
 
 def test_key_metrics_equal_sklearn_on_all_rows_and_a_selection(ev: es.Evaluation) -> None:
-    for mask in (None, (ev.data["sex"] == "Female").to_numpy()):
+    female = (ev.data["sex"] == "Female").to_numpy()
+    for mask in (None, female, ~female):  # all rows, under half (counted), over half (the rest subtracted)
         rows = np.ones(ev.n_rows, dtype=bool) if mask is None else mask
         y, p, s = ev.true_codes[rows], ev.pred_codes[rows], ev.scores[rows]
         got = key_metrics(ev, mask)
@@ -26,6 +27,10 @@ def test_key_metrics_equal_sklearn_on_all_rows_and_a_selection(ev: es.Evaluation
         assert got["F1"] == pytest.approx(metrics.f1_score(y, p))
         assert got["ROC AUC"] == pytest.approx(metrics.roc_auc_score(y, s[:, 1]))
         assert got["log loss"] == pytest.approx(metrics.log_loss(y, s))
+        assert got["Brier"] == pytest.approx(metrics.brier_score_loss(y, s[:, 1]))
+        assert got["balanced accuracy"] == pytest.approx(metrics.balanced_accuracy_score(y, p))
+        assert got["precision"] == pytest.approx(metrics.precision_score(y, p))
+        assert got["recall"] == pytest.approx(metrics.recall_score(y, p))
 
 
 def test_multiclass_metrics_and_class_balance() -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,8 @@ from .inputs import (
 )
 from .selection import Clause, Predicate, Selection
 from .tags import DEFAULT_STORE, TAG_COLUMNS, TagStore, dataset_fingerprint
+
+T = TypeVar("T")
 
 ROLE_COLUMNS = ("actual", "predicted")
 TAG_ROLE = "tag"  # Predicate("tag", "in", (names,)) selects tagged rows once a tag store is attached
@@ -232,6 +234,18 @@ class Evaluation:
             key = name if name not in out.columns else f"es_{name}"
             out[key] = values
         return out
+
+    def cached(self, key: tuple[Any, ...], build: Callable[[], T], keep: int = 1) -> T:
+        """A structure derived from this Evaluation, built once per ``key``: its first item names the
+        kind, the rest is what the structure depends on (e.g. ``predictions_version``). The last ``keep``
+        of each kind are kept."""
+        memo: dict[tuple[Any, ...], Any] = self.__dict__.setdefault("_derived", {})
+        if key not in memo:
+            same_kind = [k for k in memo if k[0] == key[0]]
+            for old in same_kind[: max(0, len(same_kind) - keep + 1)]:
+                del memo[old]
+            memo[key] = build()
+        return memo[key]
 
     def codes(self, column: str) -> ColumnCodes:
         """Integer codes of a column (value, bin or period per row), computed once and cached.

@@ -20,11 +20,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .counting import KeyCounter, Rows
 from .evaluation import Evaluation
 from .inputs import column_list
 from .selection import Predicate
@@ -52,26 +54,53 @@ def count_groups(
     positive_class: object | None = None,
     predictions: np.ndarray | None = None,
 ) -> GroupCounts:
-    """Count once (four bincounts over the kept rows); metrics, disparities and distributions follow."""
+    """Count once (bincounts of two per-row keys over the kept rows, or over the rows left out when that
+    is fewer); metrics, disparities and distributions follow. The keys are built once per groups, class
+    and predictions (see :mod:`errorscope.counting`)."""
     positive = positive_code(ev, positive_class)
-    y = ev.true_codes == positive
-    p = ev.pred_codes == positive if predictions is None else np.asarray(predictions, dtype=bool)
-    rows_kept = None if mask is None or mask.all() else np.flatnonzero(mask)
-    codes = groups.codes if rows_kept is None else groups.codes.take(rows_kept)
-    y, p = (y, p) if rows_kept is None else (y.take(rows_kept), p.take(rows_kept))
+    if predictions is None:
+        outcomes, cells_counter = _group_counters(ev, groups, positive)
+    else:
+        outcomes, cells_counter = _build_group_counters(
+            ev, groups, positive, np.asarray(predictions, dtype=bool)
+        )
+    rows = Rows.of(None if mask is None else np.asarray(mask, dtype=bool), ev.n_rows)
     k = groups.n_groups
-    counts = np.bincount(codes * 4 + 2 * y + p, minlength=k * 4).reshape(k, 4)
+    counts = outcomes.count(rows)[0].reshape(k, 4)
+    if cells_counter is None:
+        return GroupCounts(counts, None, None)
+    n, (sums, squares) = cells_counter.count(rows)
+    n = n.reshape(k, FINE_BINS, 2)  # last axis: actual negative, positive
+    cells = np.stack([n.sum(axis=-1), n[..., 1], sums.reshape(k, FINE_BINS, 2).sum(axis=-1)], axis=-1).astype(
+        np.float64
+    )
+    return GroupCounts(counts, cells, squares.reshape(k, -1).sum(axis=1))
+
+
+def _group_counters(ev: Evaluation, groups: Groups, positive: int) -> tuple[KeyCounter, KeyCounter | None]:
+    """The counters of :func:`_build_group_counters`, cached on the Evaluation (a few groupings at once)."""
+
+    def build() -> tuple[Groups, tuple[KeyCounter, KeyCounter | None]]:
+        return groups, _build_group_counters(ev, groups, positive, ev.pred_codes == positive)
+
+    key = ("group_counters", id(groups), positive, ev.predictions_version)
+    return ev.cached(key, build, keep=4)[1]  # the groups are kept with it, so their id stays theirs
+
+
+def _build_group_counters(
+    ev: Evaluation, groups: Groups, positive: int, predicted: np.ndarray
+) -> tuple[KeyCounter, KeyCounter | None]:
+    """Per row, its group and outcome (TN, FP, FN, TP) and, with scores, its group, fine score bin and
+    actual class, weighted by the score and its square."""
+    actual = ev.true_codes == positive
+    k = groups.n_groups
+    outcomes = KeyCounter((groups.codes * 4 + 2 * actual + predicted).astype(np.int32), k * 4)
     score = _positive_score(ev, positive)
-    cells = squares = None
-    if score is not None:
-        s = score if rows_kept is None else score.take(rows_kept)
-        key = codes * FINE_BINS + np.minimum((s * FINE_BINS).astype(np.int64), FINE_BINS - 1)
-        rows = np.bincount(key, minlength=k * FINE_BINS)
-        positives = np.bincount(key, weights=y, minlength=k * FINE_BINS)
-        sums = np.bincount(key, weights=s, minlength=k * FINE_BINS)
-        cells = np.stack([rows, positives, sums], axis=-1).reshape(k, FINE_BINS, 3)
-        squares = np.bincount(codes, weights=s * s, minlength=k)
-    return GroupCounts(counts, cells, squares)
+    if score is None:
+        return outcomes, None
+    fine = np.minimum((score * FINE_BINS).astype(np.int64), FINE_BINS - 1)
+    cell = ((groups.codes * FINE_BINS + fine) * 2 + actual).astype(np.int32)
+    return outcomes, KeyCounter(cell, k * FINE_BINS * 2, weights=(score, score * score))
 
 
 @dataclass(frozen=True)
@@ -175,16 +204,16 @@ def group_metrics(
     counts = counted.counts
     size = counts.sum(axis=1)
     total = size.sum()
-    table = pd.DataFrame(
-        {"group": list(groups.labels), "count": size, "share": size / total if total else np.nan}
-    )
-    for name, values in rates_from_counts(counts).items():
-        table[name] = values
+    columns: dict[str, Any] = {
+        "group": list(groups.labels),
+        "count": size,
+        "share": size / total if total else np.full(len(size), np.nan),
+        **rates_from_counts(counts),
+    }
     if n_boot:
         samples = bootstrap_counts(counts, n_boot, seed)
         for name, values in rates_from_counts(samples).items():
-            low, high = _percentile_interval(values)
-            table[f"{name}_low"], table[f"{name}_high"] = low, high
+            columns[f"{name}_low"], columns[f"{name}_high"] = _percentile_interval(values)
     if counted.cells is not None:
         rows, sums = counted.cells[..., 0].sum(axis=1), counted.cells[..., 2].sum(axis=1)
         squares = counted.squares
@@ -192,18 +221,14 @@ def group_metrics(
             mean = sums / rows
             sd = np.sqrt(np.maximum(squares - rows * mean**2, 0) / (rows - 1))
             half = stats.t.ppf(0.975, rows - 1) * sd / np.sqrt(rows)
-        table["mean_score"], table["mean_score_low"], table["mean_score_high"] = (
-            mean,
-            mean - half,
-            mean + half,
-        )
+        columns.update(mean_score=mean, mean_score_low=mean - half, mean_score_high=mean + half)
         cells = calibration_cells(counted.cells)
-        table["ece"] = expected_calibration_error(cells)
+        columns["ece"] = expected_calibration_error(cells)
         if n_boot:
-            table["ece_low"], table["ece_high"] = _percentile_interval(bootstrap_ece(cells, n_boot, seed))
-    table["small"] = size < min_size
-    table["term"] = list(groups.terms)
-    return table
+            columns["ece_low"], columns["ece_high"] = _percentile_interval(bootstrap_ece(cells, n_boot, seed))
+    columns["small"] = size < min_size
+    columns["term"] = list(groups.terms)
+    return pd.DataFrame(columns)
 
 
 def bootstrap_counts(counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
@@ -263,10 +288,22 @@ def bootstrap_ece(cells: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
 
 
 def _percentile_interval(samples: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    tail = (1 - level) / 2 * 100
-    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # groups without rows: their interval is NaN
-        return np.nanpercentile(samples, tail, axis=0), np.nanpercentile(samples, 100 - tail, axis=0)
+    """Percentiles over the resamples (axis 0), ignoring NaN: numpy's ``nanpercentile`` (linear method),
+    vectorised over the other axes. NaN where every resample is NaN (a group without rows)."""
+    ordered = np.sort(samples, axis=0)  # NaN sort last
+    valid = np.count_nonzero(~np.isnan(ordered), axis=0)
+    tail = (1 - level) / 2
+
+    def at(q: float) -> np.ndarray:
+        position = q * np.maximum(valid - 1, 0)
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, np.maximum(valid - 1, 0))
+        low = np.take_along_axis(ordered, below[None], axis=0)[0]
+        high = np.take_along_axis(ordered, above[None], axis=0)[0]
+        value = low + (high - low) * (position - below)
+        return np.where(valid > 0, value, np.nan)
+
+    return at(tail), at(1 - tail)
 
 
 # -- disparities ---------------------------------------------------------------------------------
@@ -322,16 +359,16 @@ def disparities(
                 "equalized_odds_difference": np.maximum(np.abs(tpr - tpr[r]), np.abs(fpr - fpr[r])),
             }
 
-    table = pd.DataFrame({"group": metrics["group"], "count": metrics["count"]})
+    columns: dict[str, Any] = {"group": metrics["group"], "count": metrics["count"]}
     point = measures(rates_from_counts(counts))
     boot = measures(rates_from_counts(bootstrap_counts(counts, n_boot, seed))) if n_boot else {}
     for name, values in point.items():
-        table[name] = values
+        columns[name] = values
         if n_boot:
-            table[f"{name}_low"], table[f"{name}_high"] = _percentile_interval(boot[name])
-    table["four_fifths_violation"] = table["disparate_impact"] < 0.8
-    table["reference"] = np.arange(len(table)) == ref
-    return table
+            columns[f"{name}_low"], columns[f"{name}_high"] = _percentile_interval(boot[name])
+    columns["four_fifths_violation"] = point["disparate_impact"] < 0.8
+    columns["reference"] = np.arange(len(counts)) == ref
+    return pd.DataFrame(columns)
 
 
 def summary(table: pd.DataFrame) -> dict[str, float]:
@@ -391,11 +428,15 @@ def representation(
     groups: Groups,
     reference: Mapping[str, float] | None = None,
     mask: np.ndarray | None = None,
+    counted: GroupCounts | None = None,
 ) -> tuple[pd.DataFrame, float]:
     """Each group's share of the rows against a reference distribution (default: equal shares), and the
-    p-value of a chi-square goodness-of-fit test (scipy) of the counts against it."""
-    keep = slice(None) if mask is None else mask
-    counts = np.bincount(groups.codes[keep], minlength=groups.n_groups)
+    p-value of a chi-square goodness-of-fit test (scipy) of the counts against it. ``counted``: the
+    :func:`count_groups` of the same rows, when the caller has it already."""
+    if counted is not None:
+        counts = counted.counts.sum(axis=1)
+    else:
+        counts = np.bincount(groups.codes if mask is None else groups.codes[mask], minlength=groups.n_groups)
     labels = list(groups.labels)
     if reference is None:
         expected_share = np.full(len(labels), 1 / len(labels))

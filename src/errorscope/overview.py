@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .counting import KeyCounter, Rows
 from .evaluation import Evaluation
-from .metrics import ClassMetrics, confusion_counts
+from .metrics import ClassMetrics
 from .slicing import feature_family, row_log_loss
 
 
@@ -23,14 +24,15 @@ def key_metrics(ev: Evaluation, mask: np.ndarray | None = None) -> dict[str, flo
     rows; each equals scikit-learn's (tested): accuracy, balanced accuracy, precision / recall / F1
     (binary) or macro F1, log loss, ROC AUC (binary; one-vs-rest macro for multiclass) and Brier (binary).
     """
-    keep = np.ones(ev.n_rows, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     k = ev.n_classes
-    n = int(np.count_nonzero(keep))
+    keep = None if mask is None else np.asarray(mask, dtype=bool)
+    rows = Rows.of(keep, ev.n_rows)
+    n = rows.n_kept
     out: dict[str, float] = {"rows": float(n)}
     if n == 0:
         return out
-    y, p = ev.true_codes[keep], ev.pred_codes[keep]
-    m = ClassMetrics.from_counts(confusion_counts(y, p, k))
+    counts, sums = _outcome_counter(ev).count(rows)
+    m = ClassMetrics.from_counts(counts.reshape(k, k))
     present = m.support > 0
     out["accuracy"] = m.accuracy
     out["balanced accuracy"] = float(np.mean(m.recall[present])) if present.sum() > 1 else np.nan
@@ -39,33 +41,48 @@ def key_metrics(ev: Evaluation, mask: np.ndarray | None = None) -> dict[str, flo
     else:
         out["macro F1"] = float(np.nanmean(m.f1))  # classes with no rows and no predictions have no F1
     if ev.scores is not None:
-        out["log loss"] = float(row_log_loss(ev)[keep].mean())
+        out["log loss"] = float(sums[0].sum() / n)
         if present.all():
+            kept = np.ones(ev.n_rows, dtype=bool) if keep is None else keep
             if ev.is_binary:
-                out["ROC AUC"] = roc_auc(ev, 1, keep)
-                out["Brier"] = float(np.mean((ev.scores[keep, 1] - (y == 1)) ** 2))
+                out["ROC AUC"] = roc_auc(ev, 1, kept)
+                out["Brier"] = float(sums[1].sum() / n)
             else:
-                out["ROC AUC (ovr)"] = float(np.mean([roc_auc(ev, c, keep) for c in range(k)]))
+                out["ROC AUC (ovr)"] = float(np.mean([roc_auc(ev, c, kept) for c in range(k)]))
     return out
+
+
+def _outcome_counter(ev: Evaluation) -> KeyCounter:
+    """Per row, (actual, predicted) as one code, weighted by its log loss and (binary) squared error."""
+
+    def build() -> KeyCounter:
+        key = (ev.true_codes * ev.n_classes + ev.pred_codes).astype(np.int32)
+        if ev.scores is None:
+            return KeyCounter(key, ev.n_classes**2)
+        weights = [row_log_loss(ev)]
+        if ev.is_binary:
+            weights.append((ev.scores[:, 1] - (ev.true_codes == 1)) ** 2)
+        return KeyCounter(key, ev.n_classes**2, weights=tuple(weights))
+
+    return ev.cached(("outcome_counter", ev.predictions_version), build)
 
 
 def roc_auc(ev: Evaluation, positive: int, mask: np.ndarray) -> float:
     """ROC AUC of class ``positive``'s score among the masked rows: for each positive, the share of
     negatives scored lower (ties count half), from a sort of the scores cached per class."""
-    memo = ev.__dict__.setdefault("_memo", {})
-    key = ("score_order", positive)
-    if key not in memo:
+
+    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         score = ev.scores[:, positive]
         order = np.argsort(score, kind="stable")
         tie_group = np.concatenate([[0], np.cumsum(np.diff(score[order]) != 0)])
-        memo[key] = (order, tie_group)
-    order, tie_group = memo[key]
+        return order, tie_group, ev.true_codes[order] == positive
+
+    order, tie_group, positive_in_order = ev.cached(("score_order", positive), build, keep=ev.n_classes)
     kept = mask[order]
-    is_pos = (ev.true_codes[order] == positive)[kept]
+    is_pos = positive_in_order[kept]
     groups = tie_group[kept]
     size = int(groups[-1]) + 1 if len(groups) else 0
-    pos = np.bincount(groups, weights=is_pos, minlength=size)
-    neg = np.bincount(groups, weights=~is_pos, minlength=size)
+    neg, pos = np.bincount(groups * 2 + is_pos, minlength=2 * size).reshape(size, 2).T
     n_pos, n_neg = pos.sum(), neg.sum()
     if n_pos == 0 or n_neg == 0:
         return np.nan

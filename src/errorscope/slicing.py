@@ -15,6 +15,7 @@ row's outcome (:class:`SliceIndex`), so a recompute is one pass over the kept ro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from .coding import ColumnCodes
+from .counting import KeyCounter, Rows
 from .evaluation import Evaluation
 from .selection import Predicate
 
@@ -52,16 +54,15 @@ def derived_family(ev: Evaluation) -> list[ColumnCodes]:
 
 def class_family(ev: Evaluation) -> list[ColumnCodes]:
     """The actual and the predicted class."""
-    memo = _memo(ev)
-    key = ("class_family", ev.predictions_version)
-    if key not in memo:
+
+    def build() -> list[ColumnCodes]:
         out = []
         for role, codes in (("actual", ev.true_codes), ("predicted", ev.pred_codes)):
             predicates = tuple(Predicate(role, "in", (c,)) for c in ev.classes)
             out.append(ColumnCodes(role, "class", codes.astype(np.int32), tuple(ev.class_names), predicates))
-        _forget(memo, "class_family")
-        memo[key] = out
-    return memo[key]
+        return out
+
+    return ev.cached(("class_family", ev.predictions_version), build)
 
 
 def tag_family(ev: Evaluation) -> list[ColumnCodes]:
@@ -69,9 +70,8 @@ def tag_family(ev: Evaluation) -> list[ColumnCodes]:
     store = ev.tag_store
     if store is None:
         return []
-    memo = _memo(ev)
-    key = ("tag_family", id(store), store.version)
-    if key not in memo:
+
+    def build() -> list[ColumnCodes]:
         out = []
         for name in store.vocabulary:
             codes = np.where(ev.tag_mask([name]), 0, 1).astype(np.int32)
@@ -79,9 +79,9 @@ def tag_family(ev: Evaluation) -> list[ColumnCodes]:
             out.append(
                 ColumnCodes("tag", "tag", codes, (name, f"not {name}"), predicates, listed=(True, False))
             )
-        _forget(memo, "tag_family")
-        memo[key] = out
-    return memo[key]
+        return out
+
+    return ev.cached(("tag_family", id(store), store.version), build)
 
 
 SLICE_FAMILIES: dict[str, Callable[[Evaluation], list[ColumnCodes]]] = {
@@ -115,74 +115,74 @@ def outcome_codes(ev: Evaluation, positive: int | None) -> np.ndarray:
     return 4 * (ev.true_codes == positive) + 2 * (ev.pred_codes == positive) + wrong
 
 
+BLOCK_BINS = 1 << 15  # most (codes x outcomes) bins one packed block may have: its counts stay in cache
+
+
 @dataclass
 class SliceIndex:
-    """Columns packed two by two with the outcome into one int32 code per row and pair.
+    """Columns packed, a few at a time, with the outcome into one code per row and block.
 
-    ``counts(mask)`` then costs one boolean take and one bincount over ``n_kept x ceil(F / 2)`` codes; each
-    column's (n_codes, 8) outcome table is a marginal of its pair's table.
+    ``counts(mask)`` then costs one row take and one bincount over ``n x n_blocks`` codes (about a third
+    of the columns) of the smaller of the kept and the left-out rows (see :mod:`errorscope.counting`).
+    Each column's (n_codes, 8) outcome table is a marginal of its block's table.
     """
 
     columns: list[ColumnCodes]
-    packed: np.ndarray  # (n_rows, n_pairs) int32
-    pairs: list[tuple[int, int | None]]
-    offsets: np.ndarray  # start of each pair's block in the bincount
+    blocks: list[tuple[int, ...]]
+    offsets: np.ndarray  # start of each block's bins in the bincount
+    counter: KeyCounter  # over the (n_rows, n_blocks) packed codes
 
     @classmethod
     def build(cls, columns: list[ColumnCodes], outcome: np.ndarray) -> SliceIndex:
-        order = sorted(range(len(columns)), key=lambda i: columns[i].n_codes)
-        pairs: list[tuple[int, int | None]] = []
-        while order:  # pair the smallest with the largest to keep blocks small
-            first = order.pop(0)
-            pairs.append((first, order.pop() if order else None))
-        n = len(outcome)
-        packed = np.empty((n, len(pairs)), dtype=np.int32)
-        offsets = np.zeros(len(pairs) + 1, dtype=np.int64)
-        for j, (a, b) in enumerate(pairs):
-            code = columns[a].codes.astype(np.int32)
-            k_b = 1
-            if b is not None:
-                k_b = columns[b].n_codes
-                code = code * k_b + columns[b].codes
-            packed[:, j] = code * OUTCOMES + outcome + offsets[j]
-            offsets[j + 1] = offsets[j] + columns[a].n_codes * k_b * OUTCOMES
+        blocks = _pack_blocks([c.n_codes for c in columns])
+        offsets = np.zeros(len(blocks) + 1, dtype=np.int64)
+        for j, block in enumerate(blocks):
+            offsets[j + 1] = offsets[j] + math.prod(columns[i].n_codes for i in block) * OUTCOMES
         if offsets[-1] >= np.iinfo(np.int32).max:
             raise ValueError("too many slice codes to count at once; slice fewer columns.")
-        return cls(columns, packed, pairs, offsets)
+        packed = np.empty((len(outcome), len(blocks)), dtype=np.int32)
+        for j, block in enumerate(blocks):
+            code = np.zeros(len(outcome), dtype=np.int64)
+            for i in block:
+                code *= columns[i].n_codes
+                code += columns[i].codes
+            packed[:, j] = code * OUTCOMES + outcome + offsets[j]
+        return cls(columns, blocks, offsets, KeyCounter(packed, int(offsets[-1])))
 
     def counts(self, mask: np.ndarray | None) -> list[np.ndarray]:
         """Per column, a (n_codes, 8) table of rows per code and outcome among the rows ``mask`` keeps."""
-        rows = self.packed if mask is None or mask.all() else self.packed[mask]
-        flat = np.bincount(rows.ravel(), minlength=int(self.offsets[-1]))
+        flat, _ = self.counter.count(Rows.of(mask, len(self.counter.key)))
         out: list[np.ndarray | None] = [None] * len(self.columns)
-        for j, (a, b) in enumerate(self.pairs):
-            k_a = self.columns[a].n_codes
-            k_b = self.columns[b].n_codes if b is not None else 1
-            block = flat[self.offsets[j] : self.offsets[j + 1]].reshape(k_a, k_b, OUTCOMES)
-            out[a] = block.sum(axis=1)
-            if b is not None:
-                out[b] = block.sum(axis=0)
-        return out  # type: ignore[return-value]  # every column is in exactly one pair
+        for j, block in enumerate(self.blocks):
+            shape = [self.columns[i].n_codes for i in block]
+            table = flat[self.offsets[j] : self.offsets[j + 1]].reshape(*shape, OUTCOMES)
+            for axis, i in enumerate(block):
+                others = tuple(a for a in range(len(block)) if a != axis)
+                out[i] = table.sum(axis=others) if others else table
+        return out  # type: ignore[return-value]  # every column is in exactly one block
+
+
+def _pack_blocks(n_codes: Sequence[int]) -> list[tuple[int, ...]]:
+    """Group column positions into blocks of at most :data:`BLOCK_BINS` bins: each block starts with the
+    largest column left and takes the smallest ones while they fit."""
+    left = sorted(range(len(n_codes)), key=lambda i: n_codes[i])
+    blocks: list[tuple[int, ...]] = []
+    while left:
+        block = [left.pop()]
+        size = n_codes[block[0]] * OUTCOMES
+        while left and size * n_codes[left[0]] <= BLOCK_BINS:
+            size *= n_codes[left[0]]
+            block.append(left.pop(0))
+        blocks.append(tuple(block))
+    return blocks
 
 
 def slice_index(ev: Evaluation, columns: list[ColumnCodes], positive: int | None) -> SliceIndex:
     """The :class:`SliceIndex` of ``columns``, cached on the Evaluation until predictions change."""
-    key = ("slice_index", tuple(id(c) for c in columns), positive, ev.predictions_version)
-    memo = _memo(ev)
-    if key not in memo:
-        _forget(memo, "slice_index")
-        memo[key] = SliceIndex.build(columns, outcome_codes(ev, positive))
-    return memo[key]
-
-
-def _memo(ev: Evaluation) -> dict[tuple[object, ...], object]:
-    """Derived structures cached on the Evaluation, keyed by what they depend on."""
-    return ev.__dict__.setdefault("_memo", {})
-
-
-def _forget(memo: dict[tuple[object, ...], object], kind: str) -> None:
-    for old in [k for k in memo if k[0] == kind]:
-        del memo[old]
+    return ev.cached(
+        ("slice_index", tuple(id(c) for c in columns), positive, ev.predictions_version),
+        lambda: SliceIndex.build(columns, outcome_codes(ev, positive)),
+    )
 
 
 def positive_class_code(ev: Evaluation, metric: str, positive_class: object | None) -> int | None:
@@ -205,11 +205,12 @@ def row_log_loss(ev: Evaluation) -> np.ndarray:
     """Each row's log loss, -log p(actual class), with scikit-learn's clipping (computed once)."""
     if ev.scores is None:
         raise ValueError("metric='log_loss' needs scores: build the Evaluation with y_score= or a model.")
-    memo = _memo(ev)
-    if ("row_log_loss",) not in memo:
+
+    def build() -> np.ndarray:
         p = ev.scores[np.arange(ev.n_rows), ev.true_codes]
-        memo[("row_log_loss",)] = -np.log(np.clip(p, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS))
-    return memo[("row_log_loss",)]
+        return -np.log(np.clip(p, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS))
+
+    return ev.cached(("row_log_loss",), build)
 
 
 # -- the table -----------------------------------------------------------------------------------
@@ -238,22 +239,23 @@ def slice_table(
     keep = None if mask is None else np.asarray(mask, dtype=bool)
     tables = slice_index(ev, coded, positive).counts(keep)
     counts = np.concatenate(tables)  # (n_slices, 8)
-    feature = np.repeat([c.column for c in coded], [c.n_codes for c in coded])
-    labels = [label for c in coded for label in c.labels]
-    predicates = [p for c in coded for p in c.predicates]
+    feature = np.repeat(np.array([c.column for c in coded], dtype=object), [c.n_codes for c in coded])
+    labels = np.array([label for c in coded for label in c.labels], dtype=object)
+    predicates = np.empty(len(labels), dtype=object)
+    predicates[:] = [p for c in coded for p in c.predicates]
+    binned = [c.kind == "numeric" and label != "missing" for c in coded for label in c.labels]
     size = counts.sum(axis=1)
     errors = counts[:, 1::2].sum(axis=1)
     n = int(tables[0].sum()) if tables else 0
-    table = pd.DataFrame({"feature": feature, "slice": labels, "size": size, "errors": errors})
-    table["key"] = np.arange(len(table))
-    binned = [c.kind == "numeric" and label != "missing" for c in coded for label in c.labels]
-    table["description"] = [
-        f"{f} {label}" if is_bin else f"{f} = {label}"
-        for f, label, is_bin in zip(feature, labels, binned, strict=True)
-    ]
     with np.errstate(divide="ignore", invalid="ignore"):
-        table["share"] = size / n if n else np.nan
-        table["error_rate"] = errors / size
+        columns: dict[str, np.ndarray] = {
+            "feature": feature,
+            "slice": labels,
+            "size": size,
+            "share": size / n if n else np.full(len(size), np.nan),
+            "errors": errors,
+            "error_rate": errors / size,
+        }
     if metric == "log_loss":
         value_cols = _log_loss_stats(ev, coded, keep, size)
     else:
@@ -261,19 +263,31 @@ def slice_table(
         total_hits, total_trials = _rate_counts(tables[0].sum(axis=0, keepdims=True), metric)
         value_cols = _rate_stats(hits, trials, total_hits[0], total_trials[0])
     renamed = {"value": metric, "rest_value": f"rest_{metric}"}
-    for name, values in value_cols.items():
-        table[renamed.get(name, name)] = values
-    table["predicate"] = predicates
-    listed = np.array([shown for c in coded for shown in (c.listed or (True,) * c.n_codes)])
-    table = table[(table["size"] > 0).to_numpy() & listed].reset_index(drop=True)
-    tested = table["p_value"].notna().to_numpy()
-    adjusted = np.full(len(table), np.nan)
+    columns.update({renamed.get(name, name): values for name, values in value_cols.items()})
+    columns["description"] = np.array(
+        [
+            f"{f} {label}" if is_bin else f"{f} = {label}"
+            for f, label, is_bin in zip(feature, labels, binned, strict=True)
+        ],
+        dtype=object,
+    )
+    columns["key"] = np.arange(len(size))
+    columns["predicate"] = predicates
+    listed = np.array([shown for c in coded for shown in (c.listed or (True,) * c.n_codes)], dtype=bool)
+    kept = np.flatnonzero((size > 0) & listed)
+    value = columns[metric][kept]
+    worst_first = np.lexsort((-size[kept], np.where(np.isnan(value), np.inf, -value)))  # stable, NaN last
+    rows = kept[worst_first]
+    p_value = columns["p_value"][rows]
+    tested = ~np.isnan(p_value)
+    adjusted = np.full(len(rows), np.nan)
     if tested.any():
-        adjusted[tested] = multipletests(table.loc[tested, "p_value"], method="fdr_bh")[1]
-    table["p_adjusted"] = adjusted
-    table = table.sort_values([metric, "size"], ascending=[False, False], kind="stable", na_position="last")
+        adjusted[tested] = multipletests(p_value[tested], method="fdr_bh")[1]
     order = [*COLUMNS, *([metric] if metric != "error_rate" else []), f"rest_{metric}", *STAT_COLUMNS]
-    return table[[*order, "description", "key", "predicate"]].reset_index(drop=True)
+    shown = {name: adjusted if name == "p_adjusted" else columns[name][rows] for name in order}
+    for name in ("description", "key", "predicate"):
+        shown[name] = columns[name][rows]
+    return pd.DataFrame(shown)
 
 
 def _rate_counts(counts: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:

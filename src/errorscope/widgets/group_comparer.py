@@ -190,7 +190,7 @@ class GroupComparer(LinkedView):
                 "q25": as_buffer(quantiles["q25"].to_numpy(), "f8"),
                 "q75": as_buffer(quantiles["q75"].to_numpy(), "f8"),
             }
-        shares, p_value = representation(ev, self._groups, self._expected_shares, self._mask)
+        shares, p_value = representation(ev, self._groups, self._expected_shares, self._mask, counted=counted)
         self.representation_table = {
             "share": as_buffer(shares["share"].to_numpy(dtype=float), "f8"),
             "reference_share": as_buffer(shares["reference_share"].to_numpy(dtype=float), "f8"),

@@ -141,18 +141,20 @@ class SliceBrowser(LinkedView):
         else:
             size = self.rows_page_size
             order = row_order(ev, mask, self.row_order, limit=(page + 1) * size)[page * size :]
-        frame = ev.data.iloc[order].copy()
+        frame = ev.data.iloc[order]
         extra: dict[str, Any] = {
             "id": ev.ids[order],
-            "actual": ev.y_true[order],
-            "predicted": ev.y_pred[order],
+            "actual": ev.classes_array[ev.true_codes[order]],
+            "predicted": ev.classes_array[ev.pred_codes[order]],
         }
         if ev.scores is not None:
             extra["score"] = ev.scores[order, 1] if ev.is_binary else ev.scores[order, ev.pred_codes[order]]
             extra["loss"] = row_log_loss(ev)[order]
-        for name, values in extra.items():  # the same names as ev.frame(): "es_" when the data has one
-            frame[name if name not in ev.data.columns else f"es_{name}"] = values
-        return frame
+        # the same names as ev.frame(): "es_" when the data has one
+        named = {
+            name if name not in ev.data.columns else f"es_{name}": values for name, values in extra.items()
+        }
+        return pd.concat([frame, pd.DataFrame(named, index=frame.index)], axis=1)
 
     # -- selecting from code (the UI sends the same) -------------------------------------------
     def select_slice(self, key: int, additive: bool = False) -> None:

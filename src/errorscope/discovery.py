@@ -96,7 +96,7 @@ def discover_slices(
         raise ValueError(f"k must be at least 1, got {k!r}.")
     coded = [ev.codes(c) for c in columns] if columns is not None else feature_family(ev)
     keep = np.ones(ev.n_rows, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    wrong = (ev.true_codes != ev.pred_codes)[keep]
+    wrong = ev.wrong[keep]
     codes = [c.codes[keep] for c in coded]
     n, total_errors = int(keep.sum()), int(wrong.sum())
     if min_support is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .coding import ColumnCodes, encode_column
+from .counting import KeyCounter, Rows, prefetch
 from .inputs import (
     as_frame,
     as_scores,
@@ -19,7 +21,7 @@ from .inputs import (
     column_or_array,
     require_column,
 )
-from .selection import Clause, Predicate, Selection
+from .selection import Clause, Predicate, Selection, SelectionChange
 from .tags import DEFAULT_STORE, TAG_COLUMNS, TagStore, dataset_fingerprint
 
 T = TypeVar("T")
@@ -124,7 +126,10 @@ class Evaluation:
         self.predictions_version = 0
         self._sources: dict[str, int] = {}
         self.tag_store: TagStore | None = None
-        self.selection = Selection(n, self._resolve)
+        self.selection = Selection(n, self._resolve, self._forget_columns)
+        self._counters: weakref.WeakSet[KeyCounter] = weakref.WeakSet()
+        self._counted_rows: Rows | None = None
+        self.selection.observe(self._count_ahead)  # first observer: runs before every view
 
     # -- public API --------------------------------------------------------------------------------
     @property
@@ -169,6 +174,17 @@ class Evaluation:
     def positive_score(self) -> np.ndarray | None:
         """Binary: the probability of the positive class (the second class)."""
         return None if self.scores is None or not self.is_binary else self.scores[:, 1]
+
+    @property
+    def wrong(self) -> np.ndarray:
+        """Per row, whether the prediction is wrong (read-only, computed once per predictions)."""
+
+        def build() -> np.ndarray:
+            out = self.true_codes != self.pred_codes
+            out.flags.writeable = False
+            return out
+
+        return self.cached(("wrong", self.predictions_version), build)
 
     @property
     def y_true(self) -> np.ndarray:
@@ -245,7 +261,15 @@ class Evaluation:
             for old in same_kind[: max(0, len(same_kind) - keep + 1)]:
                 del memo[old]
             memo[key] = build()
+            self._counters.update(_counters_in(memo[key]))
         return memo[key]
+
+    def _count_ahead(self, change: SelectionChange) -> None:
+        """Count the new selection with every counter the views used on the last one, in parallel."""
+        rows = Rows.of(self.selection.mask(), self.n_rows)
+        used = [c for c in self._counters if c.counted_last(self._counted_rows)]
+        self._counted_rows = rows
+        prefetch(used, rows)
 
     def codes(self, column: str) -> ColumnCodes:
         """Integer codes of a column (value, bin or period per row), computed once and cached.
@@ -389,8 +413,10 @@ class Evaluation:
             return inside if op == "in" else ~inside
         if column in ROLE_COLUMNS:  # roles win over data columns of the same name
             codes = self.true_codes if column == "actual" else self.pred_codes
-            lookup = np.zeros(self.n_classes, dtype=bool)
             wanted = [self.classes.index(v) for v in predicate.values if v in self.classes]
+            if len(wanted) == 1:  # one class: a comparison is faster than a lookup
+                return codes == wanted[0] if op == "in" else codes != wanted[0]
+            lookup = np.zeros(self.n_classes, dtype=bool)
             lookup[wanted] = True
             if op == "not in":
                 lookup = ~lookup
@@ -409,8 +435,26 @@ class Evaluation:
             x = values.to_numpy(dtype=np.float64, na_value=np.nan)
             keep = np.ones(len(x), dtype=bool) if lo is None else x >= lo
             return keep if hi is None else keep & (x < hi)
-        inside = values.isin(list(predicate.values)).to_numpy()
-        return inside if op == "in" else ~inside & values.notna().to_numpy()
+        codes, uniques = self._factorized(column, values)
+        lookup = np.append(uniques.isin(list(predicate.values)), False)  # code -1 (missing) is never in
+        inside = lookup[codes]
+        return inside if op == "in" else ~inside & (codes >= 0)
+
+    def _forget_columns(self, columns: set[str] | None) -> None:
+        """The data of ``columns`` (all when None) changed: drop their factorized values."""
+        memo = self.__dict__.get("_derived", {})
+        for key in [k for k in memo if k[0] == "factorized" and (columns is None or k[1] in columns)]:
+            del memo[key]
+
+    def _factorized(self, column: str, values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+        """``pd.factorize`` of a column, once: value predicates then cost one lookup per row."""
+
+        def build() -> tuple[np.ndarray, pd.Index]:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            return codes.astype(np.int32), pd.Index(uniques)
+
+        version = self.predictions_version if column in self.derived else 0  # "confidence" follows them
+        return self.cached(("factorized", column, version), build, keep=64)
 
     def _query_mask(self, expr: str) -> np.ndarray:
         roles = {"actual": self.y_true, "predicted": self.y_pred}
@@ -577,3 +621,12 @@ def _codes(values: np.ndarray, classes: list[Any], name: str) -> np.ndarray:
             "Pass labels= with every class, or check that y_true and y_pred use the same labels."
         )
     return codes.astype(np.int32)
+
+
+def _counters_in(value: Any) -> list[KeyCounter]:
+    """The KeyCounters in a cached structure: itself, its ``counters``, or those in a tuple."""
+    if isinstance(value, KeyCounter):
+        return [value]
+    if isinstance(value, tuple):
+        return [c for item in value for c in _counters_in(item)]
+    return [c for c in getattr(value, "counters", ()) if isinstance(c, KeyCounter)]

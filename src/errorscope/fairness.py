@@ -100,6 +100,7 @@ def _build_group_counters(
         return outcomes, None
     fine = np.minimum((score * FINE_BINS).astype(np.int64), FINE_BINS - 1)
     cell = ((groups.codes * FINE_BINS + fine) * 2 + actual).astype(np.int32)
+    score = np.ascontiguousarray(score)  # a column of the scores: gathered faster on its own
     return outcomes, KeyCounter(cell, k * FINE_BINS * 2, weights=(score, score * score))
 
 
@@ -231,8 +232,26 @@ def group_metrics(
     return pd.DataFrame(columns)
 
 
+_last_bootstrap: tuple[tuple[Any, ...], np.ndarray] | None = None
+
+
 def bootstrap_counts(counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
-    """(n_boot, n_groups, 4) resampled outcome counts: each group's rows resampled with replacement."""
+    """(n_boot, n_groups, 4) resampled outcome counts: each group's rows resampled with replacement.
+
+    The last resamples are kept (read-only): metrics and disparities of one change share them.
+    """
+    global _last_bootstrap
+    key = (counts.tobytes(), counts.shape, n_boot, seed)
+    last = _last_bootstrap
+    if last is not None and last[0] == key:
+        return last[1]
+    out = _draw_bootstrap_counts(counts, n_boot, seed)
+    out.flags.writeable = False
+    _last_bootstrap = (key, out)
+    return out
+
+
+def _draw_bootstrap_counts(counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     size = counts.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -41,17 +41,21 @@ def row_order(
     if by == "id":
         return rows[np.argsort(ev.ids[rows], kind="stable")][:limit]
     if ev.scores is None:  # no scores: errors first, then the rest, each in data order
-        key = (ev.true_codes[rows] == ev.pred_codes[rows]).astype(np.float64)
+        key = (~ev.wrong[rows]).astype(np.float64)
     elif by == "loss":
         key = -row_log_loss(ev)[rows]
-    elif (
-        by == "confident_wrong"
-    ):  # wrong rows (keys in [-1, 0]) by confidence, then right rows ([1, 2]) from the least
-        confidence = ev.scores[rows, ev.pred_codes[rows]]
-        key = np.where(ev.true_codes[rows] != ev.pred_codes[rows], -confidence, 1 + confidence)
+    elif by == "confident_wrong":
+        key = ev.cached(("confident_wrong", ev.predictions_version), lambda: _confident_wrong_key(ev))[rows]
     else:
         key = margin(ev)[rows]
     return rows[_smallest_first(key, limit)]
+
+
+def _confident_wrong_key(ev: Evaluation) -> np.ndarray:
+    """Wrong rows (keys in [-1, 0]) by the confidence of their prediction, then right rows ([1, 2]) from
+    the least confident."""
+    confidence = ev.scores[np.arange(ev.n_rows), ev.pred_codes]
+    return np.where(ev.wrong, -confidence, 1 + confidence)
 
 
 def _smallest_first(key: np.ndarray, limit: int | None) -> np.ndarray:

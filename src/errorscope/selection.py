@@ -106,6 +106,7 @@ class SelectionChange:
 
 
 Resolver = Callable[[Predicate], np.ndarray]
+MASKS_CACHED = 8
 
 
 class Selection:
@@ -114,12 +115,16 @@ class Selection:
     Observers fire exactly once per change, after the state is consistent.
     """
 
-    def __init__(self, n_rows: int, resolve: Resolver) -> None:
+    def __init__(
+        self, n_rows: int, resolve: Resolver, forget: Callable[[set[str] | None], None] | None = None
+    ) -> None:
         self.n_rows = n_rows
         self._resolve = resolve
+        self._forget = forget  # called by refresh() first: drop what the resolver cached of those columns
         self._clauses: dict[str, Clause] = {}
         self._masks: dict[str, np.ndarray] = {}
         self._stamps: dict[str, int] = {}
+        self._mask_cache: dict[tuple[tuple[str, int], ...], np.ndarray] = {}
         self._counter = itertools.count()
         self._observers: list[Callable[[SelectionChange], None]] = []
 
@@ -133,12 +138,21 @@ class Selection:
         return self._clauses.get(source)
 
     def mask(self, exclude: str | None = None) -> np.ndarray:
-        """Rows kept by every clause except ``exclude``'s (all rows when there is none)."""
-        keep = np.ones(self.n_rows, dtype=bool)
-        for source, m in self._masks.items():
-            if source != exclude:
-                keep &= m
-        return keep
+        """Rows kept by every clause except ``exclude``'s (all rows when there is none).
+
+        Read-only and shared: the views of one change ask for the same few masks, computed once.
+        """
+        stamp = self.stamp(exclude)
+        if stamp not in self._mask_cache:
+            keep = np.ones(self.n_rows, dtype=bool)
+            for source, m in self._masks.items():
+                if source != exclude:
+                    keep &= m
+            keep.flags.writeable = False
+            if len(self._mask_cache) >= MASKS_CACHED:
+                del self._mask_cache[next(iter(self._mask_cache))]
+            self._mask_cache[stamp] = keep
+        return self._mask_cache[stamp]
 
     def stamp(self, exclude: str | None = None) -> tuple[tuple[str, int], ...]:
         """Identifies the state of every clause but ``exclude``'s: equal stamps mean equal masks."""
@@ -201,6 +215,8 @@ class Selection:
         Always notifies once with kind ``"data"``: views recompute even when no clause moved.
         """
         wanted = None if columns is None else set(columns)
+        if self._forget is not None:
+            self._forget(wanted)
         for source, clause in self._clauses.items():
             if wanted is None or clause.columns & (wanted | {"*"}):
                 self._masks[source] = self._evaluate(clause)

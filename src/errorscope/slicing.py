@@ -109,7 +109,7 @@ OUTCOMES = 8  # 4 * (actual is positive) + 2 * (predicted is positive) + (predic
 
 def outcome_codes(ev: Evaluation, positive: int | None) -> np.ndarray:
     """Each row's outcome as 0..7 (see :data:`OUTCOMES`); without a positive class only the wrong bit."""
-    wrong = (ev.true_codes != ev.pred_codes).astype(np.int32)
+    wrong = ev.wrong.astype(np.int32)
     if positive is None:
         return wrong
     return 4 * (ev.true_codes == positive) + 2 * (ev.pred_codes == positive) + wrong
@@ -124,13 +124,14 @@ class SliceIndex:
 
     ``counts(mask)`` then costs one row take and one bincount over ``n x n_blocks`` codes (about a third
     of the columns) of the smaller of the kept and the left-out rows (see :mod:`errorscope.counting`).
-    Each column's (n_codes, 8) outcome table is a marginal of its block's table.
+    The blocks are split between two counters, so a prefetch counts them on two threads. Each column's
+    (n_codes, 8) outcome table is a marginal of its block's table.
     """
 
     columns: list[ColumnCodes]
     blocks: list[tuple[int, ...]]
-    offsets: np.ndarray  # start of each block's bins in the bincount
-    counter: KeyCounter  # over the (n_rows, n_blocks) packed codes
+    offsets: np.ndarray  # start of each block's bins in the concatenated counts
+    counters: list[KeyCounter]  # each over a run of the (n_rows, n_blocks) packed codes
 
     @classmethod
     def build(cls, columns: list[ColumnCodes], outcome: np.ndarray) -> SliceIndex:
@@ -140,18 +141,27 @@ class SliceIndex:
             offsets[j + 1] = offsets[j] + math.prod(columns[i].n_codes for i in block) * OUTCOMES
         if offsets[-1] >= np.iinfo(np.int32).max:
             raise ValueError("too many slice codes to count at once; slice fewer columns.")
-        packed = np.empty((len(outcome), len(blocks)), dtype=np.int32)
-        for j, block in enumerate(blocks):
-            code = np.zeros(len(outcome), dtype=np.int64)
-            for i in block:
-                code *= columns[i].n_codes
-                code += columns[i].codes
-            packed[:, j] = code * OUTCOMES + outcome + offsets[j]
-        return cls(columns, blocks, offsets, KeyCounter(packed, int(offsets[-1])))
+        split = (len(blocks) + 1) // 2
+        counters = []
+        for first, stop in ((0, split), (split, len(blocks))):
+            if first == stop:
+                continue
+            packed = np.empty((len(outcome), stop - first), dtype=np.int32)
+            for j in range(first, stop):
+                code = np.zeros(len(outcome), dtype=np.int64)
+                for i in blocks[j]:
+                    code *= columns[i].n_codes
+                    code += columns[i].codes
+                packed[:, j - first] = code * OUTCOMES + outcome + (offsets[j] - offsets[first])
+            counters.append(KeyCounter(packed, int(offsets[stop] - offsets[first])))
+        return cls(columns, blocks, offsets, counters)
 
     def counts(self, mask: np.ndarray | None) -> list[np.ndarray]:
         """Per column, a (n_codes, 8) table of rows per code and outcome among the rows ``mask`` keeps."""
-        flat, _ = self.counter.count(Rows.of(mask, len(self.counter.key)))
+        if not self.counters:
+            return []
+        rows = Rows.of(mask, len(self.counters[0].key))
+        flat = np.concatenate([counter.count(rows)[0] for counter in self.counters])
         out: list[np.ndarray | None] = [None] * len(self.columns)
         for j, block in enumerate(self.blocks):
             shape = [self.columns[i].n_codes for i in block]

@@ -11,6 +11,7 @@ import anywidget
 import numpy as np
 import traitlets
 
+from ..counting import Rows
 from ..evaluation import Evaluation
 from ..selection import Clause, SelectionChange
 
@@ -102,7 +103,7 @@ class LinkedView(anywidget.AnyWidget):
             if data_changed or key != self._filter_key:
                 self._filter_key = key
                 mask = selection.mask(exclude=self.source)
-                self.n_rows = int(np.count_nonzero(mask))
+                self.n_rows = Rows.of(mask, len(mask)).n_kept
                 self.filter_text = selection.text(exclude=self.source)
                 self._compute(mask)
             clause = self.clause

@@ -188,7 +188,7 @@ class ErrorTagger(LinkedView):
             return
         mask = ev.selection.mask()
         if self.errors_only:
-            mask = mask & (ev.true_codes != ev.pred_codes)
+            mask = mask & ev.wrong
         self._queue_mask = mask
         self.n_queue = int(np.count_nonzero(mask))
         current = self._current_row if self._current_id is not None else -1

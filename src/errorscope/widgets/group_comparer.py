@@ -190,13 +190,18 @@ class GroupComparer(LinkedView):
                 "q25": as_buffer(quantiles["q25"].to_numpy(), "f8"),
                 "q75": as_buffer(quantiles["q75"].to_numpy(), "f8"),
             }
-        shares, p_value = representation(ev, self._groups, self._expected_shares, self._mask, counted=counted)
-        self.representation_table = {
-            "share": as_buffer(shares["share"].to_numpy(dtype=float), "f8"),
-            "reference_share": as_buffer(shares["reference_share"].to_numpy(dtype=float), "f8"),
-            "p_value": None if np.isnan(p_value) else p_value,
-            "given": self._expected_shares is not None,
-        }
+        if self._expected_shares is None:  # the view shows representation only against given shares
+            self.representation_table = {"given": False}
+        else:
+            shares, p_value = representation(
+                ev, self._groups, self._expected_shares, self._mask, counted=counted
+            )
+            self.representation_table = {
+                "share": as_buffer(shares["share"].to_numpy(dtype=float), "f8"),
+                "reference_share": as_buffer(shares["reference_share"].to_numpy(dtype=float), "f8"),
+                "p_value": None if np.isnan(p_value) else p_value,
+                "given": True,
+            }
         self._show_what_if()
 
     def _groups_payload(self) -> dict[str, Any]:

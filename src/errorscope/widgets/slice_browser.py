@@ -11,6 +11,7 @@ import pandas as pd
 import traitlets
 
 from ..comparison import differing_features, feature_distribution
+from ..counting import Rows
 from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
 from ..ranking import ORDERS, row_order
@@ -338,7 +339,7 @@ class SliceBrowser(LinkedView):
 
     # -- rows and comparison -------------------------------------------------------------------
     def _show_rows(self) -> None:
-        self.n_selected = int(np.count_nonzero(self.evaluation.selection.mask()))
+        self.n_selected = Rows.of(self.evaluation.selection.mask(), self.evaluation.n_rows).n_kept
         size = max(1, self.rows_page_size)
         pages = max(1, -(-self.n_selected // size))
         if self.rows_page >= pages:
@@ -352,7 +353,10 @@ class SliceBrowser(LinkedView):
         wrong = page["actual"].to_numpy() != page["predicted"].to_numpy()
         self.rows = {
             "columns": shown,
-            "cells": [[display_text(v) for v in row] for row in page[shown].itertuples(index=False)],
+            "cells": [
+                list(row)
+                for row in zip(*([display_text(v) for v in page[c].tolist()] for c in shown), strict=True)
+            ],
             "wrong": as_buffer(wrong, "u1"),
             "start": self.rows_page * size,
         }

@@ -32,6 +32,24 @@ def test_dashboard_links_every_view(ev: es.Evaluation, tmp_path: Path) -> None:
     board.close()
 
 
+def test_a_tag_written_recomputes_only_the_views_that_show_tags(ev: es.Evaluation, tmp_path: Path) -> None:
+    board = es.dashboard(ev, store=tmp_path / "tags.sqlite")
+    computed: list[str] = []
+    for view in board.views:
+        original = view._compute
+        view._compute = lambda mask, v=view, f=original: (computed.append(type(v).__name__), f(mask))[1]
+    board.tagger.tag([ev.ids[3], ev.ids[5]], "mislabeled")
+    assert sorted(computed) == ["ErrorTagger", "SliceBrowser"]
+    table = board.slice_browser.table
+    assert table.loc[table["description"] == "tag = mislabeled", "size"].tolist() == [2]
+    computed.clear()
+    board.tagger.select_tag("mislabeled")  # now a clause reads tags: the others follow its rows
+    board.tagger.tag([ev.ids[7]], "mislabeled")
+    assert {"ConfusionMatrix", "GroupComparer", "SliceBrowser"} <= set(computed)
+    assert board.confusion_matrix.n_rows == 3
+    board.close()
+
+
 def test_dashboard_without_model_or_groups_says_so(adult_test, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ev = es.Evaluation(adult_test, "income", y_pred=adult_test["income"])
     board = es.dashboard(ev, store=tmp_path / "t.sqlite")

@@ -619,7 +619,7 @@ def test_threshold_setter_refreshes_clauses_on_predicted(scored_adult, adult_pro
     ev.select("age > 40", source="code")
     ev.selection.observe(changes.append)
     ev.threshold = 0.3
-    assert changes == [SelectionChange(None, "data")]
+    assert changes == [SelectionChange(None, "data", frozenset({"predicted"}))]
     np.testing.assert_array_equal(ev.selection.clause_mask("matrix"), adult_proba[:, 1] >= 0.3)
     np.testing.assert_array_equal(ev.selection.mask(), (adult_proba[:, 1] >= 0.3) & (ev.data["age"] > 40))
     ev.threshold = 0.3  # no change: no notification

@@ -156,7 +156,7 @@ class Reference:
         touched = {s for s, c in self.clauses.items() if columns is None or c.columns & columns}
         for s in touched:
             self.rows[s] = ref_clause(self.table, self.clauses[s])
-        return [SelectionChange(None, "data")], touched
+        return [SelectionChange(None, "data", None if columns is None else frozenset(columns))], touched
 
     def kept(self, n: int, exclude: str | None = None) -> frozenset[int]:
         out = frozenset(range(n))

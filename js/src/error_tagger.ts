@@ -1,6 +1,7 @@
 /** ErrorTagger widget: a review queue with a card and a list view, tags by key (1-9), notes, relabels. */
 import { h } from "./lib/dom";
 import { formatCount, formatPercent } from "./lib/format";
+import { pager } from "./lib/pager";
 import { mountView, type WidgetModel } from "./lib/model";
 
 export interface RowCard {
@@ -162,17 +163,12 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         h("td", { text: r.note }),
       ]));
     }
-    const pages = Math.max(1, Math.ceil(n / size));
-    const prev = h("button", { type: "button", "aria-label": "Previous page of rows", text: "‹", disabled: page <= 0 });
-    const next = h("button", { type: "button", "aria-label": "Next page of rows", text: "›", disabled: page >= pages - 1 });
-    prev.addEventListener("click", () => setTrait("list_page", page - 1));
-    next.addEventListener("click", () => setTrait("list_page", page + 1));
     return h("div", {}, [
       h("table", { className: "es-table", "aria-label": "Rows to review" }, [
         h("thead", {}, [h("tr", {}, ["", "id", "actual", "predicted", "confidence", "tags", "note"].map((t) => h("th", { scope: "col", text: t })))]),
         body,
       ]),
-      h("div", { className: "es-pager" }, [prev, h("span", { text: `Page ${page + 1} of ${pages}` }), next]),
+      pager(page, n, size, "page of rows", (p) => setTrait("list_page", p), "list_page"),
     ]);
   };
 

@@ -2,6 +2,7 @@
 import { toFloat64 } from "./lib/buffers";
 import { h } from "./lib/dom";
 import { formatCount, formatMetric, formatPercent } from "./lib/format";
+import { pager } from "./lib/pager";
 import { mountView, type WidgetModel } from "./lib/model";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -94,6 +95,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
 
   const limePanel = (): HTMLElement | null => {
     const l = model.get("lime") ?? {};
+    if (l.status) return h("p", { className: "es-lime", "aria-live": "polite", text: String(l.status) });
     if (!l.features) return null;
     const weights = Array.from(toFloat64(l.weights));
     const maxAbs = Math.max(1e-12, ...weights.map(Math.abs));
@@ -207,7 +209,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const current = String(model.get("current") ?? "");
     const rows = (model.get("rows") ?? []) as { id: string; actual: string; predicted: string; score: number | null }[];
     const page = Number(model.get("rows_page") ?? 0);
-    const pages = Math.max(1, Math.ceil(nRows / Number(model.get("rows_page_size") ?? 8)));
+    const pageSize = Number(model.get("rows_page_size") ?? 8);
     const table = h("table", { className: "es-table", role: "grid", "aria-label": "Rows to explain" }, [
       h("thead", {}, [h("tr", { role: "row" }, ["id", "actual", "predicted", "confidence"].map((t) => h("th", { role: "columnheader", scope: "col", text: t })))]),
       h("tbody", {}, rows.map((r) => {
@@ -227,10 +229,6 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         return tr;
       })),
     ]);
-    const prev = h("button", { type: "button", "aria-label": "Previous page of rows", text: "‹", disabled: page <= 0 });
-    const next = h("button", { type: "button", "aria-label": "Next page of rows", text: "›", disabled: page >= pages - 1 });
-    prev.addEventListener("click", () => setTrait("rows_page", page - 1));
-    next.addEventListener("click", () => setTrait("rows_page", page + 1));
     const clause = String(model.get("clause_text") ?? "");
     root.replaceChildren(
       h("div", { className: "es-header" }, [
@@ -240,7 +238,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       ]),
       h("div", { className: "es-toolbar" }, [h("label", {}, ["Output ", output]), h("label", {}, ["Class ", cls]), h("label", {}, ["Stack ", order]), bar, cancel, h("span", { role: "status", className: "es-muted", text: `${status === "running" ? `explaining… ${Math.round(progress * 100)}%` : status}; ${String(model.get("sampling") ?? "")}` })]),
       h("div", { className: "es-force-grid" }, [
-        h("div", {}, [table, h("div", { className: "es-pager" }, [prev, h("span", { text: `Page ${page + 1} of ${pages}` }), next])]),
+        h("div", {}, [table, pager(page, nRows, pageSize, "page of rows", (p) => setTrait("rows_page", p), "rows_page")]),
         h("div", {}, [forcePlot(), limePanel()].filter((x): x is HTMLElement => x !== null)),
       ]),
       ...[stackedPlot(), cohortPanel(), importancePanel()].filter((x): x is HTMLElement => x !== null),

@@ -3,6 +3,7 @@ import { toFloat64, toInt32, toUint32, toUint8 } from "./lib/buffers";
 import { h } from "./lib/dom";
 import { formatCount, formatMetric, formatPercent } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
+import { pager } from "./lib/pager";
 
 type Tab = "slices" | "discovered" | "rows" | "compare";
 const TABS: [Tab, string][] = [
@@ -91,16 +92,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     return found?.[1] ?? metric();
   };
 
-  /** A pager: "Previous" / "Next" buttons around "Page i of n". */
-  const pager = (trait: string, total: number, size: number, noun: string): HTMLElement => {
-    const page = Number(model.get(trait) ?? 0);
-    const pages = Math.max(1, Math.ceil(total / Math.max(1, size)));
-    const prev = h("button", { type: "button", "aria-label": `Previous ${noun}`, "data-focus": `${trait}-prev`, text: "‹ Previous", disabled: page <= 0 });
-    const next = h("button", { type: "button", "aria-label": `Next ${noun}`, "data-focus": `${trait}-next`, text: "Next ›", disabled: page >= pages - 1 });
-    prev.addEventListener("click", () => setTrait(trait, Math.max(0, page - 1)));
-    next.addEventListener("click", () => setTrait(trait, Math.min(pages - 1, page + 1)));
-    return h("div", { className: "es-pager" }, [prev, h("span", { text: `Page ${page + 1} of ${pages}` }), next]);
-  };
+  const pagerOf = (trait: string, total: number, size: number, noun: string): HTMLElement =>
+    pager(Number(model.get(trait) ?? 0), total, size, noun, (page) => setTrait(trait, page), trait);
 
   /** Arrow keys move between a grid's rows, Enter/Space selects (with a modifier: adds), PageUp/Down page. */
   const gridKeys = (table: HTMLElement, pageTrait: string | null): void => {
@@ -216,7 +209,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       toolbar,
       h("div", { className: "es-scroll" }, [table]),
       empty,
-      h("div", { className: "es-footer" }, [h("span", { className: "es-muted", text: `${formatCount(total)} slices` }), pager("page", total, Number(model.get("page_size") ?? 15), "page of slices")]),
+      h("div", { className: "es-footer" }, [h("span", { className: "es-muted", text: `${formatCount(total)} slices` }), pagerOf("page", total, Number(model.get("page_size") ?? 15), "page of slices")]),
     ]);
   };
 
@@ -304,7 +297,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     return h("div", { role: "tabpanel", "aria-label": "Rows" }, [
       h("div", { className: "es-toolbar" }, [h("label", {}, ["Order ", orderSelect]), h("span", { text: `${formatCount(total)} rows in the selection` })]),
       h("div", { className: "es-scroll" }, [table]),
-      h("div", { className: "es-footer" }, [pager("rows_page", total, Number(model.get("rows_page_size") ?? 10), "page of rows")]),
+      h("div", { className: "es-footer" }, [pagerOf("rows_page", total, Number(model.get("rows_page_size") ?? 10), "page of rows")]),
     ]);
   };
 

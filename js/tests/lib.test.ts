@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { toFloat64, toUint32 } from "../src/lib/buffers";
 import { abbreviate, formatCount, formatMetric, formatPercent } from "../src/lib/format";
 import { h } from "../src/lib/dom";
+import { pager } from "../src/lib/pager";
 
 describe("buffers", () => {
   it("decodes little-endian arrays, including offset views", () => {
@@ -33,5 +34,23 @@ describe("dom", () => {
     const el = h("span", { text: "<img src=x onerror=alert(1)>", "aria-label": "x" });
     expect(el.querySelector("img")).toBeNull();
     expect(el.textContent).toBe("<img src=x onerror=alert(1)>");
+  });
+});
+
+describe("pager", () => {
+  it("names its buttons, disables them at the ends and asks for the next page", () => {
+    const asked: number[] = [];
+    const first = pager(0, 25, 10, "page of rows", (p) => asked.push(p));
+    const [prev, label, next] = Array.from(first.children) as [HTMLButtonElement, HTMLSpanElement, HTMLButtonElement];
+    expect(prev.getAttribute("aria-label")).toBe("Previous page of rows");
+    expect(prev.disabled).toBe(true);
+    expect(label.textContent).toBe("Page 1 of 3");
+    next.click();
+    const last = pager(2, 25, 10, "page of rows", (p) => asked.push(p));
+    const lastButtons = last.querySelectorAll("button");
+    expect(lastButtons[1]!.disabled).toBe(true);
+    lastButtons[0]!.click();
+    expect(asked).toEqual([1, 1]);
+    expect(pager(0, 0, 10, "page", () => {}).textContent).toContain("Page 1 of 1");
   });
 });

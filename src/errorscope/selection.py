@@ -103,6 +103,7 @@ class SelectionChange:
 
     source: str | None
     kind: str  # "clause", "clear" or "data"
+    columns: frozenset[str] | None = None  # "data": the columns that changed (None: any of them)
 
 
 Resolver = Callable[[Predicate], np.ndarray]
@@ -221,7 +222,7 @@ class Selection:
             if wanted is None or clause.columns & (wanted | {"*"}):
                 self._masks[source] = self._evaluate(clause)
                 self._stamps[source] = next(self._counter)
-        self._notify(SelectionChange(None, "data"))
+        self._notify(SelectionChange(None, "data", None if wanted is None else frozenset(wanted)))
 
     def observe(self, callback: Callable[[SelectionChange], None]) -> None:
         if callback not in self._observers:

@@ -188,11 +188,28 @@ def _pack_blocks(n_codes: Sequence[int]) -> list[tuple[int, ...]]:
 
 
 def slice_index(ev: Evaluation, columns: list[ColumnCodes], positive: int | None) -> SliceIndex:
-    """The :class:`SliceIndex` of ``columns``, cached on the Evaluation until predictions change."""
+    """The :class:`SliceIndex` of ``columns``, cached on the Evaluation until predictions change (tag
+    columns are indexed on their own, so a tag written rebuilds only theirs)."""
+    kind = "tag_slice_index" if columns and all(c.kind == "tag" for c in columns) else "slice_index"
     return ev.cached(
-        ("slice_index", tuple(id(c) for c in columns), positive, ev.predictions_version),
+        (kind, tuple(id(c) for c in columns), positive, ev.predictions_version),
         lambda: SliceIndex.build(columns, outcome_codes(ev, positive)),
     )
+
+
+def slice_counts(
+    ev: Evaluation, columns: list[ColumnCodes], positive: int | None, mask: np.ndarray | None
+) -> list[np.ndarray]:
+    """Per column, its (n_codes, 8) outcome table among the rows ``mask`` keeps (see :class:`SliceIndex`)."""
+    tags = [i for i, c in enumerate(columns) if c.kind == "tag"]
+    others = [i for i, c in enumerate(columns) if c.kind != "tag"]
+    out: list[np.ndarray | None] = [None] * len(columns)
+    for part in (others, tags):
+        if part:
+            tables = slice_index(ev, [columns[i] for i in part], positive).counts(mask)
+            for i, table in zip(part, tables, strict=True):
+                out[i] = table
+    return out  # type: ignore[return-value]  # every column is in one part
 
 
 def positive_class_code(ev: Evaluation, metric: str, positive_class: object | None) -> int | None:
@@ -247,7 +264,7 @@ def slice_table(
     positive = positive_class_code(ev, metric, positive_class)
     coded = slice_columns(ev, columns)
     keep = None if mask is None else np.asarray(mask, dtype=bool)
-    tables = slice_index(ev, coded, positive).counts(keep)
+    tables = slice_counts(ev, coded, positive, keep)
     counts = np.concatenate(tables)  # (n_slices, 8)
     feature = np.repeat(np.array([c.column for c in coded], dtype=object), [c.n_codes for c in coded])
     labels = np.array([label for c in coded for label in c.labels], dtype=object)

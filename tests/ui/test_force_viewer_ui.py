@@ -56,6 +56,12 @@ def test_cell_click_lists_its_rows_and_row_click_draws_a_force_plot(
         "t = fv.table; print(round(t.attrs['base_value'] + t['contribution'].sum() - t.attrs['output'], 9))",
     )
     assert float(table) == 0.0  # additivity, as drawn
+    # LIME arrives from a background thread (the click returned with the force plot already drawn)
+    lime = fv.get_by_role("list", name="LIME weights")
+    expect(lime).to_be_visible(timeout=60_000)
+    n_weights = kernel_eval(page, "print(len(fv.lime['features']))")
+    expect(lime.get_by_role("listitem")).to_have_count(int(n_weights))
+    assert fv.locator("img").count() == 0
     expect(fv.get_by_role("status")).to_contain_text("done", timeout=60_000)
     expect(fv.get_by_role("list", name=re.compile(r"^What drives the selection"))).to_be_visible()
     screenshot_themes(page, artifacts, "force-viewer")

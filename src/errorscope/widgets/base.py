@@ -12,7 +12,7 @@ import numpy as np
 import traitlets
 
 from ..counting import Rows
-from ..evaluation import Evaluation
+from ..evaluation import TAG_ROLE, Evaluation
 from ..selection import Clause, SelectionChange
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -55,6 +55,7 @@ class LinkedView(anywidget.AnyWidget):
     """
 
     _bundle: str = ""
+    _reads_tags: bool = False  # whether the view shows tags (then it recomputes when one is written)
     n_rows = traitlets.Int(0).tag(sync=True)
     n_total = traitlets.Int(0).tag(sync=True)
     clause_text = traitlets.Unicode("").tag(sync=True)
@@ -93,7 +94,10 @@ class LinkedView(anywidget.AnyWidget):
         self.evaluation.selection.set(clause)
 
     def _on_selection(self, change: SelectionChange) -> None:
-        self._refresh(data_changed=change.kind == "data")
+        data_changed = change.kind == "data" and (
+            change.columns is None or self._reads_tags or bool(change.columns - {TAG_ROLE})
+        )  # a tag written moves only views that show tags, and those whose rows a tag clause moved
+        self._refresh(data_changed=data_changed)
 
     def _refresh(self, data_changed: bool = False) -> None:
         """Recompute when the rows this view sees changed; always update its own highlight."""

@@ -32,6 +32,7 @@ class ErrorTagger(LinkedView):
     """
 
     _bundle = "error_tagger"
+    _reads_tags = True
     vocabulary = traitlets.List(traitlets.Unicode()).tag(sync=True)
     counts = traitlets.List(traitlets.Int()).tag(sync=True)
     selected_tags = traitlets.List(traitlets.Unicode()).tag(sync=True)

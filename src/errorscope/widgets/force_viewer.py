@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,8 @@ class ForceViewer(LinkedView):
         self.seed = seed
         self._sample_cap = sample
         self._job: ExplanationJob | None = None
+        self._lime_thread: threading.Thread | None = None
+        self._lime_asked = 0
         self._explained: RowExplanation | None = None
         self._rest_rows = np.zeros(0, dtype=np.int64)
         super().__init__(evaluation, primary=explainer, output=output, **kwargs)
@@ -330,17 +333,33 @@ class ForceViewer(LinkedView):
             return
         row = self._row_of(self.current)
         explained = self._force_payload(row, self.current)
-        self.lime = {}
-        if self.primary == "lime" or self.explainer.model is not None:
+        self._lime_asked += 1
+        if self.primary != "lime" and self.explainer.model is None:
+            self.lime = {}
+            return
+        self.lime = {"status": "Computing LIME…"}
+        asked, class_index = self._lime_asked, int(explained.class_index[0])
+
+        def run() -> None:  # LIME takes 0.1-1 s: off the kernel's thread, newest click wins
             try:
-                weights = self.explainer.lime(row, int(explained.class_index[0]))
-            except ValueError:
-                return
-            self.lime = {
-                "features": weights["feature"].tolist(),
-                "weights": as_buffer(weights["weight"].to_numpy(), "f8"),
-                "agreement": weights.attrs["agreement"],
-            }
+                weights = self.explainer.lime(row, class_index)
+                payload = {
+                    "features": weights["feature"].tolist(),
+                    "weights": as_buffer(weights["weight"].to_numpy(), "f8"),
+                    "agreement": weights.attrs["agreement"],
+                }
+            except Exception as err:  # shown in the view rather than lost in a thread
+                payload = {"status": f"LIME failed: {type(err).__name__}: {err}"}
+            if asked == self._lime_asked:
+                self.lime = payload
+
+        self._lime_thread = threading.Thread(target=run, name="errorscope-lime", daemon=True)
+        self._lime_thread.start()
+
+    def wait_for_lime(self, timeout: float | None = None) -> None:
+        """Block until the clicked row's LIME weights (computed in the background) are in ``lime``."""
+        if self._lime_thread is not None:
+            self._lime_thread.join(timeout)
 
     # -- UI-driven changes ---------------------------------------------------------------------
     @traitlets.observe("current", "output", "explain_class")

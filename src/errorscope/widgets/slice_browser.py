@@ -50,6 +50,7 @@ class SliceBrowser(LinkedView):
     """
 
     _bundle = "slice_browser"
+    _reads_tags = True
     tab = traitlets.Enum(TABS, "slices").tag(sync=True)
     metric = traitlets.Enum(METRICS, "error_rate").tag(sync=True)
     metrics = traitlets.List(traitlets.List(traitlets.Unicode())).tag(sync=True)

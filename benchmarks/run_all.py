@@ -21,12 +21,12 @@ SCRIPTS = [
     (
         "Selection recompute, confusion counts vs scikit-learn",
         "selection_recompute.py",
-        ["100000", "1000000"],
+        ["10000", "100000", "1000000"],
     ),
     ("Dashboard: every view recomputed, bytes, memory", "dashboard.py", ["10000", "100000", "1000000"]),
-    ("Single-column slices on a crossfilter mask", "slice_table.py", ["100000", "1000000"]),
+    ("Single-column slices on a crossfilter mask", "slice_table.py", ["10000", "100000", "1000000"]),
     ("Slice discovery vs sliceline (100k x 10, depth 3)", "discovery_vs_sliceline.py", ["100000"]),
-    ("Group metrics vs Fairlearn MetricFrame", "group_metrics.py", ["100000", "1000000"]),
+    ("Group metrics vs Fairlearn MetricFrame", "group_metrics.py", ["10000", "100000", "1000000"]),
     ("Explanations: one clicked row", "explain_latency.py", []),
     (
         "Browser: click to every dashboard view re-rendered (JupyterLab, headless Chromium)",

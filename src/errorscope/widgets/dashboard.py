@@ -88,17 +88,10 @@ class Dashboard(widgets.VBox):
 
     @property
     def views(self) -> list[Any]:
-        """Every linked view in the dashboard."""
-        found = [
-            self.overview,
-            self.selection_bar,
-            self.confusion_matrix,
-            self.slice_browser,
-            self.group_comparer,
-            self.force_viewer,
-            self.tagger,
-        ]
-        return [v for v in found if v is not None]
+        """Every linked view in the dashboard (those built so far, if building it failed)."""
+        names = ("overview", "selection_bar", "confusion_matrix", "slice_browser", "group_comparer",
+                 "force_viewer", "tagger")  # fmt: skip
+        return [v for v in (getattr(self, name, None) for name in names) if v is not None]
 
     def summary(self) -> str:
         return "\n\n".join(v.summary() for v in self.views if type(v).summary is not base.LinkedView.summary)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,13 @@ class GroupCounts:
     counts: np.ndarray
     cells: np.ndarray | None
     squares: np.ndarray | None = None  # per group, the sum of squared scores (for the mean's interval)
+    _resamples: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+
+    def resampled(self, n_boot: int, seed: int) -> np.ndarray:
+        """:func:`bootstrap_counts` of these counts, drawn once: metrics and disparities share them."""
+        if (n_boot, seed) not in self._resamples:
+            self._resamples[(n_boot, seed)] = bootstrap_counts(self.counts, n_boot, seed)
+        return self._resamples[(n_boot, seed)]
 
 
 def count_groups(
@@ -212,7 +219,7 @@ def group_metrics(
         **rates_from_counts(counts),
     }
     if n_boot:
-        samples = bootstrap_counts(counts, n_boot, seed)
+        samples = counted.resampled(n_boot, seed)
         for name, values in rates_from_counts(samples).items():
             columns[f"{name}_low"], columns[f"{name}_high"] = _percentile_interval(values)
     if counted.cells is not None:
@@ -232,26 +239,8 @@ def group_metrics(
     return pd.DataFrame(columns)
 
 
-_last_bootstrap: tuple[tuple[Any, ...], np.ndarray] | None = None
-
-
 def bootstrap_counts(counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
-    """(n_boot, n_groups, 4) resampled outcome counts: each group's rows resampled with replacement.
-
-    The last resamples are kept (read-only): metrics and disparities of one change share them.
-    """
-    global _last_bootstrap
-    key = (counts.tobytes(), counts.shape, n_boot, seed)
-    last = _last_bootstrap
-    if last is not None and last[0] == key:
-        return last[1]
-    out = _draw_bootstrap_counts(counts, n_boot, seed)
-    out.flags.writeable = False
-    _last_bootstrap = (key, out)
-    return out
-
-
-def _draw_bootstrap_counts(counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, n_groups, 4) resampled outcome counts: each group's rows resampled with replacement."""
     rng = np.random.default_rng(seed)
     size = counts.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -361,7 +350,8 @@ def disparities(
     """Per group against the reference: demographic parity difference and ratio (disparate impact) with
     the four-fifths flag, equal opportunity difference, equalized odds difference; each with a bootstrap
     interval from the same resamples as :func:`group_metrics`."""
-    counts = (counted or count_groups(ev, groups, mask, positive_class, predictions)).counts
+    counted = counted or count_groups(ev, groups, mask, positive_class, predictions)
+    counts = counted.counts
     metrics = pd.DataFrame(
         {"group": list(groups.labels), "count": counts.sum(axis=1), **rates_from_counts(counts)}
     )
@@ -380,7 +370,7 @@ def disparities(
 
     columns: dict[str, Any] = {"group": metrics["group"], "count": metrics["count"]}
     point = measures(rates_from_counts(counts))
-    boot = measures(rates_from_counts(bootstrap_counts(counts, n_boot, seed))) if n_boot else {}
+    boot = measures(rates_from_counts(counted.resampled(n_boot, seed))) if n_boot else {}
     for name, values in point.items():
         columns[name] = values
         if n_boot:

@@ -40,6 +40,15 @@ def cell(view: Locator, actual: str, predicted: str) -> Locator:
     )
 
 
+def click_cell(view: Locator, actual: str, predicted: str) -> int:
+    """Click a cell (scrolled into view first) and return how many rows it holds."""
+    target = cell(view, actual, predicted)
+    target.scroll_into_view_if_needed()
+    n = rows_in(target.get_attribute("aria-label") or "")
+    target.click()
+    return n
+
+
 def cell_counts(view: Locator) -> dict[str, int]:
     cells = view.locator("td[role=gridcell].es-cell")
     return {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lab import kernel_eval, open_and_run, screenshot_themes, write_notebook
 from playwright.sync_api import Page, expect
-from test_confusion_matrix_ui import cell, rows_in
+from test_confusion_matrix_ui import click_cell
 
 BOARD = """
 import errorscope as es
@@ -39,9 +39,7 @@ def test_dashboard_links_every_view_and_fits_wide_and_narrow(
     for name in REGIONS:
         expect(panel.get_by_role("region", name=name)).to_have_count(1)
     expect(panel.get_by_role("region", name="Slice browser")).to_have_attribute("data-rows", "16281")
-    target = cell(panel.get_by_role("region", name="Confusion matrix"), ">50K", "<=50K")
-    n = rows_in(target.get_attribute("aria-label") or "")
-    target.click()
+    n = click_cell(panel.get_by_role("region", name="Confusion matrix"), ">50K", "<=50K")
     for name in ("Slice browser", "Group comparer", "Force viewer", "Selection"):
         expect(panel.get_by_role("region", name=name)).to_have_attribute("data-rows", str(n))
     bar = panel.get_by_role("region", name="Selection")

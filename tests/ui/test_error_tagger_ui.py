@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lab import kernel_eval, open_and_run, screenshot_themes, write_notebook
 from playwright.sync_api import Page, expect
-from test_confusion_matrix_ui import cell, rows_in
+from test_confusion_matrix_ui import click_cell
 from test_slice_browser_ui import ADULT, browser, matrix
 
 TAGGER = 'tagger = es.ErrorTagger(ev, store="review.sqlite", tags=["mislabeled", "ambiguous"])\ntagger'
@@ -24,9 +24,7 @@ def test_tag_by_keyboard_survives_a_kernel_restart(
     write_notebook(notebook_dir / "review.ipynb", ADULT, TAGGER, SLICES)
     open_and_run(page, lab, "review.ipynb")
     cm, tagger = matrix(page), tagger_view(page)
-    target = cell(cm, ">50K", "<=50K")
-    n = rows_in(target.get_attribute("aria-label") or "")
-    target.click()
+    n = click_cell(cm, ">50K", "<=50K")
     expect(tagger.get_by_text(f"{n:,} rows to review")).to_be_visible()
 
     tagger.scroll_into_view_if_needed()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lab import kernel_eval, open_and_run, screenshot_themes, write_notebook
 from playwright.sync_api import Page, expect
-from test_confusion_matrix_ui import cell, rows_in
+from test_confusion_matrix_ui import click_cell
 from test_slice_browser_ui import matrix
 
 SETUP = """
@@ -32,9 +32,7 @@ def test_cell_click_lists_its_rows_and_row_click_draws_a_force_plot(
     open_and_run(page, lab, "force.ipynb")
     fv = page.locator(".jp-NotebookPanel:visible").get_by_role("region", name="Force viewer")
     expect(fv).to_have_attribute("data-rows", "16281")
-    target = cell(matrix(page), ">50K", "<=50K")
-    n = rows_in(target.get_attribute("aria-label") or "")
-    target.click()
+    n = click_cell(matrix(page), ">50K", "<=50K")
     expect(fv).to_have_attribute("data-rows", str(n))
     rows = fv.get_by_role("grid", name="Rows to explain").locator("tbody tr")
     expect(rows.first).to_have_attribute("aria-label", re.compile(r"^row \d+: actual >50K, predicted <=50K$"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lab import kernel_eval, open_and_run, screenshot_themes, write_notebook
 from playwright.sync_api import Page, expect
-from test_confusion_matrix_ui import cell, cell_counts, rows_in
+from test_confusion_matrix_ui import cell_counts, click_cell
 from test_slice_browser_ui import matrix
 
 COMPAS = """
@@ -42,10 +42,7 @@ def test_group_click_filters_matrix_and_matrix_click_recomputes_groups(
     gc.get_by_role("button", name="Clear group comparer selection").click()
     expect(cm).to_have_attribute("data-rows", "7214")
 
-    target = cell(cm, "recid", "no recid")
-    target.scroll_into_view_if_needed()
-    m = rows_in(target.get_attribute("aria-label") or "")
-    target.click()
+    m = click_cell(cm, "recid", "no recid")
     expect(gc).to_have_attribute("data-rows", str(m))
     expected = kernel_eval(page, "print(((df['race'] == 'Caucasian') & ev.selection.mask()).sum())").strip()
     expect(

@@ -9,7 +9,7 @@ import pytest
 from lab import LabServer, start_voila, stop_lab, write_notebook
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from test_confusion_matrix_ui import ADULT, SECOND, cell, rows_in
+from test_confusion_matrix_ui import ADULT, SECOND, click_cell
 
 
 def click_links_two_matrices(page: Page) -> None:
@@ -18,9 +18,7 @@ def click_links_two_matrices(page: Page) -> None:
     expect(views).to_have_count(2, timeout=120_000)
     first, second = views.all()
     expect(second).to_have_attribute("data-rows", "16281")
-    target = cell(first, ">50K", "<=50K")
-    n = rows_in(target.get_attribute("aria-label") or "")
-    target.click()
+    n = click_cell(first, ">50K", "<=50K")
     expect(second).to_have_attribute("data-rows", str(n))
 
 

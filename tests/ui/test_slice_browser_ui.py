@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lab import kernel_eval, open_and_run, screenshot_themes, write_notebook
 from playwright.sync_api import Locator, Page, expect
-from test_confusion_matrix_ui import cell, cell_counts, rows_in
+from test_confusion_matrix_ui import cell_counts, click_cell
 
 ADULT = """
 import errorscope as es
@@ -86,10 +86,7 @@ def test_slice_click_filters_matrix_and_matrix_click_recomputes_slices(linked: P
     sb.get_by_role("button", name="Clear slice browser selection").click()
     expect(cm).to_have_attribute("data-rows", "16281")
 
-    target = cell(cm, ">50K", "<=50K")
-    target.scroll_into_view_if_needed()
-    n_cell = rows_in(target.get_attribute("aria-label") or "")
-    target.click()
+    n_cell = click_cell(cm, ">50K", "<=50K")
     expect(sb).to_have_attribute("data-rows", str(n_cell))
     female = slice_row(sb, "sex = Female")
     expected = kernel_eval(page, "print(((df['sex'] == 'Female') & ev.selection.mask()).sum())").strip()

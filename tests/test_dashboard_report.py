@@ -56,8 +56,12 @@ def test_dashboard_without_model_or_groups_says_so(adult_test, tmp_path: Path) -
     ev = es.Evaluation(adult_test, "income", y_pred=adult_test["income"])
     board = es.dashboard(ev, store=tmp_path / "t.sqlite")
     assert board.force_viewer is None and board.group_comparer is None
-    notes = [c for c in board.children if hasattr(c, "value")]
-    assert "no model" in notes[0].value and "sensitive=" in notes[0].value
+    grid = board.children[-1]
+    notes = [c.value for c in grid.children if hasattr(c, "value")]  # each a card in the grid
+    assert len(notes) == 2 and all('role="note"' in n and "border:" in n for n in notes)
+    assert "sensitive=" in notes[0] and "Group comparer" in notes[0]
+    assert "no model" in notes[1] and "Force viewer" in notes[1]
+    assert all(c.layout.min_width == "0" for c in grid.children)  # wide tables scroll inside their card
     with pytest.raises(TypeError, match="needs an errorscope Evaluation"):
         es.dashboard(adult_test)
     gc.collect()  # the half-built dashboard is collected without an error in its close()

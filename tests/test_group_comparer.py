@@ -75,3 +75,57 @@ def test_multiclass_is_one_vs_rest_and_bad_input_is_explained() -> None:
         es.GroupComparer(ev, groups="region", positive_class="A")
     with pytest.raises(ValueError, match="min_size"):
         es.GroupComparer(ev, positive_class="A", min_size=0)
+
+
+def test_reference_is_fixed_on_the_whole_set_whatever_the_selection(ev: es.Evaluation) -> None:
+    """A slice where another group is larger must not swap the reference (and flip every sign)."""
+    view = es.GroupComparer(ev, groups="sex", n_boot=0)
+    assert view.reference_label == "Male (largest group overall)"
+    # the rows with a low decile score and female: females are the largest group inside that filter
+    ev.select("sex == 'Female' or decile_score > 9")
+    counts = view.table.set_index("group")["count"]
+    assert counts["Female"] > counts["Male"]  # the filter's largest group is Female...
+    table = view.disparities_table.set_index("group")
+    assert table.loc["Male", "reference"] and not table.loc["Female", "reference"]  # ...the reference stays
+    assert table.loc["Male", "demographic_parity_difference"] == 0
+    rates = view.table.set_index("group")["selection_rate"]
+    assert table.loc["Female", "demographic_parity_difference"] == pytest.approx(
+        rates["Female"] - rates["Male"]
+    )
+    assert view.reference_label == "Male (largest group overall)"
+    view.reference = "best"
+    assert view.reference_label.endswith("(best group overall)")
+
+
+def test_set_bins_reaches_a_group_comparer_already_built(ev: es.Evaluation) -> None:
+    view = es.GroupComparer(ev, groups="age", n_boot=0)
+    before = list(view.table["group"])
+    ev.set_bins("age", [25, 40, 60])
+    assert list(view.table["group"]) == ["< 25", "in [25, 40)", "in [40, 60)", "≥ 60"] != before
+    assert view.groups["labels"] == list(view.table["group"])
+    expected = np.histogram(ev.data["age"], [-np.inf, 25, 40, 60, np.inf])[0]
+    np.testing.assert_array_equal(view.table["count"], expected)
+    view.select_groups([0])  # the new groups select their rows
+    assert len(ev.selected()) == (ev.data["age"] < 25).sum()
+
+
+def test_lift_ranks_groups_by_their_share_of_an_outcome_selection(ev: es.Evaluation) -> None:
+    """After a click on an error cell every group's error rate is 100%: lift (share of the selected rows
+    against share of all rows) is what tells them apart. Oracle: pandas value_counts."""
+    view = es.GroupComparer(ev, groups="race", n_boot=0)
+    assert view.outcome_filter == ""
+    cm = es.ConfusionMatrix(ev)
+    cm.select_cells(cells=[(0, 1)])  # actual 0, predicted 1: false positives
+    assert "actual" in view.outcome_filter and "predicted" in view.outcome_filter
+    selected = ev.selected()["race"].value_counts(normalize=True)
+    overall = ev.data["race"].value_counts(normalize=True)
+    expected = (selected / overall).fillna(0)
+    got = view.lift_rows.set_index("group")
+    for group, value in expected.items():
+        assert got.loc[group, "lift"] == pytest.approx(value)
+        assert got.loc[group, "lift_low"] <= value <= got.loc[group, "lift_high"]
+    assert list(got["lift"]) == sorted(got["lift"], reverse=True)
+    shares = np.frombuffer(view.lift_table["lift"], dtype="<f8")
+    np.testing.assert_allclose(np.sort(shares)[::-1], got["lift"].to_numpy())
+    cm.clear()
+    assert view.outcome_filter == ""

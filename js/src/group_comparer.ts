@@ -1,7 +1,7 @@
 /** GroupComparer widget: a metric per group with intervals, disparities, score distributions, what-if. */
 import { toFloat64, toUint32, toUint8 } from "./lib/buffers";
 import { h } from "./lib/dom";
-import { formatCount, formatMetric, formatPercent } from "./lib/format";
+import { formatCount, formatInterval, formatMetric, formatPercent } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 
 export const METRICS: [string, string][] = [
@@ -28,12 +28,6 @@ const SUMMARY: [string, string][] = [
   ["equalized_odds_difference", "Equalized odds difference"],
   ["equal_opportunity_difference", "Equal opportunity difference"],
 ];
-
-/** A value with its interval: "42.1% [39.0–45.3%]". */
-export function withInterval(x: number, low: number, high: number, format: (v: number) => string): string {
-  if (!Number.isFinite(x)) return "–";
-  return Number.isFinite(low) && Number.isFinite(high) ? `${format(x)} [${format(low)}–${format(high)}]` : format(x);
-}
 
 const f64 = (raw: any, key: string): Float64Array => toFloat64(raw?.[key]);
 
@@ -91,7 +85,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         "aria-pressed": String(selected.has(i)),
         "aria-label": `${label}: ${formatCount(count[i]!)} rows, ${metricName} ${fmt(value[i]!)}${small[i] ? ", small group" : ""}`,
         "data-focus": `group-${i}`,
-        title: `${label}: 95% interval ${fmt(low[i]!)}–${fmt(high[i]!)}`,
+        title: `${label}: 95% interval ${fmt(low[i]!)} to ${fmt(high[i]!)}`,
       }, [
         h("span", { className: "es-group-label", text: label }),
         h("span", { className: "es-muted", text: `${formatCount(count[i]!)}${small[i] ? ` · small (<${minSize})` : ""}` }),
@@ -103,7 +97,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       const ci = track.children[1] as HTMLElement;
       ci.style.left = `${(100 * (Number.isFinite(low[i]!) ? low[i]! : 0)) / maxValue}%`;
       ci.style.width = `${(100 * Math.max(0, (high[i] ?? 0) - (low[i] ?? 0))) / maxValue || 0}%`;
-      bars.append(h("li", { className: small[i] ? "es-small" : "" }, [button, track, h("span", { className: "es-num", text: withInterval(v, low[i]!, high[i]!, fmt) })]));
+      bars.append(h("li", { className: small[i] ? "es-small" : "" }, [button, track, h("span", { className: "es-num", text: formatInterval(v, low[i]!, high[i]!, fmt) })]));
     });
 
     // disparity summary across groups, and per group against the reference
@@ -127,11 +121,35 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
           ...DISPARITIES.map(([k]) => {
             const [x, lo, hi] = [f64(d, k)[i]!, f64(d, `${k}_low`)[i]!, f64(d, `${k}_high`)[i]!];
             const flagged = k === "disparate_impact" && fourFifths[i] === 1;
-            return h("td", { className: `es-num${flagged ? " es-flag" : ""}`, text: `${withInterval(x, lo, hi, formatMetric)}${flagged ? " ⚠ <4/5" : ""}` });
+            return h("td", { className: `es-num${flagged ? " es-flag" : ""}`, text: `${formatInterval(x, lo, hi, formatMetric)}${flagged ? " ⚠ <4/5" : ""}` });
           }),
         ]),
       )),
     ]);
+
+    // an outcome-defined filter (an error cell, a tag, a score bin): rank groups by lift
+    const outcome = String(model.get("outcome_filter") ?? "");
+    let liftSection: HTMLElement | null = null;
+    if (outcome) {
+      const lt = model.get("lift_table") ?? {};
+      const [ofFilter, ofAll, lift, liftLow, liftHigh] = [f64(lt, "share_of_filter"), f64(lt, "share_of_all"), f64(lt, "lift"), f64(lt, "lift_low"), f64(lt, "lift_high")];
+      const order = labels.map((_, i) => i).sort((a, b) => (Number.isFinite(lift[b]!) ? lift[b]! : -1) - (Number.isFinite(lift[a]!) ? lift[a]! : -1));
+      const times = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–");
+      liftSection = h("section", { className: "es-lift", "aria-label": "Groups by lift" }, [
+        h("p", { className: "es-note", role: "note", text: `The selection is defined by the outcome (${outcome}), so each group's rates follow from it. Groups are ranked by lift: their share of these rows against their share of all rows.` }),
+        h("div", { className: "es-scroll" }, [
+          h("table", { className: "es-table", role: "table", "aria-label": "Lift by group" }, [
+            h("thead", {}, [h("tr", {}, ["group", "share of these rows", "share of all rows", "lift (95% interval)"].map((t) => h("th", { scope: "col", text: t })))]),
+            h("tbody", {}, order.map((i) => h("tr", {}, [
+              h("th", { scope: "row", text: labels[i]! }),
+              h("td", { className: "es-num", text: formatPercent(ofFilter[i]!) }),
+              h("td", { className: "es-num", text: formatPercent(ofAll[i]!) }),
+              h("td", { className: "es-num", text: formatInterval(lift[i]!, liftLow[i]!, liftHigh[i]!, times) }),
+            ]))),
+          ]),
+        ]),
+      ]);
+    }
 
     // score distributions: one small histogram per group, median marked
     const dist = model.get("distributions") ?? {};
@@ -214,9 +232,11 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       const ws = (w.summary ?? {}) as Record<string, number>;
       whatIf = h("details", { className: "es-whatif" }, [
         h("summary", { text: "What if each group had its own threshold?" }),
-        h("table", { className: "es-table", role: "table", "aria-label": "Per-group thresholds" }, [
-          h("thead", {}, [h("tr", {}, ["group", "threshold", "selection rate", "TPR", "FPR"].map((t) => h("th", { scope: "col", text: t })))]),
-          h("tbody", {}, body),
+        h("div", { className: "es-scroll" }, [
+          h("table", { className: "es-table", role: "table", "aria-label": "Per-group thresholds" }, [
+            h("thead", {}, [h("tr", {}, ["group", "threshold", "selection rate", "TPR", "FPR"].map((t) => h("th", { scope: "col", text: t })))]),
+            h("tbody", {}, body),
+          ]),
         ]),
         h("p", { className: "es-muted", text: w.summary ? `Demographic parity difference ${formatMetric(ws.demographic_parity_difference ?? NaN)}, equalized odds difference ${formatMetric(ws.equalized_odds_difference ?? NaN)} (the model and the other views are unchanged)` : "Set a threshold for a group to see the effect; the model and the other views are unchanged." }),
       ]);
@@ -236,11 +256,13 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         h("label", {}, ["Metric ", metricSelect]),
         classes.length > 2 ? h("label", {}, ["Positive class ", positive]) : null,
         h("label", {}, ["Reference ", reference]),
+        h("span", { className: "es-muted", "data-testid": "reference", text: `disparities against ${String(model.get("reference_label") ?? "")}` }),
       ]),
+      ...(liftSection ? [liftSection] : []),
       bars,
-      summaryList,
+      h("div", { className: "es-scroll" }, [summaryList]),
       h("div", { className: "es-scroll" }, [dispTable]),
-      ...[distributions, representation, whatIf].filter((x): x is HTMLElement => x !== null),
+      ...[distributions, representation && h("div", { className: "es-scroll" }, [representation]), whatIf].filter((x): x is HTMLElement => !!x),
     );
     root.querySelector(".es-chip button")?.addEventListener("click", () => model.send({ type: "clear" }));
     if (hadFocus && focused) root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focused)}"]`)?.focus();
@@ -248,7 +270,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   return mountView(
     model,
     root,
-    ["groups", "metric", "positive", "class_names", "reference", "disparity", "summary_values", "distributions", "representation_table", "selected_groups", "thresholds", "what_if", "can_threshold", "n_rows", "clause_text", "filter_text", "group_columns", "min_size"],
+    ["groups", "metric", "positive", "class_names", "reference", "disparity", "summary_values", "distributions", "representation_table", "selected_groups", "thresholds", "what_if", "can_threshold", "n_rows", "clause_text", "filter_text", "group_columns", "min_size", "reference_label", "outcome_filter", "lift_table"],
     paint,
   );
 }

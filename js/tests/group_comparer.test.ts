@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import widget, { withInterval } from "../src/group_comparer";
+import widget from "../src/group_comparer";
+import { formatInterval, formatMetric, formatPercent } from "../src/lib/format";
 import { f64, MockModel, u32 } from "./mock";
 
 const EVIL = "<img src=x onerror=alert(1)>";
@@ -10,7 +11,7 @@ function setup() {
     groups: { labels: [EVIL, "B"], count: u32([100, 20]), share: f64([0.83, 0.17]), small: u8([0, 1]), selection_rate: f64([0.5, 0.25]), selection_rate_low: f64([0.4, 0.1]), selection_rate_high: f64([0.6, 0.5]) },
     metric: "selection_rate", positive: "1", class_names: ["0", "1"], reference: "", selected_groups: [1],
     disparity: { reference: 0, four_fifths: u8([0, 1]), disparate_impact: f64([1, 0.5]) }, summary_values: { demographic_parity_ratio: 0.5 },
-    distributions: {}, representation_table: {}, thresholds: {}, what_if: {}, can_threshold: false, n_rows: 120, clause_text: "", filter_text: "", group_columns: ["race"], min_size: 30,
+    distributions: {}, representation_table: {}, thresholds: {}, what_if: {}, can_threshold: false, n_rows: 120, clause_text: "", filter_text: "", group_columns: ["race"], min_size: 30, reference_label: "A (largest group overall)", outcome_filter: "", lift_table: {},
   });
   const el = document.createElement("div");
   document.body.append(el);
@@ -21,9 +22,13 @@ function setup() {
 afterEach(() => document.body.replaceChildren());
 
 describe("group comparer", () => {
-  it("formats a value with its interval", () => {
-    expect(withInterval(0.5, 0.4, 0.6, (x) => x.toFixed(1))).toBe("0.5 [0.4–0.6]");
-    expect(withInterval(NaN, 0.4, 0.6, (x) => x.toFixed(1))).toBe("–");
+  it("formats a value with its interval, negatives with a true minus sign", () => {
+    expect(formatInterval(0.5, 0.4, 0.6, (x) => x.toFixed(1))).toBe("0.5 (0.4 to 0.6)");
+    expect(formatInterval(-0.135, -0.236, -0.009)).toBe("\u22120.135 (\u22120.236 to \u22120.009)");
+    expect(formatInterval(NaN, 0.4, 0.6, (x) => x.toFixed(1))).toBe("–");
+    expect(formatInterval(0.2, NaN, 0.6)).toBe("0.200");
+    expect(formatMetric(-0.5)).toBe("\u22120.500");
+    expect(formatPercent(-0.25)).toBe("\u221225.0%");
   });
   it("names groups with their size, flags small ones and four-fifths, and selects on click", () => {
     const { el, model } = setup();
@@ -38,5 +43,16 @@ describe("group comparer", () => {
     expect(el.textContent).toContain("0.500 (below four-fifths)");
     buttons[0]!.click();
     expect(model.sent).toEqual([{ type: "select_group", index: 0, additive: false }]);
+  });
+  it("shows the reference it measures against, and ranks groups by lift when the filter is the outcome", async () => {
+    const { el, model } = setup();
+    expect(el.querySelector('[data-testid="reference"]')!.textContent).toBe("disparities against A (largest group overall)");
+    expect(el.querySelector('[aria-label="Lift by group"]')).toBeNull();
+    model.set("lift_table", { share_of_filter: f64([0.4, 0.6]), share_of_all: f64([0.83, 0.17]), lift: f64([0.48, 3.5]), lift_low: f64([0.4, 3.0]), lift_high: f64([0.6, 4.0]) });
+    model.set("outcome_filter", "actual = 0, predicted = 1");
+    await Promise.resolve();
+    const rows = Array.from(el.querySelectorAll('[aria-label="Lift by group"] tbody tr')).map((r) => r.textContent);
+    expect(rows).toEqual(["B60.0%17.0%3.50× (3.00× to 4.00×)", `${EVIL}40.0%83.0%0.48× (0.40× to 0.60×)`]);
+    expect(el.querySelector('[role="note"]')!.textContent).toContain("defined by the outcome (actual = 0, predicted = 1)");
   });
 });

@@ -28,6 +28,8 @@ T = TypeVar("T")
 
 ROLE_COLUMNS = ("actual", "predicted")
 TAG_ROLE = "tag"  # Predicate("tag", "in", (names,)) selects tagged rows once a tag store is attached
+OUTCOME_COLUMNS = frozenset({*ROLE_COLUMNS, "score", "confidence", TAG_ROLE})
+"""What a clause reads when it is defined by the model's outcome (a matrix cell, a score bin, a tag)."""
 
 
 class Evaluation:
@@ -319,7 +321,7 @@ class Evaluation:
                 )
             self._bins[column] = array
         self._codes_cache.pop(column, None)
-        self.selection.refresh(set())
+        self.selection.refresh({column})  # every view grouping by the column recomputes
 
     # -- tags ----------------------------------------------------------------------------------------
     def attach_tags(

@@ -11,7 +11,8 @@ resample of a group's rows is drawn exactly as a multinomial draw of its counts,
 resamples; calibration resamples (outcome, score-bin) cells, treating each cell's mean score as fixed.
 
 Disparities are measured against a reference group (the largest by default; "best" or "worst" per
-metric; or a named group) and, like Fairlearn's ``between_groups`` summaries, as max - min (and min / max)
+metric; or a named group). The largest, best and worst groups are found on the whole evaluation set, never
+inside a filter, so a selection cannot swap the reference and flip every disparity's sign. Disparities, like Fairlearn's ``between_groups`` summaries, as max - min (and min / max)
 across groups. The four-fifths rule flags a group whose selection rate is under 0.8 of the reference's.
 """
 
@@ -239,6 +240,33 @@ def group_metrics(
     return pd.DataFrame(columns)
 
 
+def lift(counts: np.ndarray, overall: np.ndarray) -> pd.DataFrame:
+    """Each group's share of the filtered rows against its share of all rows: ``lift`` > 1 means the group
+    is over-represented in the filter. For filters defined by the outcome (an error cell, a tag, a score
+    bin), where every group's error rate is 100% by construction, this is what tells groups apart.
+
+    ``counts`` and ``overall``: rows per group in the filter and in the whole set. ``share_low/_high`` is
+    the Wilson 95% interval of the filter share (statsmodels), and ``lift_low/_high`` follow from it.
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    n, total = counts.sum(), overall.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = counts / n if n else np.full(len(counts), np.nan)
+        overall_share = overall / total
+        low, high = proportion_confint(counts, n, method="wilson") if n else (share, share)
+        return pd.DataFrame(
+            {
+                "count": counts,
+                "share_of_filter": share,
+                "share_of_all": overall_share,
+                "lift": share / overall_share,
+                "lift_low": np.asarray(low) / overall_share,
+                "lift_high": np.asarray(high) / overall_share,
+            }
+        )
+
+
 def bootstrap_counts(counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     """(n_boot, n_groups, 4) resampled outcome counts: each group's rows resampled with replacement."""
     rng = np.random.default_rng(seed)
@@ -346,16 +374,30 @@ def disparities(
     seed: int = 0,
     predictions: np.ndarray | None = None,
     counted: GroupCounts | None = None,
+    overall: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Per group against the reference: demographic parity difference and ratio (disparate impact) with
     the four-fifths flag, equal opportunity difference, equalized odds difference; each with a bootstrap
-    interval from the same resamples as :func:`group_metrics`."""
+    interval from the same resamples as :func:`group_metrics`. ``overall``: the (k, 4) counts of all rows,
+    when the caller has them (the largest, best and worst groups are found on all rows)."""
     counted = counted or count_groups(ev, groups, mask, positive_class, predictions)
     counts = counted.counts
     metrics = pd.DataFrame(
         {"group": list(groups.labels), "count": counts.sum(axis=1), **rates_from_counts(counts)}
     )
-    ref = reference_group(metrics, reference)
+    if isinstance(reference, str) and reference not in ("best", "worst"):
+        ref = reference_group(metrics, reference)
+    else:  # largest, best and worst are properties of the whole evaluation set, not of a filter
+        if overall is None:
+            overall = (
+                counts if mask is None else count_groups(ev, groups, None, positive_class, predictions).counts
+            )
+        overall_rates = {
+            "group": list(groups.labels),
+            "count": overall.sum(axis=1),
+            **rates_from_counts(overall),
+        }
+        ref = reference_group(pd.DataFrame(overall_rates), reference)
 
     def measures(rates: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         sel, tpr, fpr = rates["selection_rate"], rates["recall"], rates["fpr"]

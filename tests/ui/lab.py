@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 CHROMIUM = os.environ.get("ERRORSCOPE_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialling hosts the closed network refuses.
@@ -198,3 +198,39 @@ def screenshot_themes(page: Page, directory: Path, name: str) -> None:
     set_theme(page, dark=True)
     page.screenshot(path=str(directory / f"{name}-dark.png"), full_page=True)
     set_theme(page, dark=False)
+
+
+def set_notebook_width(page: Page, width: int, height: int = 1600) -> None:
+    """Make the visible notebook panel about ``width`` px wide: side panels collapsed, viewport resized."""
+    page.evaluate("() => { const s = window.jupyterapp.shell; s.collapseLeft(); s.collapseRight(); }")
+    page.set_viewport_size({"width": width, "height": height})
+    panel = page.locator(".jp-NotebookPanel:visible")
+    for _ in range(3):  # the side bars and the panel's margins take the rest: correct for them
+        page.wait_for_timeout(150)
+        got = panel.evaluate("(el) => el.getBoundingClientRect().width")
+        if abs(got - width) < 2:
+            break
+        page.set_viewport_size({"width": page.viewport_size["width"] + round(width - got), "height": height})  # type: ignore[index]
+
+
+_OVERFLOW = """(region) => {
+  const box = region.getBoundingClientRect();
+  const area = region.closest('.jp-OutputArea-output') || document.body;
+  const problems = [];
+  if (box.right > area.getBoundingClientRect().right + 1) problems.push('the view is wider than its output area');
+  const scrolls = (el) => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+  for (const el of region.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= box.right + 1) continue;
+    let up = el.parentElement, inside = false;
+    while (up && up !== region) { if (scrolls(up)) { inside = true; break; } up = up.parentElement; }
+    if (!inside) problems.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent || '').slice(0, 40)}" sticks out`);
+  }
+  return problems.slice(0, 5);
+}"""
+
+
+def overflow_problems(region: Locator) -> list[str]:
+    """What sticks out of ``region`` (a view's root) without a scroll container to reach it, and whether the
+    view is wider than its output area: empty when the layout fits."""
+    return list(region.evaluate(_OVERFLOW))

@@ -9,12 +9,23 @@ export function formatCount(n: number): string {
 
 /** 0.8532 -> "85.3%"; NaN -> "–". */
 export function formatPercent(x: number, digits = 1): string {
-  return Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : "–";
+  return Number.isFinite(x) ? withMinus(`${(x * 100).toFixed(digits)}%`) : "–";
 }
 
-/** 0.91234 -> "0.912"; NaN -> "–". */
+/** 0.91234 -> "0.912", -0.135 -> "−0.135" (a true minus sign); NaN -> "–". */
 export function formatMetric(x: number): string {
-  return Number.isFinite(x) ? x.toFixed(3) : "–";
+  return Number.isFinite(x) ? withMinus(x.toFixed(3)) : "–";
+}
+
+/** A number's text with the typographic minus sign, so a negative never reads as a dash. */
+export function withMinus(text: string): string {
+  return text.replace(/^-/, "\u2212");
+}
+
+/** A value with its 95% interval: "−0.135 (−0.236 to −0.009)"; without a finite interval, the value alone. */
+export function formatInterval(x: number, low: number, high: number, format: (v: number) => string = formatMetric): string {
+  if (!Number.isFinite(x)) return "–";
+  return Number.isFinite(low) && Number.isFinite(high) ? `${format(x)} (${format(low)} to ${format(high)})` : format(x);
 }
 
 /** Shorten a label to at most `max` characters, ending in "…". */

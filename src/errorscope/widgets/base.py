@@ -12,7 +12,7 @@ import numpy as np
 import traitlets
 
 from ..counting import Rows
-from ..evaluation import TAG_ROLE, Evaluation
+from ..evaluation import OUTCOME_COLUMNS, TAG_ROLE, Evaluation
 from ..selection import Clause, SelectionChange
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -60,6 +60,7 @@ class LinkedView(anywidget.AnyWidget):
     n_total = traitlets.Int(0).tag(sync=True)
     clause_text = traitlets.Unicode("").tag(sync=True)
     filter_text = traitlets.Unicode("").tag(sync=True)
+    outcome_filter = traitlets.Unicode("").tag(sync=True)  # the filter's clauses defined by the outcome
 
     def __init__(self, evaluation: Evaluation, **kwargs: Any) -> None:
         if not isinstance(evaluation, Evaluation):
@@ -109,6 +110,11 @@ class LinkedView(anywidget.AnyWidget):
                 mask = selection.mask(exclude=self.source)
                 self.n_rows = Rows.of(mask, len(mask)).n_kept
                 self.filter_text = selection.text(exclude=self.source)
+                self.outcome_filter = " and ".join(
+                    c.text
+                    for s, c in selection.clauses.items()
+                    if s != self.source and c.columns & OUTCOME_COLUMNS
+                )
                 self._compute(mask)
             clause = self.clause
             self.clause_text = clause.text if clause else ""

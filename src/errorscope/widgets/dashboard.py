@@ -46,7 +46,7 @@ class Dashboard(widgets.VBox):
             )
         ev = evaluation
         self.evaluation = ev
-        notes: list[str] = []
+        notes: list[widgets.HTML] = []
         self.overview = ModelOverview(ev)
         self.selection_bar = SelectionBar(ev)
         self.confusion_matrix = ConfusionMatrix(ev)
@@ -56,12 +56,19 @@ class Dashboard(widgets.VBox):
             positive = positive_class if positive_class is not None or ev.is_binary else ev.class_names[0]
             self.group_comparer = GroupComparer(ev, groups=groups, positive_class=positive)
         else:
-            notes.append("No group comparison: pass sensitive= to the Evaluation or groups= here.")
+            notes.append(
+                _note_card(
+                    "Group comparer",
+                    "No group comparison: pass sensitive= to the Evaluation or groups= here.",
+                )
+            )
         self.force_viewer: ForceViewer | None = None
         if ev.model is not None and hasattr(ev.model, "predict_proba"):
             self.force_viewer = ForceViewer(ev, explainer=explainer)
         else:
-            notes.append("No explanations: the Evaluation has no model with predict_proba.")
+            notes.append(
+                _note_card("Force viewer", "No explanations: the Evaluation has no model with predict_proba.")
+            )
         self.tagger = ErrorTagger(ev, store=store, tags=list(tags))
         wide = widgets.Layout(grid_column="1 / -1")
         for view in (self.slice_browser, self.force_viewer):
@@ -75,16 +82,17 @@ class Dashboard(widgets.VBox):
                 self.slice_browser,
                 self.force_viewer,
                 self.tagger,
+                *notes,  # a view that does not apply says why, in a card of its own
             )
             if v is not None
         ]
+        for cell in cells:  # a grid item may shrink below its content: wide tables scroll inside it
+            cell.layout.min_width = "0"
         grid = widgets.GridBox(
             cells, layout=widgets.Layout(grid_template_columns=GRID, grid_gap="10px", width="100%")
         )
-        children: list[widgets.Widget] = [self.overview, self.selection_bar]
-        if notes:
-            children.append(widgets.HTML(value="<br>".join(notes)))  # fixed text, no data in it
-        super().__init__(children=[*children, grid], layout=widgets.Layout(width="100%"))
+        children: list[widgets.Widget] = [self.overview, self.selection_bar, grid]
+        super().__init__(children=children, layout=widgets.Layout(width="100%"))
 
     @property
     def views(self) -> list[Any]:
@@ -115,3 +123,16 @@ class Dashboard(widgets.VBox):
 def dashboard(evaluation: Evaluation, **kwargs: Any) -> Dashboard:
     """All the views of ``evaluation``, linked, in one layout (see :class:`Dashboard` for the options)."""
     return Dashboard(evaluation, **kwargs)
+
+
+def _note_card(region: str, text: str) -> widgets.HTML:
+    """A card in the grid, styled like the views, saying why ``region`` is not shown (fixed text, no data)."""
+    style = (
+        "border:1px solid var(--jp-border-color2,#ddd);border-radius:4px;padding:8px 10px;"
+        "background:var(--jp-layout-color0,#fff);color:var(--jp-ui-font-color1,#333);"
+        "font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:var(--jp-ui-font-size1,13px)"
+    )
+    return widgets.HTML(
+        value=f'<div role="note" aria-label="{region}: not shown" style="{style}">'
+        f'<div style="font-weight:600;margin-bottom:4px">{region}</div>{text}</div>'
+    )

@@ -12,9 +12,11 @@ import traitlets
 from ..evaluation import Evaluation
 from ..fairness import (
     RATES,
+    Groups,
     count_groups,
     disparities,
     group_metrics,
+    lift,
     make_groups,
     positive_code,
     predictions_at_thresholds,
@@ -37,9 +39,12 @@ DISPARITIES = (
 class GroupComparer(LinkedView):
     """Per-group metrics, fairness disparities and score distributions, linked to every other view.
 
-    ``groups``: one or several sensitive columns (their intersections; numeric ones binned). Click a group
-    to select it (modifier-click adds). ``reference``: the group disparities are measured against (None:
-    the largest; "best" / "worst"; or a group's name). ``positive_class``: the class rates are about
+    ``groups``: one or several sensitive columns (their intersections; numeric ones binned, following
+    ``ev.set_bins``). Click a group to select it (modifier-click adds). ``reference``: the group
+    disparities are measured against (None: the largest; "best" / "worst"; or a group's name), found on
+    the whole evaluation set so that a selection never changes it. When the other views' selection is
+    defined by the outcome (a matrix cell, a score bin, a tag), ``lift_table`` ranks the groups by their
+    share of those rows against their share of all rows. ``positive_class``: the class rates are about
     (binary: the second class; multiclass: one-vs-rest, required). ``representation``: expected shares
     {group: share} to compare the data with. ``min_size``: groups smaller than this are flagged.
     """
@@ -50,6 +55,8 @@ class GroupComparer(LinkedView):
     positive = traitlets.Unicode("").tag(sync=True)
     class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     reference = traitlets.Unicode("").tag(sync=True)  # "" = largest, "best", "worst" or a group name
+    reference_label = traitlets.Unicode("").tag(sync=True)  # the reference in use, and why
+    lift_table = traitlets.Dict().tag(sync=True)  # share of the filter against share of all rows
     groups = traitlets.Dict().tag(sync=True)
     disparity = traitlets.Dict().tag(sync=True)
     summary_values = traitlets.Dict().tag(sync=True)
@@ -73,8 +80,9 @@ class GroupComparer(LinkedView):
         seed: int = 0,
         **kwargs: Any,
     ) -> None:
+        self._lift = pd.DataFrame()
         if isinstance(evaluation, Evaluation):
-            self._groups = make_groups(evaluation, groups)
+            self._set_groups(evaluation, make_groups(evaluation, groups))
             self._positive = positive_code(evaluation, positive_class)
             if reference not in (None, "", "best", "worst") and reference not in self._groups.labels:
                 raise ValueError(
@@ -108,6 +116,12 @@ class GroupComparer(LinkedView):
     def disparities_table(self) -> pd.DataFrame:
         return self._disparities.copy()
 
+    @property
+    def lift_rows(self) -> pd.DataFrame:
+        """Per group, its share of the rows the view is computed on against its share of all rows (lift),
+        highest lift first: where an outcome-defined selection (errors, a tag) is over-represented."""
+        return self._lift.sort_values("lift", ascending=False, kind="stable").reset_index(drop=True)
+
     def to_figure(self) -> Any:
         """The chosen metric per group with intervals, and the score distributions, as a matplotlib figure."""
         from ..figures import groups_figure
@@ -126,6 +140,11 @@ class GroupComparer(LinkedView):
         if flagged:
             lines.append(f"  below four-fifths of the reference's selection rate: {', '.join(flagged)}")
         return "\n".join(lines)
+
+    def _set_groups(self, ev: Evaluation, groups: Groups) -> None:
+        """Use ``groups``, remembering the column codes they were built from (to notice new bins)."""
+        self._groups = groups
+        self._coded = tuple(ev.codes(c) for c in groups.columns)
 
     # -- selecting -----------------------------------------------------------------------------
     def select_groups(self, indices: Sequence[int]) -> None:
@@ -155,20 +174,38 @@ class GroupComparer(LinkedView):
         if not hasattr(self, "_groups") or not hasattr(self, "evaluation"):
             return
         ev = self.evaluation
+        if any(ev.codes(c) is not coded for c, coded in zip(self._groups.columns, self._coded, strict=True)):
+            self._set_groups(ev, make_groups(ev, list(self._groups.columns)))  # new bins (ev.set_bins)
         self._mask = None if mask.all() else mask
         positive = ev.class_names[self._positive]
         counted = count_groups(ev, self._groups, self._mask, positive)
+        overall = counted if self._mask is None else count_groups(ev, self._groups, None, positive)
         self._metrics = group_metrics(
             ev, self._groups, self._mask, positive, self.min_size, self.n_boot, self.seed, counted=counted
         )
         reference = self.reference or None
         self._disparities = disparities(
-            ev, self._groups, self._mask, positive, reference, self.n_boot, self.seed, counted=counted
+            ev, self._groups, self._mask, positive, reference, self.n_boot, self.seed, counted=counted,
+            overall=overall.counts,
+        )  # fmt: skip
+        ref = int(np.flatnonzero(self._disparities["reference"])[0])
+        why = {"": "largest group overall", "best": "best group overall", "worst": "worst group overall"}
+        self.reference_label = f"{self._groups.labels[ref]} ({why.get(self.reference, 'chosen')})"
+        self._lift = pd.concat(
+            [
+                pd.DataFrame({"group": list(self._groups.labels)}),
+                lift(counted.counts.sum(axis=1), overall.counts.sum(axis=1)),
+            ],
+            axis=1,
         )
+        self.lift_table = {
+            name: as_buffer(self._lift[name].to_numpy(dtype=float), "f8")
+            for name in ("share_of_filter", "share_of_all", "lift", "lift_low", "lift_high")
+        }
         self.summary_values = summary(self._metrics)
         self.groups = self._groups_payload()
         self.disparity = {
-            "reference": int(np.flatnonzero(self._disparities["reference"])[0]),
+            "reference": ref,
             "four_fifths": as_buffer(self._disparities["four_fifths_violation"].to_numpy(), "u1"),
             **{
                 f"{name}{suffix}": as_buffer(self._disparities[f"{name}{suffix}"].to_numpy(dtype=float), "f8")

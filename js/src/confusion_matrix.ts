@@ -3,7 +3,7 @@ import { toFloat64, toUint32 } from "./lib/buffers";
 import { shade, textOn } from "./lib/color";
 import { h } from "./lib/dom";
 import { abbreviate, formatCount, formatMetric, formatPercent } from "./lib/format";
-import { onTraits, type WidgetModel } from "./lib/model";
+import { onTraits, type WidgetModel, withError } from "./lib/model";
 
 export type Normalize = "none" | "recall" | "precision";
 type Cell = [number, number];
@@ -297,12 +297,13 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   };
   root.addEventListener("keydown", onEscape);
 
+  const draw = withError(model, root, paint);
   const stop = onTraits(
     model,
-    ["classes", "counts", "precision", "recall", "f1", "support", "accuracy", "n_rows", "n_total", "selected", "clause_text", "filter_text", "normalize", "order", "threshold", "show_threshold"],
-    paint,
+    ["classes", "counts", "precision", "recall", "f1", "support", "accuracy", "n_rows", "n_total", "selected", "clause_text", "filter_text", "normalize", "order", "threshold", "show_threshold", "error"],
+    draw,
   );
-  paint();
+  draw();
   return () => {
     stop();
     root.remove();

@@ -54,3 +54,29 @@ describe("pager", () => {
     expect(pager(0, 0, 10, "page", () => {}).textContent).toContain("Page 1 of 1");
   });
 });
+
+describe("withError", () => {
+  it("shows the kernel's error first in the view, survives repaints, and goes when a recompute succeeds", async () => {
+    const { MockModel } = await import("./mock");
+    const { mountView } = await import("../src/lib/model");
+    const model = new MockModel({ n: 1, error: "" });
+    const root = document.createElement("div");
+    document.body.append(root);
+    mountView(model, root, ["n"], () => root.replaceChildren(h("p", { text: `n=${model.get("n")}` })));
+    expect(root.querySelector('[role="alert"]')).toBeNull();
+    model.set("error", "ValueError: <b>no rows</b>");
+    await Promise.resolve();
+    const alert = root.querySelector('[role="alert"]')!;
+    expect(root.firstElementChild).toBe(alert);
+    expect(alert.textContent).toContain("ValueError: <b>no rows</b>");
+    expect(root.querySelector("b")).toBeNull();
+    model.set("n", 2);
+    await Promise.resolve();
+    expect(root.querySelector('[role="alert"]')).not.toBeNull();
+    expect(root.textContent).toContain("n=2");
+    model.set("error", "");
+    await Promise.resolve();
+    expect(root.querySelector('[role="alert"]')).toBeNull();
+    root.remove();
+  });
+});

@@ -425,6 +425,9 @@ def disparities(
 def summary(table: pd.DataFrame) -> dict[str, float]:
     """Between-groups summaries over groups with rows (Fairlearn's ``method="between_groups"``)."""
     rows = table[table["count"] > 0]
+    if rows.empty:  # an empty selection: no group to compare
+        names = ("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference")
+        return dict.fromkeys((*names, "equal_opportunity_difference"), float("nan"))
     sel, tpr, fpr = (rows[c].to_numpy(dtype=float) for c in ("selection_rate", "recall", "fpr"))
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # a rate no group has is NaN

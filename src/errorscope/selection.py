@@ -243,8 +243,15 @@ class Selection:
         return keep
 
     def _notify(self, change: SelectionChange) -> None:
+        """Tell every observer, even when one of them fails (then the first failure is raised after)."""
+        failure: Exception | None = None
         for callback in list(self._observers):
-            callback(change)
+            try:
+                callback(change)
+            except Exception as exc:  # the others must not stay stale
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
 
 def _has_mask_predicate(clause: Clause) -> bool:

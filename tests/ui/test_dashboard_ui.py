@@ -56,3 +56,25 @@ def test_dashboard_links_every_view_and_fits_wide_and_narrow(
     matrix_box = panel.get_by_role("region", name="Confusion matrix").bounding_box()
     groups_box = panel.get_by_role("region", name="Group comparer").bounding_box()
     assert matrix_box and groups_box and groups_box["y"] > matrix_box["y"] + matrix_box["height"] - 1
+
+
+def test_a_selection_of_no_rows_renders_in_every_view(
+    page: Page, lab, notebook_dir: Path, artifacts: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """`ev.select("age > 200")` keeps nothing: every view shows 0 rows and none shows an error."""
+    write_notebook(notebook_dir / "empty.ipynb", BOARD)
+    open_and_run(page, lab, "empty.ipynb")
+    panel = page.locator(".jp-NotebookPanel:visible")
+    kernel_eval(page, "ev.select('age > 200')")
+    for name in REGIONS:
+        region = panel.get_by_role("region", name=name)
+        if name != "Selection":
+            expect(region).to_have_attribute("data-rows", "0")
+        expect(region.get_by_role("alert")).to_have_count(0)
+    bar = panel.get_by_role("region", name="Selection")
+    expect(bar.get_by_role("status")).to_have_text("0 of 16,281 rows selected")
+    assert kernel_eval(page, "print([type(v).__name__ for v in board.views if v.error])").strip() == "[]"
+    panel.get_by_role("region", name="Group comparer").scroll_into_view_if_needed()
+    screenshot_themes(page, artifacts, "dashboard-empty")
+    kernel_eval(page, "ev.selection.clear()")
+    expect(panel.get_by_role("region", name="Slice browser")).to_have_attribute("data-rows", "16281")

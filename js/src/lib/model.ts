@@ -25,7 +25,28 @@ export function onTraits(model: WidgetModel, traits: string[], paint: () => void
   };
 }
 
-/** Paint now and on every change of `traits`; Escape in `root` clears the view's selection unless
+/** Wrap a view's `paint` so that the kernel's error for the view (its `error` trait: the last recompute
+ * failed) is shown first in `root`, as an alert, until a recompute succeeds. */
+export function withError(model: WidgetModel, root: HTMLElement, paint: () => void): () => void {
+  return () => {
+    paint();
+    const text = String(model.get("error") ?? "");
+    let banner = root.querySelector<HTMLElement>(":scope > .es-error");
+    if (!text) {
+      banner?.remove();
+      return;
+    }
+    if (!banner) {
+      banner = document.createElement("div");
+      banner.className = "es-error";
+      banner.setAttribute("role", "alert");
+    }
+    root.prepend(banner);
+    banner.textContent = `This view could not be updated (it shows the previous rows): ${text}`;
+  };
+}
+
+/** Paint now and on every change of `traits` (and of `error`, see withError); Escape in `root` clears the view's selection unless
  * `escapeClears` is false. Returns the widget's cleanup (stop listening, remove the root). */
 export function mountView(model: WidgetModel, root: HTMLElement, traits: string[], paint: () => void, escapeClears = true): () => void {
   if (escapeClears)
@@ -35,8 +56,9 @@ export function mountView(model: WidgetModel, root: HTMLElement, traits: string[
         model.send({ type: "clear" });
       }
     });
-  const stop = onTraits(model, traits, paint);
-  paint();
+  const draw = withError(model, root, paint);
+  const stop = onTraits(model, [...traits, "error"], draw);
+  draw();
   return () => {
     stop();
     root.remove();

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from ..evaluation import OUTCOME_COLUMNS, TAG_ROLE, Evaluation
 from ..selection import Clause, SelectionChange
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+logger = logging.getLogger("errorscope")
 STATIC_FALLBACK = True
 """Add a PNG and a text summary to each view's display output, for front-ends without widgets (nbviewer,
 GitHub, PDF). Set ``errorscope.widgets.base.STATIC_FALLBACK = False`` to skip making them."""
@@ -61,6 +64,7 @@ class LinkedView(anywidget.AnyWidget):
     clause_text = traitlets.Unicode("").tag(sync=True)
     filter_text = traitlets.Unicode("").tag(sync=True)
     outcome_filter = traitlets.Unicode("").tag(sync=True)  # the filter's clauses defined by the outcome
+    error = traitlets.Unicode("").tag(sync=True)  # why the last recompute failed ("" when it did not)
 
     def __init__(self, evaluation: Evaluation, **kwargs: Any) -> None:
         if not isinstance(evaluation, Evaluation):
@@ -79,7 +83,7 @@ class LinkedView(anywidget.AnyWidget):
         self.n_total = evaluation.n_rows
         evaluation.selection.observe(self._on_selection)
         self.on_msg(self._on_message)
-        self._refresh(data_changed=True)
+        self._refresh(data_changed=True, raise_errors=True)
 
     # -- selection plumbing --------------------------------------------------------------------
     @property
@@ -100,8 +104,12 @@ class LinkedView(anywidget.AnyWidget):
         )  # a tag written moves only views that show tags, and those whose rows a tag clause moved
         self._refresh(data_changed=data_changed)
 
-    def _refresh(self, data_changed: bool = False) -> None:
-        """Recompute when the rows this view sees changed; always update its own highlight."""
+    def _refresh(self, data_changed: bool = False, raise_errors: bool = False) -> None:
+        """Recompute when the rows this view sees changed; always update its own highlight.
+
+        A failure to recompute (after the view was built) is shown in the view and warned about; it never
+        stops the other views from following the selection.
+        """
         selection = self.evaluation.selection
         key = selection.stamp(exclude=self.source)
         with self.hold_sync():
@@ -115,10 +123,28 @@ class LinkedView(anywidget.AnyWidget):
                     for s, c in selection.clauses.items()
                     if s != self.source and c.columns & OUTCOME_COLUMNS
                 )
-                self._compute(mask)
+                try:
+                    self._compute(mask)
+                except Exception as exc:
+                    if raise_errors:
+                        raise
+                    self._show_error(exc)
+                else:
+                    self.error = ""
             clause = self.clause
             self.clause_text = clause.text if clause else ""
             self._highlight(clause)
+
+    def _show_error(self, exc: Exception) -> None:
+        """Say in the view, in a warning and in the log that it could not follow the selection."""
+        self.error = f"{type(exc).__name__}: {exc}"
+        logger.error("%s could not recompute", type(self).__name__, exc_info=exc)
+        warnings.warn(
+            f"{type(self).__name__} could not recompute for the selection ({self.error}); the other views "
+            "were updated. Please report this with the selection's text.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):

@@ -10,6 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..evaluation import Evaluation
+from ..memory import check_dashboard_memory
 from ..tags import DEFAULT_STORE
 from . import base
 from .confusion_matrix import ConfusionMatrix
@@ -25,6 +26,9 @@ GRID = "repeat(auto-fit, minmax(min(100%, 600px), 1fr))"  # two columns at 1280 
 class Dashboard(widgets.VBox):
     """The model overview, the selection bar and the five views over one Evaluation, linked.
 
+    ``check_memory``: estimate the memory the views need first and raise a MemoryError that says what to
+    do when it would not fit (see :mod:`errorscope.memory`).
+
     Its views are attributes (``overview``, ``selection_bar``, ``confusion_matrix``, ``slice_browser``,
     ``group_comparer``, ``force_viewer``, ``tagger``); a view that does not apply (no sensitive columns,
     no model for explanations) is None and the dashboard says why.
@@ -38,6 +42,7 @@ class Dashboard(widgets.VBox):
         tags: Sequence[str] = ("mislabeled", "ambiguous", "needs data"),
         explainer: str = "shap",
         positive_class: Any = None,
+        check_memory: bool = True,
     ) -> None:
         if not isinstance(evaluation, Evaluation):
             raise TypeError(
@@ -45,6 +50,8 @@ class Dashboard(widgets.VBox):
                 "build one with es.Evaluation(data, y_true, ...)."
             )
         ev = evaluation
+        if check_memory:  # say so before building, rather than dying inside pandas
+            check_dashboard_memory(ev.n_rows, len(ev.data.columns) + 3)
         self.evaluation = ev
         notes: list[widgets.HTML] = []
         self.overview = ModelOverview(ev)

@@ -373,3 +373,43 @@ def test_confusion_matrix_cells_with_colliding_roles():
     assert cm.clause_text == "es_actual == 1 and es_predicted == 0"
     np.testing.assert_array_equal(ev.selection.mask(), (ev.true_codes == 1) & (ev.pred_codes == 0))
     assert cm.selected["cells"] == [[1, 0]]
+
+
+def test_roles_keep_their_names_when_the_column_is_the_role():
+    df = frame().rename(columns={"y": "actual", "yhat": "predicted"})
+    ev = es.Evaluation(df, "actual", y_pred="predicted")
+    assert ev.role_names() == {"actual": "actual", "predicted": "predicted", "tag": "tag"}
+    cm = es.ConfusionMatrix(ev)
+    cm.select_cells(cells=[(1, 0)])
+    assert cm.clause_text == "actual == 1 and predicted == 0"
+    assert parse(cm.clause_text, cm.source, ev.query_name) == ev.selection.clause(cm.source)
+
+
+def test_multiclass_score_is_the_predicted_class_probability():
+    scores = np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4], [0.05, 0.05, 0.9]])
+    ev = es.Evaluation(pd.DataFrame({"x": [1, 2, 3, 4]}), [0, 1, 2, 2], y_score=scores)
+    ev.select("score >= 0.5")
+    np.testing.assert_array_equal(ev.selection.mask(), scores.max(axis=1) >= 0.5)
+    assert ev.selection.clause("code").text == "confidence >= 0.5"
+
+
+def test_datetime_slices_and_queries():
+    days = pd.date_range("2020-01-01", periods=400, freq="D")
+    df = pd.DataFrame({"day": days, "y": np.arange(400) % 2, "p": (np.arange(400) // 3) % 2})
+    df.loc[5, "day"] = pd.NaT
+    ev = es.Evaluation(df, "y", y_pred="p")
+    table = slice_table(ev, columns=["day"])
+    assert "between" in {p.op for p in table["predicate"]}
+    for predicate, size in zip(table["predicate"], table["size"], strict=True):
+        ev.select(es.Clause.where("slice", predicate).text)
+        assert int(ev.selection.mask().sum()) == size, predicate.text
+    day = df["day"]
+    for text, expected in [
+        ("day >= '2020-06-01'", day >= "2020-06-01"),  # text compared as a timestamp, as pandas does
+        ("day == '2020-01-05'", day == "2020-01-05"),
+        ("day != '2020-01-05'", day != "2020-01-05"),
+        ("day in ['2020-01-05', '2020-01-07']", day.isin(pd.to_datetime(["2020-01-05", "2020-01-07"]))),
+        ("day.isna()", day.isna()),
+    ]:
+        ev.select(text)
+        np.testing.assert_array_equal(ev.selection.mask(), expected.to_numpy(), err_msg=text)

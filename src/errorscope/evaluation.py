@@ -419,8 +419,21 @@ class Evaluation:
 
     def role_names(self) -> dict[str, str]:
         """The names the roles go by in clauses and query text, by role: ``actual``, ``predicted`` and
-        ``tag``, ``es_`` prefixed when the data has a column of that name (as in :meth:`frame`)."""
-        return {role: f"es_{role}" if role in self.data.columns else role for role in ROLES}
+        ``tag``, ``es_`` prefixed when the data has another column of that name (one that is not the
+        role's own y_true / y_pred column)."""
+
+        def build() -> dict[str, str]:
+            own = {"actual": self.y_true, "predicted": None if self.pred_from_scores else self.y_pred}
+            names = {}
+            for role in ROLES:
+                values = own.get(role)
+                taken = role in self.data.columns and not (
+                    values is not None and pd.Series(values, index=self.data.index).eq(self.data[role]).all()
+                )
+                names[role] = f"es_{role}" if taken else role
+            return names
+
+        return self.cached(("role_names",), build)
 
     def role_predicate(self, role: str, op: str, values: tuple[Any, ...]) -> Predicate:
         """A predicate on a role (``actual``, ``predicted``, ``tag``), named as query text names it."""
@@ -428,11 +441,11 @@ class Evaluation:
 
     def query_name(self, name: str, what: str = "query name") -> tuple[str, str | None]:
         """(column, role) of a name in query text: a data or derived column, a role, or ``score``."""
-        if name in self.data.columns or name in self.derived:
-            return name, None
         roles = {text: role for role, text in self.role_names().items()}
         if name in roles:
             return name, roles[name]
+        if name in self.data.columns or name in self.derived:
+            return name, None
         score = "es_score" if "score" in self.data.columns else "score"
         confidence = next((c for c in self.derived if c.endswith("confidence")), None)
         if name == score and confidence is not None:  # multiclass: the predicted class's probability
@@ -490,8 +503,11 @@ class Evaluation:
             x = values.to_numpy(dtype=np.float64, na_value=np.nan)
             keep = np.ones(len(x), dtype=bool) if lo is None else x >= lo
             return keep if hi is None else keep & (x < hi)
+        wanted = list(predicate.values)
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):  # '2020-01-31' in text is a timestamp
+            wanted = [pd.Timestamp(v) if isinstance(v, str) else v for v in wanted]
         codes, uniques = self._factorized(column, values)
-        lookup = np.append(uniques.isin(list(predicate.values)), False)  # code -1 (missing) is never in
+        lookup = np.append(uniques.isin(wanted), False)  # code -1 (missing) is never in
         inside = lookup[codes]
         return inside if op == "in" else ~inside & (codes >= 0)
 

@@ -413,3 +413,31 @@ def test_datetime_slices_and_queries():
     ]:
         ev.select(text)
         np.testing.assert_array_equal(ev.selection.mask(), expected.to_numpy(), err_msg=text)
+
+
+@pytest.mark.parametrize(
+    ("mask", "named"),
+    [
+        (
+            pd.Series([True, None] * 4, dtype="boolean"),
+            r"select\(mask\): the mask has 4 missing values; .*fillna",
+        ),
+        (
+            np.ones(3, dtype=bool),
+            r"select\(mask\): the boolean mask has shape \(3,\) but the Evaluation has 8",
+        ),
+        (
+            pd.Series([True] * 8, index=[0] * 8),
+            r"select\(mask\) is a pandas Series .*its index repeats labels",
+        ),
+    ],
+)
+def test_bad_mask_is_a_clear_error(ev, mask, named):
+    with pytest.raises(ValueError, match=named):
+        ev.select(mask)
+    assert len(ev.selection) == 0
+
+
+def test_nullable_boolean_mask_selects(ev):
+    ev.select(pd.Series([True, False] * 4, dtype="boolean"))
+    assert rows(ev) == [0, 2, 4, 6]

@@ -231,7 +231,15 @@ class Evaluation:
             and len(rows) == self.n_rows
         ):
             rows = align_index(rows, self.data, "select(mask)")
-        values = rows.to_numpy() if isinstance(rows, pd.Series | pd.Index) else np.asarray(rows)
+        if isinstance(rows, pd.Series | pd.Index) and pd.api.types.is_bool_dtype(rows.dtype) and rows.hasnans:
+            raise ValueError(
+                f"select(mask): the mask has {int(rows.isna().sum()):,} missing values; fill them, "
+                "e.g. mask.fillna(False), so each row is either selected or not."
+            )
+        if isinstance(rows, pd.Series | pd.Index):
+            values = rows.to_numpy(dtype=bool if pd.api.types.is_bool_dtype(rows.dtype) else None)
+        else:
+            values = np.asarray(rows)
         if values.dtype == bool:
             if values.shape != (self.n_rows,):
                 raise ValueError(
@@ -428,7 +436,10 @@ class Evaluation:
             for role in ROLES:
                 values = own.get(role)
                 taken = role in self.data.columns and not (
-                    values is not None and pd.Series(values, index=self.data.index).eq(self.data[role]).all()
+                    values is not None
+                    and np.array_equal(
+                        self.data[role].to_numpy(dtype=object), np.asarray(values, dtype=object)
+                    )
                 )
                 names[role] = f"es_{role}" if taken else role
             return names

@@ -136,10 +136,11 @@ def align_index(value: pd.Series | pd.DataFrame, data: pd.DataFrame, name: str) 
     if value.index.is_unique and data.index.is_unique and value.index.isin(data.index).all():
         return value.reindex(data.index)
     extra = value.index[~value.index.isin(data.index)][:3].tolist()
+    why = f"{extra} are not in data's index" if extra else "its index repeats labels"
     raise ValueError(
-        f"{name} is a pandas {type(value).__name__} whose index does not match data's index (e.g. "
-        f"{extra} are not in data's index): pass {name}.to_numpy() if it is in data's row order, "
-        f"or give it data's index, e.g. {name}.set_axis(data.index)."
+        f"{name} is a pandas {type(value).__name__} whose index does not match data's index (e.g. {why}): "
+        f"pass {name}.to_numpy() if it is in data's row order, or give it data's index, e.g. "
+        f"{name}.set_axis(data.index)."
     )
 
 

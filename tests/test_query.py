@@ -147,6 +147,8 @@ def test_grammar_selects_like_numpy(ev, text, expected):
         ("age >", r"not a valid query \(invalid syntax\)"),
         ("agee > 60", r"query name='agee' is not a column of data\. Did you mean 'age'"),
         ("age > 60; import os", r"not a valid query"),
+        ("not " * 3000 + "age > 1", r"the query is nested too deeply"),
+        ("age > 1 or " * 2000 + "age > 1", r"the query is longer than 20,000 characters"),
     ],
 )
 def test_bad_query_is_a_clear_error(ev, text, named):

@@ -29,6 +29,7 @@ e.g. "age > 60 and sex == 'Female'", "actual != predicted", "`capital-gain`.isna
 """
 
 ALLOWED_CALLS = "only name.isna(), name.notna() and name.between(lo, hi)"
+MAX_LENGTH = 20_000  # characters of query text
 MAX_TERMS = 256  # an OR of at most this many AND-terms once `not` and nesting are expanded
 METHODS = {"isna": "isna", "isnull": "isna", "notna": "notna", "notnull": "notna", "between": "between"}
 COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
@@ -65,11 +66,15 @@ class _Walker:
         return ValueError(f"select({self.text!r}): {why}.\n{GRAMMAR}")
 
     def root(self) -> Node:
+        if len(self.text) > MAX_LENGTH:
+            raise self.fail(f"the query is longer than {MAX_LENGTH:,} characters")
         try:
             tree = ast.parse(self.source_text.strip(), mode="eval")
+            return self.boolean(tree.body)
         except SyntaxError as err:
             raise self.fail(f"not a valid query ({err.msg})") from None
-        return self.boolean(tree.body)
+        except RecursionError:
+            raise self.fail("the query is nested too deeply") from None
 
     # -- boolean structure ---------------------------------------------------------------------
     def boolean(self, node: ast.AST) -> Node:

@@ -60,7 +60,7 @@ def test_counts_and_scores_equal_the_rows_the_predicates_select(ev: es.Evaluatio
             rows &= ev._resolve(p)
         assert row["size"] == rows.sum() and row["errors"] == wrong[rows].sum()
         assert row["score"] == pytest.approx(sliceline_score(wrong[rows].sum(), rows.sum(), mean, n, 0.95))
-        assert row["slice"] == ", ".join(p.text for p in row["predicates"])
+        assert row["slice"] == ", ".join(p.label for p in row["predicates"])
 
 
 def test_pruned_search_equals_brute_force_top_k() -> None:

@@ -127,7 +127,7 @@ LABEL_FORMS = {
     "column": lambda df, col: col,
     "numpy": lambda df, col: df[col].to_numpy(),
     "pandas Series": lambda df, col: df[col],
-    "pandas Series, other index": lambda df, col: df[col].set_axis(np.arange(100, 108)),
+    "pandas Series, shuffled index": lambda df, col: df[col].iloc[::-1],  # matched on the index
     "polars Series": lambda df, col: pl.Series(col, df[col].to_numpy()),
     "list": lambda df, col: df[col].tolist(),
 }

@@ -514,14 +514,13 @@ def test_threshold_setter_bad_values_leave_state_unchanged(ev, value, exc, patte
 @pytest.mark.parametrize(
     ("query", "pattern"),
     [
-        ("age >", r"select\('age >'\) failed: SyntaxError: .*Use pandas query syntax, e\.g\. \"age > 60"),
-        ("agee > 60", r"select\('agee > 60'\) failed: \w+: .*Use pandas query syntax"),
+        ("age >", r"select\('age >'\): not a valid query \(invalid syntax\)\.\nQuery grammar"),
         (
-            "age + 1",
-            r"select\('age \+ 1'\) must give one True/False per row; it gave int64 of shape \(6,\)\. "
-            r"Write a comparison",
+            "agee > 60",
+            r"select\('agee > 60'\): query name='agee' is not a column of data\. Did you mean 'age'",
         ),
-        ("1 > 0", r"select\('1 > 0'\) must give one True/False per row"),
+        ("age + 1", r"select\('age \+ 1'\): age \+ 1 is not allowed\.\nQuery grammar"),
+        ("1 > 0", r"select\('1 > 0'\): 1 > 0 compares no column"),
     ],
 )
 def test_select_bad_query(ev, query, pattern):
@@ -567,8 +566,8 @@ def test_codes_unknown_column(ev):
 
 
 def test_predicate_bad_operator():
-    with pytest.raises(ValueError, match=r"Predicate op must be one of .*'between'.*, got '=='"):
-        Predicate("age", "==", (3,))
+    with pytest.raises(ValueError, match=r"Predicate op must be one of .*'between'.*, got '=~'"):
+        Predicate("age", "=~", (3,))
 
 
 def test_clause_on_unknown_column(ev):

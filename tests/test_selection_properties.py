@@ -220,10 +220,13 @@ def test_clause_is_or_of_and_terms(n, data):
     sel = Selection(n, resolver(table))
     sel.set(clause)
     assert rows_of(sel.mask()) == ref_clause(table, clause)
+    terms = [" and ".join(p.text for p in t) for t in clause.terms]
     assert clause.text == (
-        ", ".join(p.text for p in clause.terms[0])
-        if len(clause.terms) == 1
-        else " or ".join("(" + ", ".join(p.text for p in t) + ")" for t in clause.terms)
+        terms[0]
+        if len(terms) == 1
+        else " or ".join(
+            f"({t})" if len(term) > 1 else t for t, term in zip(terms, clause.terms, strict=True)
+        )
     )
 
 

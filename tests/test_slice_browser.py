@@ -27,7 +27,7 @@ def test_click_selects_adds_and_toggles(ev: es.Evaluation) -> None:
     female, male = key_of(view, "sex = Female"), key_of(view, "sex = Male")
     view.select_slice(female)
     assert len(ev.selected()) == (ev.data["sex"] == "Female").sum()
-    assert view.selected_slices == [female] and view.clause_text == "sex = Female"
+    assert view.selected_slices == [female] and view.clause_text == "sex == 'Female'"
     view.select_slice(male, additive=True)
     assert len(ev.selected()) == ev.n_rows and sorted(view.selected_slices) == sorted([female, male])
     view.select_slice(male, additive=True)  # modifier-click again removes it

@@ -100,7 +100,7 @@ def _numeric_codes(column: str, values: pd.Series, bins: int, edges: np.ndarray 
         lo = inner[i - 1] if i > 0 else None
         hi = inner[i] if i < len(inner) else None
         predicate = Predicate(column, "between", (lo, hi))
-        labels.append(predicate.text.removeprefix(f"{column} "))
+        labels.append(predicate.label.removeprefix(f"{column} "))
         predicates.append(predicate)
     missing = np.isnan(x)
     if missing.any():

@@ -241,7 +241,7 @@ def _result(
             code, digit = divmod(code, coded[c].n_codes)
             digits.append(digit)
         predicates = tuple(coded[c].predicates[d] for c, d in zip(combo, reversed(digits), strict=True))
-        rows.append((", ".join(p.text for p in predicates), len(combo), size, errors, score, predicates))
+        rows.append((", ".join(p.label for p in predicates), len(combo), size, errors, score, predicates))
     table = pd.DataFrame(rows, columns=["slice", "level", "size", "errors", "score", "predicates"])
     size = table["size"].to_numpy(dtype=np.int64)
     errors = table["errors"].to_numpy(dtype=np.int64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -14,6 +15,7 @@ import pandas as pd
 from .coding import ColumnCodes, encode_column
 from .counting import KeyCounter, Rows, prefetch
 from .inputs import (
+    align_index,
     as_frame,
     as_scores,
     check_no_missing,
@@ -21,15 +23,18 @@ from .inputs import (
     column_or_array,
     require_column,
 )
-from .selection import Clause, Predicate, Selection, SelectionChange
+from .query import parse
+from .selection import ROLES, Clause, Predicate, Ref, Selection, SelectionChange
 from .tags import DEFAULT_STORE, TAG_COLUMNS, TagStore, dataset_fingerprint
 
 T = TypeVar("T")
 
-ROLE_COLUMNS = ("actual", "predicted")
-TAG_ROLE = "tag"  # Predicate("tag", "in", (names,)) selects tagged rows once a tag store is attached
-OUTCOME_COLUMNS = frozenset({*ROLE_COLUMNS, "score", "confidence", TAG_ROLE})
+TAG_ROLE = "tag"  # a role predicate on "tag" selects the rows carrying those tags
+OUTCOME_COLUMNS = frozenset({"actual", "predicted", TAG_ROLE, "score", "confidence"})
 """What a clause reads when it is defined by the model's outcome (a matrix cell, a score bin, a tag)."""
+COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
 
 
 class Evaluation:
@@ -203,38 +208,60 @@ class Evaluation:
         return arr
 
     def select(self, query: Any, source: str = "code") -> Selection:
-        """Select rows from code: a pandas query string, a boolean mask, row ids, or a Clause.
+        """Select rows from code: query text, a boolean mask, row ids, a Predicate or a Clause.
 
+        Query text is parsed into a clause, never evaluated (grammar: :data:`errorscope.query.GRAMMAR`).
+        A mask must have dtype bool (a pandas Series is matched on the index); integers are row ids.
         The selection made from ``source`` replaces that source's previous one.
         """
         if isinstance(query, Clause):
-            self.selection.set(query)
-            return self.selection
-        if isinstance(query, Predicate):
-            predicate = query
+            clause = query
+        elif isinstance(query, Predicate):
+            clause = Clause.where(source, query)
         elif isinstance(query, str):
-            predicate = Predicate("query", "query", (query,))
-            self._resolve(predicate)  # raise on a bad query before touching the selection
+            clause = parse(query, source, self.query_name)
         else:
-            values = query.to_numpy() if isinstance(query, pd.Series | pd.Index) else query
-            values = np.asarray(values)
-            if values.dtype == bool:
-                if values.shape != (self.n_rows,):
-                    raise ValueError(
-                        f"select(mask): the boolean mask has shape {values.shape} but the "
-                        f"Evaluation has {self.n_rows:,} rows; pass one value per row."
-                    )
-                predicate = Predicate("row", "mask", mask=values.copy())
-            else:
-                unknown = np.setdiff1d(values, self.ids)
-                if len(unknown):
-                    raise ValueError(
-                        f"select(ids): {len(unknown):,} ids are not in the Evaluation "
-                        f"(e.g. {list(unknown[:3])}); pass ids from ev.ids, a mask or a query."
-                    )
-                predicate = Predicate("id", "ids", tuple(values.tolist()))
-        self.selection.set(Clause.where(source, predicate))
+            clause = Clause.where(source, self._rows_predicate(query))
+        self.selection.set(clause)  # evaluated before it replaces anything: a bad query changes nothing
         return self.selection
+
+    def _rows_predicate(self, rows: Any) -> Predicate:
+        """The predicate of a boolean mask (dtype bool) or of row ids; a 0/1 array per row is refused."""
+        if (
+            isinstance(rows, pd.Series)
+            and pd.api.types.is_bool_dtype(rows.dtype)
+            and len(rows) == self.n_rows
+        ):
+            rows = align_index(rows, self.data, "select(mask)")
+        if isinstance(rows, pd.Series | pd.Index) and pd.api.types.is_bool_dtype(rows.dtype) and rows.hasnans:
+            raise ValueError(
+                f"select(mask): the mask has {int(rows.isna().sum()):,} missing values; fill them, "
+                "e.g. mask.fillna(False), so each row is either selected or not."
+            )
+        if isinstance(rows, pd.Series | pd.Index):
+            values = rows.to_numpy(dtype=bool if pd.api.types.is_bool_dtype(rows.dtype) else None)
+        else:
+            values = np.asarray(rows)
+        if values.dtype == bool:
+            if values.shape != (self.n_rows,):
+                raise ValueError(
+                    f"select(mask): the boolean mask has shape {values.shape} but the "
+                    f"Evaluation has {self.n_rows:,} rows; pass one value per row."
+                )
+            return Predicate("row", "mask", mask=values.copy())
+        if values.dtype.kind in "iuf" and values.shape == (self.n_rows,) and np.isin(values, (0, 1)).all():
+            raise ValueError(
+                f"select(rows): {self.n_rows:,} values of 0 and 1 are ambiguous (a mask, or row ids?): "
+                "pass rows.astype(bool) to select the rows marked 1, or the ids you mean, e.g. "
+                "ev.ids[rows == 1], to select by id."
+            )
+        unknown = np.setdiff1d(values, self.ids)
+        if len(unknown):
+            raise ValueError(
+                f"select(ids): {len(unknown):,} ids are not in the Evaluation "
+                f"(e.g. {list(unknown[:3])}); pass ids from ev.ids, a boolean mask or a query."
+            )
+        return Predicate("id", "ids", tuple(values.tolist()))
 
     def selected(self) -> pd.DataFrame:
         """The rows every clause keeps, with ``actual``, ``predicted`` (and ``score``) columns."""
@@ -400,21 +427,76 @@ class Evaluation:
         self._sources[kind] = count
         return kind if count == 1 else f"{kind} {count}"
 
+    def role_names(self) -> dict[str, str]:
+        """The names the roles go by in clauses and query text, by role: ``actual``, ``predicted`` and
+        ``tag``, ``es_`` prefixed when the data has another column of that name (one that is not the
+        role's own y_true / y_pred column)."""
+
+        def build() -> dict[str, str]:
+            own = {"actual": self.y_true, "predicted": None if self.pred_from_scores else self.y_pred}
+            names = {}
+            for role in ROLES:
+                values = own.get(role)
+                taken = role in self.data.columns and not (
+                    values is not None
+                    and np.array_equal(
+                        self.data[role].to_numpy(dtype=object), np.asarray(values, dtype=object)
+                    )
+                )
+                names[role] = f"es_{role}" if taken else role
+            return names
+
+        return self.cached(("role_names",), build)
+
+    def role_predicate(self, role: str, op: str, values: tuple[Any, ...]) -> Predicate:
+        """A predicate on a role (``actual``, ``predicted``, ``tag``), named as query text names it."""
+        return Predicate(self.role_names()[role], op, values, role=role)
+
+    def query_name(self, name: str, what: str = "query name") -> tuple[str, str | None]:
+        """(column, role) of a name in query text: a data or derived column, a role, or ``score``."""
+        roles = {text: role for role, text in self.role_names().items()}
+        if name in roles:
+            return name, roles[name]
+        if name in self.data.columns or name in self.derived:
+            return name, None
+        score = "es_score" if "score" in self.data.columns else "score"
+        confidence = next((c for c in self.derived if c.endswith("confidence")), None)
+        if name == score and confidence is not None:  # multiclass: the predicted class's probability
+            return confidence, None
+        known = [*self.data.columns, *self.derived, *roles]
+        require_column(name, what, self.data, known)
+        return name, None
+
     def _resolve(self, predicate: Predicate) -> np.ndarray:
-        """Evaluate one predicate to a boolean mask over the rows."""
-        op, column = predicate.op, predicate.column
+        """Evaluate one predicate to a boolean mask over the rows (numpy, vectorised)."""
+        mask = self._resolve_kept(predicate)
+        return ~mask if predicate.negated else mask
+
+    def _resolve_kept(self, predicate: Predicate) -> np.ndarray:
+        op = predicate.op
         if op == "mask":
             assert predicate.mask is not None
             return predicate.mask
         if op == "ids":
             return np.isin(self.ids, np.asarray(predicate.values))
-        if op == "query":
-            return self._query_mask(str(predicate.values[0]))
-        if column == TAG_ROLE and self.tag_store is not None:  # tags win over a data column named "tag"
+        column, role = predicate.column, predicate.role
+        if role is None:
+            column, role = self.query_name(column, "predicate column")
+        if role is not None and op not in ("in", "not in", "isna", "=="):
+            raise ValueError(
+                f"{predicate.text}: {column} (the {role} role) takes ==, !=, in and not in, not {op}."
+            )
+        if op == "isna" and role is not None:
+            return np.zeros(self.n_rows, dtype=bool)  # roles are never missing
+        if role == "tag":
+            if op == "==":
+                raise ValueError(f"{predicate.text}: compare {column} with tag names, e.g. {column} == 'ok'.")
             inside = self.tag_mask(predicate.values)
             return inside if op == "in" else ~inside
-        if column in ROLE_COLUMNS:  # roles win over data columns of the same name
-            codes = self.true_codes if column == "actual" else self.pred_codes
+        if op == "==" or (role is None and op in ("<", "<=", ">", ">=")):
+            return self._compare(predicate, column, role)
+        if role is not None:
+            codes = self.true_codes if role == "actual" else self.pred_codes
             wanted = [self.classes.index(v) for v in predicate.values if v in self.classes]
             if len(wanted) == 1:  # one class: a comparison is faster than a lookup
                 return codes == wanted[0] if op == "in" else codes != wanted[0]
@@ -423,10 +505,7 @@ class Evaluation:
             if op == "not in":
                 lookup = ~lookup
             return lookup[codes]
-        if column in self.derived:
-            values = self.column_values(column)
-        else:
-            values = self.data[require_column(column, "predicate column", self.data)]
+        values = self.column_values(column)
         if op == "isna":
             return values.isna().to_numpy()
         if op == "between":
@@ -437,10 +516,49 @@ class Evaluation:
             x = values.to_numpy(dtype=np.float64, na_value=np.nan)
             keep = np.ones(len(x), dtype=bool) if lo is None else x >= lo
             return keep if hi is None else keep & (x < hi)
+        wanted = list(predicate.values)
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):  # '2020-01-31' in text is a timestamp
+            wanted = [pd.Timestamp(v) if isinstance(v, str) else v for v in wanted]
         codes, uniques = self._factorized(column, values)
-        lookup = np.append(uniques.isin(list(predicate.values)), False)  # code -1 (missing) is never in
+        lookup = np.append(uniques.isin(wanted), False)  # code -1 (missing) is never in
         inside = lookup[codes]
         return inside if op == "in" else ~inside & (codes >= 0)
+
+    def _role_values(self, column: str, role: str | None) -> pd.Series:
+        """A role's labels or a column's values, as a Series on the data's index."""
+        if role == "actual":
+            return pd.Series(self.y_true, index=self.data.index)
+        if role == "predicted":
+            return pd.Series(self.y_pred, index=self.data.index)
+        return self.column_values(column)
+
+    def _compare(self, predicate: Predicate, column: str, role: str | None) -> np.ndarray:
+        """``column <op> value`` (a literal or another column), False where either side is missing."""
+        compare = COMPARISONS[predicate.op]
+        value = predicate.values[0]
+        if isinstance(value, Ref):
+            other_column, other_role = (
+                (value.column, value.role) if value.role else self.query_name(value.column)
+            )
+            if {role, other_role} == {"actual", "predicted"} and predicate.op == "==":
+                return self.true_codes == self.pred_codes
+            if "tag" in (role, other_role):
+                raise ValueError(f"{predicate.text}: tags compare with tag names, not with a column.")
+            left, right = self._role_values(column, role), self._role_values(other_column, other_role)
+        else:
+            left, right = self._role_values(column, role), value
+            if pd.api.types.is_datetime64_any_dtype(left.dtype) and isinstance(value, str):
+                right = pd.Timestamp(value)
+            elif pd.api.types.is_numeric_dtype(left.dtype) and not pd.api.types.is_bool_dtype(left.dtype):
+                if not isinstance(value, int | float):
+                    raise ValueError(f"{predicate.text}: {column} holds numbers; compare it with a number.")
+                x = left.to_numpy(dtype=np.float64, na_value=np.nan)
+                return compare(x, float(value))
+        try:
+            result = compare(left, right)
+        except TypeError as err:
+            raise ValueError(f"{predicate.text}: {column} cannot be compared that way ({err}).") from err
+        return np.asarray(result.fillna(False) if result.dtype != bool else result, dtype=bool)
 
     def _forget_columns(self, columns: set[str] | None) -> None:
         """The data of ``columns`` (all when None) changed: drop their factorized values."""
@@ -457,25 +575,6 @@ class Evaluation:
 
         version = self.predictions_version if column in self.derived else 0  # "confidence" follows them
         return self.cached(("factorized", column, version), build, keep=64)
-
-    def _query_mask(self, expr: str) -> np.ndarray:
-        roles = {"actual": self.y_true, "predicted": self.y_pred}
-        extra = {k: pd.Series(v, index=self.data.index) for k, v in roles.items()}
-        extra = {k: v for k, v in extra.items() if k not in self.data.columns}
-        try:
-            result = self.data.eval(expr, resolvers=(extra,))
-        except Exception as err:
-            raise ValueError(
-                f"select({expr!r}) failed: {type(err).__name__}: {err}. Use pandas query syntax, "
-                "e.g. \"age > 60 and sex == 'Female'\" (also `actual` and `predicted`)."
-            ) from err
-        mask = np.asarray(result)
-        if mask.dtype != bool or mask.shape != (self.n_rows,):
-            raise ValueError(
-                f"select({expr!r}) must give one True/False per row; it gave {mask.dtype} "
-                f"of shape {mask.shape}. Write a comparison, e.g. 'age > 60'."
-            )
-        return mask
 
     # -- construction helpers ----------------------------------------------------------------------
     def _derived_columns(self) -> dict[str, Any]:

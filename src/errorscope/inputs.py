@@ -106,6 +106,8 @@ def column_or_array(
         return data[require_column(value, name, data)].to_numpy(), value
     if _is_polars(value):
         value = value.to_numpy()
+    if isinstance(value, pd.Series | pd.DataFrame) and len(value) == n:
+        value = align_index(value, data, name)
     if isinstance(value, pd.Series | pd.Index | pd.DataFrame):
         arr = value.to_numpy()
     else:
@@ -125,6 +127,21 @@ def column_or_array(
             "they must have the same length and order."
         )
     return arr, None
+
+
+def align_index(value: pd.Series | pd.DataFrame, data: pd.DataFrame, name: str) -> Any:
+    """``value`` in ``data``'s row order, matched on the index; a ValueError when the two indexes differ."""
+    if value.index.equals(data.index):
+        return value
+    if value.index.is_unique and data.index.is_unique and value.index.isin(data.index).all():
+        return value.reindex(data.index)
+    extra = value.index[~value.index.isin(data.index)][:3].tolist()
+    why = f"{extra} are not in data's index" if extra else "its index repeats labels"
+    raise ValueError(
+        f"{name} is a pandas {type(value).__name__} whose index does not match data's index (e.g. {why}): "
+        f"pass {name}.to_numpy() if it is in data's row order, or give it data's index, e.g. "
+        f"{name}.set_axis(data.index)."
+    )
 
 
 def require_column(column: Any, name: str, data: pd.DataFrame, known: Sequence[str] | None = None) -> str:

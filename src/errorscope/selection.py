@@ -9,66 +9,145 @@ mask, so it can be shown as a chip, logged, saved with a tag, or pushed down to 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+import keyword
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-OPERATORS = ("in", "not in", "between", "isna", "query", "ids", "mask")
+OPERATORS = ("in", "not in", "between", "isna", "==", "<", "<=", ">", ">=", "ids", "mask")
+ROLES = ("actual", "predicted", "tag")  # what a predicate's ``role`` may name instead of a data column
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Another column as the value of a comparison: ``actual != predicted``."""
+
+    column: str
+    role: str | None = None
 
 
 @dataclass(frozen=True)
 class Predicate:
-    """``column <op> values``: ``in`` / ``not in`` a set of values, ``between`` [lo, hi), ``isna``.
+    """``column <op> values``: ``in`` / ``not in`` a set of values, ``between`` [lo, hi), ``isna``, or a
+    comparison (``==``, ``<``, ``<=``, ``>``, ``>=``) with one value or a :class:`Ref` to another column.
 
-    ``between`` bounds may be None for an open end.
+    ``role`` says the predicate reads the evaluation's own ``actual`` / ``predicted`` class or its
+    ``tag`` store, not a data column; ``column`` is then the name it goes by in query text. ``negated``
+    keeps the rows the predicate would drop (missing values included, as in pandas: ``x != 1``).
+    ``not in`` (the "other values" slice) never keeps missing values. ``between`` bounds may be None
+    for an open end.
 
-    Three special operators hold selections made from code: ``query`` (a pandas expression in
-    ``values[0]``), ``ids`` (row ids) and ``mask`` (a boolean mask, kept in ``mask``).
+    Two operators hold selections made from code: ``ids`` (row ids) and ``mask`` (a boolean mask, kept
+    in ``mask``).
     """
 
     column: str
     op: str
     values: tuple[Any, ...] = ()
     mask: np.ndarray | None = field(default=None, compare=False, repr=False)
+    role: str | None = None
+    negated: bool = False
 
     def __post_init__(self) -> None:
         if self.op not in OPERATORS:
             raise ValueError(f"Predicate op must be one of {OPERATORS}, got {self.op!r}.")
+        if self.role is not None and self.role not in ROLES:
+            raise ValueError(f"Predicate role must be one of {ROLES} or None, got {self.role!r}.")
+
+    def negate(self) -> Predicate:
+        """The predicate keeping exactly the rows this one drops."""
+        return replace(self, negated=not self.negated)
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The roles and columns it reads (a role by its role name, e.g. ``predicted``)."""
+        refs = (v.role or v.column for v in self.values if isinstance(v, Ref))
+        return frozenset((self.role or self.column, *refs))
+
+    @property
+    def label(self) -> str:
+        """Short display form, for slice labels: ``sex = Female``, ``age in [30, 40)``, ``age ≥ 58``."""
+        if self.op not in ("in", "not in", "between", "isna") or self.negated:
+            return self.text
+        if self.op == "in" and len(self.values) == 1:
+            return f"{self.column} = {_fmt(self.values[0])}"
+        if self.op in ("in", "not in"):
+            return f"{self.column} {self.op} {{{', '.join(_fmt(v) for v in self.values)}}}"
+        if self.op == "isna":
+            return f"{self.column} is missing"
+        lo, hi = self.values
+        if lo is None and hi is None:
+            return f"{self.column} is any value"
+        if lo is None:
+            return f"{self.column} < {_fmt(hi)}"
+        if hi is None:
+            return f"{self.column} ≥ {_fmt(lo)}"
+        return f"{self.column} in [{_fmt(lo)}, {_fmt(hi)})"
 
     @property
     def text(self) -> str:
-        """Human-readable form: ``actual = >50K``, ``age in [30, 40)``."""
-        if self.op == "in":
-            if len(self.values) == 1:
-                return f"{self.column} = {_fmt(self.values[0])}"
-            return f"{self.column} in {{{', '.join(_fmt(v) for v in self.values)}}}"
-        if self.op == "not in":
-            return f"{self.column} not in {{{', '.join(_fmt(v) for v in self.values)}}}"
-        if self.op == "between":
-            lo, hi = self.values
-            if lo is None and hi is None:
-                return f"{self.column} is any value"
-            if lo is None:
-                return f"{self.column} < {_fmt(hi)}"
-            if hi is None:
-                return f"{self.column} ≥ {_fmt(lo)}"
-            return f"{self.column} in [{_fmt(lo)}, {_fmt(hi)})"
-        if self.op == "isna":
-            return f"{self.column} is missing"
-        if self.op == "query":
-            return str(self.values[0])
+        """Query text for it, which :func:`errorscope.query.parse` reads back: ``age >= 30 and age < 40``.
+
+        ``ids`` and ``mask`` selections have no query form: they read ``3 chosen ids``, ``mask (2 rows)``.
+        """
+        name = quote_name(self.column)
         if self.op == "ids":
             return f"{len(self.values):,} chosen ids"
-        n = int(np.count_nonzero(self.mask)) if self.mask is not None else 0
-        return f"mask ({n:,} rows)"
+        if self.op == "mask":
+            n = int(np.count_nonzero(self.mask)) if self.mask is not None else 0
+            return f"mask ({n:,} rows)"
+        if self.op == "isna":
+            return f"{name}.notna()" if self.negated else f"{name}.isna()"
+        if self.op == "in" and len(self.values) == 1:
+            return f"{name} {'!=' if self.negated else '=='} {literal(self.values[0])}"
+        if self.op == "in":
+            values = ", ".join(literal(v) for v in self.values)
+            return f"{name} {'not in' if self.negated else 'in'} [{values}]"
+        if self.op == "not in":
+            values = ", ".join(literal(v) for v in self.values)
+            text = (
+                f"{name} not in [{values}]" if self.role else f"({name} not in [{values}] and {name}.notna())"
+            )
+        elif self.op == "between":
+            lo, hi = self.values
+            if lo is None and hi is None:
+                text = f"({name}.isna() or {name}.notna())"
+            elif lo is None:
+                text = f"{name} < {literal(hi)}"
+            elif hi is None:
+                text = f"{name} >= {literal(lo)}"
+            else:
+                text = f"{literal(lo)} <= {name} < {literal(hi)}"
+        else:
+            value = self.values[0]
+            other = quote_name(value.column) if isinstance(value, Ref) else literal(value)
+            if self.op == "==" and self.negated:
+                return f"{name} != {other}"
+            text = f"{name} {self.op} {other}"
+        return f"not ({text})" if self.negated else text
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def quote_name(name: str) -> str:
+    """``name`` as written in query text: bare when it is a plain identifier, else `backquoted`."""
+    if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
+        return name
+    return f"`{name}`"
+
+
+def literal(value: Any) -> str:
+    """``value`` as written in query text, so that parsing the text gives the value back."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int | str) or (isinstance(value, float) and math.isfinite(value)):
+        return repr(value)
+    return repr(str(value))  # timestamps and the like: compared to the column as text, as pandas does
 
 
 @dataclass(frozen=True)
@@ -85,13 +164,18 @@ class Clause:
 
     @property
     def text(self) -> str:
-        parts = [", ".join(p.text for p in term) for term in self.terms]
-        return parts[0] if len(parts) == 1 else " or ".join(f"({p})" for p in parts)
+        """Query text for the clause (see :mod:`errorscope.query`): parsing it selects the same rows."""
+        parts = [" and ".join(p.text for p in term) for term in self.terms]
+        if len(parts) == 1:
+            return parts[0]
+        return " or ".join(
+            f"({p})" if len(term) > 1 else p for p, term in zip(parts, self.terms, strict=True)
+        )
 
     @property
     def columns(self) -> frozenset[str]:
-        """The columns the clause reads; ``"*"`` when a query may read any of them."""
-        return frozenset("*" if p.op == "query" else p.column for term in self.terms for p in term)
+        """The data columns and roles (``actual``, ``predicted``, ``tag``) the clause reads."""
+        return frozenset(name for term in self.terms for p in term for name in p.reads)
 
     def __str__(self) -> str:
         return self.text
@@ -164,7 +248,10 @@ class Selection:
 
     def text(self, exclude: str | None = None) -> str:
         """The active clauses as text, joined by " and " (empty when there is none)."""
-        return " and ".join(c.text for s, c in self._clauses.items() if s != exclude)
+        texts = [
+            f"({c.text})" if len(c.terms) > 1 else c.text for s, c in self._clauses.items() if s != exclude
+        ]
+        return " and ".join(texts)
 
     def __len__(self) -> int:
         return len(self._clauses)
@@ -219,7 +306,7 @@ class Selection:
         if self._forget is not None:
             self._forget(wanted)
         for source, clause in self._clauses.items():
-            if wanted is None or clause.columns & (wanted | {"*"}):
+            if wanted is None or clause.columns & wanted:
                 self._masks[source] = self._evaluate(clause)
                 self._stamps[source] = next(self._counter)
         self._notify(SelectionChange(None, "data", None if wanted is None else frozenset(wanted)))
@@ -264,13 +351,22 @@ def cells_clause(
     cells: Iterable[tuple[int, int]] = (),
     actual: Iterable[int] = (),
     predicted: Iterable[int] = (),
+    names: Mapping[str, str] | None = None,
 ) -> Clause:
-    """The clause of a confusion-matrix selection: an OR of cells, whole actual rows and predicted columns."""
+    """The clause of a confusion-matrix selection: an OR of cells, whole actual rows and predicted columns.
+
+    ``names``: what the roles are called in query text (``Evaluation.role_names()``; default their own).
+    """
+    names = names or {}
+
+    def role(name: str, code: int) -> Predicate:
+        return Predicate(names.get(name, name), "in", (classes[code],), role=name)
+
     terms: list[tuple[Predicate, ...]] = []
     for a in sorted(set(actual)):
-        terms.append((Predicate("actual", "in", (classes[a],)),))
+        terms.append((role("actual", a),))
     for p in sorted(set(predicted)):
-        terms.append((Predicate("predicted", "in", (classes[p],)),))
+        terms.append((role("predicted", p),))
     for a, p in sorted({(int(a), int(p)) for a, p in cells}):
-        terms.append((Predicate("actual", "in", (classes[a],)), Predicate("predicted", "in", (classes[p],))))
+        terms.append((role("actual", a), role("predicted", p)))
     return Clause(source, tuple(terms))

@@ -28,7 +28,6 @@ from statsmodels.stats.proportion import proportion_confint
 from .coding import ColumnCodes
 from .counting import KeyCounter, Rows
 from .evaluation import Evaluation
-from .selection import Predicate
 
 METRICS = ("error_rate", "fpr", "fnr", "log_loss")
 METRIC_NAMES = {
@@ -58,8 +57,9 @@ def class_family(ev: Evaluation) -> list[ColumnCodes]:
     def build() -> list[ColumnCodes]:
         out = []
         for role, codes in (("actual", ev.true_codes), ("predicted", ev.pred_codes)):
-            predicates = tuple(Predicate(role, "in", (c,)) for c in ev.classes)
-            out.append(ColumnCodes(role, "class", codes.astype(np.int32), tuple(ev.class_names), predicates))
+            predicates = tuple(ev.role_predicate(role, "in", (c,)) for c in ev.classes)
+            name = predicates[0].column  # es_actual when the data has a column "actual": shown as selected
+            out.append(ColumnCodes(name, "class", codes.astype(np.int32), tuple(ev.class_names), predicates))
         return out
 
     return ev.cached(("class_family", ev.predictions_version), build)
@@ -75,9 +75,13 @@ def tag_family(ev: Evaluation) -> list[ColumnCodes]:
         out = []
         for name in store.vocabulary:
             codes = np.where(ev.tag_mask([name]), 0, 1).astype(np.int32)
-            predicates = (Predicate("tag", "in", (name,)), Predicate("tag", "not in", (name,)))
+            predicates = (
+                ev.role_predicate("tag", "in", (name,)),
+                ev.role_predicate("tag", "not in", (name,)),
+            )
+            column = predicates[0].column  # es_tag when the data has a column "tag"
             out.append(
-                ColumnCodes("tag", "tag", codes, (name, f"not {name}"), predicates, listed=(True, False))
+                ColumnCodes(column, "tag", codes, (name, f"not {name}"), predicates, listed=(True, False))
             )
         return out
 

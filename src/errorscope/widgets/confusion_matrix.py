@@ -138,7 +138,8 @@ class ConfusionMatrix(LinkedView):
         for i in [*actual, *predicted, *(x for c in cells for x in c)]:
             if not 0 <= i < k:
                 raise ValueError(f"class index {i} is out of range for {k} classes.")
-        self._set_clause(cells_clause(self.source, self.evaluation.classes, cells, actual, predicted))
+        ev = self.evaluation
+        self._set_clause(cells_clause(self.source, ev.classes, cells, actual, predicted, ev.role_names()))
 
     def _handle_message(self, content: dict[str, Any]) -> None:
         if content.get("type") == "select":
@@ -168,7 +169,7 @@ class ConfusionMatrix(LinkedView):
         selected: dict[str, list[Any]] = {"cells": [], "actual": [], "predicted": []}
         index = {c: i for i, c in enumerate(self.evaluation.classes)}
         for term in clause.terms if clause else ():
-            roles = {p.column: index.get(p.values[0]) for p in term if p.op == "in"}
+            roles = {p.role: index.get(p.values[0]) for p in term if p.op == "in" and not p.negated}
             if None in roles.values() or not roles.keys() <= {"actual", "predicted"}:
                 continue  # a clause set from code under this view's name: nothing to highlight
             if len(roles) == 2:

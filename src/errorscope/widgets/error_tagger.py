@@ -12,7 +12,7 @@ import traitlets
 
 from ..evaluation import Evaluation
 from ..ranking import row_order
-from ..selection import Clause, Predicate
+from ..selection import Clause
 from ..tags import DEFAULT_STORE, id_texts
 from .base import LinkedView, display_text
 
@@ -122,7 +122,8 @@ class ErrorTagger(LinkedView):
         if additive and tag in self.selected_tags:
             wanted = [t for t in self.selected_tags if t != tag]
         if wanted:
-            self._set_clause(Clause(self.source, tuple((Predicate("tag", "in", (t,)),) for t in wanted)))
+            tag = self.evaluation.role_predicate
+            self._set_clause(Clause(self.source, tuple((tag("tag", "in", (t,)),) for t in wanted)))
         else:
             self.clear()
 
@@ -178,7 +179,7 @@ class ErrorTagger(LinkedView):
 
     def _highlight(self, clause: Clause | None) -> None:
         self.selected_tags = [
-            str(p.values[0]) for term in (clause.terms if clause else ()) for p in term if p.column == "tag"
+            str(p.values[0]) for term in (clause.terms if clause else ()) for p in term if p.role == "tag"
         ]
         self._rebuild_queue()
         self._show_tags()

@@ -42,8 +42,8 @@ LOG_LOSS_EPS = np.finfo(np.float64).eps  # scikit-learn's log_loss clips probabi
 
 # -- slice families ------------------------------------------------------------------------------
 def feature_family(ev: Evaluation) -> list[ColumnCodes]:
-    """Every feature and sensitive column (not the text column): values, bins or periods."""
-    wanted = [*ev.features, *ev.sensitive]
+    """Every feature, metadata and sensitive column (not the text column): values, bins or periods."""
+    wanted = [*ev.features, *ev.metadata, *ev.sensitive]
     return [ev.codes(c) for c in dict.fromkeys(wanted) if c != ev.text_column]
 
 
@@ -213,10 +213,10 @@ def slice_counts(
 
 
 def positive_class_code(ev: Evaluation, metric: str, positive_class: object | None) -> int | None:
-    """The class code FPR / FNR are measured for (binary: the second class), validated."""
+    """The class code FPR / FNR are measured for (default: the Evaluation's positive class), validated."""
     if positive_class is None:
-        if ev.is_binary:
-            return 1
+        if ev.positive_code is not None:
+            return ev.positive_code
         if metric in ("fpr", "fnr"):
             raise ValueError(
                 f"metric={metric!r} on {ev.n_classes} classes needs positive_class= (one of "

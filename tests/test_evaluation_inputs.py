@@ -114,6 +114,9 @@ def test_multiclass_positive_class_is_the_default_one_vs_rest_class():
     row = table[(table["feature"] == "actual") & (table["slice"] == "dog")].iloc[0]
     assert row["fnr"] == pytest.approx(1 - recall_score(y, pred, labels=["dog"], average=None)[0])
     assert "positive class 'dog'" in repr(ev)
+    board = es.dashboard(es.Evaluation(df.assign(g=y), "y", y_pred=pred, positive_class="dog", sensitive="g"))
+    assert board.group_comparer is not None and board.group_comparer.positive == "dog"
+    board.close()
 
 
 def test_widgets_send_the_positive_class():
@@ -212,8 +215,11 @@ def test_columns_the_model_does_not_use_become_metadata(adult_train, adult_test)
     ev = es.Evaluation(data, "income", model=model)
     assert ev.features == NUMERIC and ev.metadata == ["sex", "native-country"]
     assert list(ev.X.columns) == NUMERIC
-    sliced = set(slice_table(ev)["feature"])
-    assert {"sex", "native-country"} <= sliced and "+ 2 metadata" in repr(ev)
+    table = slice_table(ev)
+    roles = dict(zip(table["feature"], table["role"], strict=False))
+    assert roles["sex"] == roles["native-country"] == "metadata" and roles["age"] == "feature"
+    assert roles["actual"] == "class" and roles["score"] == "derived"
+    assert "+ 2 metadata" in repr(ev)
     picked = slice_table(ev, columns=["sex"])
     female = data["sex"] == "Female"
     row = picked[picked["slice"] == "Female"].iloc[0]

@@ -122,9 +122,11 @@ def test_multiclass_positive_class_is_the_default_one_vs_rest_class():
 def test_widgets_send_the_positive_class():
     df, _ = credit()
     ev = es.Evaluation(df, "risk", y_score="p_bad", positive_class="bad", sensitive="region")
-    assert es.ConfusionMatrix(ev).positive_label == "bad"
+    cm = es.ConfusionMatrix(ev)
+    assert cm.positive_label == "bad" and "; positive class bad" in cm.summary()
     assert es.ModelOverview(ev).positive_label == "bad"
-    assert es.SliceBrowser(ev, discover=False).positive_label == "bad"
+    sb = es.SliceBrowser(ev, metric="fnr", discover=False)
+    assert sb.positive_label == "bad" and "worst by false negative rate (positive class bad):" in sb.summary()
     assert es.GroupComparer(ev, groups="region").positive == "bad"
 
 

@@ -115,6 +115,7 @@ class ConfusionMatrix(LinkedView):
         np.fill_diagonal(counts, 0)
         lines = [
             f"Confusion matrix: accuracy {self.accuracy_value:.1%} on {self.n_rows:,} of {self.n_total:,} rows"
+            + (f"; positive class {self.positive_label}" if self.positive_label else "")
         ]
         if counts.sum():
             a, p = np.unravel_index(np.argmax(counts), counts.shape)

@@ -129,7 +129,8 @@ class SliceBrowser(LinkedView):
 
     def summary(self) -> str:
         name = METRIC_NAMES[self.metric]
-        lines = [f"Slice browser: {self.n_slices:,} slices of {self.n_rows:,} rows, worst by {name}:"]
+        about = f" (positive class {self.positive_label})" if self.metric in ("fpr", "fnr") else ""
+        lines = [f"Slice browser: {self.n_slices:,} slices of {self.n_rows:,} rows, worst by {name}{about}:"]
         for _, row in self._shown.head(5).iterrows():
             lines.append(
                 f"  {row['description']}: {row['size']:,} rows, {name} {row[self.metric]:.3g} "

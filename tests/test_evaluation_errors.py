@@ -539,6 +539,18 @@ def case_features_not_the_models():
     build(model=LogisticRegression().fit(df[["age", "p1"]], df["label"]), features=["age", "sex"])
 
 
+@case(
+    "features leaving out a model column",
+    ValueError,
+    r"features= leaves out \['p1'\] that it was fitted on; the model's feature_names_in_ are its features",
+)
+def case_features_leaving_out_a_model_column():
+    from sklearn.linear_model import LogisticRegression
+
+    df = frame()
+    build(model=LogisticRegression().fit(df[["age", "p1"]], df["label"]), features=["age"])
+
+
 @case("metadata not a column", ValueError, r"metadata='region' is not a column of data")
 def case_metadata_not_a_column():
     build(y_pred="pred", metadata=["region"])

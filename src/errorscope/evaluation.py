@@ -570,13 +570,10 @@ class Evaluation:
     ) -> tuple[list[str], list[str]]:
         """(features, metadata): what the model consumes, and the other columns sliced and checked."""
         rest = [c for c in self.data.columns if c not in role_cols]
-        meta = (
-            None
-            if metadata is None
-            else []
-            if _is_empty(metadata)
-            else column_list(metadata, "metadata", self.data)
-        )
+        meta: list[str] | None = None
+        if metadata is not None:  # [] or () for none
+            empty = isinstance(metadata, list | tuple) and not metadata
+            meta = [] if empty else column_list(metadata, "metadata", self.data)
         for column in meta or ():
             if column in role_cols:
                 raise ValueError(
@@ -590,11 +587,13 @@ class Evaluation:
         if features is not None:
             chosen = column_list(features, "features", self.data)
             if expected is not None and set(chosen) != set(expected):
+                extra = [c for c in chosen if c not in expected]
+                left_out = [c for c in expected if c not in chosen]
+                what = [f"lists {extra[:8]} that the model was not fitted on"] if extra else []
+                what += [f"leaves out {left_out[:8]} that it was fitted on"] if left_out else []
                 raise ValueError(
-                    f"features= lists {sorted(set(chosen) - set(expected))[:8]} that the model was not "
-                    f"fitted on and leaves out {sorted(set(expected) - set(chosen))[:8]}; the model's "
-                    "feature_names_in_ are its features: omit features=, and pass the other columns "
-                    "as metadata=."
+                    f"features= {' and '.join(what)}; the model's feature_names_in_ are its features: "
+                    "omit features=, and pass the other columns as metadata=."
                 )
             chosen = expected or chosen  # the model's order: scikit-learn checks it
         elif expected is not None:
@@ -671,10 +670,9 @@ def _refuse_continuous(values: np.ndarray, name: str) -> None:
         return
     array = np.asarray(values, dtype=np.float64)
     finite = array[np.isfinite(array)]  # non-finite labels are refused with the classes
-    fractional = bool(np.any(finite % 1 != 0))
-    if not fractional and len(pd.unique(finite)) <= MAX_FLOAT_CLASSES:
-        return
     distinct = pd.unique(finite)
+    if len(distinct) <= MAX_FLOAT_CLASSES and not np.any(distinct % 1 != 0):
+        return
     examples = ", ".join(f"{v:.4g}" for v in distinct[:3])
     hint = " If these are probabilities, pass them as y_score=." if name == "y_pred" else ""
     raise ValueError(
@@ -692,13 +690,13 @@ def _check_model_columns(expected: list[str], columns: list[str], others: list[s
     if not missing:
         return
     extra = [c for c in others if c not in expected]
+    instead = f"; data has instead {extra[:6]}{' ...' if len(extra) > 6 else ''}" if extra else ""
     raise ValueError(
         f"model was fitted on columns that data lacks: {missing[:8]}{' ...' if len(missing) > 8 else ''} "
-        f"({len(missing)} of its {len(expected)} feature_names_in_; data has instead "
-        f"{extra[:6]}{' ...' if len(extra) > 6 else ''}). Either pass as data the encoded frame the "
-        "model was fitted on (e.g. the same pd.get_dummies columns), or put the encoding in a Pipeline "
-        "fitted on the raw columns (make_pipeline(encoder, model)), or pass y_score= (or y_pred=) "
-        "computed from the model and leave model= out."
+        f"({len(missing)} of its {len(expected)} feature_names_in_{instead}). Either pass as data the "
+        "encoded frame the model was fitted on (e.g. the same pd.get_dummies columns), or put the "
+        "encoding in a Pipeline fitted on the raw columns (make_pipeline(encoder, model)), or pass "
+        "y_score= (or y_pred=) computed from the model and leave model= out."
     )
 
 
@@ -792,10 +790,6 @@ def _class_order(
             "classifiers, which need at least two classes. Pass labels= listing all classes."
         )
     return classes
-
-
-def _is_empty(value: Any) -> bool:
-    return isinstance(value, list | tuple) and not value
 
 
 def _scalar(value: Any) -> Any:

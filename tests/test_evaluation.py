@@ -221,10 +221,17 @@ def test_pandas_categorical_column_order_respected():
 
 
 def test_pandas_categorical_series_order_and_unused_category():
-    y = pd.Series(pd.Categorical(["b", "a", "a", "b", "a", "b", "a", "b"], categories=["b", "a", "z"]))
+    """Categories keep their order; one no row uses (in y_true or y_pred) is not a class."""
+    y = pd.Series(pd.Categorical(["b", "a", "a", "b", "a", "b", "a", "b"], categories=["b", "z", "a"]))
     ev = es.Evaluation(small(), y, y_pred=y.astype(str).to_numpy())
-    assert ev.classes == ["b", "a", "z"]
-    assert ev.n_classes == 3
+    assert ev.classes == ["b", "a"]
+    assert ev.is_binary and ev.positive_class == "a"
+
+
+def test_unused_category_is_kept_when_y_pred_uses_it():
+    y = pd.Categorical(["b", "a", "a", "b", "a", "b", "a", "b"], categories=["b", "z", "a"])
+    pred = np.array(["b", "a", "z", "b", "a", "b", "a", "b"])
+    assert es.Evaluation(small(), y, y_pred=pred).classes == ["b", "z", "a"]
 
 
 def test_polars_enum_order_respected():
@@ -354,12 +361,12 @@ def test_explicit_features():
     assert list(ev.X.columns) == ["sex", "age"]
 
 
-def test_feature_names_in_used_only_when_all_present(adult, adult_model):
-    ev = es.Evaluation(
-        adult.drop(columns="age"), "income", y_pred=adult["income"], model=_NoProba(adult_model)
-    )
-    assert "age" not in ev.features
-    assert ev.features == [c for c in adult.columns if c not in ("age", "income")]
+def test_feature_names_in_missing_from_data_is_an_error(adult, adult_model):
+    """No silent fallback to every other column: the model would fail on them later."""
+    with pytest.raises(ValueError, match=r"model was fitted on columns that data lacks: \['age'\]"):
+        es.Evaluation(
+            adult.drop(columns="age"), "income", y_pred=adult["income"], model=_NoProba(adult_model)
+        )
 
 
 class _NoProba:
@@ -638,7 +645,10 @@ def test_threshold_setter_refreshes_query_clauses_on_predicted(scored_adult, adu
 
 def test_repr_summarises(scored_adult):
     text = repr(scored_adult)
-    assert text.startswith("Evaluation(16,281 rows, binary, 14 features, accuracy 0.")
+    assert text.startswith(
+        "Evaluation(16,281 rows, binary ['<=50K', '>50K'], positive class '>50K' (score = P('>50K')), "
+        "14 features, accuracy 0."
+    )
     assert text.endswith("0 active clause(s))")
 
 

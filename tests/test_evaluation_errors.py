@@ -438,6 +438,136 @@ def case_threshold_a_bool():
     build(y_pred="pred", threshold=True)
 
 
+@case("positive_class not a class", ValueError, r"positive_class='2' is not a class; classes are \[0, 1\]")
+def case_positive_class_not_a_class():
+    build(y_pred="pred", positive_class="2")
+
+
+@case("positive_class a list", TypeError, r"positive_class must be one class .*not a list")
+def case_positive_class_a_list():
+    build(y_pred="pred", positive_class=[0, 1])
+
+
+@case("positive_class a class of another task", ValueError, r"positive_class='bad' is not a class")
+def case_positive_class_unknown_name():
+    build(y_pred="pred", labels={0: "good", 1: "fine"}, positive_class="bad")
+
+
+@case(
+    "y_true a continuous float target",
+    ValueError,
+    r'y_true looks like a regression target \(6 distinct float values.*task="regression"\) is planned',
+)
+def case_y_true_continuous():
+    build(y_true=np.array([0.3, 1.7, 2.2, 5.1, 0.9, 3.3]), y_score=None, y_pred=np.zeros(6))
+
+
+@case(
+    "y_true integral floats with many values",
+    ValueError,
+    r"y_true looks like a regression target \(60 distinct float values",
+)
+def case_y_true_many_float_values():
+    values = np.arange(60.0)
+    es.Evaluation(pd.DataFrame({"x": values}), values, y_pred=values)
+
+
+@case("y_pred from a regressor", ValueError, r"y_pred looks like a regression target.*pass them as y_score=")
+def case_y_pred_continuous():
+    build(y_pred=np.array([0.1, 0.9, 0.6, 0.7, 0.4, 0.2]))
+
+
+@case("model a regressor", ValueError, r'model is a regressor \(LinearRegression\).*task="regression"')
+def case_model_a_regressor():
+    from sklearn.linear_model import LinearRegression
+
+    df = frame()
+    build(model=LinearRegression().fit(df[["age"]], df["label"]), features=["age"])
+
+
+@case("y_true an infinite class", ValueError, r"y_true has a non-finite class inf: a class must be a finite")
+def case_y_true_infinite_class():
+    build(y_true=np.array([0.0, 1.0, np.inf, 1.0, 0.0, 1.0]), y_pred=np.array([0.0, 1, 1, 1, 0, 0]))
+
+
+@case("labels with a NaN class", ValueError, r"labels has a non-finite class nan")
+def case_labels_nan_class():
+    build(y_pred="pred", labels=[0, 1, float("nan")])
+
+
+@case(
+    "labels dict with one display name twice",
+    ValueError,
+    r"labels: classes 0 and 1 have the same display name 'yes'.*give each class its own name in labels=",
+)
+def case_labels_duplicate_display_names():
+    build(y_pred="pred", labels={0: "yes", 1: "yes"})
+
+
+@case(
+    "y_true classes that display alike",
+    ValueError,
+    r"y_true: classes 1 and '1' have the same display name '1'.*convert both to str",
+)
+def case_y_true_classes_display_alike():
+    y = pd.Series(pd.Categorical([1, "1", 1, "1", 1, "1"], categories=[1, "1"]))
+    build(y_true=y, y_pred=y.to_numpy())
+
+
+@case(
+    "model feature_names_in_ missing from data",
+    ValueError,
+    r"model was fitted on columns that data lacks: \['sex_F', 'sex_M'\].*Pipeline.*y_score=",
+)
+def case_model_columns_missing():
+    from sklearn.linear_model import LogisticRegression
+
+    df = frame()
+    encoded = pd.get_dummies(df[["age", "sex"]], dtype=float)
+    build(model=LogisticRegression().fit(encoded, df["label"]))
+
+
+@case(
+    "features not the model's",
+    ValueError,
+    r"features= lists \['sex'\] that the model was not fitted on .*metadata=",
+)
+def case_features_not_the_models():
+    from sklearn.linear_model import LogisticRegression
+
+    df = frame()
+    build(model=LogisticRegression().fit(df[["age", "p1"]], df["label"]), features=["age", "sex"])
+
+
+@case(
+    "features leaving out a model column",
+    ValueError,
+    r"features= leaves out \['p1'\] that it was fitted on; the model's feature_names_in_ are its features",
+)
+def case_features_leaving_out_a_model_column():
+    from sklearn.linear_model import LogisticRegression
+
+    df = frame()
+    build(model=LogisticRegression().fit(df[["age", "p1"]], df["label"]), features=["age"])
+
+
+@case("metadata not a column", ValueError, r"metadata='region' is not a column of data")
+def case_metadata_not_a_column():
+    build(y_pred="pred", metadata=["region"])
+
+
+@case(
+    "metadata also a feature", ValueError, r"metadata \['sex'\] are also features.*remove them from metadata="
+)
+def case_metadata_also_a_feature():
+    build(y_pred="pred", features=["age", "sex"], metadata=["sex"])
+
+
+@case("metadata a role column", ValueError, r"metadata='pred' is already used as y_true, y_pred")
+def case_metadata_a_role_column():
+    build(y_pred="pred", metadata=["pred"])
+
+
 class _ConstantModel:
     """A minimal fitted 'estimator' whose classes do not match the data's."""
 

@@ -54,7 +54,9 @@ def test_orders_respect_the_mask_and_errors_first_without_scores(small: es.Evalu
 
 def test_feature_comparison_equals_scipy() -> None:
     df = es.datasets.load_adult()
-    ev = es.Evaluation(df, "income", y_pred=df["income"], features=["sex", "race", "age", "education"])
+    ev = es.Evaluation(
+        df, "income", y_pred=df["income"], features=["sex", "race", "age", "education"], metadata=[]
+    )
     selected = (df["relationship"] == "Wife").to_numpy()
     ranked = differing_features(ev, selected)
     assert ranked.iloc[0]["feature"] == "sex"  # wives are women

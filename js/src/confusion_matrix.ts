@@ -1,7 +1,7 @@
 /** ConfusionMatrix widget: actual x predicted grid with per-class margins; clicks select in Python. */
 import { toFloat64, toUint32 } from "./lib/buffers";
 import { shade, textOn } from "./lib/color";
-import { h } from "./lib/dom";
+import { h, positiveClassNote } from "./lib/dom";
 import { abbreviate, formatCount, formatMetric, formatPercent } from "./lib/format";
 import { onTraits, type WidgetModel, withError } from "./lib/model";
 
@@ -128,6 +128,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
             ? "No rows match the other views' selection"
             : `Accuracy ${formatPercent(accuracy ?? NaN)} · ${formatCount(nRows)} of ${formatCount(nTotal)} rows`,
       }),
+      positiveClassNote(String(model.get("positive_label") ?? "")),
       filter ? h("span", { className: "es-muted", text: `filtered by: ${filter}` }) : null,
       clause
         ? h("span", { className: "es-chip" }, [
@@ -300,7 +301,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   const draw = withError(model, root, paint);
   const stop = onTraits(
     model,
-    ["classes", "counts", "precision", "recall", "f1", "support", "accuracy", "n_rows", "n_total", "selected", "clause_text", "filter_text", "normalize", "order", "threshold", "show_threshold", "error"],
+    ["classes", "counts", "precision", "recall", "f1", "support", "accuracy", "n_rows", "n_total", "selected", "clause_text", "filter_text", "normalize", "order", "threshold", "show_threshold", "positive_label", "error"],
     draw,
   );
   draw();

@@ -1,6 +1,6 @@
 /** GroupComparer widget: a metric per group with intervals, disparities, score distributions, what-if. */
 import { toFloat64, toUint32, toUint8 } from "./lib/buffers";
-import { h } from "./lib/dom";
+import { h, positiveClassNote } from "./lib/dom";
 import { formatCount, formatInterval, formatMetric, formatPercent } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 
@@ -254,7 +254,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       ]),
       h("div", { className: "es-toolbar" }, [
         h("label", {}, ["Metric ", metricSelect]),
-        classes.length > 2 ? h("label", {}, ["Positive class ", positive]) : null,
+        classes.length > 2 ? h("label", {}, ["Positive class ", positive]) : positiveClassNote(String(model.get("positive") ?? "")),
         h("label", {}, ["Reference ", reference]),
         h("span", { className: "es-muted", "data-testid": "reference", text: `disparities against ${String(model.get("reference_label") ?? "")}` }),
       ]),

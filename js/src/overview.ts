@@ -1,6 +1,6 @@
 /** ModelOverview widget: key metrics (all rows and the selection), class balance, and data checks. */
 import { toFloat64, toUint32 } from "./lib/buffers";
-import { h } from "./lib/dom";
+import { h, positiveClassNote } from "./lib/dom";
 import { formatCount, formatMetric, formatPercent } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 
@@ -71,12 +71,13 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         h("span", { className: "es-title", text: "Model overview" }),
         h("span", { text: `${formatCount(nTotal)} rows · ${formatCount(Number(model.get("n_features") ?? 0))} features · ${classes.length} classes` }),
         filtered ? h("span", { className: "es-muted", text: `selection: ${formatCount(nRows)} rows` }) : null,
+        positiveClassNote(String(model.get("positive_label") ?? "")),
       ]),
       metrics,
       h("div", { className: "es-overview-grid" }, [h("div", {}, [balance, more]), findings]),
     );
   };
-  return mountView(model, root, ["metric_names", "overall", "selected_metrics", "classes", "actual_counts", "predicted_counts", "checks", "n_rows", "n_total", "n_features"], paint, false);
+  return mountView(model, root, ["metric_names", "overall", "selected_metrics", "classes", "actual_counts", "predicted_counts", "checks", "n_rows", "n_total", "n_features", "positive_label"], paint, false);
 }
 
 export default { render };

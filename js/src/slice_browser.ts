@@ -1,6 +1,6 @@
 /** SliceBrowser widget: ranked slices, discovered conjunctions, the selection's rows, and a comparison. */
 import { toFloat64, toInt32, toUint32, toUint8 } from "./lib/buffers";
-import { h } from "./lib/dom";
+import { h, positiveClassNote } from "./lib/dom";
 import { formatCount, formatMetric, formatPercent } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 import { pager } from "./lib/pager";
@@ -157,7 +157,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         setTrait("feature_filter", filter.value);
       }, 200);
     });
-    const toolbar = h("div", { className: "es-toolbar" }, [h("label", {}, ["Metric ", metricSelect]), filter]);
+    const rates = m === "fpr" || m === "fnr";
+    const toolbar = h("div", { className: "es-toolbar" }, [h("label", {}, ["Metric ", metricSelect]), rates ? positiveClassNote(String(model.get("positive_label") ?? "")) : null, filter]);
     const headers: [string, string][] = [
       ["feature", "Feature"], ["slice", "Slice"], ["size", "Rows"], ["share", "Share"], ["value", metricName().replace(/^./, (c) => c.toUpperCase())],
       ["rest", "Rest"], ["difference", "Difference"], ["ratio", "Ratio"], ["p_adjusted", "p (BH)"],
@@ -392,7 +393,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   return mountView(
     model,
     root,
-    ["n_rows", "n_total", "filter_text", "clause_text", "tab", "metric", "metrics", "sort_by", "descending", "page", "n_slices", "slice_page", "selected_slices", "discovered", "selected_discovered", "discovery_status", "discovery_progress", "row_order", "rows_page", "n_selected", "rows", "comparison"],
+    ["n_rows", "n_total", "filter_text", "clause_text", "tab", "metric", "metrics", "sort_by", "descending", "page", "n_slices", "slice_page", "selected_slices", "discovered", "selected_discovered", "discovery_status", "discovery_progress", "row_order", "rows_page", "n_selected", "rows", "comparison", "positive_label"],
     paint,
   );
 }

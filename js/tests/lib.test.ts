@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toFloat64, toUint32 } from "../src/lib/buffers";
 import { abbreviate, formatCount, formatMetric, formatPercent } from "../src/lib/format";
-import { h } from "../src/lib/dom";
+import { h, positiveClassNote } from "../src/lib/dom";
 import { pager } from "../src/lib/pager";
 
 describe("buffers", () => {
@@ -34,6 +34,12 @@ describe("dom", () => {
     const el = h("span", { text: "<img src=x onerror=alert(1)>", "aria-label": "x" });
     expect(el.querySelector("img")).toBeNull();
     expect(el.textContent).toBe("<img src=x onerror=alert(1)>");
+  });
+  it("names the positive class as text, and nothing without one", () => {
+    const note = positiveClassNote("<b>bad</b>");
+    expect(note?.textContent).toBe("positive class: <b>bad</b>");
+    expect(note?.querySelector("b")).toBeNull();
+    expect(positiveClassNote("")).toBeNull();
   });
 });
 

@@ -43,21 +43,35 @@ class Evaluation:
     Parameters
     ----------
     data : pandas or polars DataFrame, or a 2-D numpy array (with ``feature_names``).
-    y_true : column name or array-like of true labels (int, str, bool or categorical).
+    y_true : column name or array-like of true labels (int, str, bool or categorical). A continuous float
+        target (a regression) is refused: regression support (``task="regression"``) is planned.
     y_pred : column name or array-like; derived from ``y_score`` (``threshold`` for binary, argmax for
         multiclass) or from ``model`` when omitted.
-    y_score : class probabilities: a column name or list of columns, an (n,) array (probability of the
-        positive class, binary only) or an (n, k) array in class order.
-    model : fitted estimator with ``predict`` (and ``predict_proba``); used for predictions when neither
-        ``y_pred`` nor ``y_score`` is given, and later for explanations.
-    features : the columns the model consumes (default: ``model.feature_names_in_`` if present, else
-        every column not used as y_true, y_pred, y_score, ids or text).
+    y_score : class probabilities: a column name or list of columns, an (n,) array (binary only: the
+        probability of the positive class) or an (n, k) array whose columns follow the class order
+        below (before ``positive_class`` moves the positive class second).
+    model : fitted classifier with ``predict`` (and ``predict_proba``); used for predictions when neither
+        ``y_pred`` nor ``y_score`` is given, and later for explanations. A regressor is refused.
+    features : the columns the model consumes (default: ``model.feature_names_in_`` if the model has
+        them, else every column not used as y_true, y_pred, y_score, ids, text or metadata). Every name in
+        ``feature_names_in_`` must be a column of data.
+    metadata : columns the model does not consume but that are sliced and checked like features (region,
+        signup date, data source...). Default: every other column that is not a feature or a role;
+        ``[]`` for none.
     sensitive : sensitive attribute column(s), for group comparisons.
     text : an optional text column, shown in row views and sliced by length.
     ids : stable row ids (column or array); default: the DataFrame index if unique, else 0..n-1.
-    labels : class order, as a list of values, or a dict {value: display name}.
+    labels : class order, as a list of values, or a dict {value: display name} (display names unique).
+    positive_class : binary: the class precision, recall, FPR and FNR are about, and whose probability a
+        1-D ``y_score`` and ``threshold`` refer to; it becomes the second class. Multiclass: the default
+        class of one-vs-rest rates. A class value or display name.
     threshold : binary decision threshold applied to the positive class's probability.
     feature_names : column names when ``data`` is a numpy array.
+
+    Class order: ``labels`` if given, else ``model.classes_``, else a categorical y_true's categories
+    (those no row uses are dropped), else the sorted labels of y_true and y_pred. Binary: the positive
+    class is the second class, unless ``positive_class`` names the other one (it is then moved second).
+    NaN or infinite classes and two classes with one display name are errors.
     """
 
     def __init__(
@@ -74,10 +88,13 @@ class Evaluation:
         labels: Sequence[Any] | Mapping[Any, str] | None = None,
         threshold: float = 0.5,
         feature_names: Sequence[str] | None = None,
+        positive_class: Any = None,
+        metadata: Sequence[str] | None = None,
     ) -> None:
         self.data = as_frame(data, feature_names)
         self.model = model
         n = len(self.data)
+        _refuse_regressor(model)
 
         true_values, true_col = column_or_array(y_true, "y_true", self.data)
         check_no_missing(true_values, "y_true")
@@ -85,9 +102,15 @@ class Evaluation:
         if y_pred is not None:
             pred_values, pred_col = column_or_array(y_pred, "y_pred", self.data)
             check_no_missing(pred_values, "y_pred")
+        if labels is None:  # labels= declares the classes, however many float values they are
+            _refuse_continuous(true_values, "y_true")
+            if pred_values is not None:
+                _refuse_continuous(pred_values, "y_pred")
 
         true_dtype = self.data[y_true].dtype if true_col else getattr(y_true, "dtype", None)
-        self.classes = _class_order(true_values, true_dtype, pred_values, labels, model, y_true)
+        natural = _class_order(true_values, true_dtype, pred_values, labels, model, y_true)
+        self.classes, self._positive_code = _positive_order(natural, labels, positive_class)
+        score_order = [natural.index(c) for c in self.classes]  # (n, k) y_score columns -> self.classes
         self.class_names = _display_names(self.classes, labels)
         self.true_codes = _codes(true_values, self.classes, "y_true")
 
@@ -98,7 +121,7 @@ class Evaluation:
         role_cols = {c for c in (true_col, pred_col, self.text_column) if c} | set(score_cols)
         if isinstance(ids, str):
             role_cols.add(ids)
-        self.features = self._features(features, model, role_cols)
+        self.features, self.metadata = self._features(features, metadata, model, role_cols)
 
         self.scores: np.ndarray | None = None
         if y_score is not None:
@@ -110,6 +133,8 @@ class Evaluation:
                 else column_or_array(y_score, "y_score", self.data, allow_2d=True)[0]
             )
             self.scores = as_scores(raw, len(self.classes))
+            if np.ndim(raw) == 2:
+                self.scores = self.scores[:, score_order]
         elif pred_values is None and model is not None and hasattr(model, "predict_proba"):
             self.scores = self._model_scores(model)
 
@@ -152,6 +177,22 @@ class Evaluation:
         return len(self.classes) == 2
 
     @property
+    def positive_class(self) -> Any:
+        """The class precision, recall, FPR and FNR are about: binary, the second class; multiclass, the
+        ``positive_class=`` given (else None)."""
+        return None if self._positive_code is None else self.classes[self._positive_code]
+
+    @property
+    def positive_code(self) -> int | None:
+        """The positive class's index in :attr:`classes` (binary: 1; None when there is none)."""
+        return self._positive_code
+
+    @property
+    def positive_name(self) -> str | None:
+        """The positive class's display name (None when there is none)."""
+        return None if self._positive_code is None else self.class_names[self._positive_code]
+
+    @property
     def X(self) -> pd.DataFrame:
         """The model's input columns."""
         return self.data[self.features]
@@ -179,7 +220,7 @@ class Evaluation:
 
     @property
     def positive_score(self) -> np.ndarray | None:
-        """Binary: the probability of the positive class (the second class)."""
+        """Binary: the probability of the positive class (:attr:`positive_class`, the second class)."""
         return None if self.scores is None or not self.is_binary else self.scores[:, 1]
 
     @property
@@ -413,9 +454,16 @@ class Evaluation:
         return write_report(self, path, groups)
 
     def __repr__(self) -> str:
-        kind = "binary" if self.is_binary else f"{self.n_classes}-class"
+        names = self.class_names
+        shown = ", ".join(map(repr, names[:6])) + (", ..." if len(names) > 6 else "")
+        kind = f"binary [{shown}]" if self.is_binary else f"{self.n_classes}-class [{shown}]"
+        if self.positive_name is not None:
+            kind += f", positive class {self.positive_name!r}"
+            if self.is_binary and self.scores is not None:
+                kind += f" (score = P({self.positive_name!r}))"
+        meta = f" + {len(self.metadata)} metadata" if self.metadata else ""
         return (
-            f"Evaluation({self.n_rows:,} rows, {kind}, {len(self.features)} features, "
+            f"Evaluation({self.n_rows:,} rows, {kind}, {len(self.features)} features{meta}, "
             f"accuracy {np.mean(self.true_codes == self.pred_codes):.3f}, "
             f"{len(self.selection)} active clause(s))"
         )
@@ -618,13 +666,57 @@ class Evaluation:
             )
         return values
 
-    def _features(self, features: Any, model: Any, role_cols: set[str]) -> list[str]:
-        if features is not None:
-            return column_list(features, "features", self.data)
+    def _features(
+        self, features: Any, metadata: Any, model: Any, role_cols: set[str]
+    ) -> tuple[list[str], list[str]]:
+        """(features, metadata): what the model consumes, and the other columns sliced and checked."""
+        rest = [c for c in self.data.columns if c not in role_cols]
+        meta: list[str] | None = None
+        if metadata is not None:  # [] or () for none
+            empty = isinstance(metadata, list | tuple) and not metadata
+            meta = [] if empty else column_list(metadata, "metadata", self.data)
+        for column in meta or ():
+            if column in role_cols:
+                raise ValueError(
+                    f"metadata={column!r} is already used as y_true, y_pred, y_score, ids or text: "
+                    "list only other columns in metadata."
+                )
         names = getattr(model, "feature_names_in_", None)
-        if names is not None and all(str(c) in self.data.columns for c in names):
-            return [str(c) for c in names]
-        return [c for c in self.data.columns if c not in role_cols]
+        expected = [str(c) for c in names] if names is not None else None
+        if expected is not None:
+            _check_model_columns(expected, list(self.data.columns), rest)
+        if features is not None:
+            chosen = column_list(features, "features", self.data)
+            if expected is not None and set(chosen) != set(expected):
+                extra = [c for c in chosen if c not in expected]
+                left_out = [c for c in expected if c not in chosen]
+                what = [f"lists {extra[:8]} that the model was not fitted on"] if extra else []
+                what += [f"leaves out {left_out[:8]} that it was fitted on"] if left_out else []
+                raise ValueError(
+                    f"features= {' and '.join(what)}; the model's feature_names_in_ are its features: "
+                    "omit features=, and pass the other columns as metadata=."
+                )
+            chosen = expected or chosen  # the model's order: scikit-learn checks it
+        elif expected is not None:
+            chosen = expected
+        else:
+            chosen = [c for c in rest if c not in (meta or ())]
+        n_in = getattr(model, "n_features_in_", None)
+        if expected is None and isinstance(n_in, int | np.integer) and n_in != len(chosen):
+            raise ValueError(
+                f"model was fitted on {n_in} features but {len(chosen)} columns would be passed to it "
+                f"({chosen[:8]}{' ...' if len(chosen) > 8 else ''}): pass features= the model's columns "
+                "in its order (and metadata= the others)."
+            )
+        if meta is None:
+            return chosen, [c for c in rest if c not in chosen]
+        both = [c for c in meta if c in chosen]
+        if both:
+            raise ValueError(
+                f"metadata {both} are also features (the model consumes them): a column is a feature or "
+                "metadata, not both; remove them from metadata= (features are sliced too)."
+            )
+        return chosen, meta
 
     def _model_scores(self, model: Any) -> np.ndarray:
         X = self.X if hasattr(model, "feature_names_in_") else self.X.to_numpy()
@@ -640,9 +732,99 @@ class Evaluation:
 
     def _predict_from_scores(self) -> np.ndarray:
         assert self.scores is not None
-        if self.is_binary:
+        if self.is_binary:  # the positive class is the second
             return (self.scores[:, 1] >= self._threshold).astype(np.int32)
         return np.argmax(self.scores, axis=1).astype(np.int32)
+
+
+MAX_FLOAT_CLASSES = 50  # more distinct float labels than this reads as a regression target
+
+
+def _is_regressor(model: Any) -> bool:
+    """scikit-learn's ``is_regressor`` for estimators that declare tags (other objects: their
+    ``_estimator_type``), without raising on objects that are not scikit-learn estimators."""
+    if model is None:
+        return False
+    if hasattr(model, "__sklearn_tags__"):
+        from sklearn.base import is_regressor
+
+        try:
+            return bool(is_regressor(model))
+        except (AttributeError, TypeError):  # a half-implemented estimator
+            pass
+    return getattr(model, "_estimator_type", None) == "regressor"
+
+
+def _refuse_regressor(model: Any) -> None:
+    if _is_regressor(model):
+        raise ValueError(
+            f"model is a regressor ({type(model).__name__}): errorscope analyses classifiers for now; "
+            'regression support (task="regression") is planned but not available yet. Pass a fitted '
+            "classifier, or bin the target (e.g. pd.cut) and fit a classifier on the bins."
+        )
+
+
+def _refuse_continuous(values: np.ndarray, name: str) -> None:
+    """Refuse float labels that look like a regression target: fractional values (scikit-learn's
+    "continuous" target type), or more than :data:`MAX_FLOAT_CLASSES` distinct values."""
+    if np.asarray(values).dtype.kind != "f":
+        return
+    array = np.asarray(values, dtype=np.float64)
+    finite = array[np.isfinite(array)]  # non-finite labels are refused with the classes
+    distinct = pd.unique(finite)
+    if len(distinct) <= MAX_FLOAT_CLASSES and not np.any(distinct % 1 != 0):
+        return
+    examples = ", ".join(f"{v:.4g}" for v in distinct[:3])
+    hint = " If these are probabilities, pass them as y_score=." if name == "y_pred" else ""
+    raise ValueError(
+        f"{name} looks like a regression target ({len(distinct):,} distinct float values, e.g. "
+        f"{examples}): errorscope analyses classifiers for now; regression support "
+        '(task="regression") is planned but not available yet. For a classifier, pass class labels '
+        f"(ints, strings or categories), bin the target (e.g. pd.cut), or list the classes in labels=.{hint}"
+    )
+
+
+def _check_model_columns(expected: list[str], columns: list[str], others: list[str]) -> None:
+    """Every column the model was fitted on (``feature_names_in_``) must be in the data's ``columns``
+    (``others``: the non-role columns, named in the message)."""
+    missing = [c for c in expected if c not in columns]
+    if not missing:
+        return
+    extra = [c for c in others if c not in expected]
+    instead = f"; data has instead {extra[:6]}{' ...' if len(extra) > 6 else ''}" if extra else ""
+    raise ValueError(
+        f"model was fitted on columns that data lacks: {missing[:8]}{' ...' if len(missing) > 8 else ''} "
+        f"({len(missing)} of its {len(expected)} feature_names_in_{instead}). Either pass as data the "
+        "encoded frame the model was fitted on (e.g. the same pd.get_dummies columns), or put the "
+        "encoding in a Pipeline fitted on the raw columns (make_pipeline(encoder, model)), or pass "
+        "y_score= (or y_pred=) computed from the model and leave model= out."
+    )
+
+
+def _positive_order(classes: list[Any], labels: Any, positive_class: Any) -> tuple[list[Any], int | None]:
+    """The classes with a binary task's positive class second, and the positive class's code (binary:
+    1; multiclass: ``positive_class``'s, or None)."""
+    if positive_class is None:
+        return classes, (1 if len(classes) == 2 else None)
+    if isinstance(positive_class, list | tuple | set | dict | np.ndarray):
+        raise TypeError(
+            f"positive_class must be one class (a value or display name), not a "
+            f"{type(positive_class).__name__}; classes are {classes}."
+        )
+    names = _display_names(classes, labels)
+    if positive_class in classes:
+        code = classes.index(positive_class)
+    elif isinstance(positive_class, str) and positive_class in names:
+        code = names.index(positive_class)
+    else:
+        raise ValueError(
+            f"positive_class={positive_class!r} is not a class; classes are {classes}"
+            + (f" (display names {names})" if names != [str(c) for c in classes] else "")
+            + ": pass one of them."
+        )
+    if len(classes) == 2:
+        return [classes[1 - code], classes[code]], 1
+    return classes, code
 
 
 def _check_threshold(value: Any) -> float:
@@ -676,8 +858,11 @@ def _class_order(
             )
         classes += sorted(set(observed) - set(classes), key=str)  # classes the model never learned
     else:
-        if isinstance(true_dtype, pd.CategoricalDtype):
-            classes = list(true_dtype.categories)
+        if isinstance(true_dtype, pd.CategoricalDtype):  # categories no row uses are dropped
+            used = set(pd.unique(np.asarray(true_values, dtype=object)))
+            if pred_values is not None:
+                used |= set(pd.unique(np.asarray(pred_values, dtype=object)))
+            classes = [c for c in true_dtype.categories if c in used]
         else:
             observed = [pd.unique(true_values)]
             if pred_values is not None:
@@ -692,6 +877,13 @@ def _class_order(
                     "convert both to str, or pass labels= with the class order."
                 ) from err
         classes = [_scalar(c) for c in classes]
+    bad = [c for c in classes if isinstance(c, float) and not np.isfinite(c)]
+    if bad:
+        where = "labels" if labels is not None else (y_true_arg if isinstance(y_true_arg, str) else "y_true")
+        raise ValueError(
+            f"{where} has a non-finite class {bad[0]!r}: a class must be a finite value. Drop or relabel "
+            "those rows (NaN means a missing label), or map the labels to names first."
+        )
     if len(classes) < 2:
         what = y_true_arg if isinstance(y_true_arg, str) else "y_true"
         raise ValueError(
@@ -706,9 +898,24 @@ def _scalar(value: Any) -> Any:
 
 
 def _display_names(classes: list[Any], labels: Any) -> list[str]:
-    if isinstance(labels, Mapping):
-        return [str(labels[c]) for c in classes]
-    return [str(c) for c in classes]
+    """Each class's display name (``labels``' dict values, else its text); two classes may not share one."""
+    names = [str(labels[c]) for c in classes] if isinstance(labels, Mapping) else [str(c) for c in classes]
+    first: dict[str, Any] = {}
+    for c, name in zip(classes, names, strict=True):
+        if name in first:
+            fix = (
+                "give each class its own name in labels="
+                if isinstance(labels, Mapping)
+                else "use one label type in y_true and y_pred (e.g. convert both to str), or pass "
+                "labels={class: name} with distinct names"
+            )
+            where = "labels" if labels is not None else "y_true"
+            raise ValueError(
+                f"{where}: classes {first[name]!r} and {c!r} have the same display name {name!r}, so "
+                f"no view could tell them apart: {fix}."
+            )
+        first[name] = c
+    return names
 
 
 def _codes(values: np.ndarray, classes: list[Any], name: str) -> np.ndarray:

@@ -225,9 +225,10 @@ class Explainer:
         base = np.asarray(self._tree.expected_value, dtype=float).reshape(-1)
         if values.ndim == 3:  # (rows, features, classes)
             return values[:, :, c], np.full(len(rows), base[c] if len(base) > 1 else base[0])
-        sign = (
-            1.0 if c == 1 else -1.0
-        )  # one margin for the positive class: the negative class is its opposite
+        # one margin, for the model's second class (positive_class= may have put it first); the other
+        # class's log-odds are its opposite
+        model_classes = list(getattr(self.model, "classes_", self.ev.classes))
+        sign = 1.0 if self.ev.classes[c] == model_classes[-1] else -1.0
         return sign * values, np.full(len(rows), sign * base[0])
 
     def _permutation_explainer(self, c: int, output: str) -> Any:

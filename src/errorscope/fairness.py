@@ -157,12 +157,13 @@ def make_groups(ev: Evaluation, columns: str | Sequence[str] | None = None) -> G
 
 
 def positive_code(ev: Evaluation, positive_class: object | None) -> int:
-    """The class treated as positive (binary default: the second class)."""
+    """The class treated as positive (default: the Evaluation's positive class)."""
     if positive_class is None:
-        if ev.is_binary:
-            return 1
+        if ev.positive_code is not None:
+            return ev.positive_code
         raise ValueError(
-            f"group metrics on {ev.n_classes} classes are one-vs-rest: pass positive_class= one of "
+            f"group metrics on {ev.n_classes} classes are one-vs-rest: pass positive_class= (here or to "
+            "the Evaluation) one of "
             f"{ev.class_names[:6]}{'...' if ev.n_classes > 6 else ''}."
         )
     for names in (ev.classes, ev.class_names):

@@ -55,7 +55,7 @@ def write_report(
     )
     if groups is not None or ev.sensitive:
         grouped = make_groups(ev, groups)
-        positive = None if ev.is_binary else ev.class_names[0]
+        positive = None if ev.positive_code is not None else ev.class_names[0]
         frame = group_metrics(ev, grouped, positive_class=positive)
         sections.append(
             "<h2>Groups</h2>"

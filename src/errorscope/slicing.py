@@ -41,9 +41,20 @@ LOG_LOSS_EPS = np.finfo(np.float64).eps  # scikit-learn's log_loss clips probabi
 
 # -- slice families ------------------------------------------------------------------------------
 def feature_family(ev: Evaluation) -> list[ColumnCodes]:
-    """Every feature and sensitive column (not the text column): values, bins or periods."""
-    wanted = [*ev.features, *ev.sensitive]
+    """Every feature, metadata and sensitive column (not the text column): values, bins or periods."""
+    wanted = [*ev.features, *ev.metadata, *ev.sensitive]
     return [ev.codes(c) for c in dict.fromkeys(wanted) if c != ev.text_column]
+
+
+def column_role(ev: Evaluation, coded: ColumnCodes) -> str:
+    """What a sliced column is: "feature" (the model consumes it), "metadata", "sensitive", "derived"
+    (score, confidence, text length), "class" (actual / predicted) or "tag"."""
+    if coded.kind == "class" or coded.kind == "tag":
+        return coded.kind
+    for role, columns in (("feature", ev.features), ("metadata", ev.metadata), ("sensitive", ev.sensitive)):
+        if coded.column in columns:
+            return role
+    return "derived" if coded.column in ev.derived else "feature"
 
 
 def derived_family(ev: Evaluation) -> list[ColumnCodes]:
@@ -217,10 +228,10 @@ def slice_counts(
 
 
 def positive_class_code(ev: Evaluation, metric: str, positive_class: object | None) -> int | None:
-    """The class code FPR / FNR are measured for (binary: the second class), validated."""
+    """The class code FPR / FNR are measured for (default: the Evaluation's positive class), validated."""
     if positive_class is None:
-        if ev.is_binary:
-            return 1
+        if ev.positive_code is not None:
+            return ev.positive_code
         if metric in ("fpr", "fnr"):
             raise ValueError(
                 f"metric={metric!r} on {ev.n_classes} classes needs positive_class= (one of "
@@ -259,7 +270,8 @@ def slice_table(
     """Every single-column slice of the rows ``mask`` keeps, worst first (by ``metric``, then size).
 
     Columns: feature, slice, size, share, errors, error_rate, then ``metric`` (if not the error rate)
-    with ``rest_<metric>``, difference, ratio, ci_low, ci_high, p_value, p_adjusted; ``key`` (the slice's
+    with ``rest_<metric>``, difference, ratio, ci_low, ci_high, p_value, p_adjusted; ``role`` (see
+    :func:`column_role`: features are marked apart from metadata); ``key`` (the slice's
     position among all the columns' codes: stable while the columns are) and ``predicate`` (the
     :class:`Predicate` that selects it). Empty slices are left out.
     """
@@ -270,7 +282,8 @@ def slice_table(
     keep = None if mask is None else np.asarray(mask, dtype=bool)
     tables = slice_counts(ev, coded, positive, keep)
     counts = np.concatenate(tables)  # (n_slices, 8)
-    feature = np.repeat(np.array([c.column for c in coded], dtype=object), [c.n_codes for c in coded])
+    n_codes = [c.n_codes for c in coded]
+    feature = np.repeat(np.array([c.column for c in coded], dtype=object), n_codes)
     labels = np.array([label for c in coded for label in c.labels], dtype=object)
     predicates = np.empty(len(labels), dtype=object)
     predicates[:] = [p for c in coded for p in c.predicates]
@@ -302,6 +315,7 @@ def slice_table(
         ],
         dtype=object,
     )
+    columns["role"] = np.repeat(np.array([column_role(ev, c) for c in coded], dtype=object), n_codes)
     columns["key"] = np.arange(len(size))
     columns["predicate"] = predicates
     listed = np.array([shown for c in coded for shown in (c.listed or (True,) * c.n_codes)], dtype=bool)
@@ -316,7 +330,7 @@ def slice_table(
         adjusted[tested] = multipletests(p_value[tested], method="fdr_bh")[1]
     order = [*COLUMNS, *([metric] if metric != "error_rate" else []), f"rest_{metric}", *STAT_COLUMNS]
     shown = {name: adjusted if name == "p_adjusted" else columns[name][rows] for name in order}
-    for name in ("description", "key", "predicate"):
+    for name in ("description", "role", "key", "predicate"):
         shown[name] = columns[name][rows]
     return pd.DataFrame(shown)
 

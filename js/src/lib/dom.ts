@@ -21,3 +21,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   }
   return el;
 }
+
+/** "positive class: X" beside precision, recall, FPR or FNR (nothing when the view has no positive class). */
+export function positiveClassNote(name: string): HTMLElement | null {
+  return name ? h("span", { className: "es-muted es-positive-class", "data-positive-class": name, text: `positive class: ${name}` }) : null;
+}

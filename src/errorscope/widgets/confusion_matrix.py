@@ -35,6 +35,7 @@ class ConfusionMatrix(LinkedView):
     f1 = traitlets.Bytes(b"").tag(sync=True)
     support = traitlets.Bytes(b"").tag(sync=True)
     accuracy = traitlets.Float(None, allow_none=True).tag(sync=True)
+    positive_label = traitlets.Unicode("").tag(sync=True)  # the Evaluation's positive class, shown
     selected = traitlets.Dict({"cells": [], "actual": [], "predicted": []}).tag(sync=True)
     normalize = traitlets.Enum(NORMALIZE, "none").tag(sync=True)
     order = traitlets.Enum(("class", "errors"), "class").tag(sync=True)
@@ -54,6 +55,7 @@ class ConfusionMatrix(LinkedView):
             normalize=normalize,
             order=order,
             classes=list(getattr(evaluation, "class_names", [])),
+            positive_label=getattr(evaluation, "positive_name", None) or "",
             show_threshold=getattr(evaluation, "is_binary", False)
             and getattr(evaluation, "pred_from_scores", False),
             **kwargs,
@@ -113,6 +115,7 @@ class ConfusionMatrix(LinkedView):
         np.fill_diagonal(counts, 0)
         lines = [
             f"Confusion matrix: accuracy {self.accuracy_value:.1%} on {self.n_rows:,} of {self.n_total:,} rows"
+            + (f"; positive class {self.positive_label}" if self.positive_label else "")
         ]
         if counts.sum():
             a, p = np.unravel_index(np.argmax(counts), counts.shape)

@@ -60,7 +60,11 @@ class Dashboard(widgets.VBox):
         self.slice_browser = SliceBrowser(ev)
         self.group_comparer: GroupComparer | None = None
         if groups is not None or ev.sensitive:
-            positive = positive_class if positive_class is not None or ev.is_binary else ev.class_names[0]
+            positive = (
+                positive_class
+                if positive_class is not None or ev.positive_code is not None
+                else ev.class_names[0]
+            )
             self.group_comparer = GroupComparer(ev, groups=groups, positive_class=positive)
         else:
             notes.append(

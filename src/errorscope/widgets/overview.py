@@ -27,6 +27,7 @@ class ModelOverview(LinkedView):
     predicted_counts = traitlets.Bytes(b"").tag(sync=True)
     checks = traitlets.List(traitlets.Dict()).tag(sync=True)
     n_features = traitlets.Int(0).tag(sync=True)
+    positive_label = traitlets.Unicode("").tag(sync=True)  # the class precision and recall are about
 
     def __init__(self, evaluation: Evaluation, **kwargs: Any) -> None:
         super().__init__(evaluation, **kwargs)
@@ -42,6 +43,7 @@ class ModelOverview(LinkedView):
             self.predicted_counts = as_buffer(balance["predicted"].to_numpy(), "u4")
             self.checks = self._checks.astype({"rows": int}).to_dict("records")
             self.n_features = len(ev.features)
+            self.positive_label = ev.positive_name or ""
             self._compute(ev.selection.mask())
 
     @property

@@ -16,7 +16,7 @@ from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
 from ..ranking import ORDERS, row_order
 from ..selection import Clause, Predicate
-from ..slicing import METRIC_NAMES, METRICS, row_log_loss, slice_table
+from ..slicing import METRIC_NAMES, METRICS, positive_class_code, row_log_loss, slice_table
 from .base import LinkedView, as_buffer, display_text
 
 TABS = ("slices", "discovered", "rows", "compare")
@@ -73,6 +73,7 @@ class SliceBrowser(LinkedView):
     rows = traitlets.Dict().tag(sync=True)
     compare_feature = traitlets.Unicode("").tag(sync=True)
     comparison = traitlets.Dict().tag(sync=True)
+    positive_label = traitlets.Unicode("").tag(sync=True)  # the class FPR and FNR are about
 
     def __init__(
         self,
@@ -106,6 +107,8 @@ class SliceBrowser(LinkedView):
         self._lock = threading.Lock()
         super().__init__(evaluation, metric=metric, **kwargs)
         self.metrics = [[m, METRIC_NAMES[m]] for m in self._available_metrics()]
+        positive = positive_class_code(evaluation, "error_rate", positive_class)
+        self.positive_label = "" if positive is None else evaluation.class_names[positive]
 
     # -- what the view shows -------------------------------------------------------------------
     @property
@@ -126,7 +129,8 @@ class SliceBrowser(LinkedView):
 
     def summary(self) -> str:
         name = METRIC_NAMES[self.metric]
-        lines = [f"Slice browser: {self.n_slices:,} slices of {self.n_rows:,} rows, worst by {name}:"]
+        about = f" (positive class {self.positive_label})" if self.metric in ("fpr", "fnr") else ""
+        lines = [f"Slice browser: {self.n_slices:,} slices of {self.n_rows:,} rows, worst by {name}{about}:"]
         for _, row in self._shown.head(5).iterrows():
             lines.append(
                 f"  {row['description']}: {row['size']:,} rows, {name} {row[self.metric]:.3g} "
@@ -393,7 +397,7 @@ class SliceBrowser(LinkedView):
     def _available_metrics(self) -> list[str]:
         ev = self.evaluation
         found = ["error_rate"]
-        if ev.is_binary or self.positive_class is not None:
+        if ev.positive_code is not None or self.positive_class is not None:
             found += ["fpr", "fnr"]
         if ev.scores is not None:
             found.append("log_loss")

@@ -368,10 +368,11 @@ class Evaluation:
         """Row positions of ids given as text (-1 where unknown), through a cached index (on the ids
         themselves when they are integers, so nothing is converted to text)."""
         texts = [str(t) for t in id_texts]
-        if "_id_index" not in self.__dict__:
-            integer = np.issubdtype(self.ids.dtype, np.integer)
-            self._id_index = pd.Index(self.ids if integer else [str(v) for v in self.ids.tolist()])
-        if np.issubdtype(self._id_index.dtype, np.integer):
+        if "_id_index" not in self.__dict__:  # pandas' own dtype checks: pandas 3 infers a str dtype
+            integer = pd.api.types.is_integer_dtype(self.ids.dtype)
+            texts_of_ids = [str(v) for v in self.ids.tolist()]
+            self._id_index = pd.Index(self.ids) if integer else pd.Index(texts_of_ids, dtype=object)
+        if pd.api.types.is_integer_dtype(self._id_index.dtype):
             wanted = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce")
             found = self._id_index.get_indexer(wanted.fillna(-(2**62)).astype(np.int64))
             return np.where(wanted.isna().to_numpy() | (wanted.to_numpy() % 1 != 0), -1, found)
@@ -508,12 +509,21 @@ class Evaluation:
         else:
             values, _ = column_or_array(ids, "ids", self.data)
             check_no_missing(values, "ids")
-        series = pd.Series(values)
+        values = np.asarray(values)  # a numpy array (object for text), never a pandas dtype
+        series = pd.Series(values, dtype=values.dtype)
         dup = series[series.duplicated()]
         if len(dup):
             raise ValueError(
                 f"ids must be unique, but {len(dup):,} are repeated (e.g. {dup.iloc[0]!r}); tags are "
                 "keyed by id, so pass a unique id column, or omit ids to use row positions."
+            )
+        texts = series.astype(str) if values.dtype == object else series  # tags key ids by text:
+        clash = texts[texts.duplicated(keep=False)]  # 1 and "1" would share one row's tags
+        if len(clash):
+            first = series[texts == clash.iloc[0]].tolist()
+            raise ValueError(
+                f"ids {first[0]!r} and {first[1]!r} are the same as text; tags are keyed by the id's "
+                "text, so pass ids of one type (e.g. convert the id column to str)."
             )
         return values
 

@@ -50,8 +50,9 @@ def encode_column(
     edges: np.ndarray | None = None,
     max_categories: int = 20,
 ) -> ColumnCodes:
-    """Codes for one column, plus a missing code: periods of a datetime column, bins of a numeric one
-    (the given ``edges``, else ``bins`` quantile bins) or categorical values."""
+    """Codes for one column, plus a missing code: periods of a datetime column, bins of a numeric or
+    duration one (the given ``edges``, cut points outside the values left out, else ``bins`` quantile bins)
+    or categorical values."""
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return _datetime_codes(column, values)
     if pd.api.types.is_timedelta64_dtype(values.dtype):

@@ -146,3 +146,18 @@ def test_bin_edges_outside_the_values_make_no_empty_slice(
     np.testing.assert_array_equal(coded.counts()[:2], [(ages < 30).sum(), ((ages >= 30) & (ages < 50)).sum()])
     _assert_predicates_select_their_codes(ev, "age")
     assert (slice_table(ev, columns=["age"])["size"] > 0).all()
+
+
+def test_pyarrow_backed_columns_are_coded_as_their_numpy_twins(adult: pd.DataFrame) -> None:
+    pytest.importorskip("pyarrow")
+    adult["session"] = pd.to_timedelta(adult["hours-per-week"], unit="h")
+    adult["seen"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(adult["fnlwgt"] % 400, unit="D")
+    adult["senior"] = adult["age"] >= 60
+    arrow = adult.convert_dtypes(dtype_backend="pyarrow")  # what read_parquet(dtype_backend="pyarrow") gives
+    assert all(isinstance(arrow[c].dtype, pd.ArrowDtype) for c in ["workclass", "session", "seen", "senior"])
+    numpy_ev, arrow_ev = _evaluation(adult), _evaluation(arrow)
+    for column in ["workclass", "age", "session", "seen", "senior"]:
+        expected, got = numpy_ev.codes(column), arrow_ev.codes(column)
+        assert (got.kind, got.labels) == (expected.kind, expected.labels), column
+        np.testing.assert_array_equal(got.codes, expected.codes)
+        _assert_predicates_select_their_codes(arrow_ev, column)

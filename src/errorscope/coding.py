@@ -55,7 +55,7 @@ def encode_column(
     or categorical values."""
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return _datetime_codes(column, values)
-    if pd.api.types.is_timedelta64_dtype(values.dtype):
+    if values.dtype.kind == "m":  # numpy's or pyarrow's durations
         return _duration_codes(column, values, bins, edges)
     numbers = as_numbers(values)
     if edges is not None:  # cut points: below the first and from the last on are open-ended bins
@@ -229,6 +229,8 @@ def _datetime_codes(column: str, values: pd.Series, max_periods: int = 24) -> Co
     """One code per calendar period, the finest of year/quarter/month/week/day/hour with at most
     ``max_periods`` periods spanned; each selects [period start, next period start)."""
     tz = values.dt.tz
+    if isinstance(values.dtype, pd.ArrowDtype):  # pyarrow timestamps have no periods: numpy's have
+        values = values.astype(pd.DatetimeTZDtype("ns", tz) if tz is not None else "datetime64[ns]")
     stamps = values.dt.tz_localize(None) if tz is not None else values
     present = stamps.dropna()
     freq = "Y"

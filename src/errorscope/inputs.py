@@ -73,9 +73,8 @@ def check_dtype(column: pd.Series, what: str) -> None:
     if isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
         return
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(dtype, np.dtype):
-        if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-            return
-        if pd.api.types.is_datetime64_any_dtype(dtype):
+        kinds = (pd.api.types.is_numeric_dtype, pd.api.types.is_bool_dtype, pd.api.types.is_string_dtype)
+        if any(is_kind(dtype) for is_kind in kinds) or dtype.kind in ("M", "m"):  # pyarrow-backed too
             return
         raise TypeError(f"{what} has unsupported dtype {dtype}: convert it to a number, string or category.")
     if dtype.kind not in SUPPORTED_KINDS:

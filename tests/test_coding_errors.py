@@ -108,5 +108,7 @@ def test_threshold_default_and_binary_scores_still_work() -> None:
     assert three_class().threshold == 0.5 and binary().threshold == 0.5
     ev = es.Evaluation(frame(), "label", y_score="p1", threshold=0.65)
     assert ev.y_pred.tolist() == [0, 1, 0, 1, 0, 0]
-    text = frame().assign(note=pd.array(["a", "bb", None, "dd", "e", "ffff"], dtype="string"))
-    assert es.Evaluation(text, "label", y_pred="pred", text="note").text_column == "note"
+    notes = ["a", "bb", None, "dd", "e", "ffff"]
+    for column in (pd.array(notes, dtype="string"), np.array(notes, dtype=object), pd.Categorical(notes)):
+        text = frame().assign(note=column)
+        assert es.Evaluation(text, "label", y_pred="pred", text="note").text_column == "note"

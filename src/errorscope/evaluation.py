@@ -108,10 +108,9 @@ class Evaluation:
             self.scores = self._model_scores(model)
 
         self._threshold = _check_threshold(threshold)
-        if self._threshold != 0.5 and (pred_values is not None or self.scores is None or not self.is_binary):
-            raise ValueError(
-                f"threshold={threshold} has no effect: {self._threshold_scope(pred_values is None and self.scores is not None)}"
-            )
+        from_scores = pred_values is None and self.scores is not None
+        if self._threshold != 0.5 and not (from_scores and self.is_binary):
+            raise ValueError(f"threshold={threshold} has no effect: {self._threshold_scope(from_scores)}")
         if pred_values is not None:
             self.pred_codes = _codes(pred_values, self.classes, "y_pred")
             self.pred_from_scores = False

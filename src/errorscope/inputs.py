@@ -149,13 +149,13 @@ def require_text_column(column: Any, data: pd.DataFrame) -> str:
     """``column`` if it names a column of text (strings, or categories of strings) in ``data``."""
     name = require_column(column, "text", data)
     values = data[name]
-    dtype = values.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        dtype = dtype.categories.dtype
-    kind = pd.api.types.infer_dtype(values.dropna().iloc[:1000], skipna=True) if dtype.kind == "O" else ""
-    if not (pd.api.types.is_string_dtype(dtype) and kind in ("", "string", "empty")):
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = pd.Series(values.dtype.categories)
+    sample = values.dropna().iloc[:1000]
+    kind = pd.api.types.infer_dtype(sample, skipna=True) if values.dtype.kind == "O" else ""
+    if not (pd.api.types.is_string_dtype(values.dtype) and kind in ("", "string", "empty")):
         raise TypeError(
-            f"text={name!r} is a column of {kind or dtype}, not text: text= names a column of strings "
+            f"text={name!r} is a column of {kind or values.dtype}, not text: text= names a column of strings "
             "(e.g. reviews), shown in row views and sliced by length. Pass a text column, or list "
             f"{name!r} in features= instead."
         )

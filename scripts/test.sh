@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up and run every test: lint, types, JS unit tests, Python unit/oracle/property tests, the real-browser
-# UI tests (JupyterLab + Debian's headless Chromium), the notebooks and the wheel build.
+# UI tests (JupyterLab + Debian's headless Chromium), the notebooks and the wheel build; then the unit tests
+# again on pandas 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive OMP_NUM_THREADS=1
@@ -19,4 +20,9 @@ step "tsc + vitest"
 (cd js && npm run --silent check && npm test --silent)
 step "pytest"
 .venv/bin/python -m pytest tests "$@"
+step "pytest on pandas 2 (.venv-pandas2: unit tests, no browser)"
+# pyproject allows pandas >= 2.0 while 3.x is what installs: the unit tests run on the newest 2.x too.
+[ -x .venv-pandas2/bin/python ] || python3 -m venv .venv-pandas2
+.venv-pandas2/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" "pandas<3"
+.venv-pandas2/bin/python -m pytest tests --ignore=tests/ui -m "not slow" -q -x -p no:cacheprovider
 step "done"

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from .coding import ColumnCodes, encode_column
+from .coding import ColumnCodes, as_nanoseconds, as_numbers, duration_text, encode_column, inner_cuts
 from .counting import KeyCounter, Rows, prefetch
 from .inputs import (
     align_index,
@@ -22,6 +22,7 @@ from .inputs import (
     column_list,
     column_or_array,
     require_column,
+    require_text_column,
 )
 from .query import parse
 from .selection import ROLES, Clause, Predicate, Ref, Selection, SelectionChange
@@ -116,7 +117,7 @@ class Evaluation:
 
         score_cols = self._score_columns(y_score)
         self.ids = self._ids(ids, n)
-        self.text_column = require_column(text, "text", self.data) if text is not None else None
+        self.text_column = require_text_column(text, self.data) if text is not None else None
         self.sensitive = column_list(sensitive, "sensitive", self.data)
         role_cols = {c for c in (true_col, pred_col, self.text_column) if c} | set(score_cols)
         if isinstance(ids, str):
@@ -139,6 +140,9 @@ class Evaluation:
             self.scores = self._model_scores(model)
 
         self._threshold = _check_threshold(threshold)
+        from_scores = pred_values is None and self.scores is not None
+        if self._threshold != 0.5 and not (from_scores and self.is_binary):
+            raise ValueError(f"threshold={threshold} has no effect: {self._threshold_scope(from_scores)}")
         if pred_values is not None:
             self.pred_codes = _codes(pred_values, self.classes, "y_pred")
             self.pred_from_scores = False
@@ -205,11 +209,7 @@ class Evaluation:
     def threshold(self, value: float) -> None:
         """Move the binary decision threshold: predictions, clauses and every linked view follow."""
         if not (self.is_binary and self.pred_from_scores):
-            raise ValueError(
-                "threshold only applies to a binary Evaluation whose predictions come from y_score "
-                "(or a model's predict_proba); this one has "
-                + ("explicit y_pred." if not self.pred_from_scores else f"{self.n_classes} classes.")
-            )
+            raise ValueError(self._threshold_scope(self.pred_from_scores))
         value = _check_threshold(value)
         if value == self._threshold:
             return
@@ -217,6 +217,16 @@ class Evaluation:
         self.pred_codes = self._predict_from_scores()
         self.predictions_version += 1
         self.selection.refresh({"predicted"})
+
+    def _threshold_scope(self, from_scores: bool) -> str:
+        """Why a threshold does not apply here (predictions given, or more than two classes)."""
+        return (
+            "threshold only applies to a binary Evaluation whose predictions come from y_score (or a "
+            "model's predict_proba); this one has "
+            + (f"{self.n_classes} classes (each row predicts its most probable class)" if from_scores
+               else "explicit y_pred (or a model without predict_proba)")
+            + ". Omit threshold=, or pass binary probabilities as y_score."
+        )  # fmt: skip
 
     @property
     def positive_score(self) -> np.ndarray | None:
@@ -367,29 +377,62 @@ class Evaluation:
         known = [*self.data.columns, *self.derived]
         return self.data[require_column(column, "column", self.data, known)]
 
-    def set_bins(self, column: str, edges: Sequence[float] | int) -> None:
+    def set_bins(self, column: str, edges: Sequence[Any] | int) -> None:
         """Bin a numeric column at your ``edges`` (increasing cut points) or into ``edges`` quantile bins.
 
         Cut points [25, 45, 65] give "< 25", "in [25, 45)", "in [45, 65)" and "≥ 65": no row falls
-        outside. Every view recomputes with the new bins.
+        outside. Cut points outside the values' range (infinities, say) would only make empty bins, so
+        they are left out. A duration column takes durations, e.g. ["30min", "1h", "4h"]. Every view
+        recomputes with the new bins.
         """
         values = self.column_values(column)
-        if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-            raise TypeError(f"set_bins({column!r}): only numeric columns are binned; it is {values.dtype}.")
+        durations = values.dtype.kind == "m"
+        numbers = None if durations else as_numbers(values)
+        if numbers is None and not durations:
+            raise TypeError(
+                f"set_bins({column!r}): only numeric or duration columns are binned; it is {values.dtype}."
+            )
         if isinstance(edges, int | np.integer) and not isinstance(edges, bool):
             if edges < 2:
                 raise ValueError(f"set_bins({column!r}, {edges}): ask for at least 2 bins.")
             self._bins[column] = int(edges)
         else:
-            array = np.asarray(edges, dtype=np.float64) if edges is not None else np.array([])
+            array = self._bin_edges(column, edges, durations)
             if array.ndim != 1 or len(array) < 2 or not np.all(np.diff(array) > 0):
                 raise ValueError(
                     f"set_bins({column!r}, edges): give at least two strictly increasing edges, "
                     "e.g. [18, 30, 45, 65, 100], or a number of quantile bins."
                 )
+            x = as_nanoseconds(values) if durations else numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+            if not len(inner_cuts(array, x)):
+                ends = (np.nanmin(x), np.nanmax(x))
+                shown = [
+                    duration_text(pd.Timedelta(int(v), unit="ns")) if durations else f"{v:g}" for v in ends
+                ]
+                raise ValueError(
+                    f"set_bins({column!r}, edges): no edge falls inside the values' range "
+                    f"[{shown[0]}, {shown[1]}], so every row would be in one bin; give cut points between "
+                    "the smallest and the largest value."
+                )
             self._bins[column] = array
         self._codes_cache.pop(column, None)
         self.selection.refresh({column})  # every view grouping by the column recomputes
+
+    @staticmethod
+    def _bin_edges(column: str, edges: Any, durations: bool) -> np.ndarray:
+        """``edges`` as floats (nanoseconds for a duration column), or a TypeError saying what to pass."""
+        raw = np.asarray(edges if edges is not None else [])
+        try:
+            if durations and raw.dtype.kind in "biuf":
+                raise TypeError("numbers are not durations")
+            return as_nanoseconds(raw) if durations else raw.astype(np.float64)
+        except (TypeError, ValueError) as err:
+            kind, example = (
+                ("durations", '["30min", "1h", "4h"]') if durations else ("numbers", "[18, 30, 65]")
+            )
+            raise TypeError(
+                f"set_bins({column!r}, edges): edges must be {kind}, e.g. {example} ({err})."
+            ) from err
 
     # -- tags ----------------------------------------------------------------------------------------
     def attach_tags(
@@ -438,10 +481,11 @@ class Evaluation:
         """Row positions of ids given as text (-1 where unknown), through a cached index (on the ids
         themselves when they are integers, so nothing is converted to text)."""
         texts = [str(t) for t in id_texts]
-        if "_id_index" not in self.__dict__:
-            integer = np.issubdtype(self.ids.dtype, np.integer)
-            self._id_index = pd.Index(self.ids if integer else [str(v) for v in self.ids.tolist()])
-        if np.issubdtype(self._id_index.dtype, np.integer):
+        if "_id_index" not in self.__dict__:  # pandas' own dtype checks: pandas 3 infers a str dtype
+            integer = pd.api.types.is_integer_dtype(self.ids.dtype)
+            texts_of_ids = [str(v) for v in self.ids.tolist()]
+            self._id_index = pd.Index(self.ids) if integer else pd.Index(texts_of_ids, dtype=object)
+        if pd.api.types.is_integer_dtype(self._id_index.dtype):
             wanted = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce")
             found = self._id_index.get_indexer(wanted.fillna(-(2**62)).astype(np.int64))
             return np.where(wanted.isna().to_numpy() | (wanted.to_numpy() % 1 != 0), -1, found)
@@ -558,7 +602,7 @@ class Evaluation:
             return values.isna().to_numpy()
         if op == "between":
             lo, hi = predicate.values
-            if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            if values.dtype.kind in ("M", "m"):  # datetimes, durations: against Timestamp/Timedelta bounds
                 keep = np.ones(len(values), dtype=bool) if lo is None else (values >= lo).to_numpy()
                 return keep if hi is None else keep & (values < hi).to_numpy()
             x = values.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -657,12 +701,21 @@ class Evaluation:
         else:
             values, _ = column_or_array(ids, "ids", self.data)
             check_no_missing(values, "ids")
-        series = pd.Series(values)
+        values = np.asarray(values)  # a numpy array (object for text), never a pandas dtype
+        series = pd.Series(values, dtype=values.dtype)
         dup = series[series.duplicated()]
         if len(dup):
             raise ValueError(
                 f"ids must be unique, but {len(dup):,} are repeated (e.g. {dup.iloc[0]!r}); tags are "
                 "keyed by id, so pass a unique id column, or omit ids to use row positions."
+            )
+        texts = series.astype(str) if values.dtype == object else series  # tags key ids by text:
+        clash = texts[texts.duplicated(keep=False)]  # 1 and "1" would share one row's tags
+        if len(clash):
+            first = series[texts == clash.iloc[0]].tolist()
+            raise ValueError(
+                f"ids {first[0]!r} and {first[1]!r} are the same as text; tags are keyed by the id's "
+                "text, so pass ids of one type (e.g. convert the id column to str)."
             )
         return values
 

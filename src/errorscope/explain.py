@@ -429,6 +429,12 @@ def _precomputed(ev: Evaluation, values: Any, base_values: Any) -> tuple[np.ndar
             f"values has shape {array.shape}; expected ({n}, {f}) for a binary model's positive class or "
             f"({n}, {f}, {k}): one row per Evaluation row, one column per feature ({f} features)."
         )
+    if not np.isfinite(array).all():
+        rows = np.flatnonzero(~np.isfinite(array).reshape(n, -1).all(axis=1))
+        raise ValueError(
+            f"values has NaN or infinite SHAP values in {len(rows):,} row(s) (first: row {rows[0]}): "
+            "every contribution must be a finite number; recompute them, or explain with the model."
+        )
     if base_values is None:
         raise ValueError("precomputed values need base_values= (the explainer's expected value).")
     base = np.asarray(base_values, dtype=np.float64)
@@ -441,5 +447,9 @@ def _precomputed(ev: Evaluation, values: Any, base_values: Any) -> tuple[np.ndar
     if base.shape not in ((n,), (n, k)):
         raise ValueError(
             f"base_values has shape {base.shape}; expected a number, ({k},), ({n},) or ({n}, {k})."
+        )
+    if not np.isfinite(base).all():
+        raise ValueError(
+            "base_values has NaN or infinite values: pass the explainer's finite expected value."
         )
     return array, base

@@ -73,9 +73,8 @@ def check_dtype(column: pd.Series, what: str) -> None:
     if isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
         return
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(dtype, np.dtype):
-        if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-            return
-        if pd.api.types.is_datetime64_any_dtype(dtype):
+        kinds = (pd.api.types.is_numeric_dtype, pd.api.types.is_bool_dtype, pd.api.types.is_string_dtype)
+        if any(is_kind(dtype) for is_kind in kinds) or dtype.kind in ("M", "m"):  # pyarrow-backed too
             return
         raise TypeError(f"{what} has unsupported dtype {dtype}: convert it to a number, string or category.")
     if dtype.kind not in SUPPORTED_KINDS:
@@ -161,6 +160,23 @@ def require_column(column: Any, name: str, data: pd.DataFrame, known: Sequence[s
             f"Columns are: {', '.join(names[:20])}" + (" ..." if len(names) > 20 else "")
         )
     return column
+
+
+def require_text_column(column: Any, data: pd.DataFrame) -> str:
+    """``column`` if it names a column of text (strings, or categories of strings) in ``data``."""
+    name = require_column(column, "text", data)
+    values = data[name]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = pd.Series(values.dtype.categories)
+    sample = values.dropna().iloc[:1000]
+    kind = pd.api.types.infer_dtype(sample, skipna=True) if values.dtype.kind == "O" else ""
+    if not (pd.api.types.is_string_dtype(values.dtype) and kind in ("", "string", "empty")):
+        raise TypeError(
+            f"text={name!r} is a column of {kind or values.dtype}, not text: text= names a column of strings "
+            "(e.g. reviews), shown in row views and sliced by length. Pass a text column, or list "
+            f"{name!r} in features= instead."
+        )
+    return name
 
 
 def column_list(value: Any, name: str, data: pd.DataFrame) -> list[str]:

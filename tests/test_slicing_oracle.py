@@ -102,8 +102,11 @@ def test_vectorised_z_test_matches_statsmodels_on_random_tables() -> None:
     n1, n2 = rng.integers(5, 500, 50), rng.integers(5, 500, 50)
     x1, x2 = rng.binomial(n1, 0.3), rng.binomial(n2, 0.4)
     ours = two_proportion_p_value(x1, n1, x2, n2)
+    larger = two_proportion_p_value(x1, n1, x2, n2, alternative="larger")
     for i in range(50):
         assert ours[i] == pytest.approx(proportions_ztest([x1[i], x2[i]], [n1[i], n2[i]])[1], rel=1e-9)
+        one_sided = proportions_ztest([x1[i], x2[i]], [n1[i], n2[i]], alternative="larger")[1]
+        assert larger[i] == pytest.approx(one_sided, rel=1e-9)
 
 
 # -- other metrics, families and bins ------------------------------------------------------------

@@ -388,12 +388,17 @@ def _ratio(value: np.ndarray, rest: np.ndarray) -> np.ndarray:
         return np.where(rest > 0, value / rest, np.where(value > 0, np.inf, np.nan))
 
 
-def two_proportion_p_value(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
-    """Two-sided pooled z-test of x1/n1 against x2/n2, vectorised (statsmodels' proportions_ztest)."""
+def two_proportion_p_value(
+    x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, alternative: str = "two-sided"
+) -> np.ndarray:
+    """Pooled z-test of x1/n1 against x2/n2, vectorised (statsmodels' proportions_ztest):
+    ``alternative`` "two-sided", or "larger" (x1/n1 above x2/n2)."""
+    if alternative not in ("two-sided", "larger"):
+        raise ValueError(f"alternative must be 'two-sided' or 'larger', got {alternative!r}.")
     x1, n1, x2, n2 = (np.asarray(a, dtype=np.float64) for a in (x1, n1, x2, n2))
     with np.errstate(divide="ignore", invalid="ignore"):
         pooled = (x1 + x2) / (n1 + n2)
         se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
         z = (x1 / n1 - x2 / n2) / se
-    p = 2 * stats.norm.sf(np.abs(z))
+    p = 2 * stats.norm.sf(np.abs(z)) if alternative == "two-sided" else stats.norm.sf(z)
     return np.where((n1 > 0) & (n2 > 0) & (se > 0), p, np.nan)

@@ -44,7 +44,9 @@ def main(n: int, coarse: bool) -> None:
         ev.codes(c)  # coded once per Evaluation, as in the widget; not part of either search
     print("coarse codes (4 per feature)" if coarse else "default codes (8 values, 10 quantile bins)")
     t0 = time.perf_counter()
-    ours = discover_slices(ev, max_level=max_level, min_support=min_support, alpha=alpha, k=k)
+    ours = discover_slices(  # the search alone, on every row, as sliceline does
+        ev, max_level=max_level, min_support=min_support, alpha=alpha, k=k, holdout=0, max_overlap=1
+    )
     ours_s = time.perf_counter() - t0
     coded = np.column_stack([ev.codes(c).codes for c in ev.features])
     errors = (ev.true_codes != ev.pred_codes).astype(float)

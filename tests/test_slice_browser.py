@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,9 +57,10 @@ def test_crossfilter_recomputes_on_other_clauses_only(ev: es.Evaluation) -> None
 
 def test_sort_filter_page_and_metric(ev: es.Evaluation) -> None:
     view = es.SliceBrowser(ev, discover=False, page_size=5)
-    assert view.table["error_rate"].is_monotonic_decreasing
+    features = view.table[view.table["group"] == "feature"]
+    assert features.loc[features["supported"], "error_rate"].is_monotonic_decreasing
     view.sort_by, view.descending = "size", False
-    assert view.table["size"].is_monotonic_increasing
+    assert all(part["size"].is_monotonic_increasing for _, part in view.table.groupby("group"))
     view.feature_filter = "RAC"
     assert set(view.table["feature"]) == {"race"} and view.n_slices == ev.data["race"].nunique()
     view.page = 99
@@ -102,6 +105,54 @@ def test_discovery_runs_in_the_background_and_selects(ev: es.Evaluation) -> None
     assert len(ev.selected()) == rows.sum() and view.selected_discovered == [0]
     cm = es.ConfusionMatrix(ev)
     assert cm.n_rows == rows.sum()
+
+
+def test_feature_slices_first_then_outcome_slices_and_small_ones_last(ev: es.Evaluation) -> None:
+    """The score, the classes and 1-row slices at 100% error topped the ranking."""
+    view = es.SliceBrowser(ev, discover=False)
+    table = view.table
+    groups = table["group"].tolist()
+    assert groups == sorted(groups, key=["feature", "outcome"].index) and groups[0] == "feature"
+    assert set(table.loc[table["group"] == "outcome", "feature"]) == {"actual", "predicted", "score"}
+    assert table.loc[table["group"] == "outcome", "error_rate"].max() > table["error_rate"].iloc[0]
+    for _, part in table.groupby("group"):
+        supported = part["supported"].to_numpy()
+        assert (np.diff(supported.astype(int)) <= 0).all()  # the supported ones first
+    assert view.min_rows == max(10, int(np.ceil(0.005 * ev.n_rows)))
+    np.testing.assert_array_equal(table["supported"], table["size"] >= view.min_rows)
+    page = view.slice_page
+    assert list(np.frombuffer(page["outcome"], "u1")) == [int(g == "outcome") for g in groups[:15]]
+
+
+def test_an_outcome_selection_ranks_slices_by_lift(ev: es.Evaluation) -> None:
+    view = es.SliceBrowser(ev, discover=False)
+    cm = es.ConfusionMatrix(ev)
+    assert not view.outcome_selection and view.sort_by == "value"
+    cm.select_cells(cells=[(1, 0)])  # every row of a cell is an error: the error rate says 100% everywhere
+    assert view.outcome_selection and view.sort_by == "lift"
+    features = view.table[(view.table["group"] == "feature") & view.table["supported"]]
+    assert (features["error_rate"] == 1).all()
+    assert features["lift"].is_monotonic_decreasing and features["lift"].iloc[0] > 1.5
+    top = features.iloc[0]
+    in_slice = ev._resolve(top["predicate"])
+    selected = ev.selection.mask()
+    expected = ((in_slice & selected).sum() / selected.sum()) / (in_slice.sum() / ev.n_rows)
+    assert top["lift"] == pytest.approx(expected)
+    cm.clear()
+    assert not view.outcome_selection and view.sort_by == "value"
+    ev.select("age > 60", source="code")  # a data query: the error rate ranks
+    assert not view.outcome_selection and view.sort_by == "value"
+
+
+def test_the_reports_worst_slices_are_supported_feature_slices(ev: es.Evaluation, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from errorscope.report import write_report
+
+    html = write_report(ev, tmp_path / "report.html").read_text(encoding="utf-8")
+    worst = html.split("<h2>Worst slices</h2>", 1)[1].split("<h2>", 1)[0]
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", worst)  # feature, group per row
+    assert len(rows) == 15 and {group for _, group in rows} == {"feature"}
+    assert not {feature for feature, _ in rows} & {"actual", "predicted", "score", "tag"}
+    assert "<td>False</td>" not in worst  # no slice under the minimum support
 
 
 def test_bad_arguments_are_explained(ev: es.Evaluation) -> None:

@@ -50,7 +50,7 @@ def test_categorical_slices_equal_groupby(
 ) -> None:
     ev = request.getfixturevalue(fixture)
     mask = (ev.true_codes == 1) if filtered else np.ones(ev.n_rows, dtype=bool)
-    table = slice_table(ev, mask)
+    table = slice_table(ev, mask, min_support=1)
     for column in ("sex", "race"):
         expected = oracle(ev, mask, column)
         got = table[table["feature"] == column].set_index("slice")
@@ -89,8 +89,48 @@ def test_intervals_and_p_values_equal_statsmodels(compas_ev: es.Evaluation) -> N
     np.testing.assert_allclose(table.loc[tested, "p_adjusted"], expected, rtol=1e-12)
 
 
+def test_lift_equals_pandas_on_an_outcome_selection(adult_ev: es.Evaluation) -> None:
+    """Share of the selected errors in the slice over its share of all rows, by pandas groupby."""
+    ev = adult_ev
+    mask = (ev.true_codes == 1) & (ev.pred_codes == 0)  # a matrix cell: every kept row is an error
+    table = slice_table(ev, mask, min_support=1)
+    wrong = pd.Series(ev.true_codes != ev.pred_codes)
+    for column in ("race", "education", "sex"):
+        values = ev.data[column].astype(str).reset_index(drop=True)
+        error_share = values[mask & wrong].value_counts() / (mask & wrong).sum()
+        row_share = values.value_counts() / ev.n_rows
+        expected = (error_share / row_share).dropna()
+        got = table[table["feature"] == column].set_index("slice")["lift"]
+        for value, lift in expected.items():
+            assert got[value] == pytest.approx(lift, rel=1e-12)
+        assert set(got.index) == set(expected.index)
+    assert (table.loc[table["feature"] == "sex", "error_rate"] == 1).all()  # what the rate alone says
+
+
+def test_groups_and_minimum_support(adult_ev: es.Evaluation) -> None:
+    table = slice_table(adult_ev)
+    groups = table.groupby("feature")["group"].first()
+    assert set(groups[groups == "outcome"].index) == {"actual", "predicted", "score"}
+    assert groups[["age", "sex", "race", "education"]].eq("feature").all()
+    mask = adult_ev.data["race"].eq("Other").to_numpy() | (adult_ev.true_codes == 1)
+    ranked = slice_table(adult_ev, mask)
+    support = max(10, np.ceil(0.005 * mask.sum()))
+    np.testing.assert_array_equal(ranked["supported"], ranked["size"] >= support)
+    assert not ranked["supported"].all()  # tiny slices (e.g. 100% error on 2 rows) exist...
+    first_small = int(np.argmin(ranked["supported"].to_numpy()))
+    assert not ranked["supported"].iloc[first_small:].any()  # ...and rank after every supported one
+    assert ranked["error_rate"].iloc[:first_small].is_monotonic_decreasing
+    assert slice_table(adult_ev, mask, min_support=1)["supported"].all()
+
+
+@pytest.mark.parametrize(("value", "error"), [(0, ValueError), (-3, ValueError), (2.5, TypeError)])
+def test_bad_min_support_names_the_argument(adult_ev: es.Evaluation, value: object, error: type) -> None:
+    with pytest.raises(error, match="min_support"):
+        slice_table(adult_ev, min_support=value)  # type: ignore[arg-type]
+
+
 def test_worst_first_and_differences(compas_ev: es.Evaluation) -> None:
-    table = slice_table(compas_ev)
+    table = slice_table(compas_ev, min_support=1)
     assert table["error_rate"].is_monotonic_decreasing
     np.testing.assert_allclose(table["difference"], table["error_rate"] - table["rest_error_rate"])
     np.testing.assert_allclose(table["ratio"], table["error_rate"] / table["rest_error_rate"])
@@ -102,8 +142,11 @@ def test_vectorised_z_test_matches_statsmodels_on_random_tables() -> None:
     n1, n2 = rng.integers(5, 500, 50), rng.integers(5, 500, 50)
     x1, x2 = rng.binomial(n1, 0.3), rng.binomial(n2, 0.4)
     ours = two_proportion_p_value(x1, n1, x2, n2)
+    larger = two_proportion_p_value(x1, n1, x2, n2, alternative="larger")
     for i in range(50):
         assert ours[i] == pytest.approx(proportions_ztest([x1[i], x2[i]], [n1[i], n2[i]])[1], rel=1e-9)
+        one_sided = proportions_ztest([x1[i], x2[i]], [n1[i], n2[i]], alternative="larger")[1]
+        assert larger[i] == pytest.approx(one_sided, rel=1e-9)
 
 
 # -- other metrics, families and bins ------------------------------------------------------------

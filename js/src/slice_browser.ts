@@ -32,9 +32,14 @@ export interface SlicePage {
   rest: Float64Array;
   difference: Float64Array;
   ratio: Float64Array;
+  lift: Float64Array;
   ci_low: Float64Array;
   ci_high: Float64Array;
   p_adjusted: Float64Array;
+  /** 1 where the slice reads the model's output, the classes or a tag (listed in their own group). */
+  outcome: Uint8Array;
+  /** 1 where the slice has at least the minimum support (the others rank last). */
+  supported: Uint8Array;
 }
 
 export function readSlicePage(raw: any): SlicePage {
@@ -51,10 +56,32 @@ export function readSlicePage(raw: any): SlicePage {
     rest: toFloat64(r.rest),
     difference: toFloat64(r.difference),
     ratio: toFloat64(r.ratio),
+    lift: toFloat64(r.lift),
     ci_low: toFloat64(r.ci_low),
     ci_high: toFloat64(r.ci_high),
     p_adjusted: toFloat64(r.p_adjusted),
+    outcome: toUint8(r.outcome),
+    supported: toUint8(r.supported),
   };
+}
+
+/** A ratio or a lift: "2.50×", "–". */
+export function formatTimes(x: number): string {
+  return Number.isFinite(x) ? `${x.toFixed(2)}×` : "–";
+}
+
+/** The keys a view handles stop here: JupyterLab must not also act on them (move cells, edit mode). */
+const handled = (e: KeyboardEvent): void => {
+  e.preventDefault();
+  e.stopPropagation();
+};
+
+/** Roving tabindex: only `target` of `items` is a Tab stop; it takes the focus. */
+export function rove(items: HTMLElement[], target: HTMLElement | undefined): void {
+  if (!target) return;
+  items.forEach((item) => item.setAttribute("tabindex", "-1"));
+  target.setAttribute("tabindex", "0");
+  target.focus();
 }
 
 /** A metric's value as shown: rates in percent, log loss as a number. */
@@ -75,12 +102,34 @@ export function formatDifference(metric: string, d: number): string {
   return metric === "log_loss" ? `${sign}${Math.abs(d).toFixed(3)}` : `${sign}${(Math.abs(d) * 100).toFixed(1)} pp`;
 }
 
+const DISCOVERED_HEADERS: [string, string?][] = [
+  ["Slice"], ["Predicates"], ["Rows"], ["Error rate"], ["Rest"], ["Score", "Sliceline's score on the half of the rows the search ran on"],
+  ["p (held out, BH)", "Tested on the half of the rows the search never saw (one-sided z-test against the rest), Benjamini-Hochberg adjusted over the slices found: valid although the slices were searched for"],
+];
+
+/** Mark where a scroll box's content runs past its edges (`data-more` "left", "right"): CSS fades that
+ * edge, so cut-off columns show even where scrollbars hide until one scrolls (macOS, touch, headless). */
+export function markOverflow(box: HTMLElement): void {
+  const more: string[] = [];
+  if (box.scrollLeft > 1) more.push("left");
+  if (box.scrollLeft + box.clientWidth < box.scrollWidth - 1) more.push("right");
+  box.dataset.more = more.join(" ");
+}
+
 const additiveKey = (e: MouseEvent | KeyboardEvent): boolean => e.shiftKey || e.ctrlKey || e.metaKey;
 
 function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
   const root = h("div", { className: "es-root es-sb", role: "region", "aria-label": "Slice browser" });
   el.append(root);
   let filterTimer: ReturnType<typeof setTimeout> | undefined;
+  let paintedTab = "";
+  const resized = typeof ResizeObserver === "undefined" ? null : new ResizeObserver((entries) => entries.forEach((e) => markOverflow(e.target as HTMLElement)));
+  /** A horizontally scrolling box around a wide table, its cut-off edges marked. */
+  const scrollBox = (table: HTMLElement): HTMLElement => {
+    const box = h("div", { className: "es-scroll" }, [table]);
+    box.addEventListener("scroll", () => markOverflow(box), { passive: true });
+    return box; // observed for resizes once painted
+  };
 
   const setTrait = (name: string, value: unknown): void => {
     model.set(name, value);
@@ -103,32 +152,33 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       const rows = Array.from(table.querySelectorAll<HTMLElement>("tbody tr[tabindex]"));
       const i = rows.indexOf(row);
       const move = (j: number): void => {
-        e.preventDefault();
-        const target = rows[Math.max(0, Math.min(rows.length - 1, j))];
-        rows.forEach((r) => r.setAttribute("tabindex", "-1"));
-        target?.setAttribute("tabindex", "0");
-        target?.focus();
+        handled(e);
+        if (j < 0) {
+          const header = table.querySelector<HTMLElement>("thead [tabindex='0']");
+          if (header) return header.focus(); // ArrowUp on the first row: back to the header row
+        }
+        rove(rows, rows[Math.max(0, Math.min(rows.length - 1, j))]);
       };
       if (e.key === "ArrowDown") move(i + 1);
       else if (e.key === "ArrowUp") move(i - 1);
       else if (e.key === "Home") move(0);
       else if (e.key === "End") move(rows.length - 1);
       else if ((e.key === "Enter" || e.key === " ") && row.dataset.action) {
-        e.preventDefault();
+        handled(e);
         row.dispatchEvent(new MouseEvent("click", { shiftKey: e.shiftKey, ctrlKey: e.ctrlKey, metaKey: e.metaKey }));
       } else if (pageTrait && (e.key === "PageDown" || e.key === "PageUp")) {
-        e.preventDefault();
+        handled(e);
         const page = Number(model.get(pageTrait) ?? 0);
         setTrait(pageTrait, Math.max(0, page + (e.key === "PageDown" ? 1 : -1)));
       }
     });
   };
 
-  const sortHeader = (key: string, label: string): HTMLElement => {
+  const sortHeader = (key: string, label: string, tabStop: boolean, title?: string): HTMLElement => {
     const active = String(model.get("sort_by")) === key;
     const descending = Boolean(model.get("descending"));
-    const th = h("th", { role: "columnheader", scope: "col", "aria-sort": active ? (descending ? "descending" : "ascending") : "none" });
-    const button = h("button", { type: "button", "aria-label": `Sort by ${label}`, "data-focus": `sort-${key}`, text: `${label}${active ? (descending ? " ▾" : " ▴") : ""}` });
+    const th = h("th", { role: "columnheader", scope: "col", title, "aria-sort": active ? (descending ? "descending" : "ascending") : "none" });
+    const button = h("button", { type: "button", tabindex: tabStop ? 0 : -1, "aria-label": `Sort by ${label}`, "data-focus": `sort-${key}`, text: `${label}${active ? (descending ? " ▾" : " ▴") : ""}` });
     button.addEventListener("click", () => {
       if (active) setTrait("descending", !descending);
       else {
@@ -138,6 +188,31 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     });
     th.append(button);
     return th;
+  };
+
+  /** The header row is one Tab stop: Left/Right/Home/End move between its buttons, Enter/Space sort,
+   * ArrowDown enters the table (its current row). */
+  const headerKeys = (table: HTMLElement): void => {
+    const head = table.querySelector("thead");
+    head?.addEventListener("keydown", (e) => {
+      const buttons = Array.from(head.querySelectorAll<HTMLElement>("button"));
+      const i = buttons.indexOf(e.target as HTMLElement);
+      if (i < 0) return;
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+      if (step !== undefined) {
+        handled(e);
+        rove(buttons, buttons[(i + step + buttons.length) % buttons.length]);
+      } else if (e.key === "Home" || e.key === "End") {
+        handled(e);
+        rove(buttons, buttons[e.key === "Home" ? 0 : buttons.length - 1]);
+      } else if (e.key === "Enter" || e.key === " ") {
+        handled(e);
+        buttons[i]!.click();
+      } else if (e.key === "ArrowDown") {
+        handled(e);
+        table.querySelector<HTMLElement>("tbody tr[tabindex='0']")?.focus();
+      } else if (e.key === "ArrowUp") handled(e); // nothing above: the notebook's cell must not move
+    });
   };
 
   const slicesPanel = (): HTMLElement => {
@@ -159,14 +234,21 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     });
     const rates = m === "fpr" || m === "fnr";
     const toolbar = h("div", { className: "es-toolbar" }, [h("label", {}, ["Metric ", metricSelect]), rates ? positiveClassNote(String(model.get("positive_label") ?? "")) : null, filter]);
-    const headers: [string, string][] = [
+    const byOutcome = Boolean(model.get("outcome_selection"));
+    const minRows = Number(model.get("min_rows") ?? 0);
+    const headers: [string, string, string?][] = [
       ["feature", "Feature"], ["slice", "Slice"], ["size", "Rows"], ["share", "Share"], ["value", metricName().replace(/^./, (c) => c.toUpperCase())],
-      ["rest", "Rest"], ["difference", "Difference"], ["ratio", "Ratio"], ["p_adjusted", "p (BH)"],
+      ["rest", "Rest"], ["difference", "Difference"], ["ratio", "Ratio"],
+      ["lift", "Lift", "Share of the selected rows' errors in the slice over its share of all rows (1: as common as in the data)"],
+      ["p_adjusted", "p (BH)", "Two-sided test against the rest, Benjamini-Hochberg adjusted over the slices listed"],
     ];
+    const sortBy = String(model.get("sort_by"));
+    const stop = headers.some(([k]) => k === sortBy) ? sortBy : headers[0]![0];
     const table = h("table", { role: "grid", "aria-label": "Slices", className: "es-table" }, [
-      h("thead", {}, [h("tr", { role: "row" }, headers.map(([k, label]) => sortHeader(k, label)))]),
+      h("thead", {}, [h("tr", { role: "row" }, headers.map(([k, label, title]) => sortHeader(k, label, k === stop, title)))]),
     ]);
     const body = h("tbody");
+    const groupNames = ["Feature slices", "Model output, classes and tags (apart: they top an error ranking by construction)"];
     const maxValue = Math.max(1e-12, ...Array.from(page.ci_high).filter(Number.isFinite), ...Array.from(page.value).filter(Number.isFinite));
     page.feature.forEach((feature, i) => {
       const key = page.key[i]!;
@@ -180,8 +262,14 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       ci.style.left = `${(100 * (page.ci_low[i] ?? 0)) / maxValue}%`;
       ci.style.width = `${(100 * Math.max(0, (page.ci_high[i] ?? 0) - (page.ci_low[i] ?? 0))) / maxValue}%`;
       const interval = `95% CI ${formatValue(m, page.ci_low[i]!)}–${formatValue(m, page.ci_high[i]!)}`;
+      const group = page.outcome[i] ?? 0;
+      if (i === 0 || group !== (page.outcome[i - 1] ?? 0))
+        body.append(h("tr", { role: "row", className: "es-group" }, [h("th", { role: "rowheader", scope: "colgroup", colspan: headers.length, text: groupNames[group] })]));
+      const small = page.supported[i] === 0;
       const tr = h("tr", {
         role: "row",
+        className: small ? "es-small" : "",
+        title: small ? `Fewer than ${formatCount(minRows)} rows: ranked after the others` : undefined,
         tabindex: i === 0 ? 0 : -1,
         "data-key": key,
         "data-action": "select",
@@ -196,7 +284,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         h("td", { role: "gridcell", className: "es-num", title: interval }, [h("div", { className: "es-value" }, [h("span", { text: formatValue(m, value) }), bar])]),
         h("td", { role: "gridcell", className: "es-num", text: formatValue(m, page.rest[i]!) }),
         h("td", { role: "gridcell", className: "es-num", text: formatDifference(m, page.difference[i]!) }),
-        h("td", { role: "gridcell", className: "es-num", text: Number.isFinite(page.ratio[i]!) ? `${page.ratio[i]!.toFixed(2)}×` : "–" }),
+        h("td", { role: "gridcell", className: "es-num", text: formatTimes(page.ratio[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: formatTimes(page.lift[i]!) }),
         h("td", { role: "gridcell", className: "es-num", text: formatP(page.p_adjusted[i]!) }),
       ]);
       tr.addEventListener("click", (e) => model.send({ type: "select_slice", key, additive: additiveKey(e) }));
@@ -204,11 +293,16 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     });
     table.append(body);
     gridKeys(table, "page");
+    headerKeys(table);
     const total = Number(model.get("n_slices") ?? 0);
     const empty = total === 0 ? h("p", { className: "es-muted", text: "No slice matches." }) : null;
+    const note = byOutcome
+      ? h("p", { className: "es-note", role: "note", text: "Selection is defined by the outcome: ranking by lift (every slice of it can be all errors; lift says where those errors are over-represented)." })
+      : null;
     return h("div", { role: "tabpanel", "aria-label": "Slices" }, [
       toolbar,
-      h("div", { className: "es-scroll" }, [table]),
+      note,
+      scrollBox(table),
       empty,
       h("div", { className: "es-footer" }, [h("span", { className: "es-muted", text: `${formatCount(total)} slices` }), pagerOf("page", total, Number(model.get("page_size") ?? 15), "page of slices")]),
     ]);
@@ -233,7 +327,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     (bar.firstChild as HTMLElement).style.width = `${Math.round(progress * 100)}%`;
     const statusText = status === "running" ? `Searching… ${Math.round(progress * 100)}%` : status === "done" ? `${slices.length} slices found` : status;
     const table = h("table", { role: "grid", "aria-label": "Discovered slices", className: "es-table" }, [
-      h("thead", {}, [h("tr", { role: "row" }, ["Slice", "Predicates", "Rows", "Error rate", "Rest", "Score", "p (BH)"].map((t) => h("th", { role: "columnheader", scope: "col", text: t })))]),
+      h("thead", {}, [h("tr", { role: "row" }, DISCOVERED_HEADERS.map(([t, title]) => h("th", { role: "columnheader", scope: "col", text: t, title })))]),
     ]);
     const body = h("tbody");
     slices.forEach((text, i) => {
@@ -260,8 +354,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     gridKeys(table, null);
     return h("div", { role: "tabpanel", "aria-label": "Discovered" }, [
       h("div", { className: "es-toolbar" }, [run, cancel, bar, h("span", { role: "status", text: statusText })]),
-      h("p", { className: "es-muted", text: "Conjunctions of up to 3 predicates, ranked by Sliceline's score: error rate against the average, penalised for small slices." }),
-      h("div", { className: "es-scroll" }, [table]),
+      h("p", { className: "es-muted", text: "Conjunctions of up to 3 predicates, found on a random half of the rows and ranked by Sliceline's score (error rate against the average, penalised for small slices); p-values come from the other half." }),
+      scrollBox(table),
     ]);
   };
 
@@ -297,7 +391,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     gridKeys(table, "rows_page");
     return h("div", { role: "tabpanel", "aria-label": "Rows" }, [
       h("div", { className: "es-toolbar" }, [h("label", {}, ["Order ", orderSelect]), h("span", { text: `${formatCount(total)} rows in the selection` })]),
-      h("div", { className: "es-scroll" }, [table]),
+      scrollBox(table),
       h("div", { className: "es-footer" }, [pagerOf("rows_page", total, Number(model.get("rows_page_size") ?? 10), "page of rows")]),
     ]);
   };
@@ -337,7 +431,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     ]);
     return h("div", { role: "tabpanel", "aria-label": "Compare", className: "es-compare" }, [
       h("div", {}, [h("p", { className: "es-muted", text: "Jensen-Shannon distance between the selection and the rest" }), list]),
-      h("div", { className: "es-scroll" }, [dist]),
+      scrollBox(dist),
     ]);
   };
 
@@ -372,16 +466,29 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       const i = TABS.findIndex(([id]) => id === tab);
       const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
       if (!step) return;
-      e.preventDefault();
+      handled(e);
       setTrait("tab", TABS[(i + step + TABS.length) % TABS.length]![0]);
     });
     const panel = { slices: slicesPanel, discovered: discoveredPanel, rows: rowsPanel, compare: comparePanel }[tab]();
+    // a repaint keeps where the user had scrolled the tables to (same tab), then re-marks their edges
+    const scrolled = tab === paintedTab ? Array.from(root.querySelectorAll<HTMLElement>(".es-scroll"), (b) => [b.scrollLeft, b.scrollTop] as const) : [];
+    paintedTab = tab;
+    resized?.disconnect();
     root.replaceChildren(header, tablist, panel);
+    root.querySelectorAll<HTMLElement>(".es-scroll").forEach((box, i) => {
+      const [left, top] = scrolled[i] ?? [0, 0];
+      box.scrollLeft = left;
+      box.scrollTop = top;
+      resized?.observe(box);
+    });
     if (hadFocus && focused) {
-      const target = root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focused)}"]`);
+      const target = Array.from(root.querySelectorAll<HTMLElement>("[data-focus]")).find((e) => e.dataset.focus === focused);
       if (target) {
         if (target.tagName === "TR") {
           root.querySelectorAll<HTMLElement>("tbody tr[tabindex='0']").forEach((r) => r.setAttribute("tabindex", "-1"));
+          target.setAttribute("tabindex", "0");
+        } else if (target.closest("thead")) {
+          target.closest("thead")!.querySelectorAll<HTMLElement>("button").forEach((b) => b.setAttribute("tabindex", "-1"));
           target.setAttribute("tabindex", "0");
         }
         target.focus();
@@ -390,12 +497,16 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     }
   };
 
-  return mountView(
+  const unmount = mountView(
     model,
     root,
-    ["n_rows", "n_total", "filter_text", "clause_text", "tab", "metric", "metrics", "sort_by", "descending", "page", "n_slices", "slice_page", "selected_slices", "discovered", "selected_discovered", "discovery_status", "discovery_progress", "row_order", "rows_page", "n_selected", "rows", "comparison", "positive_label"],
+    ["n_rows", "n_total", "filter_text", "clause_text", "tab", "metric", "metrics", "sort_by", "descending", "page", "n_slices", "slice_page", "outcome_selection", "min_rows", "selected_slices", "discovered", "selected_discovered", "discovery_status", "discovery_progress", "row_order", "rows_page", "n_selected", "rows", "comparison", "positive_label"],
     paint,
   );
+  return () => {
+    resized?.disconnect();
+    unmount();
+  };
 }
 
 export default { render };

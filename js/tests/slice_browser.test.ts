@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import widget, { formatDifference, formatP, formatValue, readSlicePage } from "../src/slice_browser";
+import widget, { formatDifference, formatP, formatTimes, formatValue, readSlicePage } from "../src/slice_browser";
 import { f64, MockModel, u32 } from "./mock";
 
 const i32 = (xs: number[]): DataView => new DataView(new Int32Array(xs).buffer);
@@ -12,7 +12,7 @@ function page(features: string[], slices: string[]) {
     feature: features, slice: slices, description: features.map((f, i) => `${f} = ${slices[i]}`),
     key: i32(features.map((_, i) => 10 + i)), size: u32(features.map((_, i) => 100 * (i + 1))), errors: u32(new Array(n).fill(5)),
     share: fill(0.1), value: fill(0.25), rest: fill(0.1), difference: fill(0.15), ratio: fill(2.5),
-    ci_low: fill(0.2), ci_high: fill(0.3), p_adjusted: fill(0.0001),
+    ci_low: fill(0.2), ci_high: fill(0.3), p_adjusted: fill(0.0001), lift: fill(2.5),
   };
 }
 
@@ -42,6 +42,8 @@ describe("slice browser helpers", () => {
     expect(formatDifference("log_loss", 0.5)).toBe("+0.500");
     expect(formatP(0.0000001)).toBe("<0.001");
     expect(formatP(NaN)).toBe("–");
+    expect(formatTimes(2.5)).toBe("2.50×");
+    expect(formatTimes(NaN)).toBe("–");
   });
   it("decodes a page of slices from buffers", () => {
     const p = readSlicePage(page(["a"], ["x"]));
@@ -57,7 +59,7 @@ describe("slice browser rendering", () => {
     const root = el.querySelector('[role="region"]')!;
     expect(root.getAttribute("aria-label")).toBe("Slice browser");
     expect(root.getAttribute("data-rows")).toBe("1000");
-    const rows = el.querySelectorAll('table[aria-label="Slices"] tbody tr');
+    const rows = el.querySelectorAll('table[aria-label="Slices"] tbody tr[data-key]');
     expect(rows).toHaveLength(2);
     expect(rows[0]!.getAttribute("aria-label")).toBe("sex = Female: 100 rows, error rate 25.0%");
     expect(rows[1]!.getAttribute("aria-selected")).toBe("true");
@@ -67,7 +69,7 @@ describe("slice browser rendering", () => {
   });
   it("sends a selection on click, additive with a modifier, and clears on Escape", () => {
     const { el, model } = setup();
-    const rows = el.querySelectorAll<HTMLElement>('table[aria-label="Slices"] tbody tr');
+    const rows = el.querySelectorAll<HTMLElement>('table[aria-label="Slices"] tbody tr[data-key]');
     rows[0]!.click();
     rows[1]!.dispatchEvent(new MouseEvent("click", { bubbles: true, shiftKey: true }));
     rows[0]!.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
@@ -95,5 +97,43 @@ describe("slice browser rendering", () => {
     await flush();
     const row = el.querySelector('table[aria-label="Rows in the selection"] tbody tr')!;
     expect(row.getAttribute("aria-label")).toBe("row 7: actual a, predicted b (wrong)");
+  });
+  it("lists outcome slices in their own group, small ones muted, and says when it ranks by lift", () => {
+    const u8 = (xs: number[]): DataView => new DataView(new Uint8Array(xs).buffer);
+    const slices = { ...page(["sex", "actual"], ["Female", ">50K"]), outcome: u8([0, 1]), supported: u8([1, 0]) };
+    const { el } = setup({ slice_page: slices, outcome_selection: true, sort_by: "lift", min_rows: 82 });
+    const body = Array.from(el.querySelectorAll('table[aria-label="Slices"] tbody tr'));
+    expect(body.map((r) => r.getAttribute("data-key") ?? r.textContent)).toEqual([
+      "Feature slices", "10", "Model output, classes and tags (apart: they top an error ranking by construction)", "11",
+    ]);
+    expect(body[3]!.className).toBe("es-small");
+    expect(body[3]!.getAttribute("title")).toBe("Fewer than 82 rows: ranked after the others");
+    expect(body[1]!.textContent).toContain("2.50×");
+    expect(el.querySelector('[role="note"]')!.textContent).toMatch(/^Selection is defined by the outcome: ranking by lift/);
+    expect(el.querySelector('button[aria-label="Sort by Lift"]')!.closest("th")!.getAttribute("aria-sort")).toBe("descending");
+  });
+  it("makes the header row one Tab stop, moves with arrows and keeps handled keys from the notebook", () => {
+    const { el, model } = setup();
+    const leaked: string[] = [];
+    document.body.addEventListener("keydown", (e) => leaked.push(e.key));
+    const buttons = Array.from(el.querySelectorAll<HTMLButtonElement>('table[aria-label="Slices"] thead button'));
+    expect(buttons.filter((b) => b.getAttribute("tabindex") === "0").map((b) => b.getAttribute("aria-label"))).toEqual(["Sort by Error rate"]);
+    const press = (key: string): void => {
+      (document.activeElement as HTMLElement).dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true }));
+    };
+    buttons[4]!.focus();
+    press("ArrowRight");
+    expect(document.activeElement!.getAttribute("aria-label")).toBe("Sort by Rest");
+    expect(buttons.filter((b) => b.getAttribute("tabindex") === "0")).toEqual([buttons[5]]);
+    press("ArrowLeft");
+    press("ArrowLeft");
+    expect(document.activeElement!.getAttribute("aria-label")).toBe("Sort by Share");
+    press("Enter");
+    expect(model.get("sort_by")).toBe("share");
+    press("ArrowDown");
+    expect(document.activeElement!.getAttribute("data-key")).toBe("10");
+    press("ArrowDown");
+    expect(document.activeElement!.getAttribute("data-key")).toBe("11");
+    expect(leaked).toEqual([]);
   });
 });

@@ -13,6 +13,23 @@ it has ``min_support`` rows, some errors and an upper bound on any sub-slice's s
 from its size and errors) above the k-th best score found so far; a conjunction is counted only if all of
 its parents survived. Each combination of columns costs one ``np.bincount`` over the rows its surviving
 parents keep, so the top-k is exact for the lattice, found without enumerating it.
+
+**Valid p-values (sample splitting).** A test run on the rows the search optimised over is not valid:
+the search picks, among ~10^5 candidates, the slices whose error rate came out high by chance too, so
+every listed slice would read "p < 0.001" even where the labels are independent of the features. So the
+kept rows are split at random (seeded): the search runs on one part, and each discovered slice is tested
+on the ``holdout`` part it never saw (one-sided pooled z-test: is its error rate above the rest's?),
+with Benjamini-Hochberg over the discovered slices. This is the sample-splitting remedy of the
+selective-inference literature (Cox 1975; Wasserman and Roeder 2009; DiCiccio et al. 2020): conditional
+on the search half, the held-out p-values are valid, so the FDR among the listed slices is controlled.
+``holdout=0`` searches every row and reports no p-value.
+
+**Redundancy.** A conjunction is listed only if its score beats its best parent's (the slice with one
+predicate fewer) by ``min_gain`` (relative: score > (1 + min_gain) * best parent's, when that is
+positive); an extra predicate that buys little is noise ("relationship = Husband, age >= 40" repeated
+for every second predicate). Then, best first, a slice is dropped when more than ``max_overlap`` of its
+rows are already in the slices listed above it. The counts, error rates and selection use every kept
+row; ``score`` is the search part's (what the ranking used).
 """
 
 from __future__ import annotations
@@ -46,6 +63,7 @@ class _Level:
     columns: tuple[int, ...]
     size: np.ndarray
     errors: np.ndarray
+    score: np.ndarray | None = None
     alive: np.ndarray | None = None  # may be extended
 
 
@@ -70,6 +88,13 @@ def _upper_bound(
     return np.max(sliceline_score(bounded_errors, candidates, mean_error, n, alpha), axis=0)
 
 
+def split_rows(n: int, holdout: float, seed: int) -> np.ndarray:
+    """True for the ``holdout`` share of ``n`` rows held out to test discovered slices (seeded)."""
+    held = np.zeros(n, dtype=bool)
+    held[np.random.default_rng(seed).permutation(n)[: round(holdout * n)]] = True
+    return held
+
+
 def discover_slices(
     ev: Evaluation,
     mask: np.ndarray | None = None,
@@ -78,15 +103,22 @@ def discover_slices(
     min_support: int | None = None,
     alpha: float = 0.95,
     k: int = 20,
+    holdout: float = 0.5,
+    seed: int = 0,
+    min_gain: float = 0.1,
+    max_overlap: float = 0.8,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> pd.DataFrame:
     """The ``k`` best-scoring conjunctions of up to ``max_level`` predicates among the rows ``mask`` keeps.
 
-    ``min_support``: the fewest rows a slice may have (default: 1% of the kept rows, at least 10).
-    Columns: slice (readable), level, size, share, errors, error_rate, rest_error_rate, score,
-    ci_low, ci_high (Wilson), p_value (z-test against the rest), p_adjusted (Benjamini-Hochberg over the
-    slices listed) and predicates (the AND-term that selects the slice).
+    The search runs on the rows not in the seeded ``holdout`` share; the rest test what it found (see the
+    module docstring, also for ``min_gain`` and ``max_overlap``). ``min_support``: the fewest search rows
+    a slice may have (default: 1% of them, at least 10).
+    Columns: slice (readable), level, size, share, errors, error_rate, rest_error_rate (all kept rows),
+    score (search rows), holdout_size, holdout_error_rate, ci_low, ci_high (Wilson), p_value (one-sided
+    z-test against the rest) and p_adjusted (Benjamini-Hochberg over the listed slices), all on the
+    held-out rows, and predicates (the AND-term that selects the slice).
     """
     if not 1 <= max_level <= 4:
         raise ValueError(f"max_level must be 1 to 4, got {max_level!r}.")
@@ -94,20 +126,31 @@ def discover_slices(
         raise ValueError(f"alpha must be in (0, 1], got {alpha!r}: near 1 favours error, lower favours size.")
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k!r}.")
+    if not 0 <= holdout < 1:
+        raise ValueError(
+            f"holdout must be in [0, 1), got {holdout!r}: the share of rows kept to test slices."
+        )
+    if min_gain < 0:
+        raise ValueError(f"min_gain must be at least 0, got {min_gain!r}: 0.1 asks 10% above the parent.")
+    if not 0 < max_overlap <= 1:
+        raise ValueError(f"max_overlap must be in (0, 1], got {max_overlap!r}: 1 keeps overlapping slices.")
     coded = [ev.codes(c) for c in columns] if columns is not None else feature_family(ev)
     keep = np.ones(ev.n_rows, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    wrong = ev.wrong[keep]
-    codes = [c.codes[keep] for c in coded]
-    n, total_errors = int(keep.sum()), int(wrong.sum())
+    kept = np.flatnonzero(keep)
+    held = split_rows(len(kept), holdout, seed)
+    search_rows = kept[~held]
+    wrong = ev.wrong[search_rows]
+    codes = [c.codes[search_rows] for c in coded]
+    n, total_errors = len(search_rows), int(wrong.sum())
     if min_support is None:
         min_support = max(10, math.ceil(0.01 * n))
     if min_support < 1:
         raise ValueError(f"min_support must be at least 1 row, got {min_support!r}.")
-    empty = _result([], coded, n, total_errors)
+    outcome = _Outcome(ev.wrong[kept], held, holdout > 0)
     if n == 0 or total_errors == 0:
-        return empty
+        return _result([], coded, [], outcome)
     mean_error = total_errors / n
-    search = _Search(codes, [c.n_codes for c in coded], wrong, n, mean_error, alpha, min_support, k)
+    search = _Search(codes, [c.n_codes for c in coded], wrong, n, mean_error, alpha, min_support, k, min_gain)
     levels: list[dict[tuple[int, ...], _Level]] = []
     n_cols = len(coded)
     work = [math.comb(n_cols, level) for level in range(1, max_level + 1)]
@@ -127,9 +170,52 @@ def discover_slices(
         levels.append(current)
         if not any(lv.alive is not None and lv.alive.any() for lv in current.values()):
             break
+    found, masks = _drop_overlapping(search.found, coded, kept, k, max_overlap)
     if progress is not None:
         progress(1.0, "done")
-    return _result(search.best(), coded, n, total_errors)
+    return _result(found, coded, masks, outcome)
+
+
+@dataclass
+class _Outcome:
+    """The kept rows' errors and which of them are held out (``tested``: whether p-values are made)."""
+
+    wrong: np.ndarray
+    held: np.ndarray
+    tested: bool
+
+
+Found = tuple[float, tuple[int, ...], int, int, int]  # score, combo, flat code, search size, search errors
+
+
+def _term(found: Found, coded: list[ColumnCodes]) -> list[tuple[int, int]]:
+    """(column, code) of each predicate of a found slice."""
+    _score, combo, code, _size, _errors = found
+    digits = np.unravel_index(code, [coded[c].n_codes for c in combo])
+    return [(c, int(d)) for c, d in zip(combo, digits, strict=True)]
+
+
+def _drop_overlapping(
+    found: list[Found], coded: list[ColumnCodes], kept: np.ndarray, k: int, max_overlap: float
+) -> tuple[list[Found], list[np.ndarray]]:
+    """The best ``k`` of ``found`` (best first) once each slice with more than ``max_overlap`` of its
+    kept rows in the slices listed above it is dropped; with each one's mask over the kept rows."""
+    listed: list[Found] = []
+    masks: list[np.ndarray] = []
+    covered = np.zeros(len(kept), dtype=bool)
+    for candidate in found:
+        rows = np.ones(len(kept), dtype=bool)
+        for column, code in _term(candidate, coded):
+            rows &= coded[column].codes[kept] == code
+        size = int(rows.sum())
+        if size == 0 or np.count_nonzero(rows & covered) > max_overlap * size:
+            continue
+        listed.append(candidate)
+        masks.append(rows)
+        covered |= rows
+        if len(listed) == k:
+            break
+    return listed, masks
 
 
 class _Search:
@@ -143,10 +229,12 @@ class _Search:
         alpha: float,
         min_support: int,
         k: int,
+        min_gain: float,
     ) -> None:
         self.codes, self.n_codes, self.wrong = codes, n_codes, wrong
         self.n, self.mean_error, self.alpha, self.min_support, self.k = n, mean_error, alpha, min_support, k
-        self.found: list[tuple[float, tuple[int, ...], int, int, int]] = []  # score, combo, code, size, err
+        self.min_gain = min_gain
+        self.found: list[Found] = []
         self.threshold = 0.0  # the k-th best score so far (0 until k slices are found)
 
     def count(self, combo: tuple[int, ...], parents: dict[tuple[int, ...], _Level] | None) -> _Level | None:
@@ -183,20 +271,23 @@ class _Search:
     ) -> None:
         """Record valid slices, raise the top-k threshold, then mark the slices worth extending.
 
-        A conjunction with as many rows as one of its parents is not recorded: its extra predicate
-        selects nothing new ("relationship = Husband, sex = Male" is "relationship = Husband").
+        A conjunction is recorded only if its score beats its best parent's by ``min_gain`` (see the
+        module docstring): one with as many rows as a parent ("relationship = Husband, sex = Male" is
+        "relationship = Husband") scores the same and never is.
         """
         for combo, counted in level.items():
             score = sliceline_score(counted.errors, counted.size, self.mean_error, self.n, self.alpha)
+            counted.score = score
             valid = np.flatnonzero((counted.size >= self.min_support) & (score > 0))
             if parents is not None and len(valid):
-                valid = valid[~self._same_as_a_parent(combo, valid, counted.size[valid], parents)]
+                best_parent = self._best_parent_score(combo, valid, parents)
+                valid = valid[score[valid] > (1 + self.min_gain) * np.maximum(best_parent, 0)]
             for code in valid:
                 self.found.append(
                     (float(score[code]), combo, int(code), int(counted.size[code]), int(counted.errors[code]))
                 )
         self.found.sort(key=lambda f: (-f[0], -f[3]))
-        del self.found[self.k * 4 :]  # keep a margin: children may tie with parents
+        del self.found[self.k * 4 :]  # keep a margin for the overlap filter
         if len(self.found) >= self.k:
             self.threshold = max(self.threshold, self.found[self.k - 1][0])
         for counted in level.values():
@@ -207,57 +298,60 @@ class _Search:
                 (counted.size >= self.min_support) & (counted.errors > 0) & (bound > self.threshold)
             )
 
-    def _same_as_a_parent(
-        self,
-        combo: tuple[int, ...],
-        codes: np.ndarray,
-        sizes: np.ndarray,
-        parents: dict[tuple[int, ...], _Level],
+    def _best_parent_score(
+        self, combo: tuple[int, ...], codes: np.ndarray, parents: dict[tuple[int, ...], _Level]
     ) -> np.ndarray:
+        """The highest score among the parents (one predicate dropped) of each slice ``codes`` of ``combo``."""
         dims = [self.n_codes[c] for c in combo]
         digits = np.unravel_index(codes, dims)
-        same = np.zeros(len(codes), dtype=bool)
+        best = np.full(len(codes), -np.inf)
         for drop in range(len(combo)):
             parent = parents[combo[:drop] + combo[drop + 1 :]]
             keep = [d for i, d in enumerate(digits) if i != drop]
             flat = np.ravel_multi_index(keep, [n for i, n in enumerate(dims) if i != drop])
-            same |= parent.size[flat] == sizes
-        return same
-
-    def best(self) -> list[tuple[float, tuple[int, ...], int, int, int]]:
-        return self.found[: self.k]
+            best = np.maximum(best, parent.score[flat])  # type: ignore[index]  # scored by prune
+        return best
 
 
 def _result(
-    found: list[tuple[float, tuple[int, ...], int, int, int]],
-    coded: list[ColumnCodes],
-    n: int,
-    total_errors: int,
+    found: list[Found], coded: list[ColumnCodes], masks: list[np.ndarray], outcome: _Outcome
 ) -> pd.DataFrame:
     rows = []
-    for score, combo, code, size, errors in found:
-        digits = []
-        for c in reversed(combo):
-            code, digit = divmod(code, coded[c].n_codes)
-            digits.append(digit)
-        predicates = tuple(coded[c].predicates[d] for c, d in zip(combo, reversed(digits), strict=True))
-        rows.append((", ".join(p.label for p in predicates), len(combo), size, errors, score, predicates))
-    table = pd.DataFrame(rows, columns=["slice", "level", "size", "errors", "score", "predicates"])
-    size = table["size"].to_numpy(dtype=np.int64)
-    errors = table["errors"].to_numpy(dtype=np.int64)
+    for candidate in found:
+        predicates = tuple(coded[c].predicates[d] for c, d in _term(candidate, coded))
+        text = ", ".join(p.label for p in predicates)
+        rows.append((text, len(candidate[1]), candidate[0], predicates))
+    table = pd.DataFrame(rows, columns=["slice", "level", "score", "predicates"])
+    wrong, held = outcome.wrong, outcome.held
+    n, total_errors = len(wrong), int(wrong.sum())
+    held_n, held_errors = int(held.sum()), int((wrong & held).sum())
+    size = np.array([m.sum() for m in masks], dtype=np.int64)
+    errors = np.array([(m & wrong).sum() for m in masks], dtype=np.int64)
+    held_size = np.array([(m & held).sum() for m in masks], dtype=np.int64)
+    held_err = np.array([(m & held & wrong).sum() for m in masks], dtype=np.int64)
     rest_n, rest_errors = n - size, total_errors - errors
     with np.errstate(divide="ignore", invalid="ignore"):
+        table["size"], table["errors"] = size, errors
         table["share"] = size / n if n else np.nan
         table["error_rate"] = errors / size
         table["rest_error_rate"] = np.where(rest_n > 0, rest_errors / rest_n, np.nan)
-    low, high = proportion_confint(errors, size, method="wilson") if len(table) else ([], [])
-    table["ci_low"], table["ci_high"] = low, high
-    table["p_value"] = two_proportion_p_value(errors, size, rest_errors, rest_n)
-    tested = table["p_value"].notna().to_numpy()
-    adjusted = np.full(len(table), np.nan)
-    if tested.any():
-        adjusted[tested] = multipletests(table.loc[tested, "p_value"], method="fdr_bh")[1]
-    table["p_adjusted"] = adjusted
+        table["holdout_size"] = held_size
+        table["holdout_error_rate"] = held_err / held_size
+    table["ci_low"], table["ci_high"] = np.nan, np.nan
+    table["p_value"], table["p_adjusted"] = np.nan, np.nan
+    if outcome.tested and len(table):
+        low, high = proportion_confint(held_err, held_size, method="wilson")
+        table["ci_low"] = np.where(held_size > 0, low, np.nan)
+        table["ci_high"] = np.where(held_size > 0, high, np.nan)
+        table["p_value"] = two_proportion_p_value(
+            held_err, held_size, held_errors - held_err, held_n - held_size, alternative="larger"
+        )
+        tested = table["p_value"].notna().to_numpy()
+        if tested.any():
+            adjusted = np.full(len(table), np.nan)
+            adjusted[tested] = multipletests(table.loc[tested, "p_value"], method="fdr_bh")[1]
+            table["p_adjusted"] = adjusted
     order = ["slice", "level", "size", "share", "errors", "error_rate", "rest_error_rate", "score",
-             "ci_low", "ci_high", "p_value", "p_adjusted", "predicates"]  # fmt: skip
+             "holdout_size", "holdout_error_rate", "ci_low", "ci_high", "p_value", "p_adjusted",
+             "predicates"]  # fmt: skip
     return table[order]

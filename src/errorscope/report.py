@@ -48,8 +48,10 @@ def write_report(
     counts = confusion_counts(ev.true_codes, ev.pred_codes, ev.n_classes)
     sections.append("<h2>Confusion matrix</h2>" + _image(png_bytes(confusion_figure(counts, ev.class_names))))
     table = slice_table(ev)
+    table = table[(table["group"] == "feature") & table["supported"]]  # see errorscope.slicing
     sections.append(
-        "<h2>Worst slices</h2>"
+        "<h2>Worst slices</h2><p class='muted'>Feature slices with enough rows; slices of the model's "
+        "output, the classes and tags are left out (they top an error ranking by construction).</p>"
         + _image(png_bytes(slices_figure(table, "error_rate", top=top)))
         + table.head(top).drop(columns=["predicate", "key"]).to_html(index=False, float_format=_fmt)
     )

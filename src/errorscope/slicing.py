@@ -11,6 +11,19 @@ rates, Student t for log loss), a two-sided test against the rest (pooled two-pr
 Welch's t-test for log loss) and Benjamini-Hochberg adjusted p-values across all slices listed
 (statsmodels). Counts come from one ``np.bincount`` over pairs of columns packed into one code with the
 row's outcome (:class:`SliceIndex`), so a recompute is one pass over the kept rows.
+
+**Lift.** When the kept rows are chosen by the outcome (a confusion-matrix cell, a score bin, a tag),
+every slice of them can read "100% error": true by construction and useless. What the user wants is
+where those errors are over-represented: a slice's lift is its share of the kept rows' errors over its
+share of all the Evaluation's rows (1: as common among these errors as in the data). Columns that read
+the outcome are :data:`errorscope.evaluation.OUTCOME_COLUMNS`.
+
+**Groups and support.** Each slice's ``group`` is "feature" (a data column: what the model sees) or
+"outcome" (the actual and predicted class, the score or confidence, a tag): slices of the model's own
+output trivially top an error ranking, so views show the feature group first. Slices with fewer than
+``min_support`` kept rows (default :func:`default_min_support`: max(10, 0.5% of the kept rows)) are
+ranked after every supported one (``supported`` is False): a 1-row slice at 100% error tells nothing,
+but it stays listed, so a small tag can still be found and selected.
 """
 
 from __future__ import annotations
@@ -27,7 +40,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from .coding import ColumnCodes
 from .counting import KeyCounter, Rows
-from .evaluation import Evaluation
+from .evaluation import OUTCOME_COLUMNS, Evaluation
+from .selection import Clause
 
 METRICS = ("error_rate", "fpr", "fnr", "log_loss")
 METRIC_NAMES = {
@@ -97,6 +111,17 @@ def tag_family(ev: Evaluation) -> list[ColumnCodes]:
         return out
 
     return ev.cached(("tag_family", id(store), store.version), build)
+
+
+def defined_by_outcome(clauses: Sequence[Clause]) -> bool:
+    """Whether any of ``clauses`` reads the model's output or the user's verdict (actual, predicted,
+    tag, the score or confidence: :data:`errorscope.evaluation.OUTCOME_COLUMNS`)."""
+    return any(clause.columns & OUTCOME_COLUMNS for clause in clauses)
+
+
+def default_min_support(n_kept: int) -> int:
+    """The fewest rows a listed slice has by default: 0.5% of the kept rows, at least 10."""
+    return max(10, math.ceil(0.005 * n_kept))
 
 
 SLICE_FAMILIES: dict[str, Callable[[Evaluation], list[ColumnCodes]]] = {
@@ -256,8 +281,8 @@ def row_log_loss(ev: Evaluation) -> np.ndarray:
 
 
 # -- the table -----------------------------------------------------------------------------------
-COLUMNS = ["feature", "slice", "size", "share", "errors", "error_rate"]
-STAT_COLUMNS = ["difference", "ratio", "ci_low", "ci_high", "p_value", "p_adjusted"]
+COLUMNS = ["feature", "group", "slice", "size", "share", "errors", "error_rate"]
+STAT_COLUMNS = ["difference", "ratio", "lift", "ci_low", "ci_high", "p_value", "p_adjusted"]
 
 
 def slice_table(
@@ -266,17 +291,25 @@ def slice_table(
     columns: Sequence[str] | None = None,
     metric: str = "error_rate",
     positive_class: object | None = None,
+    min_support: int | None = None,
 ) -> pd.DataFrame:
     """Every single-column slice of the rows ``mask`` keeps, worst first (by ``metric``, then size).
 
-    Columns: feature, slice, size, share, errors, error_rate, then ``metric`` (if not the error rate)
-    with ``rest_<metric>``, difference, ratio, ci_low, ci_high, p_value, p_adjusted; ``role`` (see
-    :func:`column_role`: features are marked apart from metadata); ``key`` (the slice's
-    position among all the columns' codes: stable while the columns are) and ``predicate`` (the
-    :class:`Predicate` that selects it). Empty slices are left out.
+    Columns: feature, group ("feature" or "outcome"), slice, size, share, errors, error_rate, then
+    ``metric`` (if not the error rate) with ``rest_<metric>``, difference, ratio, lift (share of the kept
+    errors over share of all rows), ci_low, ci_high, p_value, p_adjusted; ``role`` (see
+    :func:`column_role`: features are marked apart from metadata); ``key`` (the slice's position
+    among all the columns' codes: stable while the columns are), ``predicate`` (the :class:`Predicate`
+    that selects it) and ``supported`` (at least ``min_support`` kept rows, default
+    :func:`default_min_support`: the unsupported rank last; see the module docstring). Empty slices are
+    left out.
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
+    if min_support is not None and (isinstance(min_support, bool) or not isinstance(min_support, int)):
+        raise TypeError(f"min_support must be a whole number of rows, got {min_support!r}.")
+    if min_support is not None and min_support < 1:
+        raise ValueError(f"min_support must be at least 1 row, got {min_support!r}.")
     positive = positive_class_code(ev, metric, positive_class)
     coded = slice_columns(ev, columns)
     keep = None if mask is None else np.asarray(mask, dtype=bool)
@@ -291,9 +324,14 @@ def slice_table(
     size = counts.sum(axis=1)
     errors = counts[:, 1::2].sum(axis=1)
     n = int(tables[0].sum()) if tables else 0
+    kinds = np.repeat(  # the classes, tags, score and confidence read the outcome; features do not
+        np.array([c.kind in ("class", "tag") or c.column in OUTCOME_COLUMNS for c in coded]), n_codes
+    )
+    group = np.where(kinds, "outcome", "feature").astype(object)
     with np.errstate(divide="ignore", invalid="ignore"):
         columns: dict[str, np.ndarray] = {
             "feature": feature,
+            "group": group,
             "slice": labels,
             "size": size,
             "share": size / n if n else np.full(len(size), np.nan),
@@ -308,6 +346,8 @@ def slice_table(
         value_cols = _rate_stats(hits, trials, total_hits[0], total_trials[0])
     renamed = {"value": metric, "rest_value": f"rest_{metric}"}
     columns.update({renamed.get(name, name): values for name, values in value_cols.items()})
+    total_errors = int(tables[0][:, 1::2].sum()) if tables else 0
+    columns["lift"] = _lift(ev, coded, positive, errors, total_errors)
     columns["description"] = np.array(
         [
             f"{f} {label}" if is_bin else f"{f} = {label}"
@@ -319,9 +359,12 @@ def slice_table(
     columns["key"] = np.arange(len(size))
     columns["predicate"] = predicates
     listed = np.array([shown for c in coded for shown in (c.listed or (True,) * c.n_codes)], dtype=bool)
+    support = default_min_support(n) if min_support is None else min_support
+    columns["supported"] = size >= support
     kept = np.flatnonzero((size > 0) & listed)
     value = columns[metric][kept]
-    worst_first = np.lexsort((-size[kept], np.where(np.isnan(value), np.inf, -value)))  # stable, NaN last
+    worst = np.where(np.isnan(value), np.inf, -value)  # NaN last
+    worst_first = np.lexsort((-size[kept], worst, ~columns["supported"][kept]))  # stable
     rows = kept[worst_first]
     p_value = columns["p_value"][rows]
     tested = ~np.isnan(p_value)
@@ -330,9 +373,21 @@ def slice_table(
         adjusted[tested] = multipletests(p_value[tested], method="fdr_bh")[1]
     order = [*COLUMNS, *([metric] if metric != "error_rate" else []), f"rest_{metric}", *STAT_COLUMNS]
     shown = {name: adjusted if name == "p_adjusted" else columns[name][rows] for name in order}
-    for name in ("description", "role", "key", "predicate"):
+    for name in ("description", "role", "key", "predicate", "supported"):
         shown[name] = columns[name][rows]
     return pd.DataFrame(shown)
+
+
+def _lift(
+    ev: Evaluation, coded: list[ColumnCodes], positive: int | None, errors: np.ndarray, total_errors: int
+) -> np.ndarray:
+    """Per slice, its share of the kept rows' ``total_errors`` over its share of all the Evaluation's rows
+    (the all-rows counts are computed once, see :mod:`errorscope.counting`)."""
+    all_rows = np.concatenate(slice_counts(ev, coded, positive, None)).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            (all_rows > 0) & (total_errors > 0), (errors / total_errors) / (all_rows / ev.n_rows), np.nan
+        )
 
 
 def _rate_counts(counts: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
@@ -406,12 +461,17 @@ def _ratio(value: np.ndarray, rest: np.ndarray) -> np.ndarray:
         return np.where(rest > 0, value / rest, np.where(value > 0, np.inf, np.nan))
 
 
-def two_proportion_p_value(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
-    """Two-sided pooled z-test of x1/n1 against x2/n2, vectorised (statsmodels' proportions_ztest)."""
+def two_proportion_p_value(
+    x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, alternative: str = "two-sided"
+) -> np.ndarray:
+    """Pooled z-test of x1/n1 against x2/n2, vectorised (statsmodels' proportions_ztest):
+    ``alternative`` "two-sided", or "larger" (x1/n1 above x2/n2)."""
+    if alternative not in ("two-sided", "larger"):
+        raise ValueError(f"alternative must be 'two-sided' or 'larger', got {alternative!r}.")
     x1, n1, x2, n2 = (np.asarray(a, dtype=np.float64) for a in (x1, n1, x2, n2))
     with np.errstate(divide="ignore", invalid="ignore"):
         pooled = (x1 + x2) / (n1 + n2)
         se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
         z = (x1 / n1 - x2 / n2) / se
-    p = 2 * stats.norm.sf(np.abs(z))
+    p = 2 * stats.norm.sf(np.abs(z)) if alternative == "two-sided" else stats.norm.sf(z)
     return np.where((n1 > 0) & (n2 > 0) & (se > 0), p, np.nan)

@@ -92,7 +92,13 @@ def test_slice_click_filters_matrix_and_matrix_click_recomputes_slices(linked: P
     expected = kernel_eval(page, "print(((df['sex'] == 'Female') & ev.selection.mask()).sum())").strip()
     expect(female).to_have_attribute(
         "aria-label", re.compile(rf": {int(expected):,} rows, error rate 100.0%$")
+    )  # true of every slice of an error cell: so the view ranks by lift, and says so
+    expect(sb.get_by_role("note")).to_have_text(
+        re.compile(r"^Selection is defined by the outcome: ranking by lift")
     )
+    lift = sb.locator("th:has(button[aria-label='Sort by Lift'])")
+    expect(lift).to_have_attribute("aria-sort", "descending")
+    assert kernel_eval(page, "print(sb.sort_by, sb.outcome_selection)").strip() == "lift True"
 
 
 def test_rows_tab_pages_worst_first_and_discovered_slices_select(linked: Page) -> None:
@@ -126,7 +132,7 @@ def test_rows_tab_pages_worst_first_and_discovered_slices_select(linked: Page) -
 def test_keyboard_selects_adds_and_clears(linked: Page) -> None:
     page = linked
     sb = browser(page)
-    rows = sb.get_by_role("grid", name="Slices").locator("tbody tr")
+    rows = sb.get_by_role("grid", name="Slices").locator("tbody tr[data-key]")
     rows.first.focus()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
@@ -158,3 +164,87 @@ def test_hostile_feature_names_and_values_render_as_text(page: Page, lab, notebo
     expect(sb.get_by_role("columnheader", name=evil)).to_be_visible()
     assert sb.locator("img, b, script").count() == 0
     assert page.evaluate("() => window.__pwned === undefined")
+
+
+ACTIVE_CELL = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell'))
+    .findIndex((c) => c.classList.contains('jp-mod-active'))"""
+
+
+def test_header_row_is_one_tab_stop_and_keys_stay_in_the_view(page: Page, lab, notebook_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """ArrowDown on a header moved the notebook's active cell; the nine headers were nine Tab stops."""
+    write_notebook(notebook_dir / "keys.ipynb", ADULT, BROWSER, "1 + 1")
+    open_and_run(page, lab, "keys.ipynb")
+    sb = browser(page)
+    expect(sb).to_have_count(1)
+    sb.scroll_into_view_if_needed()
+    header = sb.get_by_role("grid", name="Slices").locator("thead")
+    expect(header.locator("button")).to_have_count(10)
+    expect(header.locator("button[tabindex='0']")).to_have_count(1)
+    stop = header.locator("button[tabindex='0']")
+    expect(stop).to_have_attribute("aria-label", "Sort by Error rate")
+    stop.click()  # sorts ascending, and makes the browser's cell the active one
+    expect(sb.get_by_role("button", name="Sort by Error rate")).to_be_focused()
+    cell = page.evaluate(ACTIVE_CELL)
+    page.keyboard.press("ArrowRight")
+    expect(sb.get_by_role("button", name="Sort by Rest")).to_be_focused()
+    page.keyboard.press("Enter")
+    rest = sb.locator("th:has(button[aria-label='Sort by Rest'])")
+    expect(rest).to_have_attribute("aria-sort", "descending")  # repainted from the kernel's new sort
+    assert kernel_eval(page, "print(sb.sort_by)").strip() == "rest"
+    expect(sb.get_by_role("button", name="Sort by Rest")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    first_row = sb.get_by_role("grid", name="Slices").locator("tbody tr[data-key]").first
+    expect(first_row).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")  # from the first row back to the header row
+    expect(sb.get_by_role("button", name="Sort by Rest")).to_be_focused()
+    page.keyboard.press("ArrowUp")  # nothing above: handled, not the notebook's
+    page.keyboard.press("Tab")  # the header row is one stop: Tab leaves it for the table
+    expect(first_row).to_be_focused()
+    assert page.evaluate(ACTIVE_CELL) == cell
+    assert page.evaluate(
+        "() => document.querySelector('.jp-Notebook').classList.contains('jp-mod-commandMode')"
+    )
+
+
+@pytest.mark.parametrize("width", [420, 800, 1100, 1400])
+def test_the_last_column_is_reachable_and_its_cut_shows_at_any_width(  # type: ignore[no-untyped-def]
+    page: Page, lab, notebook_dir: Path, artifacts: Path, width: int
+) -> None:
+    """At 1100-1400 px the p (BH) column was cut off with no visible sign: where scrollbars hide until
+    one scrolls (macOS, touch, this headless Chromium) the table looked complete."""
+    page.set_viewport_size({"width": width, "height": 900})
+    write_notebook(notebook_dir / f"wide{width}.ipynb", ADULT, BROWSER)
+    open_and_run(page, lab, f"wide{width}.ipynb")
+    if width < 800:  # a phone-sized window: the file browser would leave the notebook no room
+        page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    sb = browser(page)
+    expect(sb).to_have_count(1)
+    sb.scroll_into_view_if_needed()
+    last = sb.get_by_role("grid", name="Slices").get_by_role("columnheader").last
+    expect(last).to_have_text("p (BH)")
+    box = sb.locator(".es-scroll").first
+    measure = """(el) => { const out = el.closest('.jp-OutputArea-output') || el.closest('.jp-Cell');
+        const r = el.getBoundingClientRect(), o = out.getBoundingClientRect(), style = getComputedStyle(el);
+        return { scroll: el.scrollWidth, client: el.clientWidth, overflow: style.overflowX,
+                 mask: style.maskImage || style.webkitMaskImage, more: el.dataset.more,
+                 right: r.right, outRight: o.right }; }"""
+    page.wait_for_timeout(300)  # the resize observer marks the box after layout
+    layout = box.evaluate(measure)
+    assert layout["right"] <= layout["outRight"] + 1, layout  # the view fits its output area
+    if width <= 1100:
+        assert layout["scroll"] > layout["client"], layout  # ten columns do not fit beside the sidebar
+    if layout["scroll"] > layout["client"]:
+        assert layout["overflow"] in ("auto", "scroll"), layout
+        assert layout["more"] == "right" and layout["mask"] != "none", layout  # the cut edge fades
+    page.screenshot(path=str(artifacts / f"slice-browser-{width}.png"), full_page=False)
+    box.evaluate("(el) => { el.scrollLeft = el.scrollWidth; }")
+    expect(box).not_to_have_attribute("data-more", re.compile("right"))
+    edges = last.evaluate(
+        """(th) => { const b = th.closest('.es-scroll').getBoundingClientRect(), r = th.getBoundingClientRect();
+        return { left: r.left, right: r.right, boxLeft: b.left, boxRight: b.right }; }"""
+    )
+    assert edges["right"] <= edges["boxRight"] + 1 and edges["left"] >= edges["boxLeft"] - 1, edges
+    assert edges["right"] <= width, edges
+    screenshot_themes(page, artifacts, f"slice-browser-{width}-scrolled")

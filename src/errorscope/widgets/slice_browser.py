@@ -16,7 +16,15 @@ from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
 from ..ranking import ORDERS, row_order
 from ..selection import Clause, Predicate
-from ..slicing import METRIC_NAMES, METRICS, positive_class_code, row_log_loss, slice_table
+from ..slicing import (
+    METRIC_NAMES,
+    METRICS,
+    default_min_support,
+    defined_by_outcome,
+    positive_class_code,
+    row_log_loss,
+    slice_table,
+)
 from .base import LinkedView, as_buffer, display_text
 
 TABS = ("slices", "discovered", "rows", "compare")
@@ -30,8 +38,11 @@ SORTABLE = (
     "rest",
     "difference",
     "ratio",
+    "lift",
     "p_adjusted",
 )
+RANKINGS = ("value", "rest", "difference", "ratio", "lift", "p_adjusted")  # unsupported slices rank last
+GROUPS = ("feature", "outcome")  # listed in this order: feature slices first
 Term = tuple[Predicate, ...]
 
 
@@ -47,6 +58,13 @@ class SliceBrowser(LinkedView):
     ``metric``: "error_rate", "fpr", "fnr" or "log_loss" (the last needs scores; rates need a
     ``positive_class`` when there are more than two classes). ``bins``: {column: edges or a number of
     quantile bins}, applied to the Evaluation (every view sees them).
+
+    Feature slices are listed first, slices of the model's output, the classes and tags after them in
+    their own group; slices with fewer than ``min_support`` rows (default max(10, 0.5% of the rows))
+    rank after the others. When the other views' selection is defined by the outcome (it reads the
+    actual or predicted class, the score or a tag), every slice of it may be all errors, so the view
+    ranks by lift (share of the selected errors over share of all rows) and says so
+    (``outcome_selection``). See :mod:`errorscope.slicing`.
     """
 
     _bundle = "slice_browser"
@@ -60,6 +78,8 @@ class SliceBrowser(LinkedView):
     page = traitlets.Int(0).tag(sync=True)
     page_size = traitlets.Int(15).tag(sync=True)
     n_slices = traitlets.Int(0).tag(sync=True)
+    outcome_selection = traitlets.Bool(False).tag(sync=True)
+    min_rows = traitlets.Int(0).tag(sync=True)
     slice_page = traitlets.Dict().tag(sync=True)
     selected_slices = traitlets.List(traitlets.Int()).tag(sync=True)
     discovered = traitlets.Dict().tag(sync=True)
@@ -260,12 +280,28 @@ class SliceBrowser(LinkedView):
     # -- recompute -----------------------------------------------------------------------------
     def _compute(self, mask: np.ndarray) -> None:
         self._mask = None if mask.all() else mask
-        self._table = slice_table(
-            self.evaluation, self._mask, metric=self.metric, positive_class=self.positive_class
-        )
+        ev = self.evaluation
+        others = [c for source, c in ev.selection.clauses.items() if source != self.source]
+        outcome = defined_by_outcome(others)
+        if outcome != self.outcome_selection:
+            self.outcome_selection = outcome
+            if outcome and self.sort_by == "value":
+                self.sort_by, self.descending = "lift", True
+            elif not outcome and self.sort_by == "lift":
+                self.sort_by, self.descending = "value", True
+        self._table = self._slice_table(self.metric)
         self._show_slices()
         if self._auto_discover:
             self.discover()
+
+    def _slice_table(self, metric: str) -> pd.DataFrame:
+        table = slice_table(
+            self.evaluation, self._mask, metric=metric, positive_class=self.positive_class,
+            min_support=self.min_support,
+        )  # fmt: skip
+        n_kept = self.evaluation.n_rows if self._mask is None else int(np.count_nonzero(self._mask))
+        self.min_rows = default_min_support(n_kept) if self.min_support is None else self.min_support
+        return table
 
     def _show_slices(self) -> None:
         table = self._table
@@ -276,6 +312,9 @@ class SliceBrowser(LinkedView):
         table = table.sort_values(
             column, ascending=not self.descending, kind="stable", na_position="last", key=_sort_key
         )
+        if self.sort_by in RANKINGS:  # a ranking: the slices too small to tell rank last
+            table = table.sort_values("supported", ascending=False, kind="stable")
+        table = table.sort_values("group", key=lambda g: g.map(GROUPS.index), kind="stable")
         self._shown = table.reset_index(drop=True)
         self.n_slices = len(table)
         pages = max(1, -(-len(table) // max(1, self.page_size)))
@@ -293,6 +332,8 @@ class SliceBrowser(LinkedView):
             "key": as_buffer(page["key"].to_numpy(), "i4"),
             "size": as_buffer(page["size"].to_numpy(), "u4"),
             "errors": as_buffer(page["errors"].to_numpy(), "u4"),
+            "outcome": as_buffer(page["group"].eq("outcome").to_numpy(), "u1"),
+            "supported": as_buffer(page["supported"].to_numpy(), "u1"),
             **{
                 name: as_buffer(page[column].to_numpy(dtype=np.float64), "f8")
                 for name, column in (
@@ -301,6 +342,7 @@ class SliceBrowser(LinkedView):
                     ("rest", f"rest_{metric}"),
                     ("difference", "difference"),
                     ("ratio", "ratio"),
+                    ("lift", "lift"),
                     ("ci_low", "ci_low"),
                     ("ci_high", "ci_high"),
                     ("p_adjusted", "p_adjusted"),
@@ -413,9 +455,7 @@ class SliceBrowser(LinkedView):
     def _metric_changed(self, change: dict[str, Any]) -> None:
         if hasattr(self, "evaluation"):
             try:
-                self._table = slice_table(
-                    self.evaluation, self._mask, metric=change["new"], positive_class=self.positive_class
-                )
+                self._table = self._slice_table(change["new"])
             except ValueError:
                 self.metric = change["old"]
                 raise

@@ -324,3 +324,24 @@ def test_multiclass_tree_values_equal_shap_for_the_predicted_class() -> None:
     order = [list(model.classes_).index(c) for c in ev.classes]
     expected = np.stack([direct[i, :, order[c]] for i, c in enumerate(ev.pred_codes[rows])])
     np.testing.assert_allclose(got.values, expected, atol=1e-9)
+
+
+def test_multiclass_boosting_is_explained_in_its_softmax_margin_and_named_so() -> None:
+    letters = es.datasets.load_letter().head(2000)
+    features = [c for c in letters.columns if c != "letter"]
+    model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(
+        letters[features], letters["letter"]
+    )
+    ev = es.Evaluation(letters, "letter", model=model, features=features)
+    ex = Explainer(ev, background=20)
+    assert ex.native_output == "margin" and ex.algorithm_for("margin") == "tree"
+    assert ex.algorithm_for("log_odds") == "permutation"  # a class's log-odds is not its margin
+    rows = np.arange(4)
+    got = ex.explain(rows)
+    k = [list(model.classes_).index(ev.classes[c]) for c in ev.pred_codes[rows]]
+    margins = model.decision_function(ev.X.iloc[rows])[np.arange(4), k]
+    np.testing.assert_allclose(got.base_values + got.values.sum(axis=1), margins, atol=1e-6)
+    direct = shap.TreeExplainer(model)  # only the trees compute a margin: their own expectation is the base
+    expected = np.asarray(direct.shap_values(ev.X.iloc[rows]))
+    np.testing.assert_allclose(got.values, expected[np.arange(4), :, k], atol=1e-9)
+    np.testing.assert_allclose(got.base_values, np.asarray(direct.expected_value)[k], atol=1e-9)

@@ -66,8 +66,9 @@ export function formatTick(x: number): string {
   return text.startsWith("-") ? `−${text.slice(1)}` : text;
 }
 
-/** "log-odds" or "probability", the space an explanation is in. */
-export const spaceLabel = (space: unknown): string => (space === "probability" ? "probability" : "log-odds");
+/** The name of the space an explanation is in: "log-odds", "probability" or a multiclass booster's margin. */
+export const spaceLabel = (space: unknown): string =>
+  space === "probability" ? "probability" : space === "margin" ? "margin (softmax score)" : "log-odds";
 
 const signed = (x: number): string => (x >= 0 ? `+${formatMetric(x)}` : `−${formatMetric(-x)}`);
 

@@ -1,7 +1,7 @@
 /** ForceViewer widget: the selection's rows, a force plot per row (our SVG), LIME, cohort and importance. */
 import { toFloat64 } from "./lib/buffers";
 import { h } from "./lib/dom";
-import { formatCount, formatMetric, formatPercent } from "./lib/format";
+import { abbreviate, formatCount, formatMetric, formatPercent } from "./lib/format";
 import { pager } from "./lib/pager";
 import { mountView, type WidgetModel } from "./lib/model";
 
@@ -18,24 +18,57 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return el;
 }
 
-/** Segments of a force plot: positive contributions from the base value up, then negative ones down to
- * the output. Each segment is [start, end] on the output axis. */
-export function forceSegments(base: number, contributions: number[]): { index: number; start: number; end: number }[] {
+export type Segment = { index: number; start: number; end: number };
+
+/** Segments of a force plot, as shap lays them out: contributions pushing up end at the output (the
+ * largest next to it) and those pushing down start there, so no two segments overlap; together they span
+ * [output − pushes up, output + pushes down], which contains the base value. Each segment is [start, end]
+ * on the output axis with start < end. */
+export function forceSegments(base: number, contributions: number[]): Segment[] {
   const order = contributions.map((c, i) => [c, i] as const);
-  const positive = order.filter(([c]) => c > 0).sort((a, b) => b[0] - a[0]);
-  const negative = order.filter(([c]) => c < 0).sort((a, b) => a[0] - b[0]);
-  const out: { index: number; start: number; end: number }[] = [];
-  let x = base;
-  for (const [c, i] of positive) {
-    out.push({ index: i, start: x, end: x + c });
-    x += c;
+  const output = base + contributions.reduce((a, c) => a + c, 0);
+  const out: Segment[] = [];
+  let x = output;
+  for (const [c, i] of order.filter(([c]) => c > 0).sort((a, b) => b[0] - a[0])) {
+    out.push({ index: i, start: x - c, end: x });
+    x -= c;
   }
-  for (const [c, i] of negative) {
-    out.push({ index: i, start: x, end: x + c });
-    x += c;
+  x = output;
+  for (const [c, i] of order.filter(([c]) => c < 0).sort((a, b) => a[0] - b[0])) {
+    out.push({ index: i, start: x, end: x - c });
+    x -= c;
   }
   return out;
 }
+
+/** A label that fits in `width` (SVG units, ~`charWidth` per character), shortened with "…", or null
+ * when not even three characters fit: narrow segments are then named in the legend instead. */
+export function fitLabel(text: string, width: number, charWidth = 6.2): string | null {
+  const room = Math.floor((width - 4) / charWidth);
+  return room < 3 ? null : abbreviate(text, room);
+}
+
+/** About `count` round tick values within [lo, hi] (steps of 1, 2 or 5 times a power of ten). */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) return Number.isFinite(lo) ? [lo] : [];
+  const raw = (hi - lo) / Math.max(1, count);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const error = raw / power; // as d3 does: the multiple nearest the raw step
+  const step = (error >= Math.sqrt(50) ? 10 : error >= Math.sqrt(10) ? 5 : error >= Math.sqrt(2) ? 2 : 1) * power;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks;
+}
+
+/** A tick value without trailing zeros: 0.5, 2, −1.25. */
+export function formatTick(x: number): string {
+  const text = String(Number(x.toPrecision(4)));
+  return text.startsWith("-") ? `−${text.slice(1)}` : text;
+}
+
+/** The name of the space an explanation is in: "log-odds", "probability" or a multiclass booster's margin. */
+export const spaceLabel = (space: unknown): string =>
+  space === "probability" ? "probability" : space === "margin" ? "margin (softmax score)" : "log-odds";
 
 const signed = (x: number): string => (x >= 0 ? `+${formatMetric(x)}` : `−${formatMetric(-x)}`);
 
@@ -58,27 +91,36 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const xs = [base, output, ...segments.flatMap((s) => [s.start, s.end])];
     const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
     const span = hi - lo || 1;
-    const width = 640, pad = 10;
+    const width = forceWidth, pad = 10; // drawn at its on-screen width: text keeps its size
     const X = (v: number): number => pad + ((v - lo) / span) * (width - 2 * pad);
-    const plot = svg("svg", { viewBox: `0 0 ${width} 70`, class: "es-force-plot", role: "img", "aria-label": `Force plot of row ${f.id}: base value ${formatMetric(base)} to output ${formatMetric(output)} (${f.space === "probability" ? "probability" : "log-odds"} of ${f.class})` });
-    segments.forEach((s, k) => {
+    const space = spaceLabel(f.space);
+    const plot = svg("svg", { viewBox: `0 0 ${width} 84`, class: "es-force-plot", role: "img", "aria-label": `Force plot of row ${f.id}: base value ${formatMetric(base)} to output ${formatMetric(output)} (${space} of ${f.class})` });
+    const unlabelled: string[] = [];
+    for (const s of segments) {
       const c = contributions[s.index]!;
-      const x0 = X(Math.min(s.start, s.end)), w = Math.max(1, Math.abs(X(s.end) - X(s.start)));
-      const rect = svg("rect", { x: x0, y: 22, width: w, height: 18, class: c > 0 ? "es-push-up" : "es-push-down" }, `${features[s.index]} = ${values[s.index]}: ${signed(c)}`);
-      plot.append(rect);
-      if (k < 8 && w > 40) {
-        const label = svg("text", { x: x0 + w / 2, y: 54, "text-anchor": "middle", class: "es-force-label" });
-        label.textContent = features[s.index]!.length > 14 ? `${features[s.index]!.slice(0, 13)}…` : features[s.index]!;
-        plot.append(label);
+      const name = features[s.index]!;
+      const x0 = X(s.start), w = Math.max(1, X(s.end) - X(s.start));
+      plot.append(svg("rect", { x: x0, y: 22, width: w, height: 18, class: c > 0 ? "es-push-up" : "es-push-down" }, `${name} = ${values[s.index]}: ${signed(c)}`));
+      const text = fitLabel(name, w);
+      if (text === null) {
+        unlabelled.push(`${name} ${signed(c)}`);
+        continue;
       }
-    });
-    for (const [v, name] of [[base, "base"], [output, "output"]] as const) {
-      plot.append(svg("line", { x1: X(v), x2: X(v), y1: 14, y2: 44, class: "es-force-mark" }));
+      const label = svg("text", { x: x0 + w / 2, y: 54, "text-anchor": "middle", class: "es-force-label es-segment-label" });
+      label.textContent = text; // data stays text
+      plot.append(label);
+    }
+    // output above the bar, base below the feature labels: the two never share a line
+    for (const [v, name, y1, y2, ty] of [[output, "output", 14, 40, 11], [base, "base", 22, 62, 76]] as const) {
+      plot.append(svg("line", { x1: X(v), x2: X(v), y1, y2, class: "es-force-mark" }));
       const anchor = X(v) < 60 ? "start" : X(v) > width - 60 ? "end" : "middle";
-      const t = svg("text", { x: X(v), y: 11, "text-anchor": anchor, class: "es-force-label" });
+      const t = svg("text", { x: X(v), y: ty, "text-anchor": anchor, class: "es-force-label" });
       t.textContent = `${name} ${formatMetric(v)}`;
       plot.append(t);
     }
+    const legend = unlabelled.length
+      ? h("p", { className: "es-muted es-force-legend", text: `Too narrow to label (hover a segment, or see the list): ${unlabelled.join(", ")}` })
+      : null;
     const list = h("ul", { className: "es-contribs", "aria-label": `Contributions for row ${f.id}` });
     const maxAbs = Math.max(1e-12, ...contributions.map(Math.abs));
     contributions.forEach((c, i) => {
@@ -86,9 +128,10 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       bar.style.width = `${(50 * Math.abs(c)) / maxAbs}%`;
       list.append(h("li", { "aria-label": `${features[i]} = ${values[i]}: ${signed(c)}` }, [h("span", { text: `${features[i]} = ${values[i]}` }), bar, h("span", { className: "es-num", text: signed(c) })]));
     });
-    return h("div", {}, [
-      h("p", { text: `Row ${f.id}: actual ${f.actual}, predicted ${f.predicted}; explaining ${f.space === "probability" ? "the probability" : "the log-odds"} of ${f.class}` }),
+    return h("div", { className: "es-force-row" }, [
+      h("p", { text: `Row ${f.id}: actual ${f.actual}, predicted ${f.predicted}; explaining the ${space} of ${f.class}` }),
       plot,
+      legend,
       list,
     ]);
   };
@@ -115,37 +158,49 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const s = model.get("stacked") ?? {};
     const ids: string[] = s.ids ?? [];
     if (!ids.length) return null;
-    const f = (s.features as string[]).length;
+    const names = s.features as string[];
+    const f = names.length;
     const values = toFloat64(s.values);
     const outputs = toFloat64(s.outputs);
-    let top = 0, bottom = 0;
-    for (let r = 0; r < ids.length; r++) {
-      let up = 0, down = 0;
-      for (let j = 0; j < f; j++) {
-        const v = values[r * f + j]!;
-        if (v > 0) up += v;
-        else down += v;
+    const bases = toFloat64(s.bases);
+    const space = spaceLabel(s.space);
+    const columns = ids.map((_, r) => forceSegments(bases[r]!, Array.from(values.subarray(r * f, (r + 1) * f))));
+    const ys = [...Array.from(bases), ...Array.from(outputs), ...columns.flat().flatMap((g) => [g.start, g.end])];
+    const ticks = niceTicks(Math.min(...ys), Math.max(...ys), 4);
+    const [lo, hi] = [Math.min(...ys, ...ticks), Math.max(...ys, ...ticks)];
+    const width = stackWidth, height = 230, left = 52, right = 8, top = 8, bottom = 30;
+    const plotW = width - left - right, plotH = height - top - bottom;
+    const Y = (v: number): number => top + ((hi - v) / (hi - lo || 1)) * plotH;
+    const w = plotW / ids.length;
+    const order = model.get("stacked_order") === "similarity" ? "by similarity of their explanations" : "by output";
+    const classes = (s.classes ?? []) as string[];
+    const explained = classes.length === 1 ? classes[0]! : "each row's predicted class";
+    const plot = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "es-stacked", role: "img", "aria-label": `Stacked force plot of ${ids.length} rows, ordered ${order}; y axis: ${space} of ${explained}` });
+    columns.forEach((segments, r) => {
+      for (const g of segments) {
+        const v = values[r * f + g.index]!;
+        plot.append(svg("rect", { x: left + r * w, width: Math.max(w - 0.5, 0.5), y: Y(g.end), height: Math.max(Y(g.start) - Y(g.end), 0.2), class: v > 0 ? "es-push-up" : "es-push-down" }, `row ${ids[r]}: ${names[g.index]} ${signed(v)}; output ${formatMetric(outputs[r]!)}`));
       }
-      top = Math.max(top, up);
-      bottom = Math.min(bottom, down);
+    });
+    const axis = svg("g", { class: "es-axis", "aria-hidden": "true" });
+    axis.append(svg("line", { x1: left, x2: left, y1: top, y2: top + plotH, class: "es-axis-line" }));
+    axis.append(svg("line", { x1: left, x2: left + plotW, y1: top + plotH, y2: top + plotH, class: "es-axis-line" }));
+    for (const t of ticks) {
+      axis.append(svg("line", { x1: left - 4, x2: left, y1: Y(t), y2: Y(t), class: "es-axis-line" }));
+      const label = svg("text", { x: left - 6, y: Y(t) + 3.5, "text-anchor": "end", class: "es-force-label es-tick" });
+      label.textContent = formatTick(t);
+      axis.append(label);
     }
-    const height = 120, width = Math.max(200, ids.length * 6);
-    const Y = (v: number): number => ((top - v) / (top - bottom || 1)) * height;
-    const plot = svg("svg", { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", class: "es-stacked", role: "img", "aria-label": `Stacked force plot of ${ids.length} rows, ordered by ${model.get("stacked_order")}` });
-    const w = width / ids.length;
-    for (let r = 0; r < ids.length; r++) {
-      let up = 0, down = 0;
-      for (let j = 0; j < f; j++) {
-        const v = values[r * f + j]!;
-        if (v === 0) continue;
-        const [a, b] = v > 0 ? [up, up + v] : [down + v, down];
-        if (v > 0) up += v;
-        else down += v;
-        plot.append(svg("rect", { x: r * w, width: Math.max(w - 0.5, 0.5), y: Y(b), height: Math.max(Y(a) - Y(b), 0.2), class: v > 0 ? "es-push-up" : "es-push-down" }, `row ${ids[r]}: ${(s.features as string[])[j]} ${signed(v)}; output ${formatMetric(outputs[r]!)}`));
-      }
-    }
-    plot.append(svg("line", { x1: 0, x2: width, y1: Y(0), y2: Y(0), class: "es-force-mark" }));
-    return h("div", {}, [h("p", { className: "es-muted", text: "Contributions per row (relative to the base value); hover for details" }), plot]);
+    const yLabel = svg("text", { x: 0, y: 0, transform: `translate(11 ${top + plotH / 2}) rotate(-90)`, "text-anchor": "middle", class: "es-force-label es-axis-label" });
+    yLabel.textContent = classes.length === 1 ? `${space} of ${abbreviate(explained, 16)}` : `${space} (predicted class)`;
+    const xLabel = svg("text", { x: left + plotW / 2, y: height - 8, "text-anchor": "middle", class: "es-force-label es-axis-label" });
+    xLabel.textContent = `${ids.length} sampled rows, ordered ${order}`;
+    axis.append(yLabel, xLabel);
+    plot.append(axis);
+    let path = "";
+    outputs.forEach((o, r) => (path += `${r ? "L" : "M"}${left + r * w} ${Y(o)}h${w}`));
+    plot.append(svg("path", { d: path, class: "es-output-line" }));
+    return h("div", { className: "es-stacked-wrap" }, [h("p", { className: "es-muted", text: `Each column is a row: pushes up (red) end at its output, pushes down (blue) start there; hover for details` }), plot]);
   };
 
   const cohortPanel = (): HTMLElement | null => {
@@ -155,16 +210,25 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const [sel, rest, diff] = [toFloat64(c.selection), toFloat64(c.rest), toFloat64(c.difference)];
     const chosen = String(model.get("selected_feature") ?? "");
     const max = Math.max(1e-12, ...Array.from(sel).filter(Number.isFinite), ...Array.from(rest).filter(Number.isFinite));
-    const list = h("ul", { className: "es-cohort", "aria-label": "What drives the selection: mean |SHAP| in the selection and the rest" });
+    const list = h("ul", { className: "es-cohort", "aria-label": c.showing === "comparison" ? "What drives the selection: mean |SHAP| in the selection and the rest" : "What drives the selection: global importance, mean |SHAP| of every row" });
     features.slice(0, 12).forEach((name, i) => {
-      const button = h("button", { type: "button", "aria-pressed": String(name === chosen), "aria-label": `${name}: mean |SHAP| ${formatMetric(sel[i]!)} in the selection, ${formatMetric(rest[i]!)} in the rest; select where it pushes most` }, [h("span", { text: name })]);
+      const shown = c.showing === "comparison"
+        ? `${formatMetric(sel[i]!)} in the selection, ${formatMetric(rest[i]!)} in the rest`
+        : `${formatMetric(c.showing === "rest" ? rest[i]! : sel[i]!)} over ${c.showing === "rest" ? "the other rows" : "every row"}`;
+      const button = h("button", { type: "button", "aria-pressed": String(name === chosen), "aria-label": `${name}: mean |SHAP| ${shown}; select where it pushes most` }, [h("span", { text: name })]);
       button.addEventListener("click", () => model.send({ type: "select_feature", feature: name }));
       const bars = h("span", { className: "es-pairbars", "aria-hidden": "true" }, [h("span", { className: "es-bar-sel" }), h("span", { className: "es-bar-rest" })]);
       (bars.children[0] as HTMLElement).style.width = `${(100 * (sel[i] || 0)) / max}%`;
       (bars.children[1] as HTMLElement).style.width = `${(100 * (rest[i] || 0)) / max}%`;
-      list.append(h("li", {}, [button, bars, h("span", { className: "es-num", text: Number.isFinite(diff[i]!) ? signed(diff[i]!) : formatMetric(sel[i]!) })]));
+      const number = c.showing === "comparison" ? signed(diff[i]!) : formatMetric(c.showing === "rest" ? rest[i]! : sel[i]!);
+      list.append(h("li", {}, [button, bars, h("span", { className: "es-num", text: number })]));
     });
-    return h("div", {}, [h("p", { text: `What drives these rows (class ${c.class}): mean |SHAP|, selection (top bar) against the rest` }), list]);
+    const heading = c.showing === "global"
+      ? `What drives these rows (class ${c.class}): global importance, mean |SHAP| of every row (nothing selected, so nothing to compare with)`
+      : c.showing === "rest"
+        ? `What drives the other rows (class ${c.class}): mean |SHAP| of the rows outside the selection (none selected)`
+        : `What drives these rows (class ${c.class}): mean |SHAP|, selection (top bar) against the rest`;
+    return h("div", {}, [h("p", { className: "es-cohort-heading", text: heading }), list]);
   };
 
   const importancePanel = (): HTMLElement => {
@@ -187,12 +251,29 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     return h("div", {}, [button, h("p", { className: "es-muted", text: `Mean |SHAP| (top bar) and permutation importance (accuracy drop, bottom bar) on ${formatCount(Number(imp.rows))} rows` }), list]);
   };
 
+  // the plots are drawn at their on-screen width (measured after layout, and again on resize)
+  let forceWidth = 640, stackWidth = 640;
+  const fit = (): boolean => {
+    const clamp = (w: number | undefined, fallback: number): number => (w ? Math.min(Math.max(w, 160), 900) : fallback);
+    const f = clamp(root.querySelector<HTMLElement>(".es-force-detail")?.clientWidth, forceWidth);
+    const s = clamp(root.querySelector<HTMLElement>(".es-stacked-wrap")?.clientWidth ?? root.clientWidth, stackWidth);
+    const changed = Math.abs(f - forceWidth) > 4 || Math.abs(s - stackWidth) > 4;
+    [forceWidth, stackWidth] = [f, s];
+    return changed;
+  };
   const paint = (): void => {
+    draw();
+    if (fit()) draw();
+  };
+  const resize = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(() => fit() && draw());
+  resize?.observe(root);
+
+  const draw = (): void => {
     const nRows = Number(model.get("n_selected") ?? 0);
     root.setAttribute("data-rows", String(nRows));
     const status = String(model.get("job_status") ?? "idle");
     const progress = Number(model.get("job_progress") ?? 0);
-    const output = h("select", { "aria-label": "Output" }, [h("option", { value: "log_odds", text: "log-odds" }), h("option", { value: "probability", text: "probability" })]);
+    const output = h("select", { "aria-label": "Output" }, ((model.get("outputs") ?? ["log_odds", "probability"]) as string[]).map((o) => h("option", { value: o, text: spaceLabel(o) })));
     output.value = String(model.get("output"));
     output.addEventListener("change", () => setTrait("output", output.value));
     const cls = h("select", { "aria-label": "Explain class" }, [h("option", { value: "", text: "the predicted class" }), ...((model.get("class_names") ?? []) as string[]).map((c) => h("option", { value: c, text: c }))]);
@@ -238,19 +319,23 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       ]),
       h("div", { className: "es-toolbar" }, [h("label", {}, ["Output ", output]), h("label", {}, ["Class ", cls]), h("label", {}, ["Stack ", order]), bar, cancel, h("span", { role: "status", className: "es-muted", text: `${status === "running" ? `explaining… ${Math.round(progress * 100)}%` : status}; ${String(model.get("sampling") ?? "")}` })]),
       h("div", { className: "es-force-grid" }, [
-        h("div", {}, [table, pager(page, nRows, pageSize, "page of rows", (p) => setTrait("rows_page", p), "rows_page")]),
-        h("div", {}, [forcePlot(), limePanel()].filter((x): x is HTMLElement => x !== null)),
+        h("div", { className: "es-force-rows" }, [table, pager(page, nRows, pageSize, "page of rows", (p) => setTrait("rows_page", p), "rows_page")]),
+        h("div", { className: "es-force-detail" }, [forcePlot(), limePanel()]),
       ]),
       ...[stackedPlot(), cohortPanel(), importancePanel()].filter((x): x is HTMLElement => x !== null),
     );
     root.querySelector(".es-chip button")?.addEventListener("click", () => model.send({ type: "clear" }));
   };
-  return mountView(
+  const unmount = mountView(
     model,
     root,
-    ["n_selected", "job_status", "job_progress", "output", "explain_class", "class_names", "stacked_order", "current", "rows", "rows_page", "force", "lime", "stacked", "cohort", "importance", "sampling", "algorithm", "clause_text", "selected_feature"],
+    ["n_selected", "job_status", "job_progress", "output", "outputs", "explain_class", "class_names", "stacked_order", "current", "rows", "rows_page", "force", "lime", "stacked", "cohort", "importance", "sampling", "algorithm", "clause_text", "selected_feature"],
     paint,
   );
+  return () => {
+    resize?.disconnect();
+    unmount();
+  };
 }
 
 export default { render };

@@ -1,10 +1,19 @@
 """SHAP and LIME explanations of an Evaluation's model, computed lazily for the rows asked for and cached.
 
-Which algorithm (``Explainer.algorithm``):
+Which algorithm (``Explainer.algorithm``, and ``algorithm_for(output)`` per output space):
 
 - **tree**: a tree ensemble (scikit-learn, XGBoost, LightGBM...) fitted directly on numeric features is
-  explained by ``shap.TreeExplainer`` in its raw output (log-odds), exactly and in milliseconds.
-- **permutation**: anything else, pipelines included, is explained on the *original* features by
+  explained exactly by ``shap.TreeExplainer`` (interventional, over the background) in the space its trees
+  are in: probability for random forests, extra trees and decision trees, log-odds for binary gradient
+  boosting (whose probability it also explains exactly, through shap's ``model_output="probability"``),
+  and for multiclass boosting the softmax margin ("margin": a class's raw score, not its log-odds; no
+  other path computes it, so it is path-dependent TreeSHAP, its base the trees' expected value).
+- **linear**: a binary ``LogisticRegression``, alone or ending a Pipeline whose preprocessing works column
+  by column (scalers, imputers, one-hot encoders), is explained exactly in log-odds: coefficient times
+  (transformed value minus its background mean), as ``shap.LinearExplainer`` does, summed back per original
+  column (the one-hot columns of a category add up to that column's contribution).
+- **permutation**: anything else, and any output space the exact explainers do not work in, is explained
+  on the *original* features by
   ``shap.explainers.Permutation`` over the model's ``predict_proba``. String and categorical columns are
   passed to shap as integer codes and decoded back before the model sees them, so the pipeline's own
   encoders run as usual and explanations are reported per original column. The background is a seeded
@@ -13,7 +22,9 @@ Which algorithm (``Explainer.algorithm``):
 - **precomputed**: ``shap.Explanation`` objects or arrays passed as ``values=``.
 
 Outputs are the predicted class's (or a chosen class's) probability or log-odds; base value plus the
-contributions equals the model's output for the row (tested to 1e-6). LIME comes from
+contributions equals the model's output for the row in that space (tested to 1e-6). Every path uses the same
+background, so a space has one base value (the mean output over the background, as shap defines it) whichever
+path computes it. ``native_output`` is the space the exact explainer works in, the default. LIME comes from
 ``lime.lime_tabular`` with categorical features declared and a fixed seed.
 """
 
@@ -31,7 +42,8 @@ from scipy.stats import spearmanr
 from .evaluation import Evaluation
 from .selection import Predicate
 
-OUTPUTS = ("log_odds", "probability")
+OUTPUTS = ("log_odds", "probability", "margin")  # margin: a multiclass booster's softmax score, exactly
+OUTPUT_LABELS = {"log_odds": "log-odds", "probability": "probability", "margin": "margin (softmax score)"}
 _GLOBAL_RNG_LOCK = threading.Lock()  # shap's model-agnostic explainers draw from numpy's global generator
 EPS = 1e-12
 
@@ -121,6 +133,7 @@ class Explainer:
         background: int = 50,
         seed: int = 0,
         max_evals: int | None = None,
+        values_output: str = "log_odds",
     ) -> None:
         self.ev, self.seed = ev, seed
         self.features = list(ev.features)
@@ -129,17 +142,19 @@ class Explainer:
         self._lock = threading.Lock()
         self._codec = _Codec(ev.X)
         self._precomputed = None
+        self._tree: dict[str, Any] = {}
+        self._linear: _Linear | None = None
         if values is not None:
+            if values_output not in OUTPUTS:
+                raise ValueError(f"values_output must be one of {OUTPUTS}, got {values_output!r}.")
             self._precomputed = _precomputed(ev, values, base_values)
-            self.algorithm = "precomputed"
+            self.algorithm, self.native_output, self.outputs = "precomputed", values_output, (values_output,)
             return
         if self.model is None or not hasattr(self.model, "predict_proba"):
             raise ValueError(
                 "explanations need a model with predict_proba (pass model= to the Evaluation), "
                 "or precomputed SHAP values: Explainer(ev, values=shap_values, base_values=...)."
             )
-        self._tree = _tree_explainer(self.model, ev.X) if not self._codec.categories else None
-        self.algorithm = "tree" if self._tree is not None else "permutation"
         rng_rows = np.random.default_rng(seed).permutation(ev.n_rows)[: max(background * 20, 1000)]
         sample = self._codec.encode(ev.X.iloc[rng_rows])
         if self._codec.categories:
@@ -150,16 +165,42 @@ class Explainer:
             filled = np.where(np.isnan(sample), np.nanmean(sample, axis=0), sample)
             np.random.seed(seed)  # shap.kmeans uses numpy's global generator
             self._background = shap.kmeans(filled, min(background, len(filled))).data
+        if not self._codec.categories:
+            self._tree = _tree_explainers(self.model, self._codec.decode(self._background), ev.X.iloc[:2])
+        if not self._tree:
+            self._linear = _Linear.of(self.model, ev, self._codec.decode(self._background), rng_rows)
+        self.algorithm = "tree" if self._tree else "linear" if self._linear is not None else "permutation"
+        self.native_output = next(iter(self._tree), "log_odds")
+        self.outputs = tuple(o for o in OUTPUTS if o != "margin" or o in self._tree)
         self.max_evals = max_evals or max(2 * len(self.features) + 1, 200)
         self._permutation: dict[tuple[int, str], Any] = {}
 
+    def algorithm_for(self, output: str) -> str:
+        """The algorithm that explains ``output``: the exact one where it works in that space, else permutation."""
+        if self.algorithm == "precomputed":
+            return "precomputed"
+        if output in self._tree:
+            return "tree"
+        if self._linear is not None and output == "log_odds":
+            return "linear"
+        return "permutation"
+
     # -- SHAP ------------------------------------------------------------------------------------
     def explain(
-        self, rows: Sequence[int], class_index: int | None = None, output: str = "log_odds"
+        self, rows: Sequence[int], class_index: int | None = None, output: str | None = None
     ) -> RowExplanation:
-        """Explain the rows (positions) for ``class_index`` (default: each row's predicted class)."""
-        if output not in OUTPUTS:
-            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}.")
+        """Explain the rows (positions) for ``class_index`` (default: each row's predicted class) in
+        ``output`` (default: ``native_output``)."""
+        output = self.native_output if output is None else output
+        if output not in self.outputs:
+            raise ValueError(
+                f"output must be one of {self.outputs}, got {output!r}"
+                + (
+                    " (precomputed values are in one space: pass values_output= to say which)."
+                    if self.algorithm == "precomputed"
+                    else "."
+                )
+            )
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size and (rows.min() < 0 or rows.max() >= self.ev.n_rows):
             raise ValueError(f"rows must be positions 0..{self.ev.n_rows - 1}.")
@@ -181,8 +222,20 @@ class Explainer:
 
     def model_output(self, rows: Sequence[int], class_index: int, output: str) -> np.ndarray:
         """The model's probability (or its log-odds) of ``class_index`` for the rows."""
-        proba = self._proba(self._codec.encode(self.ev.X.iloc[np.asarray(rows)]))[:, class_index]
-        return proba if output == "probability" else _logit(proba)
+        return self._output(self._codec.encode(self.ev.X.iloc[np.asarray(rows)]), class_index, output)
+
+    def _output(self, A: np.ndarray, c: int, output: str) -> np.ndarray:
+        """Probability or log-odds of class ``c`` on encoded rows. A binary model's log-odds is its
+        ``decision_function`` where it has one (exact where a probability has rounded to 0 or 1)."""
+        if output == "margin":
+            margins = np.asarray(self.model.decision_function(self._codec.decode(A)), dtype=float)
+            return margins[:, self._model_classes().index(self.ev.classes[c])]
+        if output == "log_odds" and self.ev.n_classes == 2 and hasattr(self.model, "decision_function"):
+            return self._sign(c) * np.asarray(
+                self.model.decision_function(self._codec.decode(A)), dtype=float
+            )
+        p = self._proba(A)[:, c]
+        return p if output == "probability" else _logit(p)
 
     def _compute(self, rows: np.ndarray, c: int, output: str) -> None:
         if self._precomputed is not None:
@@ -190,11 +243,14 @@ class Explainer:
             v = values[rows, :, c] if values.ndim == 3 else values[rows] * (1 if c == 1 else -1)
             b = base[rows, c] if base.ndim == 2 else base[rows] * (1 if c == 1 else -1)
             out = b + v.sum(axis=1)
-        elif self.algorithm == "tree" and output == "log_odds":
-            v, b = self._tree_values(rows, c)
-            out = b + v.sum(axis=1)
         else:
-            v, b = self._permutation_values(rows, c, output)
+            algorithm = self.algorithm_for(output)
+            if algorithm == "tree":
+                v, b = self._tree_values(rows, c, output)
+            elif algorithm == "linear":
+                v, b = self._linear.values(self.ev.X.iloc[rows], self._sign(c))  # type: ignore[union-attr]
+            else:
+                v, b = self._permutation_values(rows, c, output)
             out = b + v.sum(axis=1)
         with self._lock:
             for i, r in enumerate(rows):
@@ -219,17 +275,24 @@ class Explainer:
                 np.random.set_state(state)
         return np.array(values).reshape(len(rows), len(self.features)), np.array(base)
 
-    def _tree_values(self, rows: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
-        X = self.ev.X.iloc[rows]
-        values = np.asarray(self._tree.shap_values(X, check_additivity=False))
-        base = np.asarray(self._tree.expected_value, dtype=float).reshape(-1)
-        if values.ndim == 3:  # (rows, features, classes)
-            return values[:, :, c], np.full(len(rows), base[c] if len(base) > 1 else base[0])
-        # one margin, for the model's second class (positive_class= may have put it first); the other
-        # class's log-odds are its opposite
-        model_classes = list(getattr(self.model, "classes_", self.ev.classes))
-        sign = 1.0 if self.ev.classes[c] == model_classes[-1] else -1.0
-        return sign * values, np.full(len(rows), sign * base[0])
+    def _tree_values(self, rows: np.ndarray, c: int, output: str) -> tuple[np.ndarray, np.ndarray]:
+        explainer = self._tree[output]
+        values = np.asarray(explainer.shap_values(self.ev.X.iloc[rows], check_additivity=False))
+        base = np.asarray(explainer.expected_value, dtype=float).reshape(-1)
+        if values.ndim == 3:  # (rows, features, classes) in the model's class order
+            k = self._model_classes().index(self.ev.classes[c])
+            return values[:, :, k], np.full(len(rows), base[k])
+        # one output for the positive class: the other class's is its opposite (log-odds) or complement
+        sign = self._sign(c)
+        offset = 0.0 if output == "log_odds" or sign > 0 else 1.0
+        return sign * values, np.full(len(rows), offset + sign * base[0])
+
+    def _model_classes(self) -> list[Any]:
+        return list(getattr(self.model, "classes_", self.ev.classes))
+
+    def _sign(self, c: int) -> float:
+        """+1 when class ``c`` is the model's positive (second) class of a binary model, else -1."""
+        return 1.0 if self._model_classes().index(self.ev.classes[c]) == 1 else -1.0
 
     def _permutation_explainer(self, c: int, output: str) -> Any:
         key = (c, output)
@@ -237,8 +300,7 @@ class Explainer:
             import shap
 
             def f(A: np.ndarray) -> np.ndarray:
-                p = self._proba(A)[:, c]
-                return p if output == "probability" else _logit(p)
+                return self._output(A, c, output)
 
             masker = shap.maskers.Independent(self._background, max_samples=len(self._background))
             with _GLOBAL_RNG_LOCK:
@@ -250,13 +312,13 @@ class Explainer:
     def _proba(self, A: np.ndarray) -> np.ndarray:
         """predict_proba on encoded rows, columns reordered to the Evaluation's class order."""
         proba = np.asarray(self.model.predict_proba(self._codec.decode(A)), dtype=np.float64)
-        order = list(getattr(self.model, "classes_", self.ev.classes))
+        order = self._model_classes()
         return proba[:, [order.index(c) for c in self.ev.classes]]
 
     # -- LIME --------------------------------------------------------------------------------------
     def lime(self, row: int, class_index: int | None = None, num_samples: int = 2000) -> pd.DataFrame:
         """LIME weights of one row (feature, weight), seeded; ``agreement`` in ``attrs`` is the Spearman
-        rank correlation with the row's SHAP values (log-odds)."""
+        rank correlation with the row's SHAP values (in ``native_output``)."""
         if self.model is None:
             raise ValueError("LIME needs a model with predict_proba; precomputed SHAP values cannot give it.")
         from lime.lime_tabular import LimeTabularExplainer
@@ -294,28 +356,34 @@ class Explainer:
 
     # -- cohorts, importance, slices ----------------------------------------------------------------
     def cohort_comparison(
-        self, selected: Sequence[int], rest: Sequence[int], class_index: int
+        self, selected: Sequence[int], rest: Sequence[int], class_index: int, output: str | None = None
     ) -> pd.DataFrame:
-        """Mean |SHAP| per feature on the selected rows against the rest, sorted by the difference."""
-        a = (
-            np.abs(self.explain(selected, class_index).values).mean(axis=0)
-            if len(selected)
+        """Mean |SHAP| per feature on the selected rows against the rest, sorted by the difference.
+
+        With no rest (nothing selected: the selection is every row) there is nothing to compare with, so
+        this is global importance, sorted by the mean |SHAP| of the rows (and with no selected rows, by the
+        rest's). ``attrs["showing"]`` says which: "comparison", "global" or "rest"."""
+        a, b = (
+            np.abs(self.explain(rows, class_index, output).values).mean(axis=0)
+            if len(rows)
             else np.full(len(self.features), np.nan)
-        )
-        b = (
-            np.abs(self.explain(rest, class_index).values).mean(axis=0)
-            if len(rest)
-            else np.full(len(self.features), np.nan)
+            for rows in (selected, rest)
         )
         frame = pd.DataFrame({"feature": self.features, "selection": a, "rest": b, "difference": a - b})
-        return frame.sort_values("difference", ascending=False, na_position="last").reset_index(drop=True)
+        showing = "comparison" if len(selected) and len(rest) else "global" if len(selected) else "rest"
+        key = {"comparison": "difference", "global": "selection", "rest": "rest"}[showing]
+        frame = frame.sort_values(key, ascending=False, kind="stable").reset_index(drop=True)
+        frame.attrs["showing"] = showing
+        return frame
 
-    def importance(self, rows: Sequence[int], class_index: int, permutation: bool = True) -> pd.DataFrame:
+    def importance(
+        self, rows: Sequence[int], class_index: int, permutation: bool = True, output: str | None = None
+    ) -> pd.DataFrame:
         """Mean |SHAP| over ``rows`` and, with a model, scikit-learn's permutation importance (accuracy drop)."""
         frame = pd.DataFrame(
             {
                 "feature": self.features,
-                "mean_abs_shap": np.abs(self.explain(rows, class_index).values).mean(axis=0),
+                "mean_abs_shap": np.abs(self.explain(rows, class_index, output).values).mean(axis=0),
             }
         )
         if permutation and self.model is not None:
@@ -352,7 +420,7 @@ class ExplanationJob:
         explainer: Explainer,
         rows: Sequence[int],
         class_index: int | None,
-        output: str = "log_odds",
+        output: str | None = None,
         progress: Callable[[float], None] | None = None,
         done: Callable[[RowExplanation], None] | None = None,
         chunk: int = 16,
@@ -406,16 +474,113 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
-def _tree_explainer(model: Any, X: pd.DataFrame) -> Any:
-    """shap's TreeExplainer for a tree model fitted on these columns, or None."""
+def _tree_explainers(model: Any, background: pd.DataFrame, probe: pd.DataFrame) -> dict[str, Any]:
+    """shap TreeExplainers keyed by the output space each explains exactly, the trees' own space first;
+    empty when shap cannot explain the model as trees."""
     import shap
 
+    def explainer(model_output: str) -> Any:
+        found = shap.TreeExplainer(
+            model, data=background, feature_perturbation="interventional", model_output=model_output
+        )
+        found.shap_values(probe, check_additivity=False)
+        return found
+
     try:
-        explainer = shap.TreeExplainer(model)
-        explainer.shap_values(X.iloc[:2], check_additivity=False)
+        trees = shap.TreeExplainer(model, feature_perturbation="tree_path_dependent")
+        values = np.asarray(trees.shap_values(probe, check_additivity=False))
     except Exception:  # not a tree model shap supports (pipelines, linear models...)
+        return {}
+    space = trees.model.tree_output  # what the leaves hold: "probability" (forests) or "log_odds" (boosting)
+    if space == "log_odds" and values.ndim == 3:  # a softmax margin: no class's log-odds, so named apart
+        # only the trees explain it, so their own (path-dependent) expectation is its one base value; it
+        # is also many times faster than interventional with one tree per class
+        return {"margin": trees}
+    if space not in ("probability", "log_odds"):
+        return {}
+    found: dict[str, Any] = {}
+    # interventional over the shared background: the base is the mean output over it, as on every path
+    for output, model_output in ((space, "raw"), ("probability", "probability")):
+        if output not in found:
+            try:
+                found[output] = explainer(model_output)
+            except Exception:  # shap cannot explain this model (or this transform of it) over a background
+                break
+    return found
+
+
+@dataclass
+class _Linear:
+    """A binary logistic regression over column-wise preprocessing, explained exactly in log-odds as
+    ``shap.LinearExplainer`` does: coefficient * (transformed value - its background mean), summed per
+    original column (``owner`` maps each transformed column to the original column it is computed from)."""
+
+    transform: Callable[[pd.DataFrame], np.ndarray]
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray
+    owner: np.ndarray
+
+    @classmethod
+    def of(cls, model: Any, ev: Evaluation, background: pd.DataFrame, rows: np.ndarray) -> _Linear | None:
+        """The linear explanation of ``model``, or None when it is not such a model."""
+        from scipy import sparse
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+
+        final = model[-1] if isinstance(model, Pipeline) else model
+        if not isinstance(final, LogisticRegression) or np.shape(final.coef_)[0] != 1:
+            return None  # multinomial: a class's log-odds is not linear in the coefficients
+        pre = model[:-1] if isinstance(model, Pipeline) else None
+
+        def transform(X: pd.DataFrame) -> np.ndarray:
+            T = X if pre is None else pre.transform(X)
+            return np.asarray(T.toarray() if sparse.issparse(T) else T, dtype=np.float64)
+
+        try:
+            owner = _owners(transform, ev.X, rows)
+            T_background = transform(background)
+        except (TypeError, ValueError):  # preprocessing that cannot take these columns one at a time
+            return None
+        if owner is None or (np.ptp(T_background[:, owner < 0], axis=0) > 0).any():
+            return None
+        return cls(transform, final.coef_[0].astype(np.float64), float(final.intercept_[0]),
+                   T_background.mean(axis=0), owner)  # fmt: skip
+
+    def values(self, X: pd.DataFrame, sign: float) -> tuple[np.ndarray, np.ndarray]:
+        """Contributions per original column and the base value, in the log-odds of the positive class
+        (``sign`` +1) or of the other one (-1)."""
+        parts = self.coef * (self.transform(X) - self.mean)
+        values = np.zeros((len(X), int(self.owner.max()) + 1 if self.owner.size else 0))
+        np.add.at(values.T, self.owner[self.owner >= 0], parts[:, self.owner >= 0].T)
+        n_features = len(X.columns)
+        values = np.pad(values, ((0, 0), (0, n_features - values.shape[1])))
+        base = self.intercept + float(self.coef @ self.mean)
+        return sign * values, np.full(len(X), sign * base)
+
+
+def _owners(
+    transform: Callable[[pd.DataFrame], np.ndarray], X: pd.DataFrame, rows: np.ndarray
+) -> np.ndarray | None:
+    """The original column each transformed column is computed from (-1: none, it is constant), found by
+    changing one column at a time (to other rows' values and to each of its distinct values, up to 256);
+    None when a transformed column depends on several columns (the model is not additive in them)."""
+    sample = X.iloc[rows[:256]].reset_index(drop=True)
+    T = transform(sample)
+    depends = np.zeros((len(X.columns), T.shape[1]), dtype=bool)
+    shifted = np.roll(np.arange(len(sample)), 1)
+    for j, column in enumerate(X.columns):
+        distinct = X[column].drop_duplicates().iloc[:256]
+        probe = pd.concat([sample, sample.iloc[np.zeros(len(distinct), dtype=np.int64)]], ignore_index=True)
+        probe[column] = np.concatenate(
+            [sample[column].iloc[shifted].to_numpy(object), distinct.to_numpy(object)]
+        )
+        probe[column] = probe[column].astype(X[column].dtype)
+        reference = np.concatenate([T, np.repeat(T[:1], len(distinct), axis=0)])
+        depends[j] = ~np.isclose(transform(probe), reference, equal_nan=True).all(axis=0)
+    if (depends.sum(axis=0) > 1).any():
         return None
-    return explainer
+    return np.where(depends.any(axis=0), depends.argmax(axis=0), -1)
 
 
 def _precomputed(ev: Evaluation, values: Any, base_values: Any) -> tuple[np.ndarray, np.ndarray]:

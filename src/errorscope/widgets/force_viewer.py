@@ -10,7 +10,7 @@ import pandas as pd
 import traitlets
 
 from ..evaluation import Evaluation
-from ..explain import OUTPUTS, Explainer, ExplanationJob, RowExplanation
+from ..explain import OUTPUT_LABELS, OUTPUTS, Explainer, ExplanationJob, RowExplanation
 from ..ranking import row_order
 from ..selection import Clause
 from .base import LinkedView, as_buffer, display_text
@@ -26,12 +26,15 @@ class ForceViewer(LinkedView):
     importance on demand. Clicking a feature selects the slice where it pushes predictions most.
 
     ``explainer``: "shap" (default) or "lime" (LIME for the clicked row first). ``values`` and
-    ``base_values``: precomputed SHAP values instead of a model. ``output``: "log_odds" or "probability".
+    ``base_values``: precomputed SHAP values instead of a model (``values_output``: the space they are in).
+    ``output``: "log_odds" or "probability"; default: the space the model's exact explainer works in
+    (probability for random forests, log-odds for boosting and logistic regression).
     """
 
     _bundle = "force_viewer"
     primary = traitlets.Enum(("shap", "lime"), "shap").tag(sync=True)
     output = traitlets.Enum(OUTPUTS, "log_odds").tag(sync=True)
+    outputs = traitlets.List(traitlets.Unicode()).tag(sync=True)  # the spaces this model can be explained in
     class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     explain_class = traitlets.Unicode("").tag(sync=True)  # "" = each row's predicted class
     algorithm = traitlets.Unicode("").tag(sync=True)
@@ -55,20 +58,28 @@ class ForceViewer(LinkedView):
         self,
         evaluation: Evaluation,
         explainer: str = "shap",
-        output: str = "log_odds",
+        output: str | None = None,
         sample: int = 100,
         values: Any = None,
         base_values: Any = None,
         background: int = 50,
         seed: int = 0,
+        values_output: str = "log_odds",
         **kwargs: Any,
     ) -> None:
         if explainer not in ("shap", "lime"):
             raise ValueError(f"explainer must be 'shap' or 'lime', got {explainer!r}.")
-        if output not in OUTPUTS:
+        if output is not None and output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}.")
         if isinstance(evaluation, Evaluation):
-            self.explainer = Explainer(evaluation, values, base_values, background=background, seed=seed)
+            self.explainer = Explainer(
+                evaluation, values, base_values, background=background, seed=seed, values_output=values_output
+            )
+            if output is not None and output not in self.explainer.outputs:
+                raise ValueError(
+                    f"output must be one of {self.explainer.outputs} for these precomputed values, got "
+                    f"{output!r} (pass values_output= to say which space the values are in)."
+                )
         self.seed = seed
         self._sample_cap = sample
         self._job: ExplanationJob | None = None
@@ -76,9 +87,11 @@ class ForceViewer(LinkedView):
         self._lime_asked = 0
         self._explained: RowExplanation | None = None
         self._rest_rows = np.zeros(0, dtype=np.int64)
+        output = self.explainer.native_output if output is None else output
         super().__init__(evaluation, primary=explainer, output=output, **kwargs)
         self.class_names = list(self.evaluation.class_names)
-        self.algorithm = self.explainer.algorithm
+        self.outputs = list(self.explainer.outputs)
+        self.algorithm = self.explainer.algorithm_for(self.output)
 
     # -- what the view shows -------------------------------------------------------------------
     @property
@@ -100,7 +113,11 @@ class ForceViewer(LinkedView):
             ]
             title = f"Row {self.current}: base {frame.attrs['base_value']:.3g} -> output {frame.attrs['output']:.3g}"
             return bars_figure(
-                labels, frame["contribution"], title, f"contribution ({self.output})", signed=True
+                labels,
+                frame["contribution"],
+                title,
+                f"contribution ({OUTPUT_LABELS[self.output]})",
+                signed=True,
             )
         rows = self._order[: min(len(self._order), 20)] if hasattr(self, "_order") else []
         if not len(rows):
@@ -166,7 +183,9 @@ class ForceViewer(LinkedView):
         c = self._class_index() if self._class_index() is not None else (1 if ev.is_binary else 0)
 
         def done(_: RowExplanation) -> None:
-            frame = self.explainer.importance(sample, c, permutation=self.explainer.model is not None)
+            frame = self.explainer.importance(
+                sample, c, permutation=self.explainer.model is not None, output=self.output
+            )
             self.importance = {
                 "features": frame["feature"].tolist(),
                 "mean_abs_shap": as_buffer(frame["mean_abs_shap"].to_numpy(), "f8"),
@@ -214,7 +233,8 @@ class ForceViewer(LinkedView):
         ]
 
     def _cap(self) -> int:
-        return self._sample_cap if self.explainer.algorithm != "permutation" else min(self._sample_cap, 20)
+        slow = self.explainer.algorithm_for(self.output) == "permutation"
+        return min(self._sample_cap, 20) if slow else self._sample_cap
 
     def _sample_rows(self, mask: np.ndarray) -> np.ndarray:
         rows = np.flatnonzero(mask)
@@ -250,8 +270,9 @@ class ForceViewer(LinkedView):
                     else 0
                 )
             )
-            frame = self.explainer.cohort_comparison(selected, self._rest_rows, cohort_class)
+            frame = self.explainer.cohort_comparison(selected, self._rest_rows, cohort_class, self.output)
             self.cohort = {
+                "showing": frame.attrs["showing"],
                 "features": frame["feature"].tolist(),
                 "selection": as_buffer(frame["selection"].to_numpy(), "f8"),
                 "rest": as_buffer(frame["rest"].to_numpy(), "f8"),
@@ -291,7 +312,9 @@ class ForceViewer(LinkedView):
             "ids": [str(self.evaluation.ids[r]) for r in explained.rows[order]],
             "values": as_buffer(values[order], "f8"),
             "outputs": as_buffer(explained.outputs[order], "f8"),
-            "base": float(np.mean(explained.base_values)) if len(values) else 0.0,
+            "bases": as_buffer(explained.base_values[order], "f8"),
+            "space": self.output,
+            "classes": [self.evaluation.class_names[c] for c in np.unique(explained.class_index)],
         }
 
     def _class_index(self) -> int | None:
@@ -366,6 +389,7 @@ class ForceViewer(LinkedView):
     def _current_changed(self, change: dict[str, Any]) -> None:
         if not hasattr(self, "explainer") or not hasattr(self, "_order"):
             return
+        self.algorithm = self.explainer.algorithm_for(self.output)
         self._show_current()
         if change["name"] != "current":
             self._explain_sample(self.evaluation.selection.mask())

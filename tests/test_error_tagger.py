@@ -99,6 +99,6 @@ def test_card_shows_top_shap_contributions_for_tree_models(tmp_path: Path) -> No
     ev = es.Evaluation(df, "income", model=model, features=num)
     tagger = es.ErrorTagger(ev, store=tmp_path / "t.sqlite")
     row = int(ev._id_positions([tagger.card["id"]])[0])
-    expected = Explainer(ev).explain([row]).frame(0, ev.data).head(5)
+    expected = Explainer(ev, background=10).explain([row]).frame(0, ev.data).head(5)
     assert [c[0] for c in tagger.card["shap"]] == expected["feature"].tolist()
     np.testing.assert_allclose([c[2] for c in tagger.card["shap"]], expected["contribution"], atol=1e-9)

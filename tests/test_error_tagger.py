@@ -51,9 +51,12 @@ def test_messages_act_on_the_rows_they_name_and_are_acknowledged(
     tagger._handle_message({"type": "untag", "ids": [first], "tag": "mislabeled", "seq": 4})
     assert tagger.card["tags"] == [] and tagger.counts == [1, 0]
     assert list(tagger.store.audit()["action"]) == ["tag added", "tag added", "tag removed"]
-    tagger._handle_message({"type": "goto", "position": 3, "seq": 5})
+    tagger._handle_message({"type": "goto", "position": 3, "seq": 5, "view": "v1"})
     assert tagger.position == 3 and tagger.card["position"] == 3 and tagger.card["id"] != first
-    assert sent == [{"type": "ack", "seq": k} for k in range(1, 6)]
+    assert sent == [
+        *({"type": "ack", "seq": k} for k in range(1, 5)),
+        {"type": "ack", "seq": 5, "view": "v1"},
+    ]
 
     checked = [r["id"] for r in tagger.list_rows[:3]]
     tagger._handle_message({"type": "toggle_tag", "ids": checked, "tag": "ambiguous"})

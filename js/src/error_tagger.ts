@@ -126,10 +126,11 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const card = (model.get("card") ?? {}) as RowCard;
     return typeof card.id === "string" ? { ...card, position: card.position ?? Number(model.get("position") ?? 0) } : null;
   };
-  const keys = new KeyQueue((content) => model.send(content), shownCard, () => Number(model.get("n_queue") ?? 0));
+  const view = Math.random().toString(36).slice(2); // acknowledgements reach every view of the model
+  const keys = new KeyQueue((content) => model.send({ ...content, view }), shownCard, () => Number(model.get("n_queue") ?? 0));
   const onMessage = (content: unknown): void => {
-    const msg = content as { type?: string; seq?: number };
-    if (msg?.type !== "ack" || typeof msg.seq !== "number") return;
+    const msg = content as { type?: string; seq?: number; view?: string };
+    if (msg?.type !== "ack" || msg.view !== view || typeof msg.seq !== "number") return;
     keys.ack(msg.seq);
     paint();
   };

@@ -62,14 +62,17 @@ describe("error tagger", () => {
     el.addEventListener("keydown", (e) => leaked.push(e.key));
     for (const key of ["2", "j", "1"]) root.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true }));
     expect(leaked).toEqual([]); // handled keys stop at the widget
+    const view = (model.sent[0] as { view: string }).view;
     expect(model.sent).toEqual([
-      { type: "tag", ids: ["7"], tag: "ambiguous", seq: 1 },
-      { type: "goto", position: 1, seq: 2 },
+      { type: "tag", ids: ["7"], tag: "ambiguous", seq: 1, view },
+      { type: "goto", position: 1, seq: 2, view },
     ]); // "1" waits for the row "j" moves to
     expect(el.querySelector("article")!.getAttribute("aria-busy")).toBe("true");
     model.set("card", { ...card, id: "8", tags: [], position: 1 });
-    model.receive({ type: "ack", seq: 2 });
-    expect(model.sent.at(-1)).toEqual({ type: "tag", ids: ["8"], tag: EVIL, seq: 3 });
+    model.receive({ type: "ack", seq: 2, view: "another view" });
+    expect(model.sent).toHaveLength(2);
+    model.receive({ type: "ack", seq: 2, view });
+    expect(model.sent.at(-1)).toEqual({ type: "tag", ids: ["8"], tag: EVIL, seq: 3, view });
     expect(el.querySelector("article")!.getAttribute("aria-busy")).toBe("false");
   });
 });

@@ -153,13 +153,14 @@ class ErrorTagger(LinkedView):
 
     # -- messages from the UI ------------------------------------------------------------------
     def _handle_message(self, content: dict[str, Any]) -> None:
-        """Act on one UI message, then acknowledge its ``seq`` (after the state it caused is sent)."""
+        """Act on one UI message, then acknowledge its ``seq`` to the ``view`` that sent it (after the
+        state it caused is sent)."""
         try:
             with self.hold_sync():
                 self._act(content)
         finally:
             if "seq" in content:
-                self.send({"type": "ack", "seq": content["seq"]})
+                self.send({"type": "ack", **{k: content[k] for k in ("seq", "view") if k in content}})
 
     def _act(self, content: dict[str, Any]) -> None:
         kind = content.get("type")

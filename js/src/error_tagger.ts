@@ -14,8 +14,85 @@ export interface RowCard {
   note: string;
   relabel: string;
   text: string;
-  fields?: [string, string][];
+  fields?: [string, string, boolean][];
   shap?: [string, string, number][];
+  position?: number;
+}
+
+/** What a key asks for, queued in the order it was pressed. */
+export type Action = { kind: "tag"; tag: string } | { kind: "move"; delta: number } | { kind: "undo" };
+
+/** Applies keys in order to the row the view shows. A move or an undo waits for the kernel's
+ * acknowledgement (by then the new card is shown) before the next key acts; a tag names the shown row's
+ * id and says add or remove from what the user sees (their earlier, unacknowledged keys included). */
+export class KeyQueue {
+  private seq = 0;
+  private waitingFor: number | null = null;
+  private pending: Action[] = [];
+  private overlay = new Map<string, Map<string, { on: boolean; seq: number }>>(); // row id -> tag -> sent state
+
+  constructor(
+    private readonly send: (content: Record<string, unknown>) => void,
+    private readonly shown: () => RowCard | null,
+    private readonly size: () => number,
+  ) {}
+
+  /** Queue an action; it runs now unless an earlier move or undo is still on its way. */
+  push(action: Action): void {
+    this.pending.push(action);
+    this.drain();
+  }
+
+  /** Send a message that acts at once (note, relabel, checked rows); returns its seq. */
+  message(content: Record<string, unknown>): number {
+    this.seq += 1;
+    this.send({ ...content, seq: this.seq });
+    return this.seq;
+  }
+
+  /** The kernel has handled every message up to `seq` (and sent the state they caused). */
+  ack(seq: number): void {
+    if (this.waitingFor !== null && seq >= this.waitingFor) this.waitingFor = null;
+    for (const [id, tags] of this.overlay) {
+      for (const [tag, entry] of tags) if (entry.seq <= seq) tags.delete(tag);
+      if (!tags.size) this.overlay.delete(id);
+    }
+    this.drain();
+  }
+
+  /** Whether keys are waiting for a row the view has not shown yet. */
+  get busy(): boolean {
+    return this.waitingFor !== null;
+  }
+
+  /** The card's tags as the user's keys left them, acknowledged or not. */
+  tagsOf(card: RowCard): string[] {
+    const tags = new Set(card.tags);
+    for (const [tag, entry] of this.overlay.get(card.id) ?? []) {
+      if (entry.on) tags.add(tag);
+      else tags.delete(tag);
+    }
+    return Array.from(tags);
+  }
+
+  private drain(): void {
+    while (this.waitingFor === null && this.pending.length) {
+      const action = this.pending.shift()!;
+      const card = this.shown();
+      if (action.kind === "undo") {
+        this.waitingFor = this.message({ type: "undo" });
+      } else if (card && action.kind === "move") {
+        const from = card.position ?? 0;
+        const to = Math.max(0, Math.min(this.size() - 1, from + action.delta));
+        if (to !== from) this.waitingFor = this.message({ type: "goto", position: to });
+      } else if (card && action.kind === "tag") {
+        const on = this.tagsOf(card).includes(action.tag);
+        const seq = this.message({ type: on ? "untag" : "tag", ids: [card.id], tag: action.tag });
+        if (!this.overlay.has(card.id)) this.overlay.set(card.id, new Map());
+        this.overlay.get(card.id)!.set(action.tag, { on: !on, seq });
+      }
+    }
+  }
 }
 
 const ORDERS: [string, string][] = [
@@ -44,22 +121,40 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     model.save_changes();
   };
   const vocabulary = (): string[] => (model.get("vocabulary") ?? []) as string[];
-  const move = (delta: number): void => {
-    const n = Number(model.get("n_queue") ?? 0);
-    const position = Number(model.get("position") ?? 0);
-    setTrait("position", Math.max(0, Math.min(n - 1, position + delta)));
+  const checkedIds = (): string[] => (model.get("checked") ?? []) as string[];
+  const shownCard = (): RowCard | null => {
+    const card = (model.get("card") ?? {}) as RowCard;
+    return typeof card.id === "string" ? { ...card, position: card.position ?? Number(model.get("position") ?? 0) } : null;
+  };
+  const view = Math.random().toString(36).slice(2); // acknowledgements reach every view of the model
+  const keys = new KeyQueue((content) => model.send({ ...content, view }), shownCard, () => Number(model.get("n_queue") ?? 0));
+  const onMessage = (content: unknown): void => {
+    const msg = content as { type?: string; seq?: number; view?: string };
+    if (msg?.type !== "ack" || msg.view !== view || typeof msg.seq !== "number") return;
+    keys.ack(msg.seq);
+    paint();
+  };
+  model.on("msg:custom", onMessage as () => void);
+  const move = (delta: number): void => keys.push({ kind: "move", delta });
+  /** The rows a note or a relabel acts on: the checked rows, else the card's row. */
+  const targets = (card: RowCard): string[] => (checkedIds().length ? checkedIds() : [card.id]);
+  /** A tag key or button: toggles it on the checked rows at once, else queues it for the shown row. */
+  const tagKey = (tag: string): void => {
+    if (checkedIds().length) keys.message({ type: "toggle_tag", ids: checkedIds(), tag });
+    else keys.push({ kind: "tag", tag });
   };
 
   const tagBar = (card: RowCard | null): HTMLElement => {
-    const checked = (model.get("checked") ?? []) as string[];
+    const checked = checkedIds();
     const target = checked.length ? `${checked.length} checked rows` : card ? `row ${card.id}` : "";
+    const shownTags = card ? keys.tagsOf(card) : [];
     const buttons = vocabulary().map((tag, i) => {
-      const on = !checked.length && !!card && card.tags.includes(tag);
+      const on = !checked.length && shownTags.includes(tag);
       const b = h("button", { type: "button", className: "es-tag", "aria-pressed": String(on), "aria-label": `Tag ${target} ${tag}${i < 9 ? ` (key ${i + 1})` : ""}`, "data-focus": `tag-${i}`, disabled: !target }, [
         i < 9 ? h("kbd", { text: String(i + 1) }) : null,
         h("span", { text: tag }),
       ]);
-      b.addEventListener("click", () => model.send({ type: "toggle_tag", tag }));
+      b.addEventListener("click", () => tagKey(tag));
       return b;
     });
     const input = h("input", { type: "text", placeholder: "new tag", "aria-label": "New tag name", "data-focus": "new-tag", maxlength: 60 });
@@ -94,8 +189,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
 
   const cardView = (card: RowCard | null): HTMLElement => {
     const n = Number(model.get("n_queue") ?? 0);
-    const position = Number(model.get("position") ?? 0);
     if (!card) return h("p", { className: "es-muted", text: "Nothing to review: no rows in the selection match." });
+    const position = card.position ?? 0;
     const prev = h("button", { type: "button", "aria-label": "Previous row", "data-focus": "prev", text: "‹ Previous (k)", disabled: position <= 0 });
     const next = h("button", { type: "button", "aria-label": "Next row", "data-focus": "next", text: "Next (j) ›", disabled: position >= n - 1 });
     prev.addEventListener("click", () => move(-1));
@@ -103,7 +198,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const note = h("textarea", { rows: 2, "aria-label": "Note", placeholder: "Note (n to focus; saved on Enter or leaving the field)", "data-focus": "note" });
     note.value = card.note;
     const saveNote = (): void => {
-      if (note.value !== card.note) model.send({ type: "note", note: note.value });
+      if (note.value !== card.note) keys.message({ type: "note", ids: targets(card), note: note.value });
     };
     note.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey) {
@@ -115,16 +210,22 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const relabel = h("select", { "aria-label": "Correct label", "data-focus": "relabel" }, [h("option", { value: "", text: "label is right" })]);
     for (const c of (model.get("class_names") ?? []) as string[]) relabel.append(h("option", { value: c, text: `label is wrong: correct is ${c}` }));
     relabel.value = card.relabel;
-    relabel.addEventListener("change", () => model.send({ type: "relabel", label: relabel.value }));
-    const fields = h("dl", { className: "es-fields" });
-    for (const [name, value] of card.fields ?? []) fields.append(h("dt", { text: name }), h("dd", { text: value }));
-    return h("article", { className: "es-card", "aria-label": `Row ${card.id}: actual ${card.actual}, predicted ${card.predicted}` }, [
+    relabel.addEventListener("change", () => keys.message({ type: "relabel", ids: targets(card), label: relabel.value }));
+    const fields = h("dl", { className: "es-fields", role: "region", "aria-label": `Features of row ${card.id}`, tabindex: 0, "data-focus": "fields" });
+    for (const [name, value, sensitive] of card.fields ?? []) {
+      fields.append(h("div", { className: sensitive ? "es-field es-sensitive" : "es-field" }, [
+        h("dt", { text: name, title: sensitive ? `${name} (sensitive attribute)` : name }),
+        h("dd", { text: value }),
+      ]));
+    }
+    const tags = keys.tagsOf(card);
+    return h("article", { className: "es-card", "aria-label": `Row ${card.id}: actual ${card.actual}, predicted ${card.predicted}`, "aria-busy": String(keys.busy) }, [
       h("div", { className: "es-card-head" }, [
         h("span", { text: `Row ${formatCount(position + 1)} of ${formatCount(n)}` }),
         h("strong", { text: `id ${card.id}` }),
         h("span", { className: card.wrong ? "es-wrong-label" : "", text: `actual ${card.actual} · predicted ${card.predicted}` }),
         card.score === null ? null : h("span", { className: "es-muted", text: `confidence ${formatPercent(card.score)}` }),
-        card.tags.length ? h("span", { className: "es-muted", text: `tags: ${card.tags.join(", ")}` }) : null,
+        tags.length ? h("span", { className: "es-muted", text: `tags: ${tags.join(", ")}` }) : null,
       ]),
       card.text ? h("blockquote", { className: "es-text", text: card.text }) : null,
       card.shap?.length
@@ -175,8 +276,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   const paint = (): void => {
     const focused = (document.activeElement as HTMLElement | null)?.closest?.("[data-focus]")?.getAttribute("data-focus");
     const rootHadFocus = document.activeElement === root;
-    const card = (model.get("card") ?? {}) as RowCard;
-    const hasCard = typeof card.id === "string";
+    const card = shownCard();
     const n = Number(model.get("n_queue") ?? 0);
     root.setAttribute("data-rows", String(Number(model.get("n_rows") ?? 0)));
     const clause = String(model.get("clause_text") ?? "");
@@ -191,7 +291,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const modeButton = h("button", { type: "button", "aria-label": mode === "card" ? "Show list view" : "Show card view", text: mode === "card" ? "List view" : "Card view" });
     modeButton.addEventListener("click", () => setTrait("mode", mode === "card" ? "list" : "card"));
     const undo = h("button", { type: "button", "aria-label": "Undo last action", title: "Undo (u)", text: "Undo", disabled: !model.get("can_undo") });
-    undo.addEventListener("click", () => model.send({ type: "undo" }));
+    undo.addEventListener("click", () => keys.push({ kind: "undo" }));
     root.replaceChildren(
       h("div", { className: "es-header" }, [
         h("span", { className: "es-title", text: "Error tagger" }),
@@ -205,8 +305,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         modeButton,
         undo,
       ]),
-      tagBar(hasCard ? card : null),
-      h("div", { className: "es-tagger-body" }, [mode === "card" ? cardView(hasCard ? card : null) : listView(), countsList()]),
+      tagBar(card),
+      h("div", { className: "es-tagger-body" }, [mode === "card" ? cardView(card) : listView(), countsList()]),
     );
     if (rootHadFocus) root.focus();
     else if (focused) root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focused)}"]`)?.focus();
@@ -216,6 +316,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const target = e.target as HTMLElement;
     if (e.key === "Escape") {
       e.preventDefault();
+      e.stopPropagation();
       if (target.matches("input, textarea, select")) root.focus();
       else model.send({ type: "clear" });
       return;
@@ -224,18 +325,27 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const action = keyAction(e.key, vocabulary().length);
     if (!action) return;
     e.preventDefault();
-    if (action.kind === "tag") model.send({ type: "toggle_tag", tag: vocabulary()[action.index] });
+    e.stopPropagation(); // a handled key never reaches the notebook's shortcuts
+    if (action.kind === "note") {
+      root.querySelector<HTMLTextAreaElement>("textarea")?.focus();
+      return;
+    }
+    if (action.kind === "tag") tagKey(vocabulary()[action.index]!);
     else if (action.kind === "move") move(action.delta);
-    else if (action.kind === "undo") model.send({ type: "undo" });
-    else root.querySelector<HTMLTextAreaElement>("textarea")?.focus();
+    else keys.push({ kind: "undo" });
+    paint(); // the keys' effect (tags, waiting for a row) shows before the kernel answers
   });
-  return mountView(
+  const unmount = mountView(
     model,
     root,
     ["vocabulary", "counts", "selected_tags", "order", "errors_only", "mode", "n_queue", "position", "card", "list_page", "list_rows", "checked", "class_names", "status", "can_undo", "n_rows", "clause_text"],
     paint,
     false,
   );
+  return () => {
+    model.off("msg:custom", onMessage as () => void);
+    unmount();
+  };
 }
 
 export default { render };

@@ -28,7 +28,9 @@ class ErrorTagger(LinkedView):
     the "stratified_random" order balances (default: the actual class).
 
     Keys (card view): 1-9 toggle a tag on the row (or on the checked rows), j / → next, k / ← previous,
-    u undo, n write a note; the counts select their rows when clicked.
+    u undo, n write a note; the counts select their rows when clicked. Every message from the browser
+    names the rows it acts on (the kernel keeps no "current row" for them) and is acknowledged by its
+    ``seq``, so the browser applies keys in order to the row it shows.
     """
 
     _bundle = "error_tagger"
@@ -69,8 +71,8 @@ class ErrorTagger(LinkedView):
         self.seed, self.strata = seed, strata
         self._explainer = _fast_explainer(evaluation) if isinstance(evaluation, Evaluation) else None
         self._queue = np.zeros(0, dtype=np.int64)
-        self._current_id: str | None = None
-        self._current_row = -1
+        self._queue_mask: np.ndarray | None = None
+        self._queue_key: tuple[str, bool] | None = None
         super().__init__(evaluation, **kwargs)
         self.class_names = list(self.evaluation.class_names)
         self.store_path = str(self.store.path)
@@ -152,19 +154,37 @@ class ErrorTagger(LinkedView):
 
     # -- messages from the UI ------------------------------------------------------------------
     def _handle_message(self, content: dict[str, Any]) -> None:
+        """Act on one UI message, then acknowledge its ``seq`` to the ``view`` that sent it (after the
+        state it caused is sent)."""
+        try:
+            with self.hold_sync():
+                self._act(content)
+        finally:
+            if "seq" in content:
+                self.send({"type": "ack", **{k: content[k] for k in ("seq", "view") if k in content}})
+
+    def _act(self, content: dict[str, Any]) -> None:
         kind = content.get("type")
-        ids = content.get("ids") or self.checked or ([self._current_id] if self._current_id else [])
-        if kind == "toggle_tag":
+        ids = [str(i) for i in content.get("ids") or []]  # the rows the user sees: never a kernel guess
+        if kind in ("tag", "untag", "toggle_tag", "note", "relabel") and not ids:
+            self.status = f"Ignored {kind!r}: the message named no rows."
+        elif kind == "tag":
+            self.tag(ids, str(content["tag"]))
+        elif kind == "untag":
+            self.untag(ids, str(content["tag"]))
+        elif kind == "toggle_tag":  # checked rows: remove when all carry it, else add it to the rest
             tag = str(content["tag"])
             tagged = set(self.store.tagged_ids(tag))
-            if ids and all(i in tagged for i in ids):
+            if all(i in tagged for i in ids):
                 self.untag(ids, tag)
-            elif ids:
+            else:
                 self.tag([i for i in ids if i not in tagged], tag)
-        elif kind == "note" and ids:
+        elif kind == "note":
             self.note(ids, str(content.get("note", "")))
-        elif kind == "relabel" and ids:
+        elif kind == "relabel":
             self.relabel(ids, content.get("label") or None)
+        elif kind == "goto":
+            self.position = int(content.get("position", 0))
         elif kind == "undo":
             self.undo()
         elif kind == "add_tag_name":
@@ -185,28 +205,31 @@ class ErrorTagger(LinkedView):
         self._show_tags()
 
     def _rebuild_queue(self) -> None:
+        """Rebuild the queue; when its rows or order changed, review starts again at its top."""
         ev = self.evaluation
         if not hasattr(self, "store"):
             return
         mask = ev.selection.mask()
         if self.errors_only:
             mask = mask & ev.wrong
-        self._queue_mask = mask
+        key = (self.order, self.errors_only)
+        changed = (
+            self._queue_mask is None or key != self._queue_key or not np.array_equal(mask, self._queue_mask)
+        )
+        self._queue_mask, self._queue_key = mask, key
         self.n_queue = int(np.count_nonzero(mask))
-        current = self._current_row if self._current_id is not None else -1
-        if current >= 0 and mask[current]:  # keep the row under review in view when the queue changes
-            head = self._ordered(self.position + 1 + self.list_page_size)  # usually it has not moved far
-            found = np.flatnonzero(head == current)
-            self.position = (
-                int(found[0]) if len(found) else int(np.flatnonzero(self._ordered(None) == current)[0])
-            )
-        self.position = min(max(self.position, 0), max(self.n_queue - 1, 0))
+        position = 0 if changed else min(max(self.position, 0), max(self.n_queue - 1, 0))
+        page = 0 if changed else self.list_page
         if self.checked:
             positions = ev._id_positions(self.checked)
             self.checked = [c for c, p in zip(self.checked, positions, strict=True) if p >= 0 and mask[p]]
-        self._queue = self._ordered(max(self.position + 1, (self.list_page + 1) * self.list_page_size))
-        self._show_card()
-        self._show_list()
+        self._queue = self._ordered(max(position + 1, (page + 1) * self.list_page_size))
+        moved, paged = position != self.position, page != self.list_page
+        self.position, self.list_page = position, page  # their observers show the card and the list
+        if not moved:
+            self._show_card()
+        if not paged:
+            self._show_list()
 
     def _ordered(self, limit: int | None) -> np.ndarray:
         """The first ``limit`` rows of the queue in review order (all of them when None)."""
@@ -215,13 +238,13 @@ class ErrorTagger(LinkedView):
         return row_order(ev, self._queue_mask, by=by, seed=self.seed, strata=self.strata, limit=limit)
 
     def _show_card(self) -> None:
-        ev = self.evaluation
         if not len(self._queue):
-            self._current_id, self.card = None, {}
+            self.card = {}
             return
-        row = int(self._queue[self.position])
-        self._current_id, self._current_row = str(ev.ids[row]), row
-        self.card = self._describe(row, with_features=True)
+        self.card = {
+            **self._describe(int(self._queue[self.position]), with_features=True),
+            "position": self.position,
+        }
 
     def _show_list(self) -> None:
         size = max(1, self.list_page_size)
@@ -249,9 +272,17 @@ class ErrorTagger(LinkedView):
         if with_features:
             out["shap"] = self._top_contributions(row)
             out["fields"] = [
-                [c, display_text(ev.data[c].iloc[row])] for c in ev.features if c != ev.text_column
+                [c, display_text(ev.data[c].iloc[row]), c in ev.sensitive]
+                for c in self._field_order([f for f, _v, _c in out["shap"]])
             ]
         return out
+
+    def _field_order(self, important: list[str]) -> list[str]:
+        """The card's columns: sensitive ones first, then the row's top contributions, then the other
+        features in data order (the text column is shown apart)."""
+        ev = self.evaluation
+        columns = [*ev.sensitive, *important, *ev.features]
+        return [c for c in dict.fromkeys(columns) if c != ev.text_column]
 
     def _top_contributions(self, row: int, top: int = 5) -> list[list[Any]]:
         """The row's largest SHAP contributions to its predicted class, when the model has a fast exact
@@ -300,10 +331,8 @@ class ErrorTagger(LinkedView):
 
     # -- UI-driven changes ---------------------------------------------------------------------
     @traitlets.observe("order", "errors_only")
-    def _requeue(self, change: dict[str, Any]) -> None:
+    def _requeue(self, _change: dict[str, Any]) -> None:
         if hasattr(self, "evaluation"):
-            if change["name"] == "order":  # a new order starts from its top
-                self._current_id, self.position = None, 0
             self._rebuild_queue()
 
     @traitlets.observe("position")
@@ -316,7 +345,7 @@ class ErrorTagger(LinkedView):
 
     @traitlets.observe("list_page", "list_page_size")
     def _page(self, _change: dict[str, Any]) -> None:
-        if hasattr(self, "evaluation") and hasattr(self, "_queue_mask"):
+        if hasattr(self, "evaluation") and self._queue_mask is not None:
             needed = (self.list_page + 1) * self.list_page_size
             if needed > len(self._queue):
                 self._queue = self._ordered(max(needed, self.position + 1))

@@ -10,7 +10,6 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..evaluation import Evaluation
-from ..tags import DEFAULT_STORE
 from . import base
 from .confusion_matrix import ConfusionMatrix
 from .error_tagger import ErrorTagger
@@ -34,8 +33,8 @@ class Dashboard(widgets.VBox):
         self,
         evaluation: Evaluation,
         groups: str | Sequence[str] | None = None,
-        store: str | os.PathLike[str] = DEFAULT_STORE,
-        tags: Sequence[str] = ("mislabeled", "ambiguous", "needs data"),
+        store: str | os.PathLike[str] | None = None,
+        tags: str | Sequence[str] = ("mislabeled", "ambiguous", "needs data"),
         explainer: str = "shap",
         positive_class: Any = None,
     ) -> None:
@@ -62,7 +61,7 @@ class Dashboard(widgets.VBox):
             self.force_viewer = ForceViewer(ev, explainer=explainer)
         else:
             notes.append("No explanations: the Evaluation has no model with predict_proba.")
-        self.tagger = ErrorTagger(ev, store=store, tags=list(tags))
+        self.tagger = ErrorTagger(ev, store=store, tags=tags)
         wide = widgets.Layout(grid_column="1 / -1")
         for view in (self.slice_browser, self.force_viewer):
             if view is not None:

@@ -283,7 +283,7 @@ def test_the_default_store_is_one_file_per_dataset(tmp_path: Path, monkeypatch: 
     first, second = int_ev(20), int_ev(30)
     one = es.ErrorTagger(first)
     one.tag([1], "mislabeled")
-    two = es.ErrorTagger(second)  # other data: its own store, no "another dataset" error
+    two = es.dashboard(second).tagger  # other data: its own store, no "another dataset" error
     assert one.store.path != two.store.path and one.store.path.parent == tmp_path / "errorscope-tags"
     assert two.store.counts()["mislabeled"] == 0
     assert es.ErrorTagger(int_ev(20)).store.counts()["mislabeled"] == 1  # same data: same store

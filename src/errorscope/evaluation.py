@@ -326,7 +326,9 @@ class Evaluation:
         Without ``store``, each dataset gets its own file, ``errorscope-tags/<fingerprint>.sqlite`` in the
         working directory. A store already attached with the same path is reused (its vocabulary grows).
         """
-        fingerprint = dataset_fingerprint(self.ids, self.true_codes, self.classes)
+        fingerprint = self.cached(
+            ("fingerprint",), lambda: dataset_fingerprint(self.ids, self.true_codes, self.classes)
+        )
         if isinstance(store, TagStore):
             if store.fingerprint and store.fingerprint != fingerprint:
                 raise TagStoreError(f"{store.path} holds tags for another dataset: pass this data's store.")

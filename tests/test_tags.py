@@ -123,7 +123,10 @@ def test_unknown_schema_versions_and_foreign_files_are_refused(tmp_path: Path) -
     db = sqlite3.connect(newer)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 998}")
     db.close()
-    with pytest.raises(TagStoreError, match="schema version 999; this errorscope reads up to 1"):
+    with pytest.raises(
+        TagStoreError,
+        match=f"schema version {SCHEMA_VERSION + 998}; this errorscope reads up to {SCHEMA_VERSION}",
+    ):
         TagStore(newer)
     foreign = tmp_path / "foreign.sqlite"
     db = sqlite3.connect(foreign)

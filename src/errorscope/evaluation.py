@@ -26,7 +26,7 @@ from .inputs import (
 )
 from .query import parse
 from .selection import ROLES, Clause, Predicate, Ref, Selection, SelectionChange
-from .tags import DEFAULT_STORE, TAG_COLUMNS, TagStore, dataset_fingerprint
+from .tags import TAG_COLUMNS, RowKeys, TagStore, TagStoreError, dataset_fingerprint, default_store_path
 
 T = TypeVar("T")
 
@@ -306,13 +306,8 @@ class Evaluation:
                 "pass rows.astype(bool) to select the rows marked 1, or the ids you mean, e.g. "
                 "ev.ids[rows == 1], to select by id."
             )
-        unknown = np.setdiff1d(values, self.ids)
-        if len(unknown):
-            raise ValueError(
-                f"select(ids): {len(unknown):,} ids are not in the Evaluation "
-                f"(e.g. {list(unknown[:3])}); pass ids from ev.ids, a boolean mask or a query."
-            )
-        return Predicate("id", "ids", tuple(values.tolist()))
+        positions = self.row_keys.positions(values.tolist(), "select(ids)")  # unknown ids: a clear error
+        return Predicate("id", "ids", tuple(self.ids[positions].tolist()))
 
     def selected(self) -> pd.DataFrame:
         """The rows every clause keeps, with ``actual``, ``predicted`` (and ``score``) columns."""
@@ -436,22 +431,41 @@ class Evaluation:
 
     # -- tags ----------------------------------------------------------------------------------------
     def attach_tags(
-        self, store: str | os.PathLike[str] | TagStore = DEFAULT_STORE, who: str | None = None,
-        model: str | None = None, vocabulary: Sequence[str] = (),
+        self, store: str | os.PathLike[str] | TagStore | None = None, who: str | None = None,
+        model: str | None = None, vocabulary: str | Sequence[str] = (),
     ) -> TagStore:  # fmt: skip
         """Keep this Evaluation's tags in ``store`` (a SQLite path, created if new): see :mod:`errorscope.tags`.
 
-        A store already attached with the same path is reused (its vocabulary grows).
+        Without ``store``, each dataset gets its own file, ``errorscope-tags/<fingerprint>.sqlite`` in the
+        working directory. A store already attached with the same path is reused (its vocabulary grows).
         """
+        fingerprint = self.cached(
+            ("fingerprint",), lambda: dataset_fingerprint(self.ids, self.true_codes, self.classes)
+        )
         if isinstance(store, TagStore):
+            if store.fingerprint and store.fingerprint != fingerprint:
+                raise TagStoreError(f"{store.path} holds tags for another dataset: pass this data's store.")
+            store.bind(self.row_keys, self.classes, self.class_names)
+            store.add_tag_names(vocabulary, "vocabulary")
             self.tag_store = store
-        elif self.tag_store is not None and self.tag_store.path == Path(store).expanduser().resolve():
-            self.tag_store.add_tag_names(vocabulary)
         else:
-            fingerprint = dataset_fingerprint(self.ids, self.true_codes, self.classes)
-            self.tag_store = TagStore(store, fingerprint, who=who, model=model, vocabulary=vocabulary)
+            path = default_store_path(fingerprint) if store is None else Path(store).expanduser().resolve()
+            if self.tag_store is not None and self.tag_store.path == path.resolve():
+                self.tag_store.add_tag_names(vocabulary, "vocabulary")
+            else:
+                self.tag_store = TagStore(
+                    store, fingerprint, who=who, model=model, vocabulary=vocabulary,
+                    rows=self.row_keys, classes=self.classes, class_names=self.class_names,
+                )  # fmt: skip
         self.tags_changed()
         return self.tag_store
+
+    @property
+    def row_keys(self) -> RowKeys:
+        """The rows' keys in a tag store, and the lookup from an id (a value or its text) to its row."""
+        if "_row_keys" not in self.__dict__:
+            self._row_keys = RowKeys(self.ids)
+        return self._row_keys
 
     @property
     def tags(self) -> pd.DataFrame:
@@ -464,32 +478,19 @@ class Evaluation:
             frame["id"] = self.ids[positions]
         return frame
 
-    def tag_mask(self, names: Sequence[str]) -> np.ndarray:
+    def tag_mask(self, names: str | Sequence[str]) -> np.ndarray:
         """Rows carrying any of the tags ``names``."""
-        mask = np.zeros(self.n_rows, dtype=bool)
-        if self.tag_store is not None:
-            for name in names:
-                positions = self._id_positions(self.tag_store.tagged_ids(str(name)))
-                mask[positions[positions >= 0]] = True
-        return mask
+        if self.tag_store is None:
+            return np.zeros(self.n_rows, dtype=bool)
+        return self.tag_store.tag_mask(names)
 
     def tags_changed(self) -> None:
         """Re-evaluate clauses on tags and let every view recompute (the tagger calls it after writes)."""
         self.selection.refresh({TAG_ROLE})
 
-    def _id_positions(self, id_texts: Any) -> np.ndarray:
-        """Row positions of ids given as text (-1 where unknown), through a cached index (on the ids
-        themselves when they are integers, so nothing is converted to text)."""
-        texts = [str(t) for t in id_texts]
-        if "_id_index" not in self.__dict__:  # pandas' own dtype checks: pandas 3 infers a str dtype
-            integer = pd.api.types.is_integer_dtype(self.ids.dtype)
-            texts_of_ids = [str(v) for v in self.ids.tolist()]
-            self._id_index = pd.Index(self.ids) if integer else pd.Index(texts_of_ids, dtype=object)
-        if pd.api.types.is_integer_dtype(self._id_index.dtype):
-            wanted = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce")
-            found = self._id_index.get_indexer(wanted.fillna(-(2**62)).astype(np.int64))
-            return np.where(wanted.isna().to_numpy() | (wanted.to_numpy() % 1 != 0), -1, found)
-        return self._id_index.get_indexer(pd.Index(texts, dtype=object))
+    def _id_positions(self, ids: Any) -> np.ndarray:
+        """Row positions of ids, given as values or as their text (-1 where unknown)."""
+        return self.row_keys.lookup(ids)
 
     def report(self, path: str | os.PathLike[str], groups: str | Sequence[str] | None = None) -> Path:
         """Write a self-contained HTML report (figures, slices, groups, selection, tags, audit trail)."""
@@ -570,7 +571,10 @@ class Evaluation:
             assert predicate.mask is not None
             return predicate.mask
         if op == "ids":
-            return np.isin(self.ids, np.asarray(predicate.values))
+            inside = np.zeros(self.n_rows, dtype=bool)
+            positions = self._id_positions(predicate.values)
+            inside[positions[positions >= 0]] = True
+            return inside
         column, role = predicate.column, predicate.role
         if role is None:
             column, role = self.query_name(column, "predicate column")

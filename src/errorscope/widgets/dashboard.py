@@ -11,7 +11,6 @@ import ipywidgets as widgets
 
 from ..evaluation import Evaluation
 from ..memory import check_dashboard_memory
-from ..tags import DEFAULT_STORE
 from . import base
 from .confusion_matrix import ConfusionMatrix
 from .error_tagger import ErrorTagger
@@ -38,8 +37,8 @@ class Dashboard(widgets.VBox):
         self,
         evaluation: Evaluation,
         groups: str | Sequence[str] | None = None,
-        store: str | os.PathLike[str] = DEFAULT_STORE,
-        tags: Sequence[str] = ("mislabeled", "ambiguous", "needs data"),
+        store: str | os.PathLike[str] | None = None,
+        tags: str | Sequence[str] = ("mislabeled", "ambiguous", "needs data"),
         explainer: str = "shap",
         positive_class: Any = None,
         check_memory: bool = True,
@@ -80,7 +79,7 @@ class Dashboard(widgets.VBox):
             notes.append(
                 _note_card("Force viewer", "No explanations: the Evaluation has no model with predict_proba.")
             )
-        self.tagger = ErrorTagger(ev, store=store, tags=list(tags))
+        self.tagger = ErrorTagger(ev, store=store, tags=tags)
         wide = widgets.Layout(grid_column="1 / -1")
         for view in (self.slice_browser, self.force_viewer):
             if view is not None:

@@ -13,7 +13,7 @@ import traitlets
 from ..evaluation import Evaluation
 from ..ranking import row_order
 from ..selection import Clause
-from ..tags import DEFAULT_STORE, id_texts
+from ..tags import TagStoreError, id_texts, shown_path, tag_names
 from .base import LinkedView, display_text
 
 QUEUE_ORDERS = ("confident_wrong", "loss", "least_confident", "stratified_random", "id")
@@ -56,8 +56,8 @@ class ErrorTagger(LinkedView):
     def __init__(
         self,
         evaluation: Evaluation,
-        store: str | os.PathLike[str] = DEFAULT_STORE,
-        tags: list[str] | tuple[str, ...] = ("mislabeled", "ambiguous", "needs data"),
+        store: str | os.PathLike[str] | None = None,
+        tags: str | list[str] | tuple[str, ...] = ("mislabeled", "ambiguous", "needs data"),
         who: str | None = None,
         model_name: str | None = None,
         seed: int = 0,
@@ -67,7 +67,9 @@ class ErrorTagger(LinkedView):
         if isinstance(evaluation, Evaluation):
             if strata is not None:
                 evaluation.codes(strata)  # a clear error now if it is not a column
-            self.store = evaluation.attach_tags(store, who=who, model=model_name, vocabulary=list(tags))
+            self.store = evaluation.attach_tags(
+                store, who=who, model=model_name, vocabulary=tag_names(tags, "tags")
+            )
         self.seed, self.strata = seed, strata
         self._explainer = _fast_explainer(evaluation) if isinstance(evaluation, Evaluation) else None
         self._queue = np.zeros(0, dtype=np.int64)
@@ -75,7 +77,7 @@ class ErrorTagger(LinkedView):
         self._queue_key: tuple[str, bool] | None = None
         super().__init__(evaluation, **kwargs)
         self.class_names = list(self.evaluation.class_names)
-        self.store_path = str(self.store.path)
+        self.store_path = shown_path(self.store.path)
         self._show_tags()
 
     # -- tagging from code (the UI calls the same) ---------------------------------------------
@@ -114,7 +116,11 @@ class ErrorTagger(LinkedView):
 
     def undo(self) -> int:
         """Undo this tagger's last action (every row it touched)."""
-        reverted = self.store.undo()
+        try:
+            reverted = self.store.undo()
+        except TagStoreError as err:  # someone changed those rows since: say why, keep their values
+            self.status, self.can_undo = str(err), bool(self.store._undo)
+            return 0
         self._saved(f"undid {reverted:,} change(s)" if reverted else "nothing to undo")
         return reverted
 
@@ -139,7 +145,7 @@ class ErrorTagger(LinkedView):
     def summary(self) -> str:
         counts = ", ".join(f"{k}: {v:,}" for k, v in self.store.counts().items())
         return (
-            f"Error tagger: {self.n_queue:,} rows to review; tags ({self.store.path}): {counts or 'none yet'}"
+            f"Error tagger: {self.n_queue:,} rows to review; tags ({self.store_path}): {counts or 'none yet'}"
         )
 
     @property
@@ -257,7 +263,7 @@ class ErrorTagger(LinkedView):
     def _describe(self, row: int, with_features: bool) -> dict[str, Any]:
         ev = self.evaluation
         row_id = str(ev.ids[row])
-        tags = self._tags_by_id().get(row_id, {})
+        tags = self.store.row_tags(row_id)
         out: dict[str, Any] = {
             "id": row_id,
             "actual": ev.class_names[ev.true_codes[row]],
@@ -294,17 +300,6 @@ class ErrorTagger(LinkedView):
             [f, display_text(v), float(c)]
             for f, v, c in zip(frame["feature"], frame["value"], frame["contribution"], strict=True)
         ]
-
-    def _tags_by_id(self) -> dict[str, dict[str, Any]]:
-        key = self.store.version
-        if getattr(self, "_tags_cache_key", None) != key:
-            found: dict[str, dict[str, Any]] = {}
-            for row in self.store.tags().itertuples(index=False):
-                entry = found.setdefault(str(row.id), {"tags": [], "note": row.note, "relabel": row.relabel})
-                if isinstance(row.tag, str):
-                    entry["tags"].append(row.tag)
-            self._tags_cache, self._tags_cache_key = found, key
-        return self._tags_cache
 
     def _show_tags(self) -> None:
         counts = self.store.counts()

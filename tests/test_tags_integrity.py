@@ -68,11 +68,9 @@ def test_text_mixed_and_pandas_string_ids(tmp_path: Path) -> None:
 
 
 def test_ids_that_collide_as_text_are_refused(tmp_path: Path) -> None:
-    ev = es.Evaluation(pd.DataFrame({"y": [0, 1]}), "y", y_pred="y", ids=np.array([1, "1"], dtype=object))
-    with pytest.raises(
-        ValueError, match=r"ids 1 and '1' are both '1' as text.*ids=df\['id'\]\.astype\(str\)"
-    ):
-        ev.attach_tags(tmp_path / "t.sqlite")
+    """Tags are keyed by an id's text: 1 and '1' would share one row's tags, so the Evaluation refuses them."""
+    with pytest.raises(ValueError, match=r"ids 1 and '1' are the same as text.*convert the id column to str"):
+        es.Evaluation(pd.DataFrame({"y": [0, 1]}), "y", y_pred="y", ids=np.array([1, "1"], dtype=object))
 
 
 # -- 2. tag names, checked in one place --------------------------------------------------------------
@@ -233,7 +231,7 @@ LABELS = {
     "int": np.array([0, 1] * 5),
     "str": np.array(["cat", "dog"] * 5, dtype=object),
     "bool": np.array([False, True] * 5),
-    "float": np.array([0.5, 1.5] * 5),
+    "float": np.array([1.0, 2.0] * 5),
     "categorical": pd.Categorical(["lo", "hi"] * 5, categories=["lo", "hi"]),
 }
 

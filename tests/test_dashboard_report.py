@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import errorscope as es
+from test_static_fallback import mathtext_evaluation
 
 
 @pytest.fixture
@@ -77,3 +78,9 @@ def test_report_is_self_contained_and_escaped(ev: es.Evaluation, tmp_path: Path)
     with pytest.raises(ValueError, match="does not exist"):
         ev.report(tmp_path / "missing" / "r.html")
     np.testing.assert_equal(len(ev.selected()), (ev.data["age"] > 60).sum())
+
+
+def test_report_draws_mathtext_like_labels_as_text(tmp_path: Path) -> None:
+    ev = mathtext_evaluation()
+    page = ev.report(tmp_path / "report.html").read_text()
+    assert "$x^$" in page and "$\\frac$" in page and page.count("data:image/png;base64,") >= 3

@@ -1,6 +1,6 @@
 /** ConfusionMatrix widget: actual x predicted grid with per-class margins; clicks select in Python. */
 import { toFloat64, toUint32 } from "./lib/buffers";
-import { shade, textOn } from "./lib/color";
+import { BRAND, ERROR, shade, textOn } from "./lib/color";
 import { h } from "./lib/dom";
 import { abbreviate, formatCount, formatMetric, formatPercent } from "./lib/format";
 import { onTraits, type WidgetModel } from "./lib/model";
@@ -221,7 +221,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
           "data-col": col,
           text: s.normalize === "none" ? formatCount(n) : formatPercent(v),
         });
-        td.style.background = shade(a === p ? "--jp-brand-color1" : "--jp-error-color1", intensity);
+        td.style.background = shade(a === p ? BRAND : ERROR, intensity);
         td.style.color = textOn(intensity);
         td.addEventListener("click", (e) => {
           focus = [row, col];

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gc
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import errorscope as es
+from test_static_fallback import mathtext_evaluation
 
 
 @pytest.fixture
@@ -81,3 +83,63 @@ def test_report_is_self_contained_and_escaped(ev: es.Evaluation, tmp_path: Path)
     with pytest.raises(ValueError, match="does not exist"):
         ev.report(tmp_path / "missing" / "r.html")
     np.testing.assert_equal(len(ev.selected()), (ev.data["age"] > 60).sum())
+
+
+def test_report_draws_mathtext_like_labels_as_text(tmp_path: Path) -> None:
+    ev = mathtext_evaluation()
+    page = ev.report(tmp_path / "report.html").read_text()
+    assert "$x^$" in page and "$\\frac$" in page and page.count("data:image/png;base64,") >= 3
+
+
+class Tables(HTMLParser):
+    """Every table of a page: its header cells and its rows of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict[str, list]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "table":
+            self.tables.append({"header": [], "rows": []})
+        elif tag == "tr" and self.tables:
+            self.tables[-1]["rows"].append([])
+        elif tag in ("th", "td"):
+            self._cell = []
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "td") and self._cell is not None:
+            self.tables[-1]["rows"][-1].append("".join(self._cell))
+            self._cell = None
+        elif tag == "thead":
+            self.tables[-1]["header"] = self.tables[-1]["rows"].pop()
+
+
+def test_report_tables_read_like_the_widgets(ev: es.Evaluation, tmp_path: Path) -> None:
+    store = ev.attach_tags(tmp_path / "t.sqlite")
+    store.tag(ev.ids[:3], "mislabeled")
+    parser = Tables()
+    parser.feed(ev.report(tmp_path / "report.html").read_text())
+    tables = parser.tables
+    assert (
+        len(tables) >= 8
+    )  # metrics, checks, slices, two of group metrics, disparities, between, tags, audit
+    headers = [h for t in tables for h in t["header"]]
+    assert all(("_" not in h and h[:1].isupper()) or h.startswith("p ") for h in headers), headers
+    assert max(len(t["header"]) for t in tables) <= 9
+    cells = [c for t in tables for row in t["rows"] for c in row]
+    assert not [c for c in cells if re.search(r"\d[eE][+-]?\d|\d\.\d{4,}", c)]  # no raw floats
+    by_caption = {t["header"][0]: t for t in tables}
+    metrics = dict(by_caption["Metric"]["rows"])
+    assert metrics["Rows"] == f"{ev.n_rows:,}" and re.fullmatch(r"\d+\.\d%", metrics["Accuracy"])
+    slices = next(t for t in tables if "p (BH)" in t["header"])
+    column = slices["header"].index("Error rate (95% CI)")
+    assert all(re.fullmatch(r"\d+\.\d% \[\d+\.\d%–\d+\.\d%\]", row[column]) for row in slices["rows"])
+    assert "< 0.001" in [row[-1] for row in slices["rows"]]
+    groups = [t for t in tables if t["header"][0] == "Group"]
+    assert len(groups) == 3 and any("Disparate impact (ratio)" in t["header"] for t in groups)
+    assert len({len(t["rows"]) for t in groups}) == 1  # every group in each of them

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import errorscope as es
@@ -44,3 +45,33 @@ def test_fallback_can_be_turned_off(ev: es.Evaluation, monkeypatch: pytest.Monke
     monkeypatch.setattr(base, "STATIC_FALLBACK", False)
     data, _ = es.ConfusionMatrix(ev)._repr_mimebundle_()
     assert "image/png" not in data
+
+
+@pytest.fixture
+def mathtext_ev() -> es.Evaluation:
+    """Class labels and a category that matplotlib would read as (broken) mathtext."""
+    return mathtext_evaluation()
+
+
+def mathtext_evaluation() -> es.Evaluation:
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame(
+        {
+            "kind": rng.choice(["$\\frac$", "plain", "50$ or $60"], n),
+            "x": rng.normal(size=n),
+            "label": rng.choice(["$x^$", "b"], n),
+        }
+    )
+    pred = np.where(rng.random(n) < 0.7, df["label"], np.where(df["label"] == "b", "$x^$", "b"))
+    return es.Evaluation(df, "label", y_pred=pred, sensitive="kind")
+
+
+@pytest.mark.parametrize("view", [es.ConfusionMatrix, es.SliceBrowser, es.GroupComparer])
+def test_fallback_never_reads_data_as_mathtext(mathtext_ev: es.Evaluation, view: type) -> None:
+    widget = view(mathtext_ev, **({"discover": False} if view is es.SliceBrowser else {}))
+    figure = widget.to_figure()
+    data, _ = widget._repr_mimebundle_()
+    assert base64.b64decode(data["image/png"]).startswith(PNG_MAGIC)
+    shown = {t.get_text() for ax in figure.axes for t in [*ax.get_xticklabels(), *ax.get_yticklabels()]}
+    assert any("$" in text for text in shown)  # the labels are drawn as they are, dollars included

@@ -1,6 +1,6 @@
 /** ConfusionMatrix widget: actual x predicted grid with per-class margins; clicks select in Python. */
 import { toFloat64, toUint32 } from "./lib/buffers";
-import { shade, textOn } from "./lib/color";
+import { BRAND, ERROR, shade, textOn } from "./lib/color";
 import { h, positiveClassNote } from "./lib/dom";
 import { abbreviate, formatCount, formatMetric, formatPercent } from "./lib/format";
 import { onTraits, type WidgetModel, withError } from "./lib/model";
@@ -105,6 +105,35 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     send({ ...base, [axis]: toggled(base[axis], i, same) });
   };
 
+  // The toolbar is built once and updated in place: re-creating it on a repaint would replace the
+  // slider under the pointer mid-drag (and lose a typed threshold).
+  const radios = (["none", "recall", "precision"] as const).map((mode) => {
+    const text = { none: "Counts", recall: "Recall (row %)", precision: "Precision (column %)" }[mode];
+    const input = h("input", { type: "radio", name: radioGroup, value: mode });
+    input.addEventListener("change", () => {
+      model.set("normalize", mode);
+      model.save_changes();
+    });
+    return h("label", {}, [input, text]);
+  });
+  const orderSelect = h("select", { "aria-label": "Order" }, [
+    h("option", { value: "class", text: "By class" }),
+    h("option", { value: "errors", text: "By errors" }),
+  ]);
+  orderSelect.addEventListener("change", () => {
+    model.set("order", orderSelect.value);
+    model.save_changes();
+  });
+  const threshold = thresholdControl(model);
+  const toolbar = h("div", { className: "es-toolbar" }, [
+    h("fieldset", { role: "radiogroup", "aria-label": "Values" }, radios),
+    h("label", {}, ["Order ", orderSelect]),
+    threshold.el,
+  ]);
+  const header = h("div", { className: "es-header" });
+  const scroll = h("div", { className: "es-scroll" });
+  root.append(header, toolbar, scroll);
+
   const paint = (): void => {
     const s = readState(model);
     const k = s.classes.length;
@@ -118,9 +147,9 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const filter = String(model.get("filter_text") ?? "");
     const clause = String(model.get("clause_text") ?? "");
     root.setAttribute("data-rows", String(nRows));
-    const hadFocus = root.contains(document.activeElement);
+    const hadFocus = scroll.contains(document.activeElement);
 
-    const header = h("div", { className: "es-header" }, [
+    const parts: (HTMLElement | null)[] = [
       h("span", { className: "es-title", text: "Confusion matrix" }),
       h("span", {
         text:
@@ -136,33 +165,16 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
             h("button", { type: "button", "aria-label": "Clear confusion matrix selection", title: "Clear (Esc)", text: "×" }),
           ])
         : null,
-    ]);
+    ];
+    header.replaceChildren(...parts.filter((x): x is HTMLElement => x !== null));
     header.querySelector("button")?.addEventListener("click", () => model.send({ type: "clear" }));
-
-    const radios = (["none", "recall", "precision"] as const).map((mode) => {
-      const text = { none: "Counts", recall: "Recall (row %)", precision: "Precision (column %)" }[mode];
-      const input = h("input", { type: "radio", name: radioGroup, value: mode });
-      input.checked = s.normalize === mode;
-      input.addEventListener("change", () => {
-        model.set("normalize", mode);
-        model.save_changes();
-      });
-      return h("label", {}, [input, text]);
+    radios.forEach((label) => {
+      const input = label.querySelector("input")!;
+      input.checked = input.value === s.normalize;
     });
-    const orderSelect = h("select", { "aria-label": "Order" }, [
-      h("option", { value: "class", text: "By class" }),
-      h("option", { value: "errors", text: "By errors" }),
-    ]);
     orderSelect.value = String(model.get("order") ?? "class");
-    orderSelect.addEventListener("change", () => {
-      model.set("order", orderSelect.value);
-      model.save_changes();
-    });
-    const toolbar = h("div", { className: "es-toolbar" }, [
-      h("fieldset", { role: "radiogroup", "aria-label": "Values" }, radios),
-      h("label", {}, ["Order ", orderSelect]),
-    ]);
-    if (model.get("show_threshold")) toolbar.append(thresholdControl(model));
+    threshold.el.hidden = !model.get("show_threshold");
+    threshold.update();
 
     const table = h("table", { role: "grid", "aria-label": "Confusion matrix cells", className: k > 12 ? "es-cm-grid es-compact" : "es-cm-grid" });
     const headRow = h("tr", { role: "row" }, [h("th", { className: "es-corner", text: "actual ↓ / predicted →" })]);
@@ -210,7 +222,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
           "data-col": col,
           text: s.normalize === "none" ? formatCount(n) : formatPercent(v),
         });
-        td.style.background = shade(a === p ? "--jp-brand-color1" : "--jp-error-color1", intensity);
+        td.style.background = shade(a === p ? BRAND : ERROR, intensity);
         td.style.color = textOn(intensity);
         td.addEventListener("click", (e) => {
           focus = [row, col];
@@ -237,7 +249,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     }
     table.append(h("thead", {}, [headRow]), body, h("tfoot", {}, [totalRow, precisionRow]));
     table.addEventListener("keydown", (e) => onGridKey(e, k));
-    root.replaceChildren(header, toolbar, h("div", { className: "es-scroll" }, [table]));
+    scroll.replaceChildren(table);
     if (hadFocus) focusCell();
   };
 
@@ -311,24 +323,51 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   };
 }
 
-/** The decision-threshold slider: sends on release, and at most every 150 ms while dragging. */
-function thresholdControl(model: WidgetModel): HTMLElement {
-  const value = Number(model.get("threshold") ?? 0.5);
-  const input = h("input", { type: "range", min: 0, max: 1, step: 0.01, "aria-label": "Decision threshold" });
-  input.value = String(value);
-  const shown = h("output", { text: value.toFixed(2) });
-  let last = 0;
-  const commit = (): void => {
-    last = Date.now();
-    model.set("threshold", Number(input.value));
+/** Keys a focused threshold control handles itself (never passed on to the notebook). */
+const SLIDER_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown", "Enter"]);
+
+/** The decision-threshold control: a slider (live value while dragging, committed on release or on each
+ * arrow key) and a number box (committed on Enter or blur). Built once; `update` follows the model. */
+export function thresholdControl(model: WidgetModel): { el: HTMLElement; update: () => void } {
+  const slider = h("input", { type: "range", min: 0, max: 1, step: 0.01, "aria-label": "Decision threshold" });
+  const box = h("input", { type: "number", min: 0, max: 1, step: 0.01, className: "es-threshold-box", "aria-label": "Decision threshold value" });
+  let dragging = false;
+  const current = (): number => Number(model.get("threshold") ?? 0.5);
+  const commit = (value: number): void => {
+    if (!Number.isFinite(value) || value < 0 || value > 1) {
+      box.value = String(current()); // not a threshold: show the one in force
+      return;
+    }
+    slider.value = box.value = String(value);
+    if (value === current()) return;
+    model.set("threshold", value);
     model.save_changes();
   };
-  input.addEventListener("input", () => {
-    shown.textContent = Number(input.value).toFixed(2);
-    if (Date.now() - last > 150) commit();
+  slider.addEventListener("pointerdown", () => (dragging = true));
+  slider.addEventListener("pointerup", () => (dragging = false));
+  slider.addEventListener("input", () => (box.value = slider.value)); // preview only: no recompute mid-drag
+  slider.addEventListener("change", () => {
+    dragging = false;
+    commit(Number(slider.value));
   });
-  input.addEventListener("change", commit);
-  return h("label", {}, ["Threshold ", input, shown]);
+  box.addEventListener("change", () => commit(Number(box.value)));
+  const keep = (e: KeyboardEvent): void => {
+    if (!SLIDER_KEYS.has(e.key)) return;
+    e.stopPropagation(); // the notebook must not move its active cell or enter edit mode
+    if (e.key === "Enter") {
+      e.preventDefault();
+      commit(Number((e.target as HTMLInputElement).value));
+    }
+  };
+  slider.addEventListener("keydown", keep);
+  box.addEventListener("keydown", keep);
+  const update = (): void => {
+    const value = String(current());
+    if (!dragging) slider.value = value;
+    if (document.activeElement !== box) box.value = value;
+  };
+  update();
+  return { el: h("label", { className: "es-threshold" }, ["Threshold ", slider, box]), update };
 }
 
 export default { render };

@@ -47,6 +47,28 @@ describe("confusion matrix widget", () => {
     expect(el.querySelector("[role=slider], input[aria-label='Decision threshold']")).not.toBeNull();
   });
 
+  it("keeps one threshold slider across repaints: previews while dragging, commits on release and Enter", async () => {
+    const { el, model } = setup();
+    const slider = el.querySelector<HTMLInputElement>("input[aria-label='Decision threshold']")!;
+    const box = el.querySelector<HTMLInputElement>("input[aria-label='Decision threshold value']")!;
+    slider.value = "0.3";
+    slider.dispatchEvent(new Event("input"));
+    expect(box.value).toBe("0.3");
+    expect(model.get("threshold")).toBe(0.5); // no commit (and no repaint) mid-drag
+    slider.dispatchEvent(new Event("change"));
+    expect(model.get("threshold")).toBe(0.3);
+    model.set("counts", u32([80, 20, 20, 80]));
+    await flush();
+    expect(el.querySelector("input[aria-label='Decision threshold']")).toBe(slider);
+    box.value = "0.7";
+    const key = new KeyboardEvent("keydown", { key: "Enter", bubbles: true });
+    let leaked = false;
+    el.addEventListener("keydown", () => (leaked = true));
+    box.dispatchEvent(key);
+    expect(model.get("threshold")).toBe(0.7);
+    expect(leaked).toBe(false);
+  });
+
   it("shows recall and precision percentages when asked", async () => {
     const { el, model } = setup();
     model.set("normalize", "recall");

@@ -13,6 +13,9 @@ from matplotlib.figure import Figure
 
 ERROR = "#d62728"
 BRAND = "#1f77b4"
+DATA_TEXT = {"parse_math": False, "usetex": False}
+"""Properties of every text artist that can hold data (labels, titles): drawn as written, never read as
+mathtext or LaTeX, so a class named ``$x^$`` is a label, not a parse error."""
 
 
 def confusion_figure(
@@ -26,11 +29,11 @@ def confusion_figure(
     shown = counts.astype(float)
     image = ax.imshow(shown, cmap="Blues")
     fig.colorbar(image, ax=ax, shrink=0.8, label="rows")
-    ax.set_xticks(range(k), [_short(c) for c in class_names], rotation=90 if k > 6 else 0)
-    ax.set_yticks(range(k), [_short(c) for c in class_names])
+    ax.set_xticks(range(k), [_short(c) for c in class_names], rotation=90 if k > 6 else 0, **DATA_TEXT)
+    ax.set_yticks(range(k), [_short(c) for c in class_names], **DATA_TEXT)
     ax.set_xlabel("predicted")
     ax.set_ylabel("actual")
-    ax.set_title(title)
+    ax.set_title(title, **DATA_TEXT)
     if k <= 12:
         peak = shown.max() if shown.size else 0
         for (a, p), n in np.ndenumerate(counts):
@@ -57,9 +60,9 @@ def slices_figure(table: pd.DataFrame, metric: str, top: int = 15, title: str = 
     rest = rows[f"rest_{metric}"].to_numpy(dtype=float)
     ax.scatter(rest, y, marker="|", color=BRAND, s=120, label="rest of the rows", zorder=3)
     labels = [f"{_short(d, 40)}  (n={n:,})" for d, n in zip(rows["description"], rows["size"], strict=True)]
-    ax.set_yticks(y, labels)
+    ax.set_yticks(y, labels, **DATA_TEXT)
     ax.set_xlabel(metric.replace("_", " "))
-    ax.set_title(title)
+    ax.set_title(title, **DATA_TEXT)
     ax.legend(loc="lower right", fontsize="small")
     return fig
 
@@ -87,13 +90,13 @@ def groups_figure(table: pd.DataFrame, metric: str, hist: np.ndarray | None, tit
         f"{_short(g, 30)} (n={c:,}){' *' if s else ''}"
         for g, c, s in zip(rows["group"], rows["count"], rows["small"], strict=True)
     ]
-    axes[0].set_yticks(y, labels)
+    axes[0].set_yticks(y, labels, **DATA_TEXT)
     axes[0].set_xlabel(metric.replace("_", " ") + ("  (* small group)" if rows["small"].any() else ""))
-    axes[0].set_title(title)
+    axes[0].set_title(title, **DATA_TEXT)
     if hist is not None:
         shares = hist / np.maximum(hist.sum(axis=1, keepdims=True), 1)
         image = axes[1].imshow(shares, aspect="auto", cmap="Blues", extent=(0, 1, -0.5, n - 0.5))
-        axes[1].set_yticks(y, [_short(g, 20) for g in rows["group"]])
+        axes[1].set_yticks(y, [_short(g, 20) for g in rows["group"]], **DATA_TEXT)
         axes[1].set_xlabel("score of the positive class")
         axes[1].set_title("score distribution (share of the group's rows)")
         fig.colorbar(image, ax=axes[1], shrink=0.8)
@@ -109,15 +112,15 @@ def bars_figure(
     if not len(labels):
         ax.text(0.5, 0.5, "nothing to show yet", ha="center", va="center")
         ax.set_axis_off()
-        ax.set_title(title)
+        ax.set_title(title, **DATA_TEXT)
         return fig
     y = np.arange(len(labels))[::-1]
     v = np.asarray(values, dtype=float)
     colors = [ERROR if (x > 0 or not signed) else BRAND for x in v]
     ax.barh(y, v, color=colors, alpha=0.8)
-    ax.set_yticks(y, [_short(label, 40) for label in labels])
+    ax.set_yticks(y, [_short(label, 40) for label in labels], **DATA_TEXT)
     ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    ax.set_title(title, **DATA_TEXT)
     if signed:
         ax.axvline(0, color="black", linewidth=0.8)
     return fig

@@ -134,6 +134,59 @@ def test_threshold_slider_moves_both_views(adult_page: Page) -> None:
     assert cell_counts(second) != before and cell_counts(first) == cell_counts(second)
 
 
+def threshold_in_kernel(page: Page) -> float:
+    return float(kernel_eval(page, "print(ev.threshold)"))
+
+
+def test_threshold_slider_drags_from_half_to_a_fifth(adult_page: Page) -> None:
+    """A real mouse drag: the slider stays under the pointer and the release commits where it ends."""
+    page = adult_page
+    first, second = views(page).all()
+    slider = first.get_by_role("slider", name="Decision threshold")
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2  # the thumb at 0.5
+    page.mouse.move(x, y)
+    page.mouse.down()
+    live = first.get_by_role("slider", name="Decision threshold")
+    for _ in range(int(box["width"])):  # drag left a pixel at a time until the live value reads 0.2
+        x -= 1
+        page.mouse.move(x, y)
+        if float(live.input_value()) <= 0.2:
+            break
+    page.mouse.up()
+    expect(second.get_by_role("slider", name="Decision threshold")).not_to_have_value("0.5")
+    assert abs(threshold_in_kernel(page) - 0.2) <= 0.01 + 1e-9
+
+
+def test_threshold_arrow_keys_and_typed_value_with_enter(adult_page: Page) -> None:
+    page = adult_page
+    first, second = views(page).all()
+    slider = first.get_by_role("slider", name="Decision threshold")
+    slider.focus()
+    active = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+    cell_before = page.evaluate(active)
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowDown")
+    expect(second.get_by_role("slider", name="Decision threshold")).to_have_value("0.46")
+    assert threshold_in_kernel(page) == 0.46
+    assert page.evaluate(active) == cell_before  # the keys moved the slider, not the notebook
+    expect(slider).to_be_focused()
+
+    typed = first.get_by_role("spinbutton", name="Decision threshold value")
+    typed.fill("0.3")
+    typed.press("Enter")  # the first typed value commits without leaving the box
+    expect(second.get_by_role("slider", name="Decision threshold")).to_have_value("0.3")
+    assert threshold_in_kernel(page) == 0.3
+    expect(typed).to_be_focused()
+    typed.fill("7")
+    typed.press("Enter")  # not a threshold: the box shows the one in force again
+    expect(typed).to_have_value("0.3")
+    assert threshold_in_kernel(page) == 0.3
+
+
 def test_multiclass_letters_and_hostile_labels(page: Page, lab, notebook_dir: Path) -> None:  # type: ignore[no-untyped-def]
     write_notebook(
         notebook_dir / "letters.ipynb",

@@ -1,4 +1,4 @@
-"""The same linked views outside JupyterLab: in Voila and in Notebook 7, in real Chromium."""
+"""The same linked views outside JupyterLab: in Voila, Notebook 7 and marimo, in real Chromium."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from lab import LabServer, start_voila, stop_lab, write_notebook
+from lab import LabServer, _free_port, _isolated_env, _spawn, start_voila, stop_lab, write_notebook
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from test_confusion_matrix_ui import ADULT, SECOND, click_cell
+
+MARIMO_APP = Path(__file__).with_name("marimo_app.py")
 
 
 def click_links_two_matrices(page: Page) -> None:
@@ -60,3 +62,40 @@ def test_notebook7_renders_and_links_the_views(page: Page, lab: LabServer, noteb
         except PlaywrightTimeoutError:
             continue
     click_links_two_matrices(page)
+
+
+def start_marimo(app: Path, root: Path, python: str = sys.executable) -> LabServer:
+    """``marimo run`` of one app file, headless on 127.0.0.1, with a config folder of its own."""
+    state, env = _isolated_env()
+    env["XDG_CONFIG_HOME"] = str(state)
+    port = _free_port()
+    cmd = [
+        str(Path(python).parent / "marimo"), "run", str(app), "--headless", "--host=127.0.0.1",
+        f"--port={port}", "--no-token", "--no-sandbox",
+    ]  # fmt: skip
+    return _spawn("marimo", cmd, root, port, "", 90.0, env, state)
+
+
+READABLE_CELLS = """els => els.filter(e => {
+  const s = getComputedStyle(e);
+  return s.color === "rgb(255, 255, 255)" && s.backgroundColor === "rgba(0, 0, 0, 0)";
+}).map(e => e.getAttribute("aria-label"))"""
+"""The matrix cells whose numbers cannot be seen: white text on no background."""
+
+
+def test_marimo_renders_and_links_the_views(page: Page, notebook_dir: Path, artifacts: Path) -> None:
+    server = start_marimo(MARIMO_APP, notebook_dir)
+    try:
+        page.goto(f"http://127.0.0.1:{server.port}/", timeout=180_000)
+        matrix = page.get_by_role("region", name="Confusion matrix")
+        slices = page.get_by_role("region", name="Slice browser")
+        expect(slices).to_have_attribute("data-rows", "16281", timeout=120_000)
+        cells = matrix.locator("td[role=gridcell].es-cell")
+        expect(cells).to_have_count(4)
+        assert cells.evaluate_all(READABLE_CELLS) == []  # no JupyterLab theme: the fallbacks colour them
+        n = click_cell(matrix, ">50K", "<=50K")
+        expect(slices).to_have_attribute("data-rows", str(n))
+        expect(matrix).to_have_attribute("data-rows", "16281")  # crossfilter: not filtered by its own click
+        page.screenshot(path=str(artifacts / "marimo.png"), full_page=True)
+    finally:
+        stop_lab(server)

@@ -1,9 +1,14 @@
-/** Cell shading from JupyterLab theme variables, so it follows light and dark themes. */
+/** Colours from JupyterLab theme variables, each with a fallback for hosts that do not define them
+ * (marimo, VS Code, Voila without the Lab theme): a var() without one makes the whole value invalid. */
 
-/** A background mixing `colorVar` into transparency by `intensity` in [0, 1]. */
-export function shade(colorVar: string, intensity: number): string {
+/** Theme colours the views shade with (the fallbacks are JupyterLab Light's). */
+export const BRAND = "var(--jp-brand-color1, #1976d2)";
+export const ERROR = "var(--jp-error-color1, #d32f2f)";
+
+/** A background mixing the CSS colour `color` into transparency by `intensity` in [0, 1]. */
+export function shade(color: string, intensity: number): string {
   const pct = Math.round(Math.max(0, Math.min(1, intensity)) * 85);
-  return `color-mix(in srgb, var(${colorVar}) ${pct}%, transparent)`;
+  return `color-mix(in srgb, ${color} ${pct}%, transparent)`;
 }
 
 /** Text colour that stays readable on a shade of the given intensity. */

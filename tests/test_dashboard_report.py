@@ -138,7 +138,7 @@ def test_report_tables_read_like_the_widgets(ev: es.Evaluation, tmp_path: Path) 
     assert metrics["Rows"] == f"{ev.n_rows:,}" and re.fullmatch(r"\d+\.\d%", metrics["Accuracy"])
     slices = next(t for t in tables if "p (BH)" in t["header"])
     column = slices["header"].index("Error rate (95% CI)")
-    assert all(re.fullmatch(r"\d+\.\d% \[\d+\.\d%–\d+\.\d%\]", row[column]) for row in slices["rows"])
+    assert all(re.fullmatch(r"\d+\.\d% \(\d+\.\d% to \d+\.\d%\)", row[column]) for row in slices["rows"])
     assert "< 0.001" in [row[-1] for row in slices["rows"]]
     groups = [t for t in tables if t["header"][0] == "Group"]
     assert len(groups) == 3 and any("Disparate impact (ratio)" in t["header"] for t in groups)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import errorscope as es
-from errorscope.slicing import slice_table
+from errorscope.slicing import default_min_support, slice_table
 
 
 @pytest.fixture
@@ -149,10 +149,13 @@ def test_the_reports_worst_slices_are_supported_feature_slices(ev: es.Evaluation
 
     html = write_report(ev, tmp_path / "report.html").read_text(encoding="utf-8")
     worst = html.split("<h2>Worst slices</h2>", 1)[1].split("<h2>", 1)[0]
-    rows = re.findall(r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", worst)  # feature, group per row
-    assert len(rows) == 15 and {group for _, group in rows} == {"feature"}
-    assert not {feature for feature, _ in rows} & {"actual", "predicted", "score", "tag"}
-    assert "<td>False</td>" not in worst  # no slice under the minimum support
+    rows = re.findall(r"<tr><th scope='row'>(.*?)</th><td>(.*?)</td><td class='num'>([\d,]+)</td>", worst)
+    expected = slice_table(ev)
+    expected = expected[(expected["group"] == "feature") & expected["supported"]].head(15)
+    assert len(rows) == 15 and [f for f, _, _ in rows] == list(expected["feature"])  # feature, slice, rows
+    assert [int(n.replace(",", "")) for _, _, n in rows] == list(expected["size"])
+    assert not {feature for feature, _, _ in rows} & {"actual", "predicted", "score", "tag"}
+    assert min(expected["size"]) >= default_min_support(ev.n_rows)  # no slice under the minimum support
 
 
 def test_bad_arguments_are_explained(ev: es.Evaluation) -> None:

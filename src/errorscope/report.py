@@ -62,7 +62,7 @@ def count(n: Any) -> str:
 
 def percent(x: Any) -> str:
     """0.8532 -> "85.3%"."""
-    return f"{100 * x:.1f}%" if _finite(x) else DASH
+    return f"{100 * x:.1f}%".replace("-", "−") if _finite(x) else DASH
 
 
 def number(x: Any) -> str:
@@ -91,10 +91,10 @@ def times(x: Any) -> str:
 
 
 def with_interval(x: Any, low: Any, high: Any, fmt: Format) -> str:
-    """A value and its 95% interval in one cell: "42.1% [39.0%–45.3%]"."""
+    """A value and its 95% interval in one cell, as the widgets write it: "−0.135 (−0.236 to −0.009)"."""
     if not _finite(x):
         return DASH
-    return f"{fmt(x)} [{fmt(low)}–{fmt(high)}]" if _finite(low) and _finite(high) else fmt(x)
+    return f"{fmt(x)} ({fmt(low)} to {fmt(high)})" if _finite(low) and _finite(high) else fmt(x)
 
 
 # -- tables ---------------------------------------------------------------------------------------
@@ -126,8 +126,8 @@ def html_table(
 
 
 def _interval_html(value: str) -> str:
-    """Escaped text whose "[low–high]" intervals never break inside (the cell wraps before one)."""
-    return re.sub(r"\[[^\]]*\]", lambda m: f"<span class='ci'>{m.group(0)}</span>", _e(value))
+    """Escaped text whose "(low to high)" intervals never break inside (the cell wraps before one)."""
+    return re.sub(r"\([^()]* to [^()]*\)", lambda m: f"<span class='ci'>{m.group(0)}</span>", _e(value))
 
 
 def _text_table(caption: str, frame: pd.DataFrame, columns: dict[str, str]) -> str:

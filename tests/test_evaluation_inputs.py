@@ -5,6 +5,8 @@ Numbers are checked against scikit-learn (precision, recall, accuracy with ``pos
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -230,18 +232,18 @@ def test_columns_the_model_does_not_use_become_metadata(adult_train, adult_test)
 
 def test_explicit_metadata_and_features():
     df, _ = credit()
-    ev = es.Evaluation(df, "risk", y_score="p_bad", metadata=["region"])
+    ev = es.Evaluation(df, "risk", y_score="p_bad", positive_class="bad", metadata=["region"])
     assert ev.features == ["x"] and ev.metadata == ["region"]
-    only = es.Evaluation(df, "risk", y_score="p_bad", features=["x"])
+    only = es.Evaluation(df, "risk", y_score="p_bad", positive_class="bad", features=["x"])
     assert only.metadata == ["region"]
-    default = es.Evaluation(df, "risk", y_score="p_bad")
+    default = es.Evaluation(df, "risk", y_score="p_bad", positive_class="bad")
     assert default.features == ["x", "region"] and default.metadata == []
 
 
 def test_metadata_joins_the_data_checks():
     df, _ = credit()
     leak = df.assign(source=np.where(df["risk"] == "bad", "vendor A", "vendor B"))
-    ev = es.Evaluation(leak, "risk", y_score="p_bad", features=["x", "region"])
+    ev = es.Evaluation(leak, "risk", y_score="p_bad", positive_class="bad", features=["x", "region"])
     assert ev.metadata == ["source"]
     checks = data_checks(ev)
     assert ((checks["check"] == "possible leak") & (checks["column"] == "source")).any()
@@ -252,7 +254,8 @@ def test_categorical_order_decides_the_positive_class_and_repr_says_so():
     df, p_bad = credit()
     yes = np.where(df["risk"] == "bad", "yes", "no")
     data = df.assign(y=pd.Categorical(yes, categories=["yes", "no"]))
-    ev = es.Evaluation(data, "y", y_score=p_bad)  # categories say 'no' is the second class
+    with pytest.warns(UserWarning, match=r"ranks the rows in reverse .* pass positive_class='yes'"):
+        ev = es.Evaluation(data, "y", y_score=p_bad)  # categories say 'no' is the second class
     assert ev.classes == ["yes", "no"] and ev.positive_class == "no"
     assert "score = P('no')" in repr(ev)
     fixed = es.Evaluation(data, "y", y_score=p_bad, positive_class="yes")
@@ -268,3 +271,16 @@ def test_unused_category_does_not_make_a_third_class():
     ev = es.Evaluation(df.assign(risk=y), "risk", y_score=p_bad)
     assert ev.is_binary and ev.classes == ["good", "bad"] and ev.positive_class == "bad"
     np.testing.assert_allclose(ev.positive_score, p_bad)
+
+
+def test_a_score_read_in_reverse_is_warned_about() -> None:
+    """Categories ['yes', 'no'] make 'no' the positive class: a y_score that is P('yes') ranks in reverse."""
+    rng = np.random.default_rng(0)
+    p_yes = rng.random(2000)
+    y = pd.Categorical(np.where(rng.random(2000) < p_yes, "yes", "no"), categories=["yes", "no"])
+    with pytest.warns(UserWarning, match=r"y_score is read as P\('no'\).*positive_class='yes'"):
+        es.Evaluation(pd.DataFrame({"x": p_yes}), y, y_score=p_yes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ev = es.Evaluation(pd.DataFrame({"x": p_yes}), y, y_score=p_yes, positive_class="yes")
+    assert ev.positive_class == "yes" and (ev.y_pred == np.where(p_yes >= 0.5, "yes", "no")).all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import os
+import warnings
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -136,6 +137,8 @@ class Evaluation:
             self.scores = as_scores(raw, len(self.classes))
             if np.ndim(raw) == 2:
                 self.scores = self.scores[:, score_order]
+            elif len(self.classes) == 2:
+                self._check_score_direction()
         elif pred_values is None and model is not None and hasattr(model, "predict_proba"):
             self.scores = self._model_scores(model)
 
@@ -722,6 +725,28 @@ class Evaluation:
                 "text, so pass ids of one type (e.g. convert the id column to str)."
             )
         return values
+
+    def _check_score_direction(self) -> None:
+        """Warn when a 1-D y_score ranks the rows in reverse of P(positive class): most likely it is the
+        other class's probability (a categorical y_true whose categories are ['yes', 'no'], say)."""
+        from sklearn.metrics import roc_auc_score
+
+        actual = self.true_codes == 1
+        if actual.all() or not actual.any():
+            return
+        rows = np.random.default_rng(0).choice(self.n_rows, min(self.n_rows, 200_000), replace=False)
+        if actual[rows].all() or not actual[rows].any():
+            return
+        auc = roc_auc_score(actual[rows], self.scores[rows, 1])
+        if auc < 0.35:
+            other, positive = self.class_names
+            warnings.warn(
+                f"y_score is read as P({positive!r}) (the positive class, second in the class order), but it "
+                f"ranks the rows in reverse of it (ROC AUC {auc:.2f}): if y_score is P({other!r}), pass "
+                f"positive_class={self.classes[0]!r}, or pass 1 - y_score.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _features(
         self, features: Any, metadata: Any, model: Any, role_cols: set[str]

@@ -41,7 +41,6 @@ from statsmodels.stats.proportion import proportion_confint
 from .coding import ColumnCodes
 from .counting import KeyCounter, Rows
 from .evaluation import OUTCOME_COLUMNS, Evaluation
-from .selection import Clause
 
 METRICS = ("error_rate", "fpr", "fnr", "log_loss")
 METRIC_NAMES = {
@@ -111,12 +110,6 @@ def tag_family(ev: Evaluation) -> list[ColumnCodes]:
         return out
 
     return ev.cached(("tag_family", id(store), store.version), build)
-
-
-def defined_by_outcome(clauses: Sequence[Clause]) -> bool:
-    """Whether any of ``clauses`` reads the model's output or the user's verdict (actual, predicted,
-    tag, the score or confidence: :data:`errorscope.evaluation.OUTCOME_COLUMNS`)."""
-    return any(clause.columns & OUTCOME_COLUMNS for clause in clauses)
 
 
 def default_min_support(n_kept: int) -> int:

@@ -12,6 +12,7 @@ import traitlets
 from ..evaluation import Evaluation
 from ..fairness import (
     RATES,
+    GroupCounts,
     Groups,
     count_groups,
     disparities,
@@ -141,6 +142,12 @@ class GroupComparer(LinkedView):
             lines.append(f"  below four-fifths of the reference's selection rate: {', '.join(flagged)}")
         return "\n".join(lines)
 
+    def _overall_counts(self, positive: str) -> GroupCounts:
+        """The counts of all rows (reference group, lift): they change only with the predictions."""
+        ev, groups = self.evaluation, self._groups
+        key = ("group_overall", id(groups), positive, ev.predictions_version)
+        return ev.cached(key, lambda: (groups, count_groups(ev, groups, None, positive)), keep=4)[1]
+
     def _set_groups(self, ev: Evaluation, groups: Groups) -> None:
         """Use ``groups``, remembering the column codes they were built from (to notice new bins)."""
         self._groups = groups
@@ -179,7 +186,7 @@ class GroupComparer(LinkedView):
         self._mask = None if mask.all() else mask
         positive = ev.class_names[self._positive]
         counted = count_groups(ev, self._groups, self._mask, positive)
-        overall = counted if self._mask is None else count_groups(ev, self._groups, None, positive)
+        overall = counted if self._mask is None else self._overall_counts(positive)
         self._metrics = group_metrics(
             ev, self._groups, self._mask, positive, self.min_size, self.n_boot, self.seed, counted=counted
         )

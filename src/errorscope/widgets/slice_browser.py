@@ -20,7 +20,6 @@ from ..slicing import (
     METRIC_NAMES,
     METRICS,
     default_min_support,
-    defined_by_outcome,
     positive_class_code,
     row_log_loss,
     slice_table,
@@ -280,9 +279,7 @@ class SliceBrowser(LinkedView):
     # -- recompute -----------------------------------------------------------------------------
     def _compute(self, mask: np.ndarray) -> None:
         self._mask = None if mask.all() else mask
-        ev = self.evaluation
-        others = [c for source, c in ev.selection.clauses.items() if source != self.source]
-        outcome = defined_by_outcome(others)
+        outcome = bool(self.outcome_filter)  # set by LinkedView before every recompute
         if outcome != self.outcome_selection:
             self.outcome_selection = outcome
             if outcome and self.sort_by == "value":

@@ -1,0 +1,80 @@
+"""Engines answer query plans (:mod:`errorscope.plans`) for the rows a filter keeps.
+
+- :class:`~errorscope.engines.numpy.NumpyEngine`: pandas/polars frames in memory; integer codes per
+  column, bincounts over the smaller of the kept and the left-out rows, a two-thread prefetch.
+- ``DuckDBEngine`` (``pip install 'errorscope[duckdb]'``): Parquet/CSV paths and globs, DuckDB relations,
+  Arrow tables and Ibis tables, beyond memory.
+- ``SparkEngine`` (``pip install 'errorscope[spark]'``): PySpark DataFrames, local or on a cluster.
+
+Every engine implements :class:`Engine`; nothing outside an engine holds a per-row mask or array of the
+kept rows. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..coding import ColumnCodes
+from ..plans import Counted, Filter, GroupCounts, Key, Marginals, RocAuc, RowPage
+from ..selection import Clause
+
+
+class Engine(ABC):
+    """What every engine answers. ``where`` is a :class:`Filter` (``ALL_ROWS`` for every row)."""
+
+    name: str  # "numpy", "duckdb" or "spark"
+
+    @property
+    @abstractmethod
+    def n_rows(self) -> int:
+        """Rows in the evaluation set."""
+
+    # -- clauses -------------------------------------------------------------------------------
+    @abstractmethod
+    def resolve(self, clause: Clause) -> Any:
+        """``clause`` evaluated (or compiled) once, for :class:`Filter`; a clause that does not apply to
+        the data (an unknown column, a comparison of text with a number) raises ValueError here."""
+
+    @abstractmethod
+    def n_kept(self, where: Filter) -> int:
+        """How many rows ``where`` keeps."""
+
+    def forget(self, columns: set[str] | None) -> None:  # noqa: B027  # optional for engines
+        """The data of ``columns`` (all when None) changed: drop what was derived from it."""
+
+    def prefetch(self, where: Filter) -> None:  # noqa: B027  # optional for engines
+        """A selection changed to ``where``: start counting what the views asked for last time."""
+
+    # -- profiles (build time) -----------------------------------------------------------------
+    @abstractmethod
+    def coding(self, column: str) -> ColumnCodes:
+        """How ``column`` is coded (values, bins or periods, each with its predicate); computed once."""
+
+    @abstractmethod
+    def key_size(self, key: Key) -> int:
+        """How many values ``key`` takes."""
+
+    # -- plans ---------------------------------------------------------------------------------
+    @abstractmethod
+    def count(self, plan: GroupCounts, where: Filter) -> Counted:
+        """Rows (and the measures' sums) per combination of the plan's keys, among the kept rows."""
+
+    @abstractmethod
+    def marginals(self, plan: Marginals, where: Filter) -> list[np.ndarray]:
+        """Per column of the plan, rows per (column code, *by keys) among the kept rows."""
+
+    @abstractmethod
+    def page(self, plan: RowPage, where: Filter) -> np.ndarray:
+        """The ids of the kept rows in the plan's order, ``limit`` from ``offset``."""
+
+    @abstractmethod
+    def roc_auc(self, plan: RocAuc, where: Filter) -> float:
+        """ROC AUC of the plan's class among the kept rows (NaN with one class only)."""
+
+    def shape(self, keys: Iterable[Key]) -> tuple[int, ...]:
+        """The sizes of ``keys``: the shape of a :class:`Counted` over them."""
+        return tuple(self.key_size(k) for k in keys)

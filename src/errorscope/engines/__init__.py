@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..coding import ColumnCodes
 from ..plans import ALL_ROWS, Counted, Filter, GroupCounts, Key, Marginals, RocAuc, RowPage
@@ -81,6 +82,11 @@ class Engine(ABC):
     @abstractmethod
     def page(self, plan: RowPage, where: Filter) -> np.ndarray:
         """The ids of the kept rows in the plan's order, ``limit`` from ``offset``."""
+
+    @abstractmethod
+    def fetch(self, ids: np.ndarray, loss: bool = False) -> pd.DataFrame:
+        """The rows of ``ids``, in that order: the data's columns with ``id``, ``actual``, ``predicted``,
+        ``score`` (with scores; ``loss`` too when asked), named as :meth:`Evaluation.frame` names them."""
 
     @abstractmethod
     def roc_auc(self, plan: RocAuc, where: Filter) -> float:

@@ -289,6 +289,27 @@ class NumpyEngine(Engine):
         order = row_order(self._ev, mask, by=plan.order, seed=plan.seed, strata=plan.strata, limit=stop)
         return order[plan.offset : stop]
 
+    def fetch(self, ids: np.ndarray, loss: bool = False) -> pd.DataFrame:
+        return self.frame_at(self._ev.row_keys.positions(list(ids), "ids"), loss)
+
+    def frame_at(self, positions: np.ndarray, loss: bool = False) -> pd.DataFrame:
+        """The rows at ``positions`` with the evaluation's columns (see :meth:`fetch`)."""
+        ev = self._ev
+        positions = np.asarray(positions, dtype=np.intp)
+        frame = ev.data.iloc[positions]
+        pred = ev.pred_codes[positions]
+        extra: dict[str, Any] = {
+            "id": ev.ids[positions],
+            "actual": ev.classes_array[ev.true_codes[positions]],
+            "predicted": ev.classes_array[pred],
+        }
+        if ev.scores is not None:
+            extra["score"] = ev.scores[positions, 1] if ev.is_binary else ev.scores[positions, pred]
+            if loss:
+                extra["loss"] = self.measure(Measure("log_loss"))[positions]
+        named = {name if name not in ev.data.columns else f"es_{name}": v for name, v in extra.items()}
+        return pd.concat([frame, pd.DataFrame(named, index=frame.index)], axis=1)
+
     def roc_auc(self, plan: RocAuc, where: Filter = ALL_ROWS) -> float:
         """For each positive, the share of negatives scored lower (ties count half), from a sort of the
         scores cached per class."""

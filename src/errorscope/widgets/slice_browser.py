@@ -13,15 +13,14 @@ import traitlets
 from ..comparison import differing_features, feature_distribution
 from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
-from ..plans import ALL_ROWS, Filter
-from ..ranking import ORDERS, row_order
+from ..plans import ALL_ROWS, Filter, RowPage
+from ..ranking import ORDERS
 from ..selection import Clause, Predicate
 from ..slicing import (
     METRIC_NAMES,
     METRICS,
     default_min_support,
     positive_class_code,
-    row_log_loss,
     slice_table,
 )
 from .base import LinkedView, as_buffer, display_text
@@ -159,27 +158,14 @@ class SliceBrowser(LinkedView):
 
     def inspected_rows(self, page: int | None = None) -> pd.DataFrame:
         """The selection's rows in the chosen order: one page (``page``) or all of them."""
-        ev = self.evaluation
-        mask = ev.selection.mask()
-        if page is None:
-            order = row_order(ev, mask, self.row_order)
-        else:
-            size = self.rows_page_size
-            order = row_order(ev, mask, self.row_order, limit=(page + 1) * size)[page * size :]
-        frame = ev.data.iloc[order]
-        extra: dict[str, Any] = {
-            "id": ev.ids[order],
-            "actual": ev.classes_array[ev.true_codes[order]],
-            "predicted": ev.classes_array[ev.pred_codes[order]],
-        }
-        if ev.scores is not None:
-            extra["score"] = ev.scores[order, 1] if ev.is_binary else ev.scores[order, ev.pred_codes[order]]
-            extra["loss"] = row_log_loss(ev)[order]
-        # the same names as ev.frame(): "es_" when the data has one
-        named = {
-            name if name not in ev.data.columns else f"es_{name}": values for name, values in extra.items()
-        }
-        return pd.concat([frame, pd.DataFrame(named, index=frame.index)], axis=1)
+        engine = self.evaluation.engine
+        size = self.rows_page_size
+        plan = (
+            RowPage(self.row_order, limit=self.evaluation.n_rows)
+            if page is None
+            else RowPage(self.row_order, limit=size, offset=page * size)
+        )
+        return engine.fetch(engine.page(plan, self.evaluation.selection.filter()), loss=True)
 
     # -- selecting from code (the UI sends the same) -------------------------------------------
     def select_slice(self, key: int, additive: bool = False) -> None:

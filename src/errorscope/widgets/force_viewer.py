@@ -33,7 +33,7 @@ class ForceViewer(LinkedView):
     """
 
     _bundle = "force_viewer"
-    primary = traitlets.Enum(("shap", "lime"), "shap").tag(sync=True)
+    primary = traitlets.Enum(("shap", "lime"), "shap")  # the explainer asked for (the kernel side only)
     output = traitlets.Enum(OUTPUTS, "log_odds").tag(sync=True)
     outputs = traitlets.List(traitlets.Unicode()).tag(sync=True)  # the spaces this model can be explained in
     class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)

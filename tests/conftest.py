@@ -7,6 +7,7 @@ errorscope against scikit-learn on real data without refitting.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 
@@ -35,8 +36,11 @@ def spark() -> Iterator:
     Created on first use only, so tests that do not ask for it do not pay its start (about 6 s); stopped
     when the session ends. Needs Java (scripts/test.sh installs openjdk-17-jre-headless when missing).
     """
-    from pyspark.sql import SparkSession
+    from errorscope.engines.extras import require
 
+    SparkSession = require("pyspark.sql", "spark", "the spark test fixture").SparkSession
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise RuntimeError("the spark test fixture needs Java 17: apt-get install openjdk-17-jre-headless")
     # Python workers run on this interpreter (with numpy and pyarrow), not on whatever `python3` is on PATH.
     os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     session = (

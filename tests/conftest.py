@@ -7,6 +7,8 @@ errorscope against scikit-learn on real data without refitting.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -19,6 +21,43 @@ import pytest
 import errorscope as es
 
 ADULT_CLASSES = ["<=50K", ">50K"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses the ``spark`` fixture carries the ``spark`` marker (``-m "not spark"`` skips it)."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator:
+    """One local PySpark session (2 cores, no web UI, 4 shuffle partitions) for the whole test run.
+
+    Created on first use only, so tests that do not ask for it do not pay its start (about 6 s); stopped
+    when the session ends. Needs Java (scripts/test.sh installs openjdk-17-jre-headless when missing).
+    """
+    from errorscope.engines.extras import require
+
+    SparkSession = require("pyspark.sql", "spark", "the spark test fixture").SparkSession
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise RuntimeError("the spark test fixture needs Java 17: apt-get install openjdk-17-jre-headless")
+    # Python workers run on this interpreter (with numpy and pyarrow), not on whatever `python3` is on PATH.
+    os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("errorscope-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.memory", "2g")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
 
 
 @pytest.fixture(scope="session")

@@ -186,6 +186,7 @@ class LazyEngine(Engine):
             name = f"es_{name}" if name in self.schema else name
             value = self.scores[1] if k == 2 else _pick(self.scores, self.predicted)
             self.derived[name] = Column(value, NUMBER)
+            self._edges.setdefault(name, np.linspace(0, 1, 11))  # as Evaluation.codes: tenths of [0, 1]
         self.labels = {
             "actual": self.column(self.roles.y_true),
             "predicted": self.column(self.roles.y_pred)

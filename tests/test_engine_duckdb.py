@@ -1,0 +1,300 @@
+"""The DuckDB engine answers every plan as the numpy code does on the same rows (counts exactly, sums to
+1e-9), under filters made from matrix cells, slice predicates and query text; scikit-learn is the oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import confusion_matrix, roc_auc_score
+
+import errorscope as es
+from errorscope import ranking, slicing
+from errorscope.datasets import load_adult
+from errorscope.engines.lazy import LazyEngine, Roles, Task, numpy_quantiles
+from errorscope.engines.sources import open_source
+from errorscope.metrics import confusion_counts
+from errorscope.overview import roc_auc
+from errorscope.plans import ALL_ROWS, Filter, GroupCounts, Key, Marginals, Measure, RocAuc, RowPage
+from errorscope.query import parse
+from errorscope.selection import Clause, Predicate, cells_clause
+
+duckdb = pytest.importorskip("duckdb")
+
+
+def lazy_twin(ev: es.Evaluation, source, roles: Roles) -> LazyEngine:
+    """A LazyEngine over ``source`` with the numpy Evaluation's task."""
+    engine = LazyEngine(open_source(source), roles)
+    order = None
+    if len(roles.y_score) > 1:
+        order = tuple(list(roles.y_score).index(c) for c in roles.y_score)
+    engine.set_task(Task(tuple(ev.classes), ev.positive_code, ev.threshold, order))
+    return engine
+
+
+@pytest.fixture(scope="module")
+def adult_pair(tmp_path_factory):
+    df = load_adult("test")
+    rng = np.random.default_rng(0)
+    df["score"] = np.clip(0.35 * (df["income"] == ">50K") + 0.65 * rng.random(len(df)), 0, 1).round(3)
+    df["id"] = np.arange(len(df)) * 7 + 3
+    path = tmp_path_factory.mktemp("adult") / "adult.parquet"
+    df.to_parquet(path, index=False)
+    ev = es.Evaluation(df, y_true="income", y_score="score", ids="id")
+    return ev, lazy_twin(ev, str(path), Roles("income", None, ("score",), "id"))
+
+
+def filters(ev: es.Evaluation, engine: LazyEngine) -> list[tuple[str, np.ndarray | None, Filter]]:
+    """(what, numpy mask, engine filter) for every rows, a matrix cell, a slice and query text."""
+    clauses = [
+        cells_clause("matrix", ev.classes, cells=[(1, 0)], names=ev.role_names()),
+        Clause.where("slices", engine.coding("age").predicates[3]),
+        Clause.where("slices", engine.coding("workclass").predicates[-1]),  # missing
+        Clause.where("slices", engine.coding("native-country").predicates[-2]),  # other
+        parse("age > 40 and (sex == 'Female' or `capital-gain` >= 5000)", "code", ev.query_name),
+        parse("not (education in ['Bachelors', 'Masters']) and score < 0.7", "code", ev.query_name),
+        parse("actual != predicted and occupation.notna()", "code", ev.query_name),
+    ]
+    out: list[tuple[str, np.ndarray | None, Filter]] = [("all rows", None, ALL_ROWS)]
+    for clause in clauses:
+        mask = ev.selection._evaluate(clause)
+        out.append((clause.text, mask, Filter((clause.text,), (engine.resolve(clause),))))
+    both = (clauses[2], clauses[5])
+    mask = ev.selection._evaluate(both[0]) & ev.selection._evaluate(both[1])
+    out.append(("two clauses", mask, Filter(("two",), tuple(engine.resolve(c) for c in both))))
+    return out
+
+
+def test_codings_are_identical_to_encode_column(adult_pair):
+    ev, engine = adult_pair
+    for column in ev.data.columns:
+        coded, lazy = ev.codes(column), engine.coding(column)
+        assert (lazy.kind, lazy.labels, lazy.predicates) == (coded.kind, coded.labels, coded.predicates), (
+            column
+        )
+        counts = engine.count(GroupCounts((Key.column(column),)), ALL_ROWS).counts
+        np.testing.assert_array_equal(
+            counts, np.bincount(coded.codes, minlength=coded.n_codes), err_msg=column
+        )
+
+
+def test_set_bins_edges_and_counts(adult_pair):
+    ev, engine = adult_pair
+    frame = ev.data.copy()
+    twin = es.Evaluation(frame, y_true="income", y_score="score", ids="id")
+    twin.set_bins("age", [-np.inf, 25, 45, 65, 1000])
+    engine.set_bins("age", [-np.inf, 25, 45, 65, 1000])
+    try:
+        assert engine.coding("age").predicates == twin.codes("age").predicates
+        counts = engine.count(GroupCounts((Key.column("age"),)), ALL_ROWS).counts
+        np.testing.assert_array_equal(counts, twin.codes("age").counts())
+    finally:
+        engine.set_bins("age", None)
+
+
+def test_matrix_counts_equal_numpy_and_sklearn_under_every_filter(adult_pair):
+    ev, engine = adult_pair
+    plan = GroupCounts((Key.actual(), Key.predicted()))
+    for what, mask, where in filters(ev, engine):
+        got = engine.count(plan, where).counts
+        np.testing.assert_array_equal(
+            got, confusion_counts(ev.true_codes, ev.pred_codes, 2, mask), err_msg=what
+        )
+        keep = slice(None) if mask is None else mask
+        oracle = confusion_matrix(ev.true_codes[keep], ev.pred_codes[keep], labels=[0, 1])
+        np.testing.assert_array_equal(got, oracle, err_msg=what)
+        assert engine.n_kept(where) == (ev.n_rows if mask is None else int(mask.sum()))
+
+
+def test_slice_marginals_equal_slice_counts(adult_pair):
+    ev, engine = adult_pair
+    columns = [*ev.features, *ev.metadata]
+    coded = [ev.codes(c) for c in columns]
+    plan = Marginals(tuple(Key.column(c) for c in columns), by=(Key.outcome(1),))
+    for what, mask, where in filters(ev, engine)[:5]:
+        expected = slicing.slice_counts(ev, coded, 1, mask)
+        for column, got, want in zip(columns, engine.marginals(plan, where), expected, strict=True):
+            np.testing.assert_array_equal(got, want, err_msg=f"{what}: {column}")
+    without = engine.marginals(Marginals((Key.column("sex"),), by=(Key.outcome(None),)), ALL_ROWS)[0]
+    wrong_bit = slicing.slice_counts(ev, [ev.codes("sex")], None, None)[0]  # (n_codes, 8): 2 used
+    np.testing.assert_array_equal(without, wrong_bit[:, :2])
+
+
+def test_group_sums_equal_numpy(adult_pair):
+    ev, engine = adult_pair
+    plan = GroupCounts(
+        (Key.column("race"), Key.outcome(1)),
+        sums=(Measure("score", 1), Measure("score2", 1), Measure("brier", 1), Measure("log_loss")),
+    )
+    loss = slicing.row_log_loss(ev)
+    key = ev.codes("race").codes * 8 + slicing.outcome_codes(ev, 1)
+    size = ev.codes("race").n_codes * 8
+    for what, mask, where in filters(ev, engine):
+        keep = np.ones(ev.n_rows, bool) if mask is None else mask
+        got = engine.count(plan, where)
+        np.testing.assert_array_equal(
+            got.counts.ravel(), np.bincount(key[keep], minlength=size), err_msg=what
+        )
+        s = ev.scores[:, 1]
+        weights = [s, s * s, (s - (ev.true_codes == 1)) ** 2, loss]
+        for j, w in enumerate(weights):
+            want = np.bincount(key[keep], weights=w[keep], minlength=size)
+            np.testing.assert_allclose(got.sums[j].ravel(), want, rtol=1e-9, atol=1e-9, err_msg=what)
+
+
+def test_score_bins_and_tags_keys(adult_pair):
+    ev, engine = adult_pair
+    got = engine.count(GroupCounts((Key.score_bin(10, 1),)), ALL_ROWS).counts
+    tenths = np.searchsorted(np.linspace(0, 1, 11)[1:-1], ev.scores[:, 1], side="right")
+    np.testing.assert_array_equal(got, np.bincount(tenths, minlength=10))
+    engine.tag_ids = lambda names: [3, 10, 17] if "ok" in names else []
+    try:
+        tags = engine.count(GroupCounts((Key.tag("ok"),)), ALL_ROWS).counts
+        assert tags.tolist() == [3, ev.n_rows - 3]
+        where = Filter(
+            ("t",), (engine.resolve(Clause.where("t", Predicate("tag", "in", ("ok",), role="tag"))),)
+        )
+        assert engine.n_kept(where) == 3
+    finally:
+        engine.tag_ids = None
+
+
+@pytest.mark.parametrize("order", ["loss", "confident_wrong", "least_confident", "id", "stratified_random"])
+def test_pages_equal_row_order(adult_pair, order):
+    ev, engine = adult_pair
+    for what, mask, where in filters(ev, engine)[:4]:
+        positions = ranking.row_order(ev, mask, by=order, seed=3)
+        for offset, limit in ((0, 50), (37, 25)):
+            got = engine.page(RowPage(order, limit=limit, offset=offset, seed=3), where)
+            np.testing.assert_array_equal(got, ev.ids[positions[offset : offset + limit]], err_msg=what)
+    wrong = engine.page(RowPage(order, limit=30, wrong_only=True, seed=3), ALL_ROWS)
+    positions = ranking.row_order(ev, ev.wrong, by=order, seed=3)[:30]
+    np.testing.assert_array_equal(wrong, ev.ids[positions])
+
+
+def test_roc_auc_equals_numpy_and_sklearn(adult_pair):
+    ev, engine = adult_pair
+    for what, mask, where in filters(ev, engine):
+        keep = np.ones(ev.n_rows, bool) if mask is None else mask
+        for positive in (0, 1):
+            got = engine.roc_auc(RocAuc(positive), where)
+            actual = ev.true_codes[keep] == positive
+            if actual.all() or not actual.any():
+                assert np.isnan(got)
+                continue
+            assert got == pytest.approx(roc_auc(ev, positive, keep), abs=1e-12), what
+            assert got == pytest.approx(roc_auc_score(actual, ev.scores[keep, positive]), abs=1e-9), what
+
+
+def test_rows_by_id_and_selected(adult_pair):
+    ev, engine = adult_pair
+    ids = [ev.ids[5], ev.ids[0], ev.ids[1000]]
+    got = engine.rows(ids)
+    frame = ev.frame().set_index("id", drop=False)
+    want = frame.loc[ids].reset_index(drop=True)
+    assert list(got.columns) == list(want.columns)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    with pytest.raises(ValueError, match="not ids"):
+        engine.rows([-1])
+    clause = parse("age > 70 and sex == 'Female'", "code", ev.query_name)
+    mask = ev.selection._evaluate(clause)
+    selected = engine.selected(Filter(("c",), (engine.resolve(clause),)))
+    pd.testing.assert_frame_equal(selected, ev.frame()[mask].reset_index(drop=True), check_dtype=False)
+
+
+def test_numpy_quantiles_from_order_statistics_equal_np_quantile():
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 10, 1001, 16281):
+        x = rng.normal(size=n) * 10.0 ** rng.integers(-3, 6)
+        s = np.sort(x)
+        q = np.linspace(0, 1, 11)
+        np.testing.assert_array_equal(
+            numpy_quantiles(lambda ks, s=s: s[ks].tolist(), n, q), np.quantile(x, q)
+        )
+
+
+def random_frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "x": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n).round(1)),
+            "k": rng.integers(0, 6, n),
+            "big": rng.integers(0, 10_000, n),
+            "s": pd.Series(rng.choice(["a", "b", "c", "d"], n), dtype=object).where(
+                rng.random(n) > 0.1, None
+            ),
+            "t": pd.Series(
+                pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D")
+            ).where(rng.random(n) > 0.1),
+            "flag": rng.random(n) < 0.3,
+            "y": rng.choice(["cat", "dog", "emu"], n),
+        }
+    )
+    p = rng.dirichlet(np.ones(3), n)
+    frame[["p_cat", "p_dog", "p_emu"]] = p
+    frame["id"] = [f"r{i}" for i in rng.permutation(n)]
+    return frame
+
+
+@pytest.fixture(scope="module")
+def multiclass_pair():
+    import pyarrow as pa
+
+    frame = random_frame(3000, 1)
+    ev = es.Evaluation(frame, y_true="y", y_score=["p_cat", "p_dog", "p_emu"], ids="id")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    return ev, lazy_twin(ev, table, Roles("y", None, ("p_cat", "p_dog", "p_emu"), "id"))
+
+
+def test_multiclass_argmax_predictions_codings_pages(multiclass_pair):
+    ev, engine = multiclass_pair
+    got = engine.count(GroupCounts((Key.actual(), Key.predicted())), ALL_ROWS).counts
+    np.testing.assert_array_equal(got, confusion_counts(ev.true_codes, ev.pred_codes, 3))
+    for column in ["x", "k", "big", "s", "t", "flag", "confidence"]:
+        coded, lazy = ev.codes(column), engine.coding(column)
+        assert (lazy.labels, lazy.predicates) == (coded.labels, coded.predicates), column
+        counts = engine.count(GroupCounts((Key.column(column),)), ALL_ROWS).counts
+        np.testing.assert_array_equal(counts, coded.counts(), err_msg=column)
+    for order in ("loss", "confident_wrong", "least_confident", "id"):
+        page = engine.page(RowPage(order, limit=40, offset=10), ALL_ROWS)
+        np.testing.assert_array_equal(page, ev.ids[ranking.row_order(ev, by=order)[10:50]], err_msg=order)
+    for positive in range(3):
+        want = roc_auc_score(ev.true_codes == positive, ev.scores[:, positive])
+        assert engine.roc_auc(RocAuc(positive), ALL_ROWS) == pytest.approx(want, abs=1e-9)
+
+
+QUERIES = [
+    "x > 0.3",
+    "x != 0.5",
+    "not (x <= -0.2) and k in [1, 3]",
+    "s == 'a' or s.isna()",
+    "s not in ['a', 'b']",
+    "t >= '2021-06-01' and t < '2021-09-01'",
+    "t.notna() and flag == True",
+    "big.between(100, 4000) and actual == 'dog'",
+    "actual != predicted",
+    "predicted in ['cat', 'emu'] and score > 0.5",
+    "k == x",
+    "s > 'b'",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_query_text_keeps_the_numpy_rows(multiclass_pair, query):
+    ev, engine = multiclass_pair
+    clause = parse(query, "code", ev.query_name)
+    where = Filter(("q",), (engine.resolve(clause),))
+    mask = ev.selection._evaluate(clause)
+    assert engine.n_kept(where) == int(mask.sum())
+    page = engine.page(RowPage("data", limit=10**6), where)
+    np.testing.assert_array_equal(page, ev.ids[mask])
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("x > 'a'", "holds numbers"), ("s < 3", "cannot be compared"), ("actual > 'cat'", "takes ==")],
+)
+def test_clauses_that_do_not_apply_are_value_errors(multiclass_pair, query, message):
+    ev, engine = multiclass_pair
+    with pytest.raises(ValueError, match=message):
+        engine.resolve(parse(query, "code", ev.query_name))

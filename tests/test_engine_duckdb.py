@@ -298,3 +298,278 @@ def test_clauses_that_do_not_apply_are_value_errors(multiclass_pair, query, mess
     ev, engine = multiclass_pair
     with pytest.raises(ValueError, match=message):
         engine.resolve(parse(query, "code", ev.query_name))
+
+
+# -- property: compiled filters keep the numpy resolver's rows ------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+NUMBERS = st.one_of(st.integers(-3, 12), st.sampled_from([-0.5, 0.0, 0.3, 1.5, 2.0, 4000.5]))
+COMPARISONS = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
+DATES = st.sampled_from(["2021-01-01", "2021-03-15", "2021-07-01 12:00", "2022-01-31"])
+
+
+@st.composite
+def atoms(draw) -> str:
+    kind = draw(st.sampled_from(["num", "text", "time", "missing", "member", "ref", "role", "range"]))
+    if kind == "num":
+        return f"{draw(st.sampled_from(['x', 'k', 'big', 'score']))} {draw(COMPARISONS)} {draw(NUMBERS)}"
+    if kind == "text":
+        return f"s {draw(COMPARISONS)} {draw(st.sampled_from(['a', 'b', 'bb', 'z', '']))!r}"
+    if kind == "time":
+        return f"t {draw(COMPARISONS)} {draw(DATES)!r}"
+    if kind == "missing":
+        return f"{draw(st.sampled_from(['x', 's', 't', 'k']))}.{draw(st.sampled_from(['isna', 'notna']))}()"
+    if kind == "member":
+        column, values = draw(
+            st.sampled_from(
+                [("k", "[0, 2, 5]"), ("x", "[0.3, -0.5, 7]"), ("s", "['a', 'c']"), ("flag", "[True]")]
+            )
+        )
+        return f"{column} {draw(st.sampled_from(['in', 'not in']))} {values}"
+    if kind == "ref":
+        pair = draw(st.sampled_from(["k", "x", "big"])), draw(st.sampled_from(["k", "x", "score"]))
+        return f"{pair[0]} {draw(COMPARISONS)} {pair[1]}"
+    if kind == "role":
+        role = draw(st.sampled_from(["actual", "predicted"]))
+        other = draw(st.sampled_from(["'cat'", "'emu'", "predicted" if role == "actual" else "actual"]))
+        return f"{role} {draw(st.sampled_from(['==', '!=']))} {other}"
+    lo, hi = sorted(draw(st.lists(NUMBERS, min_size=2, max_size=2)))
+    return f"{draw(st.sampled_from(['x', 'big']))}.between({lo}, {hi})"
+
+
+QUERY = st.recursive(
+    atoms(),
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["and", "or"]), inner).map(lambda t: f"({t[0]}) {t[1]} ({t[2]})"),
+        inner.map(lambda q: f"not ({q})"),
+    ),
+    max_leaves=4,
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16), query=QUERY)
+def test_compiled_filters_keep_exactly_the_numpy_rows(seed, query):
+    import pyarrow as pa
+
+    frame = random_frame(60, seed)
+    ev = es.Evaluation(frame, y_true="y", y_score=["p_cat", "p_dog", "p_emu"], ids="id")
+    clause = parse(query, "code", ev.query_name)
+    mask = ev.selection._evaluate(clause)
+    engine = lazy_twin(
+        ev,
+        pa.Table.from_pandas(frame, preserve_index=False),
+        Roles("y", None, ("p_cat", "p_dog", "p_emu"), "id"),
+    )
+    where = Filter(("q",), (engine.resolve(clause),))
+    np.testing.assert_array_equal(
+        engine.page(RowPage("data", limit=10**6), where), ev.ids[mask], err_msg=query
+    )
+
+
+# -- sources: what opens, and clear errors ------------------------------------------------------
+def test_globs_number_rows_across_files_in_name_order(tmp_path):
+    frame = random_frame(90, 2)
+    for i, part in enumerate((frame.iloc[:40], frame.iloc[40:41], frame.iloc[41:])):
+        part.to_parquet(tmp_path / f"part-{i}.parquet", index=False)
+    source = open_source(str(tmp_path / "part-*.parquet"))
+    out = source.frame.collect().to_pandas().sort_values("__es_row")
+    assert out["__es_row"].tolist() == list(range(90))
+    assert out["id"].tolist() == frame["id"].tolist()
+    frame.to_csv(tmp_path / "all.csv", index=False)
+    assert (
+        open_source(str(tmp_path / "all.csv")).frame.collect().to_pandas()["id"].tolist()
+        == frame["id"].tolist()
+    )
+
+
+def test_nan_in_arrow_floats_is_missing_like_in_pandas():
+    import pyarrow as pa
+
+    frame = pd.DataFrame({"v": [np.nan, 1.0, 2.0, np.nan, 5.0], "y": ["a", "b", "a", "b", "a"]})
+    table = pa.table({"v": pa.array(frame["v"], from_pandas=False), "y": frame["y"]})  # NaN, not null
+    assert table["v"].null_count == 0
+    ev = es.Evaluation(frame, y_true="y", y_pred="y")
+    engine = lazy_twin(ev, table, Roles("y", "y"))
+    assert engine.coding("v").labels == ev.codes("v").labels
+    for query in ("v.isna()", "v < 3", "v != 1", "v not in [1.0]"):
+        clause = parse(query, "code", ev.query_name)
+        assert (
+            engine.n_kept(Filter(("q",), (engine.resolve(clause),))) == ev.selection._evaluate(clause).sum()
+        )
+
+
+def write_mismatched(tmp_path):
+    pd.DataFrame({"a": [1, 2], "y": ["p", "q"]}).to_parquet(tmp_path / "m-0.parquet", index=False)
+    pd.DataFrame({"a": ["1", "2"], "y": ["p", "q"]}).to_parquet(tmp_path / "m-1.parquet", index=False)
+    return str(tmp_path / "m-*.parquet")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: str(tmp / "absent.parquet"), r"data='.*absent.parquet': no such file"),
+        (lambda tmp: str(tmp / "none-*.parquet"), r"data='.*none-\*.parquet' matches no file"),
+        (lambda tmp: str(tmp), r"data='.*' is a folder: pass a glob"),
+        (
+            write_mismatched,
+            r"data='.*m-\*.parquet': the files do not share one schema \(column 'a' is BIGINT",
+        ),
+    ],
+    ids=["missing file", "glob matching nothing", "folder", "mismatched types"],
+)
+def test_bad_sources_are_clear_errors(tmp_path, make, message):
+    with pytest.raises(ValueError, match=message):
+        open_source(make(tmp_path))
+
+
+def test_missing_duckdb_names_the_extra(monkeypatch, tmp_path):
+    import sys
+
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "a.parquet")
+    monkeypatch.setitem(sys.modules, "duckdb", None)
+    with pytest.raises(ImportError, match=r"pip install 'errorscope\[duckdb\]'"):
+        open_source(str(tmp_path / "a.parquet"))
+
+
+# -- Evaluation over a lazy source ----------------------------------------------------------------
+def test_evaluation_over_parquet_has_the_numpy_spec(adult_pair, tmp_path):
+    ev, _ = adult_pair
+    ev.data.to_parquet(tmp_path / "a.parquet", index=False)
+    lazy = es.Evaluation(
+        str(tmp_path / "a.parquet"), y_true="income", y_score="score", ids="id", sensitive="sex"
+    )
+    assert lazy.engine.name == "duckdb" and lazy.engine.n_rows == ev.n_rows
+    assert (lazy.classes, lazy.class_names, lazy.positive_code) == (
+        ev.classes,
+        ev.class_names,
+        ev.positive_code,
+    )
+    assert (lazy.features, lazy.metadata, lazy.sensitive) == (ev.features, ev.metadata, ["sex"])
+    assert lazy.pred_from_scores and lazy.threshold == 0.5 and list(lazy.derived) == list(ev.derived)
+    plan = GroupCounts((Key.actual(), Key.predicted()))
+    np.testing.assert_array_equal(
+        lazy.engine.count(plan, ALL_ROWS).counts, confusion_counts(ev.true_codes, ev.pred_codes, 2)
+    )
+    moved = es.Evaluation(
+        str(tmp_path / "a.parquet"), y_true="income", y_score="score", threshold=0.7, positive_class=">50K"
+    )
+    twin = es.Evaluation(ev.data, y_true="income", y_score="score", threshold=0.7, positive_class=">50K")
+    np.testing.assert_array_equal(
+        moved.engine.count(plan, ALL_ROWS).counts, confusion_counts(twin.true_codes, twin.pred_codes, 2)
+    )
+    with pytest.warns(UserWarning, match=r"ranks the rows in reverse of it \(ROC AUC 0.11\)"):
+        flipped = es.Evaluation(
+            pd.DataFrame(ev.data), y_true="income", y_score="score", positive_class="<=50K", engine="duckdb"
+        )
+    with pytest.warns(UserWarning, match=r"ranks the rows in reverse of it \(ROC AUC 0.11\)"):
+        numpy_flipped = es.Evaluation(ev.data, y_true="income", y_score="score", positive_class="<=50K")
+    assert flipped.classes == numpy_flipped.classes
+    np.testing.assert_array_equal(
+        flipped.engine.count(plan, ALL_ROWS).counts,
+        confusion_counts(numpy_flipped.true_codes, numpy_flipped.pred_codes, 2),
+    )
+
+
+def test_evaluation_with_labels_text_and_multiclass_columns(tmp_path):
+    frame = random_frame(500, 4)
+    frame["review"] = pd.Series(np.where(frame["k"] > 2, "long words here", "short"), dtype=object).where(
+        frame["k"] != 0
+    )
+    frame.to_parquet(tmp_path / "m.parquet", index=False)
+    kwargs = dict(
+        y_true="y", y_score=["p_cat", "p_dog", "p_emu"], ids="id", text="review", metadata=["s", "t"]
+    )
+    lazy = es.Evaluation(str(tmp_path / "m.parquet"), **kwargs)
+    ev = es.Evaluation(frame, **kwargs)
+    assert (lazy.features, lazy.metadata, list(lazy.derived)) == (ev.features, ev.metadata, list(ev.derived))
+    for column in ev.derived:
+        assert lazy.engine.coding(column).predicates == ev.codes(column).predicates, column
+        np.testing.assert_array_equal(
+            lazy.engine.count(GroupCounts((Key.column(column),)), ALL_ROWS).counts, ev.codes(column).counts()
+        )
+
+
+def bad_frame(**changes) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {"y": ["a", "b", "a", "b"], "p": [0.1, 0.9, 0.4, 0.6], "i": [1, 2, 3, 4], "f": [1.0, 2.0, 3.0, 4.0]}
+    )
+    return frame.assign(**changes)
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (
+            bad_frame(),
+            dict(y_true="label", y_score="p"),
+            r"y_true='label' is not a column of data.*Columns are: y, p, i, f",
+        ),
+        (bad_frame(), dict(y_true="y", y_pred="pred"), r"y_pred='pred' is not a column of data"),
+        (bad_frame(), dict(y_true="y", y_score="prob"), r"y_score='prob' is not a column of data"),
+        (bad_frame(), dict(y_true="y", y_score="p", ids="key"), r"ids='key' is not a column of data"),
+        (bad_frame(), dict(y_true="y", y_score="p", features=["g"]), r"features='g' is not a column of data"),
+        (
+            bad_frame(),
+            dict(y_true="y", y_score="p", sensitive="sex"),
+            r"sensitive='sex' is not a column of data",
+        ),
+        (bad_frame(), dict(y_true=np.array(["a", "b", "a", "b"]), y_score="p"), r"y_true must name a column"),
+        (bad_frame(), dict(y_true="y"), r"No predictions: on a SQL engine pass y_pred"),
+        (
+            bad_frame(y=["a", None, "a", "b"]),
+            dict(y_true="y", y_score="p"),
+            r"y_true has 1 missing values \(first at row 1\)",
+        ),
+        (
+            bad_frame(i=[1, 2, 2, 4]),
+            dict(y_true="y", y_score="p", ids="i"),
+            r"ids must be unique, but 1 are repeated \(e.g. 2\)",
+        ),
+        (
+            bad_frame(p=[0.1, 1.9, 0.4, 0.6]),
+            dict(y_true="y", y_score="p"),
+            r"y_score has values outside \[0, 1\]",
+        ),
+        (
+            bad_frame(p=[0.1, np.nan, 0.4, 0.6]),
+            dict(y_true="y", y_score="p"),
+            r"y_score has NaN or infinite values",
+        ),
+        (bad_frame(), dict(y_true="y", y_score=["p", "f"]), r"y_score has values outside|rows must sum to 1"),
+        (bad_frame(), dict(y_true="y", y_pred="y", threshold=0.3), r"threshold=0.3 has no effect"),
+        (bad_frame(y=["a"] * 4), dict(y_true="y", y_score="p"), r"y has a single class"),
+        (bad_frame(), dict(y_true="y", y_score="p", engine="fast"), r"engine must be one of"),
+        (
+            bad_frame(),
+            dict(y_true="y", y_score="p", engine="spark"),
+            r"engine='spark' needs data as a PySpark DataFrame",
+        ),
+    ],
+    ids=[
+        "y_true absent",
+        "y_pred absent",
+        "y_score absent",
+        "ids absent",
+        "features absent",
+        "sensitive absent",
+        "array role",
+        "no predictions",
+        "missing labels",
+        "repeated ids",
+        "scores outside",
+        "scores nan",
+        "scores columns",
+        "threshold with y_pred",
+        "one class",
+        "unknown engine",
+        "spark on pandas",
+    ],
+)
+def test_bad_lazy_inputs_name_the_argument(tmp_path, frame, kwargs, message):
+    frame.to_parquet(tmp_path / "d.parquet", index=False)
+    source = kwargs.pop("engine", None)
+    data = frame if source == "spark" else str(tmp_path / "d.parquet")
+    with pytest.raises((ValueError, TypeError), match=message):
+        es.Evaluation(data, engine=source, **kwargs)

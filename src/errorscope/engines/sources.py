@@ -12,7 +12,6 @@ from __future__ import annotations
 import glob
 import importlib
 import os
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,17 +219,3 @@ def _open_ibis(table: Any) -> Source:
     return Source(
         nw.from_native(relation.project(f"*, row_number() OVER () - 1 AS {ROW}")), "duckdb", "an Ibis table"
     )
-
-
-def require_columns(source: Source, wanted: Mapping[str, Sequence[str]]) -> None:
-    """Every column ``wanted`` names (by argument: y_true, features...) is in the source's schema; a
-    ValueError naming the argument and listing the schema's columns otherwise."""
-    have = source.columns
-    for argument, names in wanted.items():
-        for name in names:
-            if name not in have:
-                shown = ", ".join(have[:30]) + (" ..." if len(have) > 30 else "")
-                raise ValueError(
-                    f"{argument}={name!r} is not a column of {source.what}; its columns are: {shown}. "
-                    f"Pass one of them as {argument}=."
-                )

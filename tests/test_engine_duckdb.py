@@ -573,3 +573,36 @@ def test_bad_lazy_inputs_name_the_argument(tmp_path, frame, kwargs, message):
     data = frame if source == "spark" else str(tmp_path / "d.parquet")
     with pytest.raises((ValueError, TypeError), match=message):
         es.Evaluation(data, engine=source, **kwargs)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:ibis.*")  # Ibis 12 calls a duckdb 2 deprecated name
+def test_sources_of_every_kind_give_the_numpy_counts(adult_pair, tmp_path):
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    ev, _ = adult_pair
+    path = tmp_path / "adult.parquet"
+    ev.data.to_parquet(path, index=False)
+    ev.data.to_csv(tmp_path / "adult.csv", index=False)
+    con = duckdb.connect()
+    sources = {
+        "parquet": str(path),
+        "csv": str(tmp_path / "adult.csv"),
+        "relation": con.read_parquet(str(path)),
+        "arrow table": pa.Table.from_pandas(ev.data, preserve_index=False),
+        "arrow dataset": ds.dataset(str(path)),
+    }
+    ibis = pytest.importorskip("ibis")
+    sources["ibis"] = ibis.duckdb.connect().read_parquet(str(path))
+    want = confusion_counts(ev.true_codes, ev.pred_codes, 2)
+    clause = parse("age >= 50 and sex == 'Male'", "code", ev.query_name)
+    mask = ev.selection._evaluate(clause)
+    for name, data in sources.items():
+        lazy = es.Evaluation(data, y_true="income", y_score="score", ids="id")
+        assert lazy.engine.name == "duckdb", name
+        plan = GroupCounts((Key.actual(), Key.predicted()))
+        np.testing.assert_array_equal(lazy.engine.count(plan, ALL_ROWS).counts, want, err_msg=name)
+        where = Filter(("q",), (lazy.engine.resolve(clause),))
+        np.testing.assert_array_equal(
+            lazy.engine.page(RowPage("data", limit=10**6), where), ev.ids[mask], err_msg=name
+        )

@@ -1,7 +1,7 @@
 """Kernel time to recompute every single-column slice on a crossfilter mask (target: <= 50 ms at 1M x 20).
 
 Run: python benchmarks/slice_table.py [n_rows ...]   (default: 100000 1000000)
-Columns: the bincount pass alone (SliceIndex.counts), the whole table (stats, BH, sorting), and the same
+Columns: the bincount pass alone (the engine's Marginals plan), the whole table (stats, BH, sorting), and the same
 table computed with one pandas groupby per column as a reference point.
 """
 
@@ -14,7 +14,7 @@ import pandas as pd
 from _synthetic import binary_evaluation
 from selection_recompute import timed_ms
 
-from errorscope.slicing import slice_columns, slice_index, slice_table
+from errorscope.slicing import slice_columns, slice_counts, slice_table
 
 
 def measure(n: int) -> str:
@@ -22,8 +22,8 @@ def measure(n: int) -> str:
     mask = np.random.default_rng(1).random(n) < 0.5
     slice_table(ev, mask)  # builds and caches codes and the packed index, as the first view does
     columns = slice_columns(ev)
-    index = slice_index(ev, columns, 1)
-    counts = timed_ms(lambda: index.counts(mask))
+    where = ev.engine.as_filter(mask)
+    counts = timed_ms(lambda: slice_counts(ev, columns, 1, where))
     table = timed_ms(lambda: slice_table(ev, mask))
     unmasked = timed_ms(lambda: slice_table(ev))
     wrong = pd.Series(ev.true_codes != ev.pred_codes)[mask]

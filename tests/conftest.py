@@ -7,6 +7,8 @@ errorscope against scikit-learn on real data without refitting.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -76,3 +78,13 @@ def letter_model(letter: pd.DataFrame):
 @pytest.fixture(scope="session")
 def letter_test(letter: pd.DataFrame) -> pd.DataFrame:
     return letter.iloc[16000:].reset_index(drop=True)
+
+
+@pytest.fixture(autouse=True)
+def _background_work_finishes() -> Iterator[None]:
+    """Each test's background jobs (SHAP, LIME, discovery) end with it: they call scikit-learn, whose
+    ``warnings.catch_warnings()`` is not thread-safe and would disturb the next test's pytest.warns."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("errorscope-") and not thread.name.startswith("errorscope-count"):
+            thread.join(timeout=60)

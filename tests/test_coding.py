@@ -28,7 +28,9 @@ def _evaluation(data: pd.DataFrame, **kwargs) -> es.Evaluation:  # type: ignore[
 def _assert_predicates_select_their_codes(ev: es.Evaluation, column: str) -> None:
     coded = ev.codes(column)
     for code, predicate in enumerate(coded.predicates):
-        np.testing.assert_array_equal(ev._resolve(predicate), coded.codes == code, err_msg=coded.labels[code])
+        np.testing.assert_array_equal(
+            ev.engine.predicate_mask(predicate), coded.codes == code, err_msg=coded.labels[code]
+        )
 
 
 def test_durations_are_binned_by_length_with_readable_labels(adult: pd.DataFrame) -> None:

@@ -61,7 +61,7 @@ def test_counts_and_scores_equal_the_rows_the_predicates_select(ev: es.Evaluatio
     for _, row in found.iterrows():
         rows = mask.copy()
         for p in row["predicates"]:
-            rows &= ev._resolve(p)
+            rows &= ev.engine.predicate_mask(p)
         assert row["size"] == rows.sum() and row["errors"] == wrong[rows].sum()
         assert row["holdout_size"] == (rows & held).sum()
         assert row["holdout_error_rate"] == pytest.approx(wrong[rows & held].mean())
@@ -156,7 +156,7 @@ def test_conjunctions_beat_their_parents_and_do_not_repeat_listed_rows(adult: es
     def rows_of(term: tuple) -> np.ndarray:
         rows = np.ones(adult.n_rows, dtype=bool)
         for p in term:
-            rows &= adult._resolve(p)
+            rows &= adult.engine.predicate_mask(p)
         return rows
 
     def score(rows: np.ndarray) -> float:

@@ -579,7 +579,9 @@ def test_every_code_predicate_resolves_to_its_rows(adult_ev):
         assert len(codes.predicates) == codes.n_codes == len(codes.labels)
         for i, predicate in enumerate(codes.predicates):
             np.testing.assert_array_equal(
-                adult_ev._resolve(predicate), codes.codes == i, err_msg=f"{column}: code {i} {predicate.text}"
+                adult_ev.engine.predicate_mask(predicate),
+                codes.codes == i,
+                err_msg=f"{column}: code {i} {predicate.text}",
             )
 
 
@@ -690,7 +692,7 @@ def test_code_predicates_resolve_on_unusual_dtypes(column):
     assert len(set(codes.labels)) == codes.n_codes
     for i, predicate in enumerate(codes.predicates):
         np.testing.assert_array_equal(
-            ev._resolve(predicate), codes.codes == i, err_msg=f"code {i}: {predicate.text}"
+            ev.engine.predicate_mask(predicate), codes.codes == i, err_msg=f"code {i}: {predicate.text}"
         )
     if df[column].isna().any():
         assert codes.labels[-1] == "missing"

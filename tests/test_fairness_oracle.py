@@ -147,7 +147,7 @@ def test_ece_reliability_and_score_distributions(compas_ev: es.Evaluation) -> No
     score = compas_ev.scores[:, 1]
     y = compas_ev.true_codes == 1
     for _, row in table.iterrows():
-        rows = compas_ev._resolve(row["term"][0])
+        rows = compas_ev.engine.predicate_mask(row["term"][0])
         bins = np.minimum((score[rows] * 10).astype(int), 9)
         frame = (
             pd.DataFrame({"bin": bins, "s": score[rows], "y": y[rows]})

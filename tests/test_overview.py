@@ -86,7 +86,7 @@ def test_overview_follows_the_selection(ev: es.Evaluation) -> None:
 
 
 def test_roc_auc_with_ties_and_masks_equals_sklearn() -> None:
-    from errorscope.overview import roc_auc
+    from errorscope.plans import RocAuc
 
     rng = np.random.default_rng(5)
     n = 3000
@@ -94,4 +94,6 @@ def test_roc_auc_with_ties_and_masks_equals_sklearn() -> None:
     score = np.round(np.clip(0.3 * y + rng.random(n) * 0.7, 0, 1), 1)  # many ties
     ev = es.Evaluation(pd.DataFrame({"x": np.arange(n)}), y, y_score=score)
     for mask in (np.ones(n, dtype=bool), rng.random(n) < 0.3):
-        assert roc_auc(ev, 1, mask) == pytest.approx(metrics.roc_auc_score(y[mask], score[mask]), abs=1e-12)
+        assert ev.engine.roc_auc(RocAuc(1), ev.engine.as_filter(mask)) == pytest.approx(
+            metrics.roc_auc_score(y[mask], score[mask]), abs=1e-12
+        )

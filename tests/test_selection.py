@@ -109,7 +109,7 @@ B_LOW = Predicate("b", "between", (None, 5.0))
 
 
 def mask_of(ev: es.Evaluation, predicate: Predicate) -> np.ndarray:
-    return ev._resolve(predicate)
+    return ev.engine.predicate_mask(predicate)
 
 
 def test_empty_selection_keeps_all_rows(ev):

@@ -101,7 +101,7 @@ def test_discovery_runs_in_the_background_and_selects(ev: es.Evaluation) -> None
     view.select_discovered(0)
     rows = np.ones(ev.n_rows, dtype=bool)
     for p in found["predicates"].iloc[0]:
-        rows &= ev._resolve(p)
+        rows &= ev.engine.predicate_mask(p)
     assert len(ev.selected()) == rows.sum() and view.selected_discovered == [0]
     cm = es.ConfusionMatrix(ev)
     assert cm.n_rows == rows.sum()
@@ -134,7 +134,7 @@ def test_an_outcome_selection_ranks_slices_by_lift(ev: es.Evaluation) -> None:
     assert (features["error_rate"] == 1).all()
     assert features["lift"].is_monotonic_decreasing and features["lift"].iloc[0] > 1.5
     top = features.iloc[0]
-    in_slice = ev._resolve(top["predicate"])
+    in_slice = ev.engine.predicate_mask(top["predicate"])
     selected = ev.selection.mask()
     expected = ((in_slice & selected).sum() / selected.sum()) / (in_slice.sum() / ev.n_rows)
     assert top["lift"] == pytest.approx(expected)

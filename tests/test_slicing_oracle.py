@@ -65,7 +65,7 @@ def test_categorical_slices_equal_groupby(
 def test_numeric_bins_equal_groupby_on_their_predicates(adult_ev: es.Evaluation) -> None:
     table = slice_table(adult_ev, columns=["age", "capital-gain"])
     for _, row in table[table["feature"].isin(["age", "capital-gain"])].iterrows():
-        rows = adult_ev._resolve(row["predicate"])
+        rows = adult_ev.engine.predicate_mask(row["predicate"])
         assert rows.sum() == row["size"]
         assert (adult_ev.true_codes != adult_ev.pred_codes)[rows].sum() == row["errors"]
 
@@ -153,7 +153,7 @@ def test_vectorised_z_test_matches_statsmodels_on_random_tables() -> None:
 def _per_slice(ev: es.Evaluation, column: str, label: str) -> np.ndarray:
     table = slice_table(ev, columns=[column])
     predicate = table.loc[(table["feature"] == column) & (table["slice"] == label), "predicate"].iloc[0]
-    return ev._resolve(predicate)
+    return ev.engine.predicate_mask(predicate)
 
 
 @pytest.mark.parametrize("metric", ["fpr", "fnr"])
@@ -164,9 +164,9 @@ def test_fpr_and_fnr_per_slice_equal_sklearn(adult_ev: es.Evaluation, metric: st
     table = slice_table(adult_ev, mask, columns=["race"], metric=metric)
     y_true, y_pred = adult_ev.true_codes, adult_ev.pred_codes
     for _, row in table[table["feature"] == "race"].iterrows():
-        rows = adult_ev._resolve(row["predicate"]) & mask
+        rows = adult_ev.engine.predicate_mask(row["predicate"]) & mask
         tn, fp, fn, tp = confusion_matrix(y_true[rows], y_pred[rows], labels=[0, 1]).ravel()
-        rest = ~adult_ev._resolve(row["predicate"]) & mask
+        rest = ~adult_ev.engine.predicate_mask(row["predicate"]) & mask
         rtn, rfp, rfn, rtp = confusion_matrix(y_true[rest], y_pred[rest], labels=[0, 1]).ravel()
         hits, trials = (fp, fp + tn) if metric == "fpr" else (fn, fn + tp)
         rest_hits, rest_trials = (rfp, rfp + rtn) if metric == "fpr" else (rfn, rfn + rtp)
@@ -188,7 +188,7 @@ def test_log_loss_per_slice_equals_sklearn_and_welch(adult_ev: es.Evaluation) ->
     eps = np.finfo(np.float64).eps  # scikit-learn's clipping
     loss = -np.log(np.clip(scores[np.arange(adult_ev.n_rows), adult_ev.true_codes], eps, 1 - eps))
     for _, row in table[table["feature"].isin(["race", "sex"])].iterrows():
-        rows = adult_ev._resolve(row["predicate"])
+        rows = adult_ev.engine.predicate_mask(row["predicate"])
         expected = log_loss(adult_ev.true_codes[rows], scores[rows], labels=[0, 1])
         assert row["log_loss"] == pytest.approx(expected, rel=1e-9)
         assert row["rest_log_loss"] == pytest.approx(loss[~rows].mean(), rel=1e-9)
@@ -245,7 +245,7 @@ def test_text_length_family_equals_pandas() -> None:
             (lengths >= (lo if lo is not None else -np.inf)) & (lengths < (hi if hi is not None else np.inf))
         ).to_numpy()
         assert row["size"] == inside.sum() and row["errors"] == wrong[inside].sum()
-        assert ev._resolve(row["predicate"]).sum() == row["size"]
+        assert ev.engine.predicate_mask(row["predicate"]).sum() == row["size"]
 
 
 def test_datetime_periods_equal_pandas_groupby(compas_ev: es.Evaluation) -> None:
@@ -263,7 +263,7 @@ def test_datetime_periods_equal_pandas_groupby(compas_ev: es.Evaluation) -> None
     assert len(got) == 24  # two years of screenings: the finest period with at most 24 is the month
     for period, row in expected.iterrows():
         assert got.loc[period, "size"] == row["size"] and got.loc[period, "errors"] == row["sum"]
-        assert ev._resolve(got.loc[period, "predicate"]).sum() == row["size"]
+        assert ev.engine.predicate_mask(got.loc[period, "predicate"]).sum() == row["size"]
 
 
 def test_bad_metric_and_positive_class_are_explained() -> None:
@@ -278,6 +278,6 @@ def test_bad_metric_and_positive_class_are_explained() -> None:
     table = slice_table(ev, metric="fnr", positive_class="A", columns=["x-box"])
     a = ev.classes.index("A")
     for _, row in table.iterrows():
-        rows = ev._resolve(row["predicate"]) & (ev.true_codes == a)
+        rows = ev.engine.predicate_mask(row["predicate"]) & (ev.true_codes == a)
         expected = (ev.pred_codes[rows] != a).mean() if rows.any() else np.nan
         np.testing.assert_allclose(row["fnr"], expected, rtol=1e-12)

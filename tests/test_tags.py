@@ -202,4 +202,4 @@ def test_tag_clause_and_slice_follow_tag_changes(tmp_path: Path) -> None:
     assert len(ev.selected()) == 9  # the clause re-evaluates when tags change
     table = slice_table(ev)
     row = table[table["description"] == "tag = mislabeled"].iloc[0]
-    assert row["size"] == 9 and ev._resolve(row["predicate"]).sum() == 9
+    assert row["size"] == 9 and ev.engine.predicate_mask(row["predicate"]).sum() == 9

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import operator
 import os
 import warnings
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,8 +11,9 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from .coding import ColumnCodes, as_nanoseconds, as_numbers, duration_text, encode_column, inner_cuts
-from .counting import KeyCounter, Rows, prefetch
+from .coding import ColumnCodes, as_nanoseconds, as_numbers, duration_text, inner_cuts
+from .engines import Engine
+from .engines.numpy import NumpyEngine
 from .engines.sources import is_lazy_source
 from .inputs import (
     align_index,
@@ -27,7 +26,7 @@ from .inputs import (
     require_text_column,
 )
 from .query import parse
-from .selection import ROLES, Clause, Predicate, Ref, Selection, SelectionChange
+from .selection import ROLES, Clause, Predicate, Selection, SelectionChange
 from .tags import TAG_COLUMNS, RowKeys, TagStore, TagStoreError, dataset_fingerprint, default_store_path
 
 T = TypeVar("T")
@@ -35,9 +34,6 @@ T = TypeVar("T")
 TAG_ROLE = "tag"  # a role predicate on "tag" selects the rows carrying those tags
 OUTCOME_COLUMNS = frozenset({"actual", "predicted", TAG_ROLE, "score", "confidence"})
 """What a clause reads when it is defined by the model's outcome (a matrix cell, a score bin, a tag)."""
-COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-}  # fmt: skip
 
 
 class Evaluation:
@@ -170,15 +166,13 @@ class Evaluation:
             raise ValueError(
                 "No predictions: pass y_pred (labels), y_score (probabilities) or a fitted model."
             )
-        self._codes_cache: dict[str, ColumnCodes] = {}
         self._bins: dict[str, Any] = {}
         self.derived = self._derived_columns()
         self.predictions_version = 0
         self._sources: dict[str, int] = {}
         self.tag_store: TagStore | None = None
-        self.selection = Selection(n, self._resolve, self._forget_columns)
-        self._counters: weakref.WeakSet[KeyCounter] = weakref.WeakSet()
-        self._counted_rows: Rows | None = None
+        self.engine: Engine = NumpyEngine(self)
+        self.selection = Selection(self.engine)
         self.selection.observe(self._count_ahead)  # first observer: runs before every view
 
     def _init_lazy(self, data: Any, engine: str | None, **arguments: Any) -> None:
@@ -256,13 +250,7 @@ class Evaluation:
     @property
     def wrong(self) -> np.ndarray:
         """Per row, whether the prediction is wrong (read-only, computed once per predictions)."""
-
-        def build() -> np.ndarray:
-            out = self.true_codes != self.pred_codes
-            out.flags.writeable = False
-            return out
-
-        return self.cached(("wrong", self.predictions_version), build)
+        return self.engine.wrong()
 
     @property
     def y_true(self) -> np.ndarray:
@@ -349,22 +337,12 @@ class Evaluation:
     def cached(self, key: tuple[Any, ...], build: Callable[[], T], keep: int = 1) -> T:
         """A structure derived from this Evaluation, built once per ``key``: its first item names the
         kind, the rest is what the structure depends on (e.g. ``predictions_version``). The last ``keep``
-        of each kind are kept."""
-        memo: dict[tuple[Any, ...], Any] = self.__dict__.setdefault("_derived", {})
-        if key not in memo:
-            same_kind = [k for k in memo if k[0] == key[0]]
-            for old in same_kind[: max(0, len(same_kind) - keep + 1)]:
-                del memo[old]
-            memo[key] = build()
-            self._counters.update(_counters_in(memo[key]))
-        return memo[key]
+        of each kind are kept (by the engine)."""
+        return self.engine.cached(key, build, keep)
 
     def _count_ahead(self, change: SelectionChange) -> None:
         """Count the new selection with every counter the views used on the last one, in parallel."""
-        rows = Rows.of(self.selection.mask(), self.n_rows)
-        used = [c for c in self._counters if c.counted_last(self._counted_rows)]
-        self._counted_rows = rows
-        prefetch(used, rows)
+        self.engine.prefetch(self.selection.filter())
 
     def codes(self, column: str) -> ColumnCodes:
         """Integer codes of a column (value, bin or period per row), computed once and cached.
@@ -372,17 +350,7 @@ class Evaluation:
         ``column`` is a data column or a derived one (see :attr:`derived`). Numeric columns get quantile
         bins unless :meth:`set_bins` gave edges; scores get tenths of [0, 1].
         """
-        if column not in self._codes_cache:
-            values = self.column_values(column)
-            bins = self._bins.get(column)
-            if bins is None and column in self.derived and column != self._text_length_name():
-                bins = np.linspace(0, 1, 11)
-            if isinstance(bins, int):
-                coded = encode_column(column, values, bins=bins)
-            else:
-                coded = encode_column(column, values, edges=bins)
-            self._codes_cache[column] = coded
-        return self._codes_cache[column]
+        return self.engine.coding(column)
 
     def column_values(self, column: str) -> pd.Series:
         """A data column, or a derived one: the positive class's ``score`` (binary), the predicted class's
@@ -430,8 +398,7 @@ class Evaluation:
                     "the smallest and the largest value."
                 )
             self._bins[column] = array
-        self._codes_cache.pop(column, None)
-        self.selection.refresh({column})  # every view grouping by the column recomputes
+        self.selection.refresh({column})  # the engine forgets its codes: views grouping by it recompute
 
     @staticmethod
     def _bin_edges(column: str, edges: Any, durations: bool) -> np.ndarray:
@@ -579,118 +546,6 @@ class Evaluation:
         known = [*self.data.columns, *self.derived, *roles]
         require_column(name, what, self.data, known)
         return name, None
-
-    def _resolve(self, predicate: Predicate) -> np.ndarray:
-        """Evaluate one predicate to a boolean mask over the rows (numpy, vectorised)."""
-        mask = self._resolve_kept(predicate)
-        return ~mask if predicate.negated else mask
-
-    def _resolve_kept(self, predicate: Predicate) -> np.ndarray:
-        op = predicate.op
-        if op == "mask":
-            assert predicate.mask is not None
-            return predicate.mask
-        if op == "ids":
-            inside = np.zeros(self.n_rows, dtype=bool)
-            positions = self._id_positions(predicate.values)
-            inside[positions[positions >= 0]] = True
-            return inside
-        column, role = predicate.column, predicate.role
-        if role is None:
-            column, role = self.query_name(column, "predicate column")
-        if role is not None and op not in ("in", "not in", "isna", "=="):
-            raise ValueError(
-                f"{predicate.text}: {column} (the {role} role) takes ==, !=, in and not in, not {op}."
-            )
-        if op == "isna" and role is not None:
-            return np.zeros(self.n_rows, dtype=bool)  # roles are never missing
-        if role == "tag":
-            if op == "==":
-                raise ValueError(f"{predicate.text}: compare {column} with tag names, e.g. {column} == 'ok'.")
-            inside = self.tag_mask(predicate.values)
-            return inside if op == "in" else ~inside
-        if op == "==" or (role is None and op in ("<", "<=", ">", ">=")):
-            return self._compare(predicate, column, role)
-        if role is not None:
-            codes = self.true_codes if role == "actual" else self.pred_codes
-            wanted = [self.classes.index(v) for v in predicate.values if v in self.classes]
-            if len(wanted) == 1:  # one class: a comparison is faster than a lookup
-                return codes == wanted[0] if op == "in" else codes != wanted[0]
-            lookup = np.zeros(self.n_classes, dtype=bool)
-            lookup[wanted] = True
-            if op == "not in":
-                lookup = ~lookup
-            return lookup[codes]
-        values = self.column_values(column)
-        if op == "isna":
-            return values.isna().to_numpy()
-        if op == "between":
-            lo, hi = predicate.values
-            if values.dtype.kind in ("M", "m"):  # datetimes, durations: against Timestamp/Timedelta bounds
-                keep = np.ones(len(values), dtype=bool) if lo is None else (values >= lo).to_numpy()
-                return keep if hi is None else keep & (values < hi).to_numpy()
-            x = values.to_numpy(dtype=np.float64, na_value=np.nan)
-            keep = np.ones(len(x), dtype=bool) if lo is None else x >= lo
-            return keep if hi is None else keep & (x < hi)
-        wanted = list(predicate.values)
-        if pd.api.types.is_datetime64_any_dtype(values.dtype):  # '2020-01-31' in text is a timestamp
-            wanted = [pd.Timestamp(v) if isinstance(v, str) else v for v in wanted]
-        codes, uniques = self._factorized(column, values)
-        lookup = np.append(uniques.isin(wanted), False)  # code -1 (missing) is never in
-        inside = lookup[codes]
-        return inside if op == "in" else ~inside & (codes >= 0)
-
-    def _role_values(self, column: str, role: str | None) -> pd.Series:
-        """A role's labels or a column's values, as a Series on the data's index."""
-        if role == "actual":
-            return pd.Series(self.y_true, index=self.data.index)
-        if role == "predicted":
-            return pd.Series(self.y_pred, index=self.data.index)
-        return self.column_values(column)
-
-    def _compare(self, predicate: Predicate, column: str, role: str | None) -> np.ndarray:
-        """``column <op> value`` (a literal or another column), False where either side is missing."""
-        compare = COMPARISONS[predicate.op]
-        value = predicate.values[0]
-        if isinstance(value, Ref):
-            other_column, other_role = (
-                (value.column, value.role) if value.role else self.query_name(value.column)
-            )
-            if {role, other_role} == {"actual", "predicted"} and predicate.op == "==":
-                return self.true_codes == self.pred_codes
-            if "tag" in (role, other_role):
-                raise ValueError(f"{predicate.text}: tags compare with tag names, not with a column.")
-            left, right = self._role_values(column, role), self._role_values(other_column, other_role)
-        else:
-            left, right = self._role_values(column, role), value
-            if pd.api.types.is_datetime64_any_dtype(left.dtype) and isinstance(value, str):
-                right = pd.Timestamp(value)
-            elif pd.api.types.is_numeric_dtype(left.dtype) and not pd.api.types.is_bool_dtype(left.dtype):
-                if not isinstance(value, int | float):
-                    raise ValueError(f"{predicate.text}: {column} holds numbers; compare it with a number.")
-                x = left.to_numpy(dtype=np.float64, na_value=np.nan)
-                return compare(x, float(value))
-        try:
-            result = compare(left, right)
-        except TypeError as err:
-            raise ValueError(f"{predicate.text}: {column} cannot be compared that way ({err}).") from err
-        return np.asarray(result.fillna(False) if result.dtype != bool else result, dtype=bool)
-
-    def _forget_columns(self, columns: set[str] | None) -> None:
-        """The data of ``columns`` (all when None) changed: drop their factorized values."""
-        memo = self.__dict__.get("_derived", {})
-        for key in [k for k in memo if k[0] == "factorized" and (columns is None or k[1] in columns)]:
-            del memo[key]
-
-    def _factorized(self, column: str, values: pd.Series) -> tuple[np.ndarray, pd.Index]:
-        """``pd.factorize`` of a column, once: value predicates then cost one lookup per row."""
-
-        def build() -> tuple[np.ndarray, pd.Index]:
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)
-            return codes.astype(np.int32), pd.Index(uniques)
-
-        version = self.predictions_version if column in self.derived else 0  # "confidence" follows them
-        return self.cached(("factorized", column, version), build, keep=64)
 
     # -- construction helpers ----------------------------------------------------------------------
     def _derived_columns(self) -> dict[str, Any]:
@@ -1028,12 +883,3 @@ def _codes(values: np.ndarray, classes: list[Any], name: str) -> np.ndarray:
             "Pass labels= with every class, or check that y_true and y_pred use the same labels."
         )
     return codes.astype(np.int32)
-
-
-def _counters_in(value: Any) -> list[KeyCounter]:
-    """The KeyCounters in a cached structure: itself, its ``counters``, or those in a tuple."""
-    if isinstance(value, KeyCounter):
-        return [value]
-    if isinstance(value, tuple):
-        return [c for item in value for c in _counters_in(item)]
-    return [c for c in getattr(value, "counters", ()) if isinstance(c, KeyCounter)]

@@ -3,7 +3,7 @@
 Groups are the intersections of one or more sensitive columns' cached codes (values, quantile or user
 bins, "missing" as its own group). Every metric is one-vs-rest for a ``positive`` class (binary: the
 second class), computed from per-group counts of (actual positive, predicted positive) by one
-``np.bincount``, so they follow any row mask at bincount speed.
+grouped count (:mod:`errorscope.plans`), so they follow any selection at the engine's speed.
 
 Confidence intervals are percentile intervals of a stratified bootstrap (rows resampled within each group,
 group sizes fixed, seeded). Because these metrics depend only on each group's four outcome counts, a
@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .counting import KeyCounter, Rows
 from .evaluation import Evaluation
 from .inputs import column_list
+from .plans import Filter, Key, Measure
+from .plans import GroupCounts as PlanCounts
 from .selection import Predicate
 
 RATES = ("selection_rate", "base_rate", "accuracy", "precision", "recall", "fpr", "fnr", "f1")
@@ -58,58 +59,49 @@ class GroupCounts:
 def count_groups(
     ev: Evaluation,
     groups: Groups,
-    mask: np.ndarray | None = None,
+    where: Filter | np.ndarray | None = None,
     positive_class: object | None = None,
     predictions: np.ndarray | None = None,
 ) -> GroupCounts:
-    """Count once (bincounts of two per-row keys over the kept rows, or over the rows left out when that
-    is fewer); metrics, disparities and distributions follow. The keys are built once per groups, class
-    and predictions (see :mod:`errorscope.counting`)."""
+    """Count once: rows per group and outcome (actual and predicted positive) and, with scores, per group,
+    fine score bin and actual class with the scores' sums; metrics, disparities and distributions follow.
+    ``predictions`` (predicted positive per row, e.g. :func:`predictions_at_thresholds`) replaces the
+    Evaluation's (in memory only)."""
     positive = positive_code(ev, positive_class)
+    engine = ev.engine
+    where = engine.as_filter(where)
+    k = groups.n_groups
     if predictions is None:
-        outcomes, cells_counter = _group_counters(ev, groups, positive)
+        plan = PlanCounts((*groups.keys, Key.actual(positive), Key.predicted(positive)))
+        counts = _by_group(groups, engine.count(plan, where).counts, 4)
     else:
-        outcomes, cells_counter = _build_group_counters(
-            ev, groups, positive, np.asarray(predictions, dtype=bool)
-        )
-    rows = Rows.of(None if mask is None else np.asarray(mask, dtype=bool), ev.n_rows)
-    k = groups.n_groups
-    counts = outcomes.count(rows)[0].reshape(k, 4)
-    if cells_counter is None:
+        rows = np.ones(ev.n_rows, dtype=bool) if where.everything else engine.mask(where)
+        predicted = np.asarray(predictions, dtype=bool)
+        actual = ev.true_codes == positive
+        key = groups.row_codes(ev)[rows] * 4 + 2 * actual[rows] + predicted[rows]
+        counts = np.bincount(key, minlength=k * 4).reshape(k, 4)
+    if ev.scores is None:
         return GroupCounts(counts, None, None)
-    n, (sums, squares) = cells_counter.count(rows)
-    n = n.reshape(k, FINE_BINS, 2)  # last axis: actual negative, positive
-    cells = np.stack([n.sum(axis=-1), n[..., 1], sums.reshape(k, FINE_BINS, 2).sum(axis=-1)], axis=-1).astype(
-        np.float64
+    plan = PlanCounts(
+        (*groups.keys, Key.score_bin(FINE_BINS, positive), Key.actual(positive)),
+        (Measure("score", positive), Measure("score2", positive)),
     )
-    return GroupCounts(counts, cells, squares.reshape(k, -1).sum(axis=1))
+    counted = engine.count(plan, where)
+    n = _by_group(groups, counted.counts, FINE_BINS * 2).reshape(k, FINE_BINS, 2)
+    sums = _by_group(groups, counted.sums[0], FINE_BINS * 2).reshape(k, FINE_BINS, 2)
+    squares = _by_group(groups, counted.sums[1], FINE_BINS * 2)
+    cells = np.stack([n.sum(axis=-1), n[..., 1], sums.sum(axis=-1)], axis=-1).astype(np.float64)
+    return GroupCounts(counts, cells, squares.sum(axis=1))
 
 
-def _group_counters(ev: Evaluation, groups: Groups, positive: int) -> tuple[KeyCounter, KeyCounter | None]:
-    """The counters of :func:`_build_group_counters`, cached on the Evaluation (a few groupings at once)."""
-
-    def build() -> tuple[Groups, tuple[KeyCounter, KeyCounter | None]]:
-        return groups, _build_group_counters(ev, groups, positive, ev.pred_codes == positive)
-
-    key = ("group_counters", id(groups), positive, ev.predictions_version)
-    return ev.cached(key, build, keep=4)[1]  # the groups are kept with it, so their id stays theirs
+def _all_rows(where: Filter | np.ndarray | None) -> bool:
+    return where is None or (isinstance(where, Filter) and where.everything)
 
 
-def _build_group_counters(
-    ev: Evaluation, groups: Groups, positive: int, predicted: np.ndarray
-) -> tuple[KeyCounter, KeyCounter | None]:
-    """Per row, its group and outcome (TN, FP, FN, TP) and, with scores, its group, fine score bin and
-    actual class, weighted by the score and its square."""
-    actual = ev.true_codes == positive
-    k = groups.n_groups
-    outcomes = KeyCounter((groups.codes * 4 + 2 * actual + predicted).astype(np.int32), k * 4)
-    score = _positive_score(ev, positive)
-    if score is None:
-        return outcomes, None
-    fine = np.minimum((score * FINE_BINS).astype(np.int64), FINE_BINS - 1)
-    cell = ((groups.codes * FINE_BINS + fine) * 2 + actual).astype(np.int32)
-    score = np.ascontiguousarray(score)  # a column of the scores: gathered faster on its own
-    return outcomes, KeyCounter(cell, k * FINE_BINS * 2, weights=(score, score * score))
+def _by_group(groups: Groups, table: np.ndarray, per_group: int) -> np.ndarray:
+    """A table over every combination of the groups' column codes, as (n_groups, per_group) rows of the
+    combinations that are groups."""
+    return table.reshape(-1, per_group)[groups.present]
 
 
 @dataclass(frozen=True)
@@ -117,13 +109,26 @@ class Groups:
     """Each row's group code, and per group its label and the AND-term of predicates that selects it."""
 
     columns: tuple[str, ...]
-    codes: np.ndarray  # int64, one per row, 0..n_groups-1
+    present: np.ndarray  # per group, its combination of the columns' codes (row-major index)
     labels: tuple[str, ...]
     terms: tuple[tuple[Predicate, ...], ...]
 
     @property
     def n_groups(self) -> int:
         return len(self.labels)
+
+    @property
+    def keys(self) -> tuple[Key, ...]:
+        """The plan keys of the groups' columns."""
+        return tuple(Key.column(c) for c in self.columns)
+
+    def row_codes(self, ev: Evaluation) -> np.ndarray:
+        """Each row's group (0..n_groups-1), for the numpy engine."""
+        combined = np.zeros(ev.n_rows, dtype=np.int64)
+        for c in self.columns:
+            coded = ev.codes(c)
+            combined = combined * coded.n_codes + coded.codes
+        return np.searchsorted(self.present, combined)
 
 
 def make_groups(ev: Evaluation, columns: str | Sequence[str] | None = None) -> Groups:
@@ -138,10 +143,10 @@ def make_groups(ev: Evaluation, columns: str | Sequence[str] | None = None) -> G
             "or build the Evaluation with sensitive=."
         )
     coded = [ev.codes(c) for c in names]
-    combined = np.zeros(ev.n_rows, dtype=np.int64)
-    for c in coded:
-        combined = combined * c.n_codes + c.codes
-    present, codes = np.unique(combined, return_inverse=True)
+    everything = ev.engine.as_filter(None)
+    present = np.flatnonzero(
+        ev.engine.count(PlanCounts(tuple(Key.column(c) for c in names)), everything).counts
+    )
     labels, terms = [], []
     for value in present:
         digits = []
@@ -153,7 +158,7 @@ def make_groups(ev: Evaluation, columns: str | Sequence[str] | None = None) -> G
             ", ".join(c.labels[d] if len(coded) == 1 else f"{c.column}={c.labels[d]}" for c, d in parts)
         )
         terms.append(tuple(c.predicates[d] for c, d in parts))
-    return Groups(tuple(names), codes.astype(np.int64), tuple(labels), tuple(terms))
+    return Groups(tuple(names), present, tuple(labels), tuple(terms))
 
 
 def positive_code(ev: Evaluation, positive_class: object | None) -> int:
@@ -196,7 +201,7 @@ def _positive_score(ev: Evaluation, positive: int) -> np.ndarray | None:
 def group_metrics(
     ev: Evaluation,
     groups: Groups,
-    mask: np.ndarray | None = None,
+    where: Filter | np.ndarray | None = None,
     positive_class: object | None = None,
     min_size: int = 30,
     n_boot: int = 200,
@@ -210,7 +215,7 @@ def group_metrics(
     ``predictions``: boolean "predicted positive" per row to use instead of the model's (what-if).
     ``counted``: the :func:`count_groups` of the same arguments, when the caller has it already.
     """
-    counted = counted or count_groups(ev, groups, mask, positive_class, predictions)
+    counted = counted or count_groups(ev, groups, where, positive_class, predictions)
     counts = counted.counts
     size = counts.sum(axis=1)
     total = size.sum()
@@ -368,7 +373,7 @@ def reference_group(table: pd.DataFrame, reference: str | int | None, metric: st
 def disparities(
     ev: Evaluation,
     groups: Groups,
-    mask: np.ndarray | None = None,
+    where: Filter | np.ndarray | None = None,
     positive_class: object | None = None,
     reference: str | int | None = None,
     n_boot: int = 200,
@@ -381,7 +386,7 @@ def disparities(
     the four-fifths flag, equal opportunity difference, equalized odds difference; each with a bootstrap
     interval from the same resamples as :func:`group_metrics`. ``overall``: the (k, 4) counts of all rows,
     when the caller has them (the largest, best and worst groups are found on all rows)."""
-    counted = counted or count_groups(ev, groups, mask, positive_class, predictions)
+    counted = counted or count_groups(ev, groups, where, positive_class, predictions)
     counts = counted.counts
     metrics = pd.DataFrame(
         {"group": list(groups.labels), "count": counts.sum(axis=1), **rates_from_counts(counts)}
@@ -391,7 +396,9 @@ def disparities(
     else:  # largest, best and worst are properties of the whole evaluation set, not of a filter
         if overall is None:
             overall = (
-                counts if mask is None else count_groups(ev, groups, None, positive_class, predictions).counts
+                counts
+                if _all_rows(where)
+                else count_groups(ev, groups, None, positive_class, predictions).counts
             )
         overall_rates = {
             "group": list(groups.labels),
@@ -446,14 +453,14 @@ def summary(table: pd.DataFrame) -> dict[str, float]:
 def score_distributions(
     ev: Evaluation,
     groups: Groups,
-    mask: np.ndarray | None = None,
+    where: Filter | np.ndarray | None = None,
     positive_class: object | None = None,
     counted: GroupCounts | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Histogram counts of the positive class's score per group on shared edges (0, 0.05, ..., 1), and
     per group the score's quartiles (to within 0.001: the mean score of the 0.001-wide bin holding the
     quantile) and mean: who gets systematically lower scores."""
-    counted = counted or count_groups(ev, groups, mask, positive_class)
+    counted = counted or count_groups(ev, groups, where, positive_class)
     if counted.cells is None:
         raise ValueError("score distributions need scores: build the Evaluation with y_score= or a model.")
     rows = counted.cells[..., 0]
@@ -482,7 +489,7 @@ def representation(
     ev: Evaluation,
     groups: Groups,
     reference: Mapping[str, float] | None = None,
-    mask: np.ndarray | None = None,
+    where: Filter | np.ndarray | None = None,
     counted: GroupCounts | None = None,
 ) -> tuple[pd.DataFrame, float]:
     """Each group's share of the rows against a reference distribution (default: equal shares), and the
@@ -491,7 +498,7 @@ def representation(
     if counted is not None:
         counts = counted.counts.sum(axis=1)
     else:
-        counts = np.bincount(groups.codes if mask is None else groups.codes[mask], minlength=groups.n_groups)
+        counts = count_groups(ev, groups, where).counts.sum(axis=1)
     labels = list(groups.labels)
     if reference is None:
         expected_share = np.full(len(labels), 1 / len(labels))
@@ -538,4 +545,4 @@ def predictions_at_thresholds(
         if not 0 <= float(value) <= 1:
             raise ValueError(f"thresholds[{name!r}] = {value!r}: a threshold is a probability in [0, 1].")
         per_group[labels.index(name)] = float(value)
-    return score >= per_group[groups.codes]
+    return score >= per_group[groups.row_codes(ev)]

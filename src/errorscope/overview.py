@@ -11,28 +11,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .counting import KeyCounter, Rows
 from .evaluation import Evaluation
 from .metrics import ClassMetrics
-from .slicing import feature_family, row_log_loss
+from .plans import CONFUSION, Filter, GroupCounts, Key, Measure, RocAuc
+from .slicing import feature_family
 
 
-def key_metrics(ev: Evaluation, mask: np.ndarray | None = None) -> dict[str, float]:
-    """The task's key metrics on the rows ``mask`` keeps (NaN where undefined, e.g. one class only).
+def key_metrics(ev: Evaluation, where: Filter | np.ndarray | None = None) -> dict[str, float]:
+    """The task's key metrics on the rows ``where`` keeps (a Filter or a mask; NaN where undefined, e.g.
+    one class only).
 
-    Computed from bincounts and a cached sort of the scores, so they follow every selection change at 1M
-    rows; each equals scikit-learn's (tested): accuracy, balanced accuracy, precision / recall / F1
-    (binary) or macro F1, log loss, ROC AUC (binary; one-vs-rest macro for multiclass) and Brier (binary).
+    Computed from grouped counts and sums (and the engine's ROC AUC), so they follow every selection
+    change at 1M rows; each equals scikit-learn's (tested): accuracy, balanced accuracy, precision /
+    recall / F1 (binary) or macro F1, log loss, ROC AUC (binary; one-vs-rest macro for multiclass) and
+    Brier (binary).
     """
+    engine = ev.engine
+    where = engine.as_filter(where)
     k = ev.n_classes
-    keep = None if mask is None else np.asarray(mask, dtype=bool)
-    rows = Rows.of(keep, ev.n_rows)
-    n = rows.n_kept
+    n = engine.n_kept(where)
     out: dict[str, float] = {"rows": float(n)}
     if n == 0:
         return out
-    counts, sums = _outcome_counter(ev).count(rows)
-    m = ClassMetrics.from_counts(counts.reshape(k, k))
+    counted = engine.count(outcome_plan(ev), where)
+    m = ClassMetrics.from_counts(counted.counts)
     present = m.support > 0
     out["accuracy"] = m.accuracy
     out["balanced accuracy"] = float(np.mean(m.recall[present])) if present.sum() > 1 else np.nan
@@ -41,60 +43,28 @@ def key_metrics(ev: Evaluation, mask: np.ndarray | None = None) -> dict[str, flo
     else:
         out["macro F1"] = float(np.nanmean(m.f1))  # classes with no rows and no predictions have no F1
     if ev.scores is not None:
-        out["log loss"] = float(sums[0].sum() / n)
+        out["log loss"] = float(counted.sums[0].sum() / n)
         if present.all():
-            kept = np.ones(ev.n_rows, dtype=bool) if keep is None else keep
             if ev.is_binary:
-                out["ROC AUC"] = roc_auc(ev, 1, kept)
-                out["Brier"] = float(sums[1].sum() / n)
+                out["ROC AUC"] = engine.roc_auc(RocAuc(1), where)
+                out["Brier"] = float(counted.sums[1].sum() / n)
             else:
-                out["ROC AUC (ovr)"] = float(np.mean([roc_auc(ev, c, kept) for c in range(k)]))
+                out["ROC AUC (ovr)"] = float(np.mean([engine.roc_auc(RocAuc(c), where) for c in range(k)]))
     return out
 
 
-def _outcome_counter(ev: Evaluation) -> KeyCounter:
-    """Per row, (actual, predicted) as one code, weighted by its log loss and (binary) squared error."""
-
-    def build() -> KeyCounter:
-        key = (ev.true_codes * ev.n_classes + ev.pred_codes).astype(np.int32)
-        if ev.scores is None:
-            return KeyCounter(key, ev.n_classes**2)
-        weights = [row_log_loss(ev)]
-        if ev.is_binary:
-            weights.append((ev.scores[:, 1] - (ev.true_codes == 1)) ** 2)
-        return KeyCounter(key, ev.n_classes**2, weights=tuple(weights))
-
-    return ev.cached(("outcome_counter", ev.predictions_version), build)
-
-
-def roc_auc(ev: Evaluation, positive: int, mask: np.ndarray) -> float:
-    """ROC AUC of class ``positive``'s score among the masked rows: for each positive, the share of
-    negatives scored lower (ties count half), from a sort of the scores cached per class."""
-
-    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        score = ev.scores[:, positive]
-        order = np.argsort(score, kind="stable")
-        tie_group = np.concatenate([[0], np.cumsum(np.diff(score[order]) != 0)])
-        return order, tie_group, ev.true_codes[order] == positive
-
-    order, tie_group, positive_in_order = ev.cached(("score_order", positive), build, keep=ev.n_classes)
-    kept = mask[order]
-    is_pos = positive_in_order[kept]
-    groups = tie_group[kept]
-    size = int(groups[-1]) + 1 if len(groups) else 0
-    neg, pos = np.bincount(groups * 2 + is_pos, minlength=2 * size).reshape(size, 2).T
-    n_pos, n_neg = pos.sum(), neg.sum()
-    if n_pos == 0 or n_neg == 0:
-        return np.nan
-    below = np.cumsum(neg) - neg  # negatives with a strictly lower score
-    return float((pos * (below + 0.5 * neg)).sum() / (n_pos * n_neg))
+def outcome_plan(ev: Evaluation) -> GroupCounts:
+    """Rows per (actual, predicted), with the sums of the log loss and (binary) the squared error."""
+    if ev.scores is None:
+        return CONFUSION
+    sums = (Measure("log_loss"), Measure("brier", 1)) if ev.is_binary else (Measure("log_loss"),)
+    return GroupCounts(CONFUSION.keys, sums)
 
 
 def class_balance(ev: Evaluation) -> pd.DataFrame:
     """Rows per actual and per predicted class."""
-    k = ev.n_classes
-    actual = np.bincount(ev.true_codes, minlength=k)
-    predicted = np.bincount(ev.pred_codes, minlength=k)
+    counts = ev.engine.count(CONFUSION, ev.engine.as_filter(None)).counts
+    actual, predicted = counts.sum(axis=1), counts.sum(axis=0)
     return pd.DataFrame(
         {"actual": actual, "actual_share": actual / ev.n_rows, "predicted": predicted},
         index=pd.Index(ev.class_names, name="class"),
@@ -110,10 +80,10 @@ def data_checks(ev: Evaluation, leak_accuracy: float = 0.98) -> pd.DataFrame:
     duplicated = int(ev.X.duplicated().sum()) if ev.features else 0
     if duplicated:
         rows.append(("duplicate rows", "features", duplicated, "rows whose features repeat an earlier row"))
-    majority = np.bincount(ev.true_codes, minlength=ev.n_classes).max() / ev.n_rows
+    everything = ev.engine.as_filter(None)
+    majority = ev.engine.count(GroupCounts((Key.actual(),)), everything).counts.max() / ev.n_rows
     for coded in feature_family(ev):
-        k = ev.n_classes
-        table = np.bincount(coded.codes * k + ev.true_codes, minlength=coded.n_codes * k).reshape(-1, k)
+        table = ev.engine.count(GroupCounts((Key.column(coded.column), Key.actual())), everything).counts
         accuracy = table.max(axis=1).sum() / ev.n_rows
         if accuracy >= leak_accuracy > majority:
             rows.append(

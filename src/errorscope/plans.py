@@ -19,7 +19,7 @@ Keys are small integers per row, so an answer is a dense array with one axis per
 
 Measures are per-row numbers summed per group: ``score`` (``pos``'s probability), ``score2`` (its square),
 ``brier`` ((score - actual is ``pos``) squared), ``log_loss`` (-log p(actual class), clipped like
-scikit-learn's).
+scikit-learn's) and ``log_loss2`` (its square).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 
 KeyKind = Literal["column", "actual", "predicted", "outcome", "score_bin", "tag"]
-MeasureKind = Literal["score", "score2", "brier", "log_loss"]
+MeasureKind = Literal["score", "score2", "brier", "log_loss", "log_loss2"]
 OrderKind = Literal["loss", "confident_wrong", "least_confident", "id", "stratified_random", "data"]
 
 
@@ -128,6 +128,9 @@ class RocAuc:
 
     positive: int
 
+
+CONFUSION = GroupCounts((Key.actual(), Key.predicted()))
+"""Rows per (actual, predicted) class: the confusion matrix."""
 
 Plan = GroupCounts | Marginals | RowPage | RocAuc
 

@@ -24,8 +24,8 @@ from . import __version__
 from .evaluation import Evaluation
 from .fairness import disparities, group_metrics, make_groups, summary
 from .figures import confusion_figure, groups_figure, png_bytes, slices_figure
-from .metrics import confusion_counts
 from .overview import data_checks, key_metrics
+from .plans import CONFUSION
 from .slicing import METRIC_NAMES, slice_table
 
 Format = Callable[[Any], str]
@@ -311,7 +311,7 @@ def write_report(
             else "<p>None found.</p>"
         )
     )
-    counts = confusion_counts(ev.true_codes, ev.pred_codes, ev.n_classes)
+    counts = ev.engine.count(CONFUSION, ev.engine.as_filter(None)).counts
     sections.append("<h2>Confusion matrix</h2>" + _image(png_bytes(confusion_figure(counts, ev.class_names))))
     sections.append(_slices_section(ev, top))
     if groups is not None or ev.sensitive:

@@ -2,8 +2,8 @@
 
 A :class:`Clause` is a readable predicate (an OR of terms, each an AND of column predicates), not just a
 mask, so it can be shown as a chip, logged, saved with a tag, or pushed down to a query engine. The
-:class:`Selection` keeps one clause per source, evaluates each to a boolean mask once (through the
-``resolve`` function its owner gives it), and answers "which rows do all clauses but mine keep?".
+:class:`Selection` keeps one clause per source, has the engine evaluate each once, and answers "which
+rows do all clauses but mine keep?" as a :class:`~errorscope.plans.Filter` for the engine.
 """
 
 from __future__ import annotations
@@ -13,9 +13,14 @@ import keyword
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from .plans import Filter
+
+if TYPE_CHECKING:
+    from .engines import Engine
 
 OPERATORS = ("in", "not in", "between", "isna", "==", "<", "<=", ">", ">=", "ids", "mask")
 ROLES = ("actual", "predicted", "tag")  # what a predicate's ``role`` may name instead of a data column
@@ -190,26 +195,18 @@ class SelectionChange:
     columns: frozenset[str] | None = None  # "data": the columns that changed (None: any of them)
 
 
-Resolver = Callable[[Predicate], np.ndarray]
-MASKS_CACHED = 8
-
-
 class Selection:
     """Clauses keyed by source, with cached masks and crossfilter queries.
 
     Observers fire exactly once per change, after the state is consistent.
     """
 
-    def __init__(
-        self, n_rows: int, resolve: Resolver, forget: Callable[[set[str] | None], None] | None = None
-    ) -> None:
-        self.n_rows = n_rows
-        self._resolve = resolve
-        self._forget = forget  # called by refresh() first: drop what the resolver cached of those columns
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine  # evaluates each clause once (resolve) and counts what filters keep
+        self.n_rows = engine.n_rows
         self._clauses: dict[str, Clause] = {}
-        self._masks: dict[str, np.ndarray] = {}
+        self._resolved: dict[str, Any] = {}
         self._stamps: dict[str, int] = {}
-        self._mask_cache: dict[tuple[tuple[str, int], ...], np.ndarray] = {}
         self._counter = itertools.count()
         self._observers: list[Callable[[SelectionChange], None]] = []
 
@@ -222,29 +219,41 @@ class Selection:
     def clause(self, source: str) -> Clause | None:
         return self._clauses.get(source)
 
+    def filter(self, exclude: str | None = None) -> Filter:
+        """The rows kept by every clause except ``exclude``'s (all rows when there is none), for engines."""
+        sources = [s for s in self._clauses if s != exclude]
+        return Filter(tuple((s, self._stamps[s]) for s in sources), tuple(self._resolved[s] for s in sources))
+
     def mask(self, exclude: str | None = None) -> np.ndarray:
-        """Rows kept by every clause except ``exclude``'s (all rows when there is none).
+        """Rows kept by every clause except ``exclude``'s, as a boolean mask (the numpy engine only).
 
         Read-only and shared: the views of one change ask for the same few masks, computed once.
         """
-        stamp = self.stamp(exclude)
-        if stamp not in self._mask_cache:
-            keep = np.ones(self.n_rows, dtype=bool)
-            for source, m in self._masks.items():
-                if source != exclude:
-                    keep &= m
-            keep.flags.writeable = False
-            if len(self._mask_cache) >= MASKS_CACHED:
-                del self._mask_cache[next(iter(self._mask_cache))]
-            self._mask_cache[stamp] = keep
-        return self._mask_cache[stamp]
+        mask = getattr(self.engine, "mask", None)
+        if mask is None:
+            raise TypeError(
+                f"selection.mask() needs the rows in memory; this Evaluation runs on the {self.engine.name} "
+                "engine: use ev.selected() for the selected rows, or len(ev.selection) for the clauses."
+            )
+        return mask(self.filter(exclude))
+
+    def n_kept(self, exclude: str | None = None) -> int:
+        """How many rows every clause except ``exclude``'s keeps."""
+        return self.engine.n_kept(self.filter(exclude))
 
     def stamp(self, exclude: str | None = None) -> tuple[tuple[str, int], ...]:
         """Identifies the state of every clause but ``exclude``'s: equal stamps mean equal masks."""
         return tuple((s, t) for s, t in self._stamps.items() if s != exclude)
 
+    def clause_rows(self, source: str) -> int:
+        """How many rows ``source``'s clause alone keeps (all rows without a clause)."""
+        if source not in self._clauses:
+            return self.n_rows
+        return self.engine.n_kept(Filter(((source, self._stamps[source]),), (self._resolved[source],)))
+
     def clause_mask(self, source: str) -> np.ndarray | None:
-        return self._masks.get(source)
+        """The rows ``source``'s clause keeps (the numpy engine's mask), None without a clause."""
+        return self._resolved.get(source)
 
     def text(self, exclude: str | None = None) -> str:
         """The active clauses as text, joined by " and " (empty when there is none)."""
@@ -262,7 +271,7 @@ class Selection:
     def __repr__(self) -> str:
         if not self._clauses:
             return "Selection(all rows)"
-        kept = int(np.count_nonzero(self.mask()))
+        kept = self.n_kept()
         lines = [f"  {s}: {c.text}" for s, c in self._clauses.items()]
         return f"Selection({kept:,} of {self.n_rows:,} rows\n" + "\n".join(lines) + "\n)"
 
@@ -274,7 +283,7 @@ class Selection:
             return
         if self._clauses.get(clause.source) == clause and not _has_mask_predicate(clause):
             return
-        self._masks[clause.source] = self._evaluate(clause)
+        self._resolved[clause.source] = self.engine.resolve(clause)
         self._clauses[clause.source] = clause
         self._stamps[clause.source] = next(self._counter)
         self._notify(SelectionChange(clause.source, "clause"))
@@ -284,7 +293,7 @@ class Selection:
         if source not in self._clauses:
             return
         del self._clauses[source]
-        del self._masks[source]
+        del self._resolved[source]
         del self._stamps[source]
         self._notify(SelectionChange(source, "clause"))
 
@@ -293,7 +302,7 @@ class Selection:
         if not self._clauses:
             return
         self._clauses.clear()
-        self._masks.clear()
+        self._resolved.clear()
         self._stamps.clear()
         self._notify(SelectionChange(None, "clear"))
 
@@ -303,11 +312,10 @@ class Selection:
         Always notifies once with kind ``"data"``: views recompute even when no clause moved.
         """
         wanted = None if columns is None else set(columns)
-        if self._forget is not None:
-            self._forget(wanted)
+        self.engine.forget(wanted)
         for source, clause in self._clauses.items():
             if wanted is None or clause.columns & wanted:
-                self._masks[source] = self._evaluate(clause)
+                self._resolved[source] = self.engine.resolve(clause)
                 self._stamps[source] = next(self._counter)
         self._notify(SelectionChange(None, "data", None if wanted is None else frozenset(wanted)))
 
@@ -320,15 +328,6 @@ class Selection:
             self._observers.remove(callback)
 
     # -- internals -----------------------------------------------------------------------------
-    def _evaluate(self, clause: Clause) -> np.ndarray:
-        keep = np.zeros(self.n_rows, dtype=bool)
-        for term in clause.terms:
-            term_mask = np.ones(self.n_rows, dtype=bool)
-            for predicate in term:
-                term_mask &= self._resolve(predicate)
-            keep |= term_mask
-        return keep
-
     def _notify(self, change: SelectionChange) -> None:
         """Tell every observer, even when one of them fails (then the first failure is raised after)."""
         failure: Exception | None = None

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -39,8 +38,8 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from .coding import ColumnCodes
-from .counting import KeyCounter, Rows
 from .evaluation import OUTCOME_COLUMNS, Evaluation
+from .plans import Filter, GroupCounts, Key, Marginals, Measure
 
 METRICS = ("error_rate", "fpr", "fnr", "log_loss")
 METRIC_NAMES = {
@@ -49,7 +48,6 @@ METRIC_NAMES = {
     "fnr": "false negative rate",
     "log_loss": "log loss",
 }
-LOG_LOSS_EPS = np.finfo(np.float64).eps  # scikit-learn's log_loss clips probabilities the same way
 
 
 # -- slice families ------------------------------------------------------------------------------
@@ -140,109 +138,25 @@ def slice_columns(ev: Evaluation, columns: Sequence[str] | None = None) -> list[
 OUTCOMES = 8  # 4 * (actual is positive) + 2 * (predicted is positive) + (prediction is wrong)
 
 
-def outcome_codes(ev: Evaluation, positive: int | None) -> np.ndarray:
-    """Each row's outcome as 0..7 (see :data:`OUTCOMES`); without a positive class only the wrong bit."""
-    wrong = ev.wrong.astype(np.int32)
-    if positive is None:
-        return wrong
-    return 4 * (ev.true_codes == positive) + 2 * (ev.pred_codes == positive) + wrong
-
-
-BLOCK_BINS = 1 << 15  # most (codes x outcomes) bins one packed block may have: its counts stay in cache
-
-
-@dataclass
-class SliceIndex:
-    """Columns packed, a few at a time, with the outcome into one code per row and block.
-
-    ``counts(mask)`` then costs one row take and one bincount over ``n x n_blocks`` codes (about a third
-    of the columns) of the smaller of the kept and the left-out rows (see :mod:`errorscope.counting`).
-    The blocks are split between two counters, so a prefetch counts them on two threads. Each column's
-    (n_codes, 8) outcome table is a marginal of its block's table.
-    """
-
-    columns: list[ColumnCodes]
-    blocks: list[tuple[int, ...]]
-    offsets: np.ndarray  # start of each block's bins in the concatenated counts
-    counters: list[KeyCounter]  # each over a run of the (n_rows, n_blocks) packed codes
-
-    @classmethod
-    def build(cls, columns: list[ColumnCodes], outcome: np.ndarray) -> SliceIndex:
-        blocks = _pack_blocks([c.n_codes for c in columns])
-        offsets = np.zeros(len(blocks) + 1, dtype=np.int64)
-        for j, block in enumerate(blocks):
-            offsets[j + 1] = offsets[j] + math.prod(columns[i].n_codes for i in block) * OUTCOMES
-        if offsets[-1] >= np.iinfo(np.int32).max:
-            raise ValueError("too many slice codes to count at once; slice fewer columns.")
-        split = (len(blocks) + 1) // 2
-        counters = []
-        for first, stop in ((0, split), (split, len(blocks))):
-            if first == stop:
-                continue
-            packed = np.empty((len(outcome), stop - first), dtype=np.int32)
-            for j in range(first, stop):
-                code = np.zeros(len(outcome), dtype=np.int64)
-                for i in blocks[j]:
-                    code *= columns[i].n_codes
-                    code += columns[i].codes
-                packed[:, j - first] = code * OUTCOMES + outcome + (offsets[j] - offsets[first])
-            counters.append(KeyCounter(packed, int(offsets[stop] - offsets[first])))
-        return cls(columns, blocks, offsets, counters)
-
-    def counts(self, mask: np.ndarray | None) -> list[np.ndarray]:
-        """Per column, a (n_codes, 8) table of rows per code and outcome among the rows ``mask`` keeps."""
-        if not self.counters:
-            return []
-        rows = Rows.of(mask, len(self.counters[0].key))
-        flat = np.concatenate([counter.count(rows)[0] for counter in self.counters])
-        out: list[np.ndarray | None] = [None] * len(self.columns)
-        for j, block in enumerate(self.blocks):
-            shape = [self.columns[i].n_codes for i in block]
-            table = flat[self.offsets[j] : self.offsets[j + 1]].reshape(*shape, OUTCOMES)
-            for axis, i in enumerate(block):
-                others = tuple(a for a in range(len(block)) if a != axis)
-                out[i] = table.sum(axis=others) if others else table
-        return out  # type: ignore[return-value]  # every column is in exactly one block
-
-
-def _pack_blocks(n_codes: Sequence[int]) -> list[tuple[int, ...]]:
-    """Group column positions into blocks of at most :data:`BLOCK_BINS` bins: each block starts with the
-    largest column left and takes the smallest ones while they fit."""
-    left = sorted(range(len(n_codes)), key=lambda i: n_codes[i])
-    blocks: list[tuple[int, ...]] = []
-    while left:
-        block = [left.pop()]
-        size = n_codes[block[0]] * OUTCOMES
-        while left and size * n_codes[left[0]] <= BLOCK_BINS:
-            size *= n_codes[left[0]]
-            block.append(left.pop(0))
-        blocks.append(tuple(block))
-    return blocks
-
-
-def slice_index(ev: Evaluation, columns: list[ColumnCodes], positive: int | None) -> SliceIndex:
-    """The :class:`SliceIndex` of ``columns``, cached on the Evaluation until predictions change (tag
-    columns are indexed on their own, so a tag written rebuilds only theirs)."""
-    kind = "tag_slice_index" if columns and all(c.kind == "tag" for c in columns) else "slice_index"
-    return ev.cached(
-        (kind, tuple(id(c) for c in columns), positive, ev.predictions_version),
-        lambda: SliceIndex.build(columns, outcome_codes(ev, positive)),
-    )
+def slice_key(coded: ColumnCodes) -> Key:
+    """The plan key of a sliced column: its codes, the actual or predicted class, or a tag."""
+    if coded.kind == "class":
+        return Key.actual() if coded.predicates[0].role == "actual" else Key.predicted()
+    if coded.kind == "tag":
+        return Key.tag(coded.labels[0])
+    return Key.column(coded.column)
 
 
 def slice_counts(
-    ev: Evaluation, columns: list[ColumnCodes], positive: int | None, mask: np.ndarray | None
+    ev: Evaluation, columns: list[ColumnCodes], positive: int | None, where: Filter | np.ndarray | None
 ) -> list[np.ndarray]:
-    """Per column, its (n_codes, 8) outcome table among the rows ``mask`` keeps (see :class:`SliceIndex`)."""
-    tags = [i for i, c in enumerate(columns) if c.kind == "tag"]
-    others = [i for i, c in enumerate(columns) if c.kind != "tag"]
-    out: list[np.ndarray | None] = [None] * len(columns)
-    for part in (others, tags):
-        if part:
-            tables = slice_index(ev, [columns[i] for i in part], positive).counts(mask)
-            for i, table in zip(part, tables, strict=True):
-                out[i] = table
-    return out  # type: ignore[return-value]  # every column is in one part
+    """Per column, its (n_codes, 8) outcome table (see :data:`OUTCOMES`) among the rows ``where`` keeps;
+    without a positive class only the wrong bit is counted (the other columns are 0)."""
+    plan = Marginals(tuple(slice_key(c) for c in columns), (Key.outcome(positive),))
+    tables = ev.engine.marginals(plan, ev.engine.as_filter(where))
+    if positive is None:
+        tables = [np.pad(t, ((0, 0), (0, OUTCOMES - t.shape[1]))) for t in tables]
+    return tables
 
 
 def positive_class_code(ev: Evaluation, metric: str, positive_class: object | None) -> int | None:
@@ -262,15 +176,10 @@ def positive_class_code(ev: Evaluation, metric: str, positive_class: object | No
 
 
 def row_log_loss(ev: Evaluation) -> np.ndarray:
-    """Each row's log loss, -log p(actual class), with scikit-learn's clipping (computed once)."""
+    """Each row's log loss, -log p(actual class), with scikit-learn's clipping (numpy engine)."""
     if ev.scores is None:
         raise ValueError("metric='log_loss' needs scores: build the Evaluation with y_score= or a model.")
-
-    def build() -> np.ndarray:
-        p = ev.scores[np.arange(ev.n_rows), ev.true_codes]
-        return -np.log(np.clip(p, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS))
-
-    return ev.cached(("row_log_loss",), build)
+    return ev.engine.measure(Measure("log_loss"))
 
 
 # -- the table -----------------------------------------------------------------------------------
@@ -280,13 +189,13 @@ STAT_COLUMNS = ["difference", "ratio", "lift", "ci_low", "ci_high", "p_value", "
 
 def slice_table(
     ev: Evaluation,
-    mask: np.ndarray | None = None,
+    where: Filter | np.ndarray | None = None,
     columns: Sequence[str] | None = None,
     metric: str = "error_rate",
     positive_class: object | None = None,
     min_support: int | None = None,
 ) -> pd.DataFrame:
-    """Every single-column slice of the rows ``mask`` keeps, worst first (by ``metric``, then size).
+    """Every single-column slice of the rows ``where`` keeps (a Filter or a mask), worst first (by ``metric``, then size).
 
     Columns: feature, group ("feature" or "outcome"), slice, size, share, errors, error_rate, then
     ``metric`` (if not the error rate) with ``rest_<metric>``, difference, ratio, lift (share of the kept
@@ -305,8 +214,8 @@ def slice_table(
         raise ValueError(f"min_support must be at least 1 row, got {min_support!r}.")
     positive = positive_class_code(ev, metric, positive_class)
     coded = slice_columns(ev, columns)
-    keep = None if mask is None else np.asarray(mask, dtype=bool)
-    tables = slice_counts(ev, coded, positive, keep)
+    where = ev.engine.as_filter(where)
+    tables = slice_counts(ev, coded, positive, where)
     counts = np.concatenate(tables)  # (n_slices, 8)
     n_codes = [c.n_codes for c in coded]
     feature = np.repeat(np.array([c.column for c in coded], dtype=object), n_codes)
@@ -332,7 +241,7 @@ def slice_table(
             "error_rate": errors / size,
         }
     if metric == "log_loss":
-        value_cols = _log_loss_stats(ev, coded, keep, size)
+        value_cols = _log_loss_stats(ev, coded, where, size)
     else:
         hits, trials = _rate_counts(counts, metric)
         total_hits, total_trials = _rate_counts(tables[0].sum(axis=0, keepdims=True), metric)
@@ -418,18 +327,16 @@ def _rate_stats(
 
 
 def _log_loss_stats(
-    ev: Evaluation, coded: list[ColumnCodes], keep: np.ndarray | None, size: np.ndarray
+    ev: Evaluation, coded: list[ColumnCodes], where: Filter, size: np.ndarray
 ) -> dict[str, np.ndarray]:
-    loss = row_log_loss(ev)
-    loss_kept = loss if keep is None else loss[keep]
-    total, total_sq = loss_kept.sum(), np.square(loss_kept).sum()
-    sums, squares = [], []
-    for c in coded:
-        codes = c.codes if keep is None else c.codes[keep]
-        sums.append(np.bincount(codes, weights=loss_kept, minlength=c.n_codes))
-        squares.append(np.bincount(codes, weights=np.square(loss_kept), minlength=c.n_codes))
-    s, sq = np.concatenate(sums), np.concatenate(squares)
-    rest_n = len(loss_kept) - size
+    if ev.scores is None:
+        raise ValueError("metric='log_loss' needs scores: build the Evaluation with y_score= or a model.")
+    measures = (Measure("log_loss"), Measure("log_loss2"))
+    sums = [ev.engine.count(GroupCounts((slice_key(c),), measures), where).sums for c in coded]
+    s, sq = np.concatenate([x[0] for x in sums]), np.concatenate([x[1] for x in sums])
+    n_kept = ev.engine.n_kept(where)
+    total, total_sq = (sums[0][0].sum(), sums[0][1].sum()) if sums else (0.0, 0.0)
+    rest_n = n_kept - size
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = s / size
         rest = (total - s) / rest_n

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..coding import ColumnCodes
-from ..plans import Counted, Filter, GroupCounts, Key, Marginals, RocAuc, RowPage
+from ..plans import ALL_ROWS, Counted, Filter, GroupCounts, Key, Marginals, RocAuc, RowPage
 from ..selection import Clause
 
 
@@ -38,6 +38,17 @@ class Engine(ABC):
     def resolve(self, clause: Clause) -> Any:
         """``clause`` evaluated (or compiled) once, for :class:`Filter`; a clause that does not apply to
         the data (an unknown column, a comparison of text with a number) raises ValueError here."""
+
+    def as_filter(self, rows: Filter | np.ndarray | None) -> Filter:
+        """``rows`` as a Filter: a Filter as it is, None for every row; a boolean mask only in memory."""
+        if rows is None:
+            return ALL_ROWS
+        if isinstance(rows, Filter):
+            return rows
+        raise TypeError(
+            f"the {self.name} engine takes selections as clauses, not as a {type(rows).__name__}: pass "
+            'ev.selection.filter() or a query, e.g. ev.select("age > 60").'
+        )
 
     @abstractmethod
     def n_kept(self, where: Filter) -> int:

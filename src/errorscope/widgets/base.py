@@ -13,8 +13,8 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ..counting import Rows
 from ..evaluation import OUTCOME_COLUMNS, TAG_ROLE, Evaluation
+from ..plans import Filter
 from ..selection import Clause, SelectionChange
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -53,8 +53,8 @@ def as_buffer(values: np.ndarray, dtype: str) -> bytes:
 class LinkedView(anywidget.AnyWidget):
     """A view over an Evaluation: computed on every clause but its own, highlighting its own.
 
-    Subclasses set ``_bundle`` (the name of their built ES module) and implement ``_compute(mask)``
-    (set the traits from the rows ``mask`` keeps) and ``_highlight(clause)``.
+    Subclasses set ``_bundle`` (the name of their built ES module) and implement ``_compute(where)``
+    (set the traits from the rows the :class:`~errorscope.plans.Filter` ``where`` keeps) and ``_highlight(clause)``.
     """
 
     _bundle: str = ""
@@ -115,8 +115,8 @@ class LinkedView(anywidget.AnyWidget):
         with self.hold_sync():
             if data_changed or key != self._filter_key:
                 self._filter_key = key
-                mask = selection.mask(exclude=self.source)
-                self.n_rows = Rows.of(mask, len(mask)).n_kept
+                where = selection.filter(exclude=self.source)
+                self.n_rows = self.evaluation.engine.n_kept(where)
                 self.filter_text = selection.text(exclude=self.source)
                 self.outcome_filter = " and ".join(
                     c.text
@@ -124,7 +124,7 @@ class LinkedView(anywidget.AnyWidget):
                     if s != self.source and c.columns & OUTCOME_COLUMNS
                 )
                 try:
-                    self._compute(mask)
+                    self._compute(where)
                 except Exception as exc:
                     if raise_errors:
                         raise
@@ -185,7 +185,7 @@ class LinkedView(anywidget.AnyWidget):
         return bundle
 
     # -- for subclasses ------------------------------------------------------------------------
-    def _compute(self, mask: np.ndarray) -> None:
+    def _compute(self, where: Filter) -> None:
         raise NotImplementedError
 
     def _highlight(self, clause: Clause | None) -> None:

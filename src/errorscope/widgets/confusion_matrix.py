@@ -9,7 +9,8 @@ import pandas as pd
 import traitlets
 
 from ..evaluation import Evaluation
-from ..metrics import ClassMetrics, confusion_counts
+from ..metrics import ClassMetrics
+from ..plans import CONFUSION, Filter
 from ..selection import Clause, cells_clause
 from .base import LinkedView, as_buffer
 
@@ -153,11 +154,9 @@ class ConfusionMatrix(LinkedView):
             )
 
     # -- recompute -----------------------------------------------------------------------------
-    def _compute(self, mask: np.ndarray) -> None:
+    def _compute(self, where: Filter) -> None:
         ev = self.evaluation
-        k = len(ev.classes)
-        all_rows = mask.all()
-        self._counts = confusion_counts(ev.true_codes, ev.pred_codes, k, None if all_rows else mask)
+        self._counts = ev.engine.count(CONFUSION, where).counts
         m = ClassMetrics.from_counts(self._counts)
         self.counts = as_buffer(self._counts, "u4")
         self.precision = as_buffer(m.precision, "f8")

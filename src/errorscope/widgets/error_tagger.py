@@ -11,6 +11,7 @@ import pandas as pd
 import traitlets
 
 from ..evaluation import Evaluation
+from ..plans import Filter
 from ..ranking import row_order
 from ..selection import Clause
 from ..tags import TagStoreError, id_texts, shown_path, tag_names
@@ -200,7 +201,7 @@ class ErrorTagger(LinkedView):
             self.select_tag(str(content["tag"]), bool(content.get("additive")))
 
     # -- recompute -----------------------------------------------------------------------------
-    def _compute(self, mask: np.ndarray) -> None:
+    def _compute(self, where: Filter) -> None:
         pass  # the queue follows the whole selection, its own clause included: rebuilt in _highlight
 
     def _highlight(self, clause: Clause | None) -> None:

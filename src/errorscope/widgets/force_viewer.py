@@ -11,6 +11,7 @@ import traitlets
 
 from ..evaluation import Evaluation
 from ..explain import OUTPUT_LABELS, OUTPUTS, Explainer, ExplanationJob, RowExplanation
+from ..plans import Filter
 from ..ranking import row_order
 from ..selection import Clause
 from .base import LinkedView, as_buffer, display_text
@@ -200,7 +201,7 @@ class ForceViewer(LinkedView):
         self._start(sample, c, done)
 
     # -- recompute -----------------------------------------------------------------------------
-    def _compute(self, mask: np.ndarray) -> None:
+    def _compute(self, where: Filter) -> None:
         pass  # the viewer follows the whole selection: see _highlight
 
     def _highlight(self, clause: Clause | None) -> None:

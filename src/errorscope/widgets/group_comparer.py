@@ -25,6 +25,7 @@ from ..fairness import (
     score_distributions,
     summary,
 )
+from ..plans import ALL_ROWS, Filter
 from ..selection import Clause
 from .base import LinkedView, as_buffer
 
@@ -95,7 +96,7 @@ class GroupComparer(LinkedView):
         self._expected_shares = representation
         self._metrics = pd.DataFrame()
         self._disparities = pd.DataFrame()
-        self._mask: np.ndarray | None = None
+        self._where: Filter = ALL_ROWS
         super().__init__(
             evaluation,
             group_columns=list(self._groups.columns),
@@ -177,22 +178,22 @@ class GroupComparer(LinkedView):
             self.select_groups(wanted)
 
     # -- recompute -----------------------------------------------------------------------------
-    def _compute(self, mask: np.ndarray) -> None:
+    def _compute(self, where: Filter) -> None:
         if not hasattr(self, "_groups") or not hasattr(self, "evaluation"):
             return
         ev = self.evaluation
         if any(ev.codes(c) is not coded for c, coded in zip(self._groups.columns, self._coded, strict=True)):
             self._set_groups(ev, make_groups(ev, list(self._groups.columns)))  # new bins (ev.set_bins)
-        self._mask = None if mask.all() else mask
+        self._where = where
         positive = ev.class_names[self._positive]
-        counted = count_groups(ev, self._groups, self._mask, positive)
-        overall = counted if self._mask is None else self._overall_counts(positive)
+        counted = count_groups(ev, self._groups, self._where, positive)
+        overall = counted if where.everything else self._overall_counts(positive)
         self._metrics = group_metrics(
-            ev, self._groups, self._mask, positive, self.min_size, self.n_boot, self.seed, counted=counted
+            ev, self._groups, self._where, positive, self.min_size, self.n_boot, self.seed, counted=counted
         )
         reference = self.reference or None
         self._disparities = disparities(
-            ev, self._groups, self._mask, positive, reference, self.n_boot, self.seed, counted=counted,
+            ev, self._groups, self._where, positive, reference, self.n_boot, self.seed, counted=counted,
             overall=overall.counts,
         )  # fmt: skip
         ref = int(np.flatnonzero(self._disparities["reference"])[0])
@@ -224,7 +225,7 @@ class GroupComparer(LinkedView):
         self._score_hist = None
         if counted.cells is not None:
             _edges, hist, quantiles = score_distributions(
-                ev, self._groups, self._mask, positive, counted=counted
+                ev, self._groups, self._where, positive, counted=counted
             )
             self._score_hist = hist
             self.distributions = {
@@ -238,7 +239,7 @@ class GroupComparer(LinkedView):
             self.representation_table = {"given": False}
         else:
             shares, p_value = representation(
-                ev, self._groups, self._expected_shares, self._mask, counted=counted
+                ev, self._groups, self._expected_shares, self._where, counted=counted
             )
             self.representation_table = {
                 "share": as_buffer(shares["share"].to_numpy(dtype=float), "f8"),
@@ -268,7 +269,7 @@ class GroupComparer(LinkedView):
             return
         ev = self.evaluation
         predictions = predictions_at_thresholds(ev, self._groups, self.thresholds)
-        table = group_metrics(ev, self._groups, self._mask, n_boot=0, predictions=predictions)
+        table = group_metrics(ev, self._groups, self._where, n_boot=0, predictions=predictions)
         self.what_if = {
             "selection_rate": as_buffer(table["selection_rate"].to_numpy(dtype=float), "f8"),
             "recall": as_buffer(table["recall"].to_numpy(dtype=float), "f8"),
@@ -281,7 +282,7 @@ class GroupComparer(LinkedView):
         """Group metrics if each named group had its own threshold (nothing else changes)."""
         predictions = predictions_at_thresholds(self.evaluation, self._groups, thresholds)
         return group_metrics(
-            self.evaluation, self._groups, self._mask, n_boot=0, predictions=predictions
+            self.evaluation, self._groups, self._where, n_boot=0, predictions=predictions
         ).drop(columns="term")
 
     def _highlight(self, clause: Clause | None) -> None:
@@ -301,7 +302,7 @@ class GroupComparer(LinkedView):
         elif change["new"] not in ("", "best", "worst") and change["new"] not in self._groups.labels:
             self.reference = change["old"]
             raise ValueError(f"reference={change['new']!r} is not a group.")
-        self._compute(self._mask if self._mask is not None else np.ones(ev.n_rows, dtype=bool))
+        self._compute(self._where)
 
     @traitlets.observe("thresholds")
     def _thresholds_changed(self, _change: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import traitlets
 
 from ..evaluation import Evaluation
 from ..overview import class_balance, data_checks, key_metrics
+from ..plans import Filter
 from ..selection import Clause
 from .base import LinkedView, as_buffer
 
@@ -44,22 +45,22 @@ class ModelOverview(LinkedView):
             self.checks = self._checks.astype({"rows": int}).to_dict("records")
             self.n_features = len(ev.features)
             self.positive_label = ev.positive_name or ""
-            self._compute(ev.selection.mask())
+            self._compute(ev.selection.filter())
 
     @property
     def table(self) -> pd.DataFrame:
         """Key metrics on all rows and on the selection."""
-        selection = key_metrics(self.evaluation, self.evaluation.selection.mask())
+        selection = key_metrics(self.evaluation, self.evaluation.selection.filter())
         return pd.DataFrame({"all rows": self._overall, "selection": selection})
 
     @property
     def checks_table(self) -> pd.DataFrame:
         return self._checks.copy()
 
-    def _compute(self, mask: np.ndarray) -> None:
+    def _compute(self, where: Filter) -> None:
         if not hasattr(self, "_overall"):
             return  # the first compute runs at the end of __init__
-        found = key_metrics(self.evaluation, None if mask.all() else mask)
+        found = key_metrics(self.evaluation, where)
         self.selected_metrics = as_buffer(np.array([found.get(k, np.nan) for k in self.metric_names]), "f8")
 
     def _highlight(self, clause: Clause | None) -> None:
@@ -76,15 +77,11 @@ class SelectionBar(LinkedView):
     clauses = traitlets.List(traitlets.Dict()).tag(sync=True)
     n_selected = traitlets.Int(0).tag(sync=True)
 
-    def _compute(self, mask: np.ndarray) -> None:
+    def _compute(self, where: Filter) -> None:
         selection = self.evaluation.selection
-        self.n_selected = int(np.count_nonzero(mask))
+        self.n_selected = self.n_rows
         self.clauses = [
-            {
-                "source": source,
-                "text": clause.text,
-                "rows": int(np.count_nonzero(selection.clause_mask(source))),
-            }
+            {"source": source, "text": clause.text, "rows": selection.clause_rows(source)}
             for source, clause in selection.clauses.items()
         ]
 

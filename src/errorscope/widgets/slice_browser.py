@@ -11,9 +11,9 @@ import pandas as pd
 import traitlets
 
 from ..comparison import differing_features, feature_distribution
-from ..counting import Rows
 from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
+from ..plans import ALL_ROWS, Filter
 from ..ranking import ORDERS, row_order
 from ..selection import Clause, Predicate
 from ..slicing import (
@@ -120,7 +120,7 @@ class SliceBrowser(LinkedView):
         self._table = pd.DataFrame()
         self._shown = pd.DataFrame()
         self._discovered = pd.DataFrame()
-        self._mask: np.ndarray | None = None
+        self._where: Filter = ALL_ROWS
         self._cancel = threading.Event()
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -226,7 +226,7 @@ class SliceBrowser(LinkedView):
         """(Re)start discovery on the rows the view is computed on; in a background thread unless
         ``block``. Progress shows in the view; the kernel stays responsive."""
         self.cancel_discovery()
-        mask = self._mask
+        mask = None if self._where.everything else self.evaluation.engine.mask(self._where)
         cancel = threading.Event()
         self._cancel = cancel
         self.discovery_status, self.discovery_progress = "running", 0.0
@@ -277,8 +277,8 @@ class SliceBrowser(LinkedView):
             self._worker.join(timeout=0.05)
 
     # -- recompute -----------------------------------------------------------------------------
-    def _compute(self, mask: np.ndarray) -> None:
-        self._mask = None if mask.all() else mask
+    def _compute(self, where: Filter) -> None:
+        self._where = where
         outcome = bool(self.outcome_filter)  # set by LinkedView before every recompute
         if outcome != self.outcome_selection:
             self.outcome_selection = outcome
@@ -293,10 +293,10 @@ class SliceBrowser(LinkedView):
 
     def _slice_table(self, metric: str) -> pd.DataFrame:
         table = slice_table(
-            self.evaluation, self._mask, metric=metric, positive_class=self.positive_class,
+            self.evaluation, self._where, metric=metric, positive_class=self.positive_class,
             min_support=self.min_support,
         )  # fmt: skip
-        n_kept = self.evaluation.n_rows if self._mask is None else int(np.count_nonzero(self._mask))
+        n_kept = self.n_rows
         self.min_rows = default_min_support(n_kept) if self.min_support is None else self.min_support
         return table
 
@@ -383,7 +383,7 @@ class SliceBrowser(LinkedView):
 
     # -- rows and comparison -------------------------------------------------------------------
     def _show_rows(self) -> None:
-        self.n_selected = Rows.of(self.evaluation.selection.mask(), self.evaluation.n_rows).n_kept
+        self.n_selected = self.evaluation.selection.n_kept()
         size = max(1, self.rows_page_size)
         pages = max(1, -(-self.n_selected // size))
         if self.rows_page >= pages:

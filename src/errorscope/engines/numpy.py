@@ -1,0 +1,508 @@
+"""The numpy engine: an evaluation set in memory (a pandas or polars frame), answered with bincounts.
+
+Each column is coded once into integers (:mod:`errorscope.coding`); a plan's keys combine into one code
+per row, counted with :class:`~errorscope.counting.KeyCounter` over the smaller of the kept and the
+left-out rows; the single-column tables of a :class:`~errorscope.plans.Marginals` plan are packed a few
+columns at a time (:class:`SliceIndex`), so all of them cost one row take; after a selection change the
+counters the views used last are counted ahead on two threads (:func:`~errorscope.counting.prefetch`).
+Masks live only here.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..coding import ColumnCodes, encode_column
+from ..counting import KeyCounter, Rows, prefetch
+from ..plans import ALL_ROWS, Counted, Filter, GroupCounts, Key, Marginals, Measure, RocAuc, RowPage
+from ..selection import Clause, Predicate, Ref
+from . import Engine
+
+if TYPE_CHECKING:
+    from ..evaluation import Evaluation
+
+COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
+LOG_LOSS_EPS = np.finfo(np.float64).eps  # scikit-learn's log_loss clips probabilities the same way
+MASKS_CACHED = 16
+
+
+class NumpyEngine(Engine):
+    """Answers plans on the arrays of an in-memory :class:`~errorscope.evaluation.Evaluation`."""
+
+    name = "numpy"
+
+    def __init__(self, ev: Evaluation) -> None:
+        self._ev = weakref.proxy(ev)  # the Evaluation owns its engine
+        self._codes: dict[str, ColumnCodes] = {}
+        self._versions: dict[str, int] = {}  # per column: bumped when its codes change (set_bins)
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._masks: dict[tuple[Any, ...], np.ndarray] = {}
+        self._used: dict[
+            int, KeyCounter
+        ] = {}  # counters the views counted a selection with, since the last change
+        self._all_rows = Rows.of(None, ev.n_rows)
+
+    @property
+    def n_rows(self) -> int:
+        return self._ev.n_rows
+
+    # -- memo ----------------------------------------------------------------------------------
+    def cached(self, key: tuple[Any, ...], build: Callable[[], Any], keep: int = 1) -> Any:
+        """A structure built once per ``key`` (its first item names the kind, the rest is what it depends
+        on); the last ``keep`` of each kind are kept."""
+        memo = self._memo
+        if key not in memo:
+            same_kind = [k for k in memo if k[0] == key[0]]
+            for old in same_kind[: max(0, len(same_kind) - keep + 1)]:
+                del memo[old]
+            memo[key] = build()
+        return memo[key]
+
+    def forget(self, columns: set[str] | None) -> None:
+        for column in list(self._codes) if columns is None else columns:
+            if self._codes.pop(column, None) is not None:
+                self._versions[column] = self._versions.get(column, 0) + 1
+        for key in [k for k in self._memo if k[0] == "factorized" and (columns is None or k[1] in columns)]:
+            del self._memo[key]
+
+    # -- clauses -------------------------------------------------------------------------------
+    def resolve(self, clause: Clause) -> np.ndarray:
+        """The clause's mask: an OR of its terms, each an AND of predicates."""
+        n = self.n_rows
+        keep = np.zeros(n, dtype=bool)
+        for term in clause.terms:
+            term_mask = np.ones(n, dtype=bool)
+            for predicate in term:
+                term_mask &= self.predicate_mask(predicate)
+            keep |= term_mask
+        keep.flags.writeable = False
+        return keep
+
+    def as_filter(self, rows: Filter | np.ndarray | None) -> Filter:
+        """``rows`` as a Filter; a boolean mask (one value per row) is taken as it is."""
+        if rows is None or isinstance(rows, Filter):
+            return super().as_filter(rows)
+        mask = np.asarray(rows, dtype=bool)
+        if mask.shape != (self.n_rows,):
+            raise ValueError(f"a mask needs one value per row ({self.n_rows:,}), not shape {mask.shape}.")
+        if mask.flags.writeable:
+            mask = _read_only(mask.copy())
+        return Filter((("mask", id(mask)),), (mask,))
+
+    def mask(self, where: Filter) -> np.ndarray:
+        """The rows ``where`` keeps, read-only and shared (the views of one change ask for the same few)."""
+        if where.everything:
+            return self.cached(("all_rows",), lambda: _read_only(np.ones(self.n_rows, dtype=bool)))
+        if len(where.resolved) == 1:
+            return where.resolved[0]
+        key = where.stamp
+        if key not in self._masks:
+            keep = np.logical_and.reduce(where.resolved)
+            keep.flags.writeable = False
+            if len(self._masks) >= MASKS_CACHED:
+                del self._masks[next(iter(self._masks))]
+            self._masks[key] = keep
+        return self._masks[key]
+
+    def rows(self, where: Filter, counters: Sequence[KeyCounter] = ()) -> Rows:
+        """The kept rows; ``counters`` about to count them are remembered for the next prefetch."""
+        if where.everything:
+            return self._all_rows
+        for counter in counters:
+            self._used[id(counter)] = counter
+        return Rows.of(self.mask(where), self.n_rows)
+
+    def n_kept(self, where: Filter) -> int:
+        return self.rows(where).n_kept
+
+    def prefetch(self, where: Filter) -> None:
+        """Count the new rows with every counter the views used on the last ones, in parallel."""
+        rows = self.rows(where)
+        used, self._used = list(self._used.values()), {}
+        prefetch(used, rows)
+
+    # -- profiles ------------------------------------------------------------------------------
+    def coding(self, column: str) -> ColumnCodes:
+        """Integer codes of a data or derived column (bins from ``set_bins``, else quantiles; scores in
+        tenths of [0, 1]), computed once."""
+        if column not in self._codes:
+            ev = self._ev
+            values = ev.column_values(column)
+            bins = ev._bins.get(column)
+            if bins is None and column in ev.derived and column != ev._text_length_name():
+                bins = np.linspace(0, 1, 11)
+            if isinstance(bins, int):
+                self._codes[column] = encode_column(column, values, bins=bins)
+            else:
+                self._codes[column] = encode_column(column, values, edges=bins)
+        return self._codes[column]
+
+    def key_size(self, key: Key) -> int:
+        ev = self._ev
+        if key.kind == "column":
+            return self.coding(key.name).n_codes
+        if key.kind in ("actual", "predicted"):
+            return ev.n_classes if key.positive is None else 2
+        if key.kind == "outcome":
+            return 2 if key.positive is None else 8
+        if key.kind == "score_bin":
+            return key.bins
+        if key.kind == "tag":
+            return 2
+        raise ValueError(f"unknown key kind {key.kind!r}")
+
+    def key_codes(self, key: Key) -> np.ndarray:
+        """Each row's value of ``key`` (int32), computed once per what it depends on."""
+        return self.cached(("key", key, self._key_version(key)), lambda: self._build_key(key), keep=64)
+
+    def _key_version(self, key: Key) -> Any:
+        ev = self._ev
+        if key.kind == "column":
+            version = self._versions.get(key.name, 0)
+            return (version, ev.predictions_version) if key.name in ev.derived else version
+        if key.kind == "tag":
+            store = ev.tag_store
+            return (id(store), None if store is None else store.version)
+        return 0 if key.kind == "actual" else ev.predictions_version
+
+    def _build_key(self, key: Key) -> np.ndarray:
+        ev = self._ev
+        if key.kind == "column":
+            return self.coding(key.name).codes
+        if key.kind == "actual":
+            codes = ev.true_codes
+            return codes if key.positive is None else (codes == key.positive).astype(np.int32)
+        if key.kind == "predicted":
+            codes = ev.pred_codes
+            return codes if key.positive is None else (codes == key.positive).astype(np.int32)
+        if key.kind == "outcome":
+            wrong = self.wrong().astype(np.int32)
+            if key.positive is None:
+                return wrong
+            pos = key.positive
+            return (4 * (ev.true_codes == pos) + 2 * (ev.pred_codes == pos) + wrong).astype(np.int32)
+        if key.kind == "score_bin":
+            score = self.measure(Measure("score", key.positive))
+            return np.minimum((score * key.bins).astype(np.int64), key.bins - 1).astype(np.int32)
+        if key.kind == "tag":
+            return np.where(ev.tag_mask([key.name]), 0, 1).astype(np.int32)
+        raise ValueError(f"unknown key kind {key.kind!r}")
+
+    def wrong(self) -> np.ndarray:
+        """Per row, whether the prediction is wrong (read-only)."""
+        ev = self._ev
+        return self.cached(
+            ("wrong", ev.predictions_version), lambda: _read_only(ev.true_codes != ev.pred_codes)
+        )
+
+    def measure(self, measure: Measure) -> np.ndarray:
+        """Each row's value of ``measure`` (float64), computed once per predictions."""
+        ev = self._ev
+        if ev.scores is None:
+            raise ValueError(f"{measure.kind} needs scores: build the Evaluation with y_score= or a model.")
+
+        def build() -> np.ndarray:
+            if measure.kind == "log_loss":
+                p = ev.scores[np.arange(ev.n_rows), ev.true_codes]
+                return _read_only(-np.log(np.clip(p, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)))
+            if measure.kind == "log_loss2":
+                return np.square(self.measure(Measure("log_loss")))
+            score = np.ascontiguousarray(ev.scores[:, measure.positive])
+            if measure.kind == "score":
+                return score
+            if measure.kind == "score2":
+                return score * score
+            if measure.kind == "brier":
+                return (score - (ev.true_codes == measure.positive)) ** 2
+            raise ValueError(f"unknown measure {measure.kind!r}")
+
+        version = ev.predictions_version if measure.kind not in ("log_loss", "log_loss2") else 0
+        return self.cached(("measure", measure, version), build, keep=16)
+
+    # -- plans ---------------------------------------------------------------------------------
+    def count(self, plan: GroupCounts, where: Filter = ALL_ROWS) -> Counted:
+        shape = self.shape(plan.keys)
+        counter = self.cached(
+            ("counter", plan, tuple(self._key_version(k) for k in plan.keys)),
+            lambda: self._counter(plan, shape),
+            keep=16,
+        )
+        counts, sums = counter.count(self.rows(where, (counter,)))
+        return Counted(counts.reshape(shape), sums.reshape(len(plan.sums), *shape))
+
+    def _counter(self, plan: GroupCounts, shape: tuple[int, ...]) -> KeyCounter:
+        key = np.zeros(self.n_rows, dtype=np.int64)
+        for k, size in zip(plan.keys, shape, strict=True):
+            key *= size
+            key += self.key_codes(k)
+        size = math.prod(shape)
+        dtype = np.int32 if size < np.iinfo(np.int32).max else np.int64
+        return KeyCounter(key.astype(dtype), size, weights=tuple(self.measure(m) for m in plan.sums))
+
+    def marginals(self, plan: Marginals, where: Filter = ALL_ROWS) -> list[np.ndarray]:
+        tags = [i for i, k in enumerate(plan.columns) if k.kind == "tag"]
+        others = [i for i, k in enumerate(plan.columns) if k.kind != "tag"]
+        out: list[np.ndarray | None] = [None] * len(plan.columns)
+        for part in (others, tags):  # tag columns are indexed on their own: a tag written rebuilds only them
+            if not part:
+                continue
+            columns = tuple(plan.columns[i] for i in part)
+            index = self.cached(
+                ("tag_slice_index" if part is tags else "slice_index", columns, plan.by,
+                 tuple(self._key_version(k) for k in (*columns, *plan.by))),
+                lambda columns=columns: self._slice_index(columns, plan.by),
+            )  # fmt: skip
+            for i, table in zip(part, index.counts(self.rows(where, index.counters)), strict=True):
+                out[i] = table
+        return out  # type: ignore[return-value]  # every column is in one part
+
+    def _slice_index(self, columns: tuple[Key, ...], by: tuple[Key, ...]) -> SliceIndex:
+        by_shape = self.shape(by)
+        by_code = np.zeros(self.n_rows, dtype=np.int64)
+        for k, size in zip(by, by_shape, strict=True):
+            by_code *= size
+            by_code += self.key_codes(k)
+        return SliceIndex.build([(self.key_codes(k), self.key_size(k)) for k in columns], by_code, by_shape)
+
+    def page(self, plan: RowPage, where: Filter = ALL_ROWS) -> np.ndarray:
+        """Ids of the kept rows in review order (see :mod:`errorscope.ranking`)."""
+        return self._ev.ids[self.positions(plan, where)]
+
+    def positions(self, plan: RowPage, where: Filter = ALL_ROWS) -> np.ndarray:
+        """Row positions of :meth:`page` (the numpy engine's rows have positions)."""
+        from ..ranking import row_order
+
+        mask = None if where.everything else self.mask(where)
+        if plan.wrong_only:
+            mask = self.wrong() if mask is None else mask & self.wrong()
+        stop = plan.offset + plan.limit
+        order = row_order(self._ev, mask, by=plan.order, seed=plan.seed, strata=plan.strata, limit=stop)
+        return order[plan.offset : stop]
+
+    def roc_auc(self, plan: RocAuc, where: Filter = ALL_ROWS) -> float:
+        """For each positive, the share of negatives scored lower (ties count half), from a sort of the
+        scores cached per class."""
+        ev = self._ev
+        positive = plan.positive
+
+        def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            score = ev.scores[:, positive]
+            order = np.argsort(score, kind="stable")
+            tie_group = np.concatenate([[0], np.cumsum(np.diff(score[order]) != 0)])
+            return order, tie_group, ev.true_codes[order] == positive
+
+        order, tie_group, positive_in_order = self.cached(("score_order", positive), build, keep=ev.n_classes)
+        if where.everything:
+            is_pos, groups = positive_in_order, tie_group
+        else:
+            kept = self.mask(where)[order]
+            is_pos, groups = positive_in_order[kept], tie_group[kept]
+        size = int(groups[-1]) + 1 if len(groups) else 0
+        neg, pos = np.bincount(groups * 2 + is_pos, minlength=2 * size).reshape(size, 2).T
+        n_pos, n_neg = pos.sum(), neg.sum()
+        if n_pos == 0 or n_neg == 0:
+            return np.nan
+        below = np.cumsum(neg) - neg  # negatives with a strictly lower score
+        return float((pos * (below + 0.5 * neg)).sum() / (n_pos * n_neg))
+
+    # -- predicates ----------------------------------------------------------------------------
+    def predicate_mask(self, predicate: Predicate) -> np.ndarray:
+        """One predicate as a boolean mask over the rows (numpy, vectorised)."""
+        mask = self._kept(predicate)
+        return ~mask if predicate.negated else mask
+
+    def _kept(self, predicate: Predicate) -> np.ndarray:
+        ev = self._ev
+        op = predicate.op
+        if op == "mask":
+            assert predicate.mask is not None
+            return predicate.mask
+        if op == "ids":
+            inside = np.zeros(self.n_rows, dtype=bool)
+            positions = ev.row_keys.lookup(predicate.values)
+            inside[positions[positions >= 0]] = True
+            return inside
+        column, role = predicate.column, predicate.role
+        if role is None:
+            column, role = ev.query_name(column, "predicate column")
+        if role is not None and op not in ("in", "not in", "isna", "=="):
+            raise ValueError(
+                f"{predicate.text}: {column} (the {role} role) takes ==, !=, in and not in, not {op}."
+            )
+        if op == "isna" and role is not None:
+            return np.zeros(self.n_rows, dtype=bool)  # roles are never missing
+        if role == "tag":
+            if op == "==":
+                raise ValueError(f"{predicate.text}: compare {column} with tag names, e.g. {column} == 'ok'.")
+            inside = ev.tag_mask(predicate.values)
+            return inside if op == "in" else ~inside
+        if op == "==" or (role is None and op in ("<", "<=", ">", ">=")):
+            return self._compare(predicate, column, role)
+        if role is not None:
+            codes = ev.true_codes if role == "actual" else ev.pred_codes
+            wanted = [ev.classes.index(v) for v in predicate.values if v in ev.classes]
+            if len(wanted) == 1:  # one class: a comparison is faster than a lookup
+                return codes == wanted[0] if op == "in" else codes != wanted[0]
+            lookup = np.zeros(ev.n_classes, dtype=bool)
+            lookup[wanted] = True
+            if op == "not in":
+                lookup = ~lookup
+            return lookup[codes]
+        values = ev.column_values(column)
+        if op == "isna":
+            return values.isna().to_numpy()
+        if op == "between":
+            lo, hi = predicate.values
+            if values.dtype.kind in ("M", "m"):  # datetimes, durations: against Timestamp/Timedelta bounds
+                keep = np.ones(len(values), dtype=bool) if lo is None else (values >= lo).to_numpy()
+                return keep if hi is None else keep & (values < hi).to_numpy()
+            x = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            keep = np.ones(len(x), dtype=bool) if lo is None else x >= lo
+            return keep if hi is None else keep & (x < hi)
+        wanted = list(predicate.values)
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):  # '2020-01-31' in text is a timestamp
+            wanted = [pd.Timestamp(v) if isinstance(v, str) else v for v in wanted]
+        codes, uniques = self._factorized(column, values)
+        lookup = np.append(uniques.isin(wanted), False)  # code -1 (missing) is never in
+        inside = lookup[codes]
+        return inside if op == "in" else ~inside & (codes >= 0)
+
+    def _role_values(self, column: str, role: str | None) -> pd.Series:
+        """A role's labels or a column's values, as a Series on the data's index."""
+        ev = self._ev
+        if role == "actual":
+            return pd.Series(ev.y_true, index=ev.data.index)
+        if role == "predicted":
+            return pd.Series(ev.y_pred, index=ev.data.index)
+        return ev.column_values(column)
+
+    def _compare(self, predicate: Predicate, column: str, role: str | None) -> np.ndarray:
+        """``column <op> value`` (a literal or another column), False where either side is missing."""
+        ev = self._ev
+        compare = COMPARISONS[predicate.op]
+        value = predicate.values[0]
+        if isinstance(value, Ref):
+            other_column, other_role = (
+                (value.column, value.role) if value.role else ev.query_name(value.column)
+            )
+            if {role, other_role} == {"actual", "predicted"} and predicate.op == "==":
+                return ev.true_codes == ev.pred_codes
+            if "tag" in (role, other_role):
+                raise ValueError(f"{predicate.text}: tags compare with tag names, not with a column.")
+            left, right = self._role_values(column, role), self._role_values(other_column, other_role)
+        else:
+            left, right = self._role_values(column, role), value
+            if pd.api.types.is_datetime64_any_dtype(left.dtype) and isinstance(value, str):
+                right = pd.Timestamp(value)
+            elif pd.api.types.is_numeric_dtype(left.dtype) and not pd.api.types.is_bool_dtype(left.dtype):
+                if not isinstance(value, int | float):
+                    raise ValueError(f"{predicate.text}: {column} holds numbers; compare it with a number.")
+                x = left.to_numpy(dtype=np.float64, na_value=np.nan)
+                return compare(x, float(value))
+        try:
+            result = compare(left, right)
+        except TypeError as err:
+            raise ValueError(f"{predicate.text}: {column} cannot be compared that way ({err}).") from err
+        return np.asarray(result.fillna(False) if result.dtype != bool else result, dtype=bool)
+
+    def _factorized(self, column: str, values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+        """``pd.factorize`` of a column, once: value predicates then cost one lookup per row."""
+
+        def build() -> tuple[np.ndarray, pd.Index]:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            return codes.astype(np.int32), pd.Index(uniques)
+
+        ev = self._ev
+        version = ev.predictions_version if column in ev.derived else 0  # "confidence" follows them
+        return self.cached(("factorized", column, version), build, keep=64)
+
+
+BLOCK_BINS = 1 << 15  # most (codes x by) bins one packed block may have: its counts stay in cache
+
+
+@dataclass
+class SliceIndex:
+    """Columns packed, a few at a time, with the ``by`` keys into one code per row and block.
+
+    ``counts(rows)`` then costs one row take and one bincount over ``n x n_blocks`` codes (about a third
+    of the columns) of the smaller of the kept and the left-out rows (see :mod:`errorscope.counting`).
+    The blocks are split between two counters, so a prefetch counts them on two threads. Each column's
+    (n_codes, *by) table is a marginal of its block's table.
+    """
+
+    sizes: list[int]
+    by_shape: tuple[int, ...]
+    blocks: list[tuple[int, ...]]
+    offsets: np.ndarray  # start of each block's bins in the concatenated counts
+    counters: list[KeyCounter]  # each over a run of the (n_rows, n_blocks) packed codes
+
+    @classmethod
+    def build(
+        cls, columns: Sequence[tuple[np.ndarray, int]], by_code: np.ndarray, by_shape: tuple[int, ...]
+    ) -> SliceIndex:
+        sizes = [n for _, n in columns]
+        by_size = math.prod(by_shape)
+        blocks = _pack_blocks(sizes, by_size)
+        offsets = np.zeros(len(blocks) + 1, dtype=np.int64)
+        for j, block in enumerate(blocks):
+            offsets[j + 1] = offsets[j] + math.prod(sizes[i] for i in block) * by_size
+        if offsets[-1] >= np.iinfo(np.int32).max:
+            raise ValueError("too many slice codes to count at once; slice fewer columns.")
+        split = (len(blocks) + 1) // 2
+        counters = []
+        for first, stop in ((0, split), (split, len(blocks))):
+            if first == stop:
+                continue
+            packed = np.empty((len(by_code), stop - first), dtype=np.int32)
+            for j in range(first, stop):
+                code = np.zeros(len(by_code), dtype=np.int64)
+                for i in blocks[j]:
+                    code *= sizes[i]
+                    code += columns[i][0]
+                packed[:, j - first] = code * by_size + by_code + (offsets[j] - offsets[first])
+            counters.append(KeyCounter(packed, int(offsets[stop] - offsets[first])))
+        return cls(sizes, by_shape, blocks, offsets, counters)
+
+    def counts(self, rows: Rows) -> list[np.ndarray]:
+        """Per column, a (n_codes, *by) table of rows among ``rows``."""
+        if not self.counters:
+            return []
+        flat = np.concatenate([counter.count(rows)[0] for counter in self.counters])
+        out: list[np.ndarray | None] = [None] * len(self.sizes)
+        for j, block in enumerate(self.blocks):
+            shape = [self.sizes[i] for i in block]
+            table = flat[self.offsets[j] : self.offsets[j + 1]].reshape(*shape, *self.by_shape)
+            for axis, i in enumerate(block):
+                others = tuple(a for a in range(len(block)) if a != axis)
+                out[i] = table.sum(axis=others) if others else table
+        return out  # type: ignore[return-value]  # every column is in exactly one block
+
+
+def _pack_blocks(sizes: Sequence[int], by_size: int) -> list[tuple[int, ...]]:
+    """Group column positions into blocks of at most :data:`BLOCK_BINS` bins: each block starts with the
+    largest column left and takes the smallest ones while they fit."""
+    left = sorted(range(len(sizes)), key=lambda i: sizes[i])
+    blocks: list[tuple[int, ...]] = []
+    while left:
+        block = [left.pop()]
+        size = sizes[block[0]] * by_size
+        while left and size * sizes[left[0]] <= BLOCK_BINS:
+            size *= sizes[left[0]]
+            block.append(left.pop(0))
+        blocks.append(tuple(block))
+    return blocks
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array

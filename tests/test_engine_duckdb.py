@@ -14,7 +14,6 @@ from errorscope.datasets import load_adult
 from errorscope.engines.lazy import LazyEngine, Roles, Task, numpy_quantiles
 from errorscope.engines.sources import open_source
 from errorscope.metrics import confusion_counts
-from errorscope.overview import roc_auc
 from errorscope.plans import ALL_ROWS, Filter, GroupCounts, Key, Marginals, Measure, RocAuc, RowPage
 from errorscope.query import parse
 from errorscope.selection import Clause, Predicate, cells_clause
@@ -57,10 +56,10 @@ def filters(ev: es.Evaluation, engine: LazyEngine) -> list[tuple[str, np.ndarray
     ]
     out: list[tuple[str, np.ndarray | None, Filter]] = [("all rows", None, ALL_ROWS)]
     for clause in clauses:
-        mask = ev.selection._evaluate(clause)
+        mask = ev.engine.resolve(clause)
         out.append((clause.text, mask, Filter((clause.text,), (engine.resolve(clause),))))
     both = (clauses[2], clauses[5])
-    mask = ev.selection._evaluate(both[0]) & ev.selection._evaluate(both[1])
+    mask = ev.engine.resolve(both[0]) & ev.engine.resolve(both[1])
     out.append(("two clauses", mask, Filter(("two",), tuple(engine.resolve(c) for c in both))))
     return out
 
@@ -124,10 +123,17 @@ def test_group_sums_equal_numpy(adult_pair):
     ev, engine = adult_pair
     plan = GroupCounts(
         (Key.column("race"), Key.outcome(1)),
-        sums=(Measure("score", 1), Measure("score2", 1), Measure("brier", 1), Measure("log_loss")),
+        sums=(
+            Measure("score", 1),
+            Measure("score2", 1),
+            Measure("brier", 1),
+            Measure("log_loss"),
+            Measure("log_loss2"),
+        ),
     )
     loss = slicing.row_log_loss(ev)
-    key = ev.codes("race").codes * 8 + slicing.outcome_codes(ev, 1)
+    outcome = 4 * (ev.true_codes == 1) + 2 * (ev.pred_codes == 1) + (ev.true_codes != ev.pred_codes)
+    key = ev.codes("race").codes * 8 + outcome
     size = ev.codes("race").n_codes * 8
     for what, mask, where in filters(ev, engine):
         keep = np.ones(ev.n_rows, bool) if mask is None else mask
@@ -136,17 +142,50 @@ def test_group_sums_equal_numpy(adult_pair):
             got.counts.ravel(), np.bincount(key[keep], minlength=size), err_msg=what
         )
         s = ev.scores[:, 1]
-        weights = [s, s * s, (s - (ev.true_codes == 1)) ** 2, loss]
+        weights = [s, s * s, (s - (ev.true_codes == 1)) ** 2, loss, loss**2]
         for j, w in enumerate(weights):
             want = np.bincount(key[keep], weights=w[keep], minlength=size)
             np.testing.assert_allclose(got.sums[j].ravel(), want, rtol=1e-9, atol=1e-9, err_msg=what)
 
 
+def test_every_plan_equals_the_numpy_engine(adult_pair):
+    """The lead's NumpyEngine is the reference: the same plan and the same clauses give the same answer."""
+    ev, engine = adult_pair
+    keys = (Key.column("education"), Key.outcome(1))
+    plans = [
+        GroupCounts((Key.actual(), Key.predicted()), sums=(Measure("log_loss"), Measure("brier", 1))),
+        GroupCounts(keys, sums=(Measure("score", 1), Measure("log_loss2"))),
+        GroupCounts((Key.score_bin(5, 1), Key.actual(1), Key.predicted(0))),
+    ]
+    marginal = Marginals(
+        tuple(Key.column(c) for c in ("age", "sex", "occupation", "score")), by=(Key.outcome(1),)
+    )
+    for what, mask, where in filters(ev, engine):
+        numpy_where = ev.engine.as_filter(mask)
+        for plan in plans:
+            want, got = ev.engine.count(plan, numpy_where), engine.count(plan, where)
+            np.testing.assert_array_equal(got.counts, want.counts, err_msg=what)
+            np.testing.assert_allclose(got.sums, want.sums, rtol=1e-9, atol=1e-9, err_msg=what)
+        for got, want in zip(
+            engine.marginals(marginal, where), ev.engine.marginals(marginal, numpy_where), strict=True
+        ):
+            np.testing.assert_array_equal(got, want, err_msg=what)
+        for order in ("loss", "confident_wrong", "least_confident", "id", "stratified_random"):
+            plan = RowPage(order, limit=20, offset=5, seed=1)
+            np.testing.assert_array_equal(
+                engine.page(plan, where), ev.engine.page(plan, numpy_where), err_msg=what
+            )
+        assert engine.n_kept(where) == ev.engine.n_kept(numpy_where)
+        auc = (engine.roc_auc(RocAuc(1), where), ev.engine.roc_auc(RocAuc(1), numpy_where))
+        np.testing.assert_allclose(*auc, atol=1e-12, err_msg=what)  # NaN for both with one class
+
+
 def test_score_bins_and_tags_keys(adult_pair):
     ev, engine = adult_pair
     got = engine.count(GroupCounts((Key.score_bin(10, 1),)), ALL_ROWS).counts
-    tenths = np.searchsorted(np.linspace(0, 1, 11)[1:-1], ev.scores[:, 1], side="right")
+    tenths = np.minimum(np.floor(ev.scores[:, 1] * 10), 9).astype(int)  # as the plan defines the bins
     np.testing.assert_array_equal(got, np.bincount(tenths, minlength=10))
+    np.testing.assert_array_equal(got, ev.engine.count(GroupCounts((Key.score_bin(10, 1),)), ALL_ROWS).counts)
     engine.tag_ids = lambda names: [3, 10, 17] if "ok" in names else []
     try:
         tags = engine.count(GroupCounts((Key.tag("ok"),)), ALL_ROWS).counts
@@ -182,7 +221,9 @@ def test_roc_auc_equals_numpy_and_sklearn(adult_pair):
             if actual.all() or not actual.any():
                 assert np.isnan(got)
                 continue
-            assert got == pytest.approx(roc_auc(ev, positive, keep), abs=1e-12), what
+            assert got == pytest.approx(
+                ev.engine.roc_auc(RocAuc(positive), ev.engine.as_filter(keep)), abs=1e-12
+            ), what
             assert got == pytest.approx(roc_auc_score(actual, ev.scores[keep, positive]), abs=1e-9), what
 
 
@@ -197,7 +238,7 @@ def test_rows_by_id_and_selected(adult_pair):
     with pytest.raises(ValueError, match="not ids"):
         engine.rows([-1])
     clause = parse("age > 70 and sex == 'Female'", "code", ev.query_name)
-    mask = ev.selection._evaluate(clause)
+    mask = ev.engine.resolve(clause)
     selected = engine.selected(Filter(("c",), (engine.resolve(clause),)))
     pd.testing.assert_frame_equal(selected, ev.frame()[mask].reset_index(drop=True), check_dtype=False)
 
@@ -284,7 +325,7 @@ def test_query_text_keeps_the_numpy_rows(multiclass_pair, query):
     ev, engine = multiclass_pair
     clause = parse(query, "code", ev.query_name)
     where = Filter(("q",), (engine.resolve(clause),))
-    mask = ev.selection._evaluate(clause)
+    mask = ev.engine.resolve(clause)
     assert engine.n_kept(where) == int(mask.sum())
     page = engine.page(RowPage("data", limit=10**6), where)
     np.testing.assert_array_equal(page, ev.ids[mask])
@@ -356,7 +397,7 @@ def test_compiled_filters_keep_exactly_the_numpy_rows(seed, query):
     frame = random_frame(60, seed)
     ev = es.Evaluation(frame, y_true="y", y_score=["p_cat", "p_dog", "p_emu"], ids="id")
     clause = parse(query, "code", ev.query_name)
-    mask = ev.selection._evaluate(clause)
+    mask = ev.engine.resolve(clause)
     engine = lazy_twin(
         ev,
         pa.Table.from_pandas(frame, preserve_index=False),
@@ -395,9 +436,7 @@ def test_nan_in_arrow_floats_is_missing_like_in_pandas():
     assert engine.coding("v").labels == ev.codes("v").labels
     for query in ("v.isna()", "v < 3", "v != 1", "v not in [1.0]"):
         clause = parse(query, "code", ev.query_name)
-        assert (
-            engine.n_kept(Filter(("q",), (engine.resolve(clause),))) == ev.selection._evaluate(clause).sum()
-        )
+        assert engine.n_kept(Filter(("q",), (engine.resolve(clause),))) == ev.engine.resolve(clause).sum()
 
 
 def write_mismatched(tmp_path):
@@ -452,6 +491,14 @@ def test_evaluation_over_parquet_has_the_numpy_spec(adult_pair, tmp_path):
     np.testing.assert_array_equal(
         lazy.engine.count(plan, ALL_ROWS).counts, confusion_counts(ev.true_codes, ev.pred_codes, 2)
     )
+    clause = parse("age > 50 and actual == '>50K'", "matrix", ev.query_name)
+    lazy.selection.set(clause)
+    mask = ev.engine.resolve(clause)
+    assert lazy.selection.n_kept() == int(mask.sum()) and lazy.selection.n_kept("matrix") == ev.n_rows
+    got = lazy.engine.count(plan, lazy.selection.filter())
+    np.testing.assert_array_equal(got.counts, confusion_counts(ev.true_codes, ev.pred_codes, 2, mask))
+    with pytest.raises(TypeError, match=r"selection.mask\(\) needs the rows in memory"):
+        lazy.selection.mask()
     moved = es.Evaluation(
         str(tmp_path / "a.parquet"), y_true="income", y_score="score", threshold=0.7, positive_class=">50K"
     )
@@ -596,7 +643,7 @@ def test_sources_of_every_kind_give_the_numpy_counts(adult_pair, tmp_path):
     sources["ibis"] = ibis.duckdb.connect().read_parquet(str(path))
     want = confusion_counts(ev.true_codes, ev.pred_codes, 2)
     clause = parse("age >= 50 and sex == 'Male'", "code", ev.query_name)
-    mask = ev.selection._evaluate(clause)
+    mask = ev.engine.resolve(clause)
     for name, data in sources.items():
         lazy = es.Evaluation(data, y_true="income", y_score="score", ids="id")
         assert lazy.engine.name == "duckdb", name

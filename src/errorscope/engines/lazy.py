@@ -421,12 +421,9 @@ class LazyEngine(Engine):
             return (
                 (self.actual == pos).cast(nw.Int64) * 4 + (self.predicted == pos).cast(nw.Int64) * 2 + wrong
             )
-        if key.kind == "score_bin":
-            score = self.scores[key.positive]
-            expr = nw.lit(0)
-            for cut in np.linspace(0, 1, key.bins + 1)[1:-1]:
-                expr = expr + (score >= float(cut)).cast(nw.Int64)
-            return expr
+        if key.kind == "score_bin":  # min(floor(score * bins), bins - 1), as the numpy engine
+            binned = (self.scores[key.positive] * float(key.bins)).floor().cast(nw.Int64)
+            return nw.when(binned > key.bins - 1).then(nw.lit(key.bins - 1)).otherwise(binned)
         tagged = self.tag_ids([key.name]) if self.tag_ids is not None else []
         ids = nw.col(self.roles.ids) if self.roles.ids else nw.col(ROW)
         inside = ids.is_in(tagged) if tagged else nw.lit(False)
@@ -437,6 +434,8 @@ class LazyEngine(Engine):
             raise ValueError(f"the {measure.kind} measure needs scores: build the Evaluation with y_score=.")
         if measure.kind == "log_loss":
             return self.log_loss()
+        if measure.kind == "log_loss2":
+            return self.log_loss() * self.log_loss()
         score = self.scores[measure.positive]
         if measure.kind == "score":
             return score

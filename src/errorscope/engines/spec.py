@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..inputs import column_list, require_column, require_text_column
 from ..plans import ALL_ROWS, RocAuc
+from ..selection import Selection
 from .compile import NUMBER, Column
 from .lazy import LazyEngine, Roles, Task
 from .sources import ROW, open_source, require
@@ -266,3 +267,4 @@ def init_lazy(ev: Any, data: Any, engine: str | None, **arguments: Any) -> None:
     ev.text_column, ev._threshold, ev.pred_from_scores = spec.text, spec.threshold, spec.pred_from_scores
     ev.derived = dict.fromkeys(lazy.derived)
     ev.predictions_version = 0
+    ev.selection = Selection(lazy)  # clauses compiled by the engine; filters for its plans

@@ -85,7 +85,7 @@ def test_spark_counts_sums_and_marginals_equal_numpy(adult_pair):
 def test_spark_pages_roc_and_rows(adult_pair):
     ev, engine = adult_pair
     clause = parse("age > 40 and (sex == 'Female' or `capital-gain` >= 5000)", "code", ev.query_name)
-    mask = ev.selection._evaluate(clause)
+    mask = ev.engine.resolve(clause)
     where = Filter(("q",), (engine.resolve(clause),))
     assert engine.n_kept(where) == int(mask.sum())
     for order in ("loss", "confident_wrong", "least_confident", "id"):
@@ -114,7 +114,7 @@ def test_spark_query_text_on_random_frames(spark, tmp_path):
     ):
         clause = parse(query, "code", ev.query_name)
         got = lazy.page(RowPage("data", limit=10**6), Filter(("q",), (lazy.resolve(clause),)))
-        np.testing.assert_array_equal(got, ev.ids[ev.selection._evaluate(clause)], err_msg=query)
+        np.testing.assert_array_equal(got, ev.ids[ev.engine.resolve(clause)], err_msg=query)
 
 
 def test_only_aggregates_reach_the_driver(adult_pair, monkeypatch):

@@ -117,6 +117,25 @@ def test_spark_query_text_on_random_frames(spark, tmp_path):
         np.testing.assert_array_equal(got, ev.ids[ev.engine.resolve(clause)], err_msg=query)
 
 
+def test_rows_without_ids_are_numbered_like_numpy(spark, tmp_path):
+    frame = random_frame(300, 3).drop(columns="id")
+    for i, part in enumerate((frame.iloc[:120], frame.iloc[120:])):
+        part.to_parquet(tmp_path / f"p-{i}.parquet", index=False)
+    kwargs = dict(y_true="y", y_score=["p_cat", "p_dog", "p_emu"])
+    shuffled = es.Evaluation(
+        spark.read.parquet(str(tmp_path / "p-*.parquet")).repartition(3), **kwargs
+    ).engine
+    page = shuffled.page(RowPage("data", limit=10**6), ALL_ROWS)
+    assert page.tolist() == list(range(300))  # 0..n-1 across the partitions, in their order
+    frame.to_parquet(tmp_path / "one.parquet", index=False)
+    lazy = es.Evaluation(spark.read.parquet(str(tmp_path / "one.parquet")), **kwargs).engine
+    ev = es.Evaluation(frame, **kwargs)  # one file keeps its rows' order: numpy's default ids 0..n-1
+    plan = RowPage("loss", limit=30)
+    got = lazy.rows(lazy.page(plan, ALL_ROWS).tolist())
+    want = ev.frame().iloc[ranking.row_order(ev, by="loss")[:30]]
+    np.testing.assert_allclose(got["x"].to_numpy(dtype=float), want["x"].to_numpy(dtype=float))
+
+
 def test_only_aggregates_reach_the_driver(adult_pair, monkeypatch):
     import narwhals as nw
 

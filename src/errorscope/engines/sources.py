@@ -185,7 +185,9 @@ def _check_same_schema(con: Any, files: list[str], text: str, reader: str) -> No
 
 
 def _open_spark(frame: Any) -> Source:
-    """A PySpark DataFrame, numbered with ``monotonically_increasing_id`` (increasing in partition order)."""
+    """A PySpark DataFrame, its rows numbered 0..n-1 in partition order: ``monotonically_increasing_id`` is
+    (partition << 33) + row in the partition, so one count per partition (a few rows to the driver) gives
+    each partition's offset."""
     require("pyspark")
     nw = require("narwhals")
     from pyspark.sql import functions as F
@@ -198,9 +200,15 @@ def _open_spark(frame: Any) -> Source:
             "data is a PySpark DataFrame whose SparkSession was stopped: start a session "
             "(SparkSession.builder.getOrCreate()) and create the DataFrame again in it."
         )
-    return Source(
-        nw.from_native(frame.withColumn(ROW, F.monotonically_increasing_id())), "spark", "a PySpark DataFrame"
-    )
+    numbered = frame.withColumn(ROW, F.monotonically_increasing_id())
+    partition = F.shiftright(F.col(ROW), 33)
+    sizes = sorted((int(p), int(n)) for p, n in numbered.groupBy(partition.alias("p")).count().collect())
+    offset, start = F.lit(0), 0
+    for p, n in sizes:
+        offset = F.when(partition == p, F.lit(start)).otherwise(offset)
+        start += n
+    row = (offset + F.col(ROW).bitwiseAND((1 << 33) - 1)).cast("bigint")
+    return Source(nw.from_native(numbered.withColumn(ROW, row)), "spark", "a PySpark DataFrame")
 
 
 def _open_ibis(table: Any) -> Source:

@@ -653,3 +653,15 @@ def test_sources_of_every_kind_give_the_numpy_counts(adult_pair, tmp_path):
         np.testing.assert_array_equal(
             lazy.engine.page(RowPage("data", limit=10**6), where), ev.ids[mask], err_msg=name
         )
+
+
+def test_a_column_the_engine_cannot_slice_names_the_fix():
+    import pyarrow as pa
+
+    frame = pd.DataFrame({"wait": pd.to_timedelta(["1h", "2h", "3h"]), "y": ["a", "b", "a"]})
+    ev = es.Evaluation(frame, y_true="y", y_pred="y")
+    engine = lazy_twin(ev, pa.Table.from_pandas(frame, preserve_index=False), Roles("y", "y"))
+    with pytest.raises(
+        TypeError, match=r"column 'wait' holds Duration.*store it as numbers \(a duration as seconds"
+    ):
+        engine.coding("wait")

@@ -294,7 +294,9 @@ class LazyEngine(Engine):
                 return self._bins(name, col, self._quantile_cuts(col, bins))
         if col.kind not in (NUMBER, BOOL, TEXT):
             raise TypeError(
-                f"column {name!r} holds {self.schema.get(name)}, which errorscope cannot slice yet."
+                f"column {name!r} holds {self.schema.get(name)}, which the {self.name} engine cannot slice: "
+                f"store it as numbers (a duration as seconds, e.g. in SQL epoch({name})) or as text, or leave "
+                "it out of features= and metadata=."
             )
         return self._categories(name, col)
 

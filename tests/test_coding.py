@@ -163,3 +163,15 @@ def test_pyarrow_backed_columns_are_coded_as_their_numpy_twins(adult: pd.DataFra
         assert (got.kind, got.labels) == (expected.kind, expected.labels), column
         np.testing.assert_array_equal(got.codes, expected.codes)
         _assert_predicates_select_their_codes(arrow_ev, column)
+
+
+def test_equally_frequent_values_are_coded_in_value_order() -> None:
+    """Ties in frequency are broken by value, not by first appearance, so a SQL engine codes alike."""
+    values = pd.Series(["b", "c", "a", "c", "a", "b", None, "d"])
+    coded = encode_column("x", values)
+    assert coded.labels == ("a", "b", "c", "d", "missing")
+    assert coded.codes.tolist() == [1, 2, 0, 2, 0, 1, 4, 3]
+    numbers = encode_column("n", pd.Series([3, 1, 2, 2, 1, 3, 5]))
+    assert numbers.labels == ("1", "2", "3", "5")
+    mixed = encode_column("m", pd.Series([2, "a", "a", 2, "b"], dtype=object))  # no order: first appearance
+    assert mixed.labels == ("2", "a", "b")

@@ -315,7 +315,9 @@ def case_data_a_list_of_lists():
     es.Evaluation([[1, 0], [2, 1]], [0, 1], y_pred=[0, 1])
 
 
-@case("data a string", TypeError, r"data must be a pandas or polars DataFrame or a 2-D numpy array, not str")
+@case(
+    "data a path to no file", ValueError, r"data='adult.csv': no such file; pass the path of a Parquet or CSV"
+)
 def case_data_a_string():
     es.Evaluation("adult.csv", "income", y_pred="pred")
 

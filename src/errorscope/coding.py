@@ -82,35 +82,55 @@ def as_numbers(values: pd.Series) -> pd.Series | None:
 
 
 def _categorical_codes(column: str, values: pd.Series, max_categories: int) -> ColumnCodes:
-    """One code per value: a categorical's categories in their order, other values most frequent first."""
+    """One code per value: a categorical's categories in their order, other values most frequent first
+    (equally frequent values in value order, so every engine codes a column alike)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
     else:
-        codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
+        try:
+            codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+        except TypeError:  # values of mixed types have no order: first appearance breaks ties
+            codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    order = np.argsort(-counts, kind="stable")
-    order = order[counts[order] > 0]  # a category no row has is no slice
-    keep = order[: max_categories - 1] if len(order) > max_categories else order
+    keep = top_codes(counts, max_categories)
     if isinstance(values.dtype, pd.CategoricalDtype):
         keep = np.sort(keep)
     remap = np.full(len(uniques) + 1, -1, dtype=np.int32)  # last slot: the NaN sentinel (-1)
     remap[keep] = np.arange(len(keep), dtype=np.int32)
     kept_values = [uniques[i] for i in keep]
-    labels = distinct_labels(kept_values)
-    predicates = [Predicate(column, "in", (v,)) for v in kept_values]
-    next_code = len(keep)
-    if len(keep) < len(order):
-        other = np.setdiff1d(np.arange(len(uniques)), keep)
-        remap[other] = next_code
-        labels.append("other")
-        predicates.append(Predicate(column, "not in", tuple(kept_values)))
-        next_code += 1
+    other = len(keep) < int(np.count_nonzero(counts))
+    labels, predicates = category_codes(column, kept_values, other, bool((codes < 0).any()))
+    if other:
+        remap[np.setdiff1d(np.arange(len(uniques)), keep)] = len(keep)
     out = remap[codes]  # codes == -1 reads remap[-1], the NaN slot
     if (codes < 0).any():
-        out[codes < 0] = next_code
+        out[codes < 0] = len(labels) - 1
+    return ColumnCodes(column, "categorical", out, labels, predicates)
+
+
+def top_codes(counts: np.ndarray, max_categories: int) -> np.ndarray:
+    """The values (by position in ``counts``, rows per value) that get their own code: most frequent first,
+    ties in position order, values no row has left out; ``max_categories - 1`` of them when there are more
+    than ``max_categories`` (the rest is "other")."""
+    order = np.argsort(-counts, kind="stable")
+    order = order[counts[order] > 0]  # a category no row has is no slice
+    return order[: max_categories - 1] if len(order) > max_categories else order
+
+
+def category_codes(
+    column: str, kept: list[Any], other: bool, missing: bool
+) -> tuple[tuple[str, ...], tuple[Predicate, ...]]:
+    """Labels and predicates of a categorical column's codes: one per ``kept`` value, then "other" (the
+    values not kept) and "missing" when the column has them."""
+    labels = distinct_labels(kept)
+    predicates = [Predicate(column, "in", (v,)) for v in kept]
+    if other:
+        labels.append("other")
+        predicates.append(Predicate(column, "not in", tuple(kept)))
+    if missing:
         labels.append("missing")
         predicates.append(Predicate(column, "isna"))
-    return ColumnCodes(column, "categorical", out, tuple(labels), tuple(predicates))
+    return tuple(labels), tuple(predicates)
 
 
 def distinct_labels(values: list[Any]) -> list[str]:
@@ -159,6 +179,21 @@ def _binned(
     [inner[i-1], inner[i]) with open-ended first and last bins; ``missing`` rows get their own code.
     ``bound`` turns a cut point into the predicate's bound, ``label`` a predicate into its label."""
     codes = np.searchsorted(inner, x, side="right").astype(np.int32)
+    labels, predicates = bin_codes(column, inner, bool(missing.any()), bound, label)
+    if missing.any():
+        codes[missing] = len(labels) - 1
+    return ColumnCodes(column, "numeric", codes, labels, predicates)
+
+
+def bin_codes(
+    column: str,
+    inner: np.ndarray,
+    missing: bool,
+    bound: Callable[[Any], Any] = float,
+    label: Callable[[Predicate], str] | None = None,
+) -> tuple[tuple[str, ...], tuple[Predicate, ...]]:
+    """Labels and predicates of the bins the cut points ``inner`` make (see :func:`_binned`), then
+    "missing" when the column has missing values."""
     labels, predicates = [], []
     for i in range(len(inner) + 1):
         lo = bound(inner[i - 1]) if i > 0 else None
@@ -166,11 +201,10 @@ def _binned(
         predicate = Predicate(column, "between", (lo, hi))
         labels.append(label(predicate) if label else predicate.label.removeprefix(f"{column} "))
         predicates.append(predicate)
-    if missing.any():
-        codes[missing] = len(labels)
+    if missing:
         labels.append("missing")
         predicates.append(Predicate(column, "isna"))
-    return ColumnCodes(column, "numeric", codes, tuple(labels), tuple(predicates))
+    return tuple(labels), tuple(predicates)
 
 
 DURATION_UNITS = (("d", 86_400 * 10**9), ("h", 3_600 * 10**9), ("m", 60 * 10**9), ("s", 10**9))

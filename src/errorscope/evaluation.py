@@ -14,6 +14,7 @@ import pandas as pd
 from .coding import ColumnCodes, as_nanoseconds, as_numbers, duration_text, inner_cuts
 from .engines import Engine
 from .engines.numpy import NumpyEngine
+from .engines.sources import is_lazy_source
 from .inputs import (
     align_index,
     as_frame,
@@ -65,6 +66,9 @@ class Evaluation:
         class of one-vs-rest rates. A class value or display name.
     threshold : binary decision threshold applied to the positive class's probability.
     feature_names : column names when ``data`` is a numpy array.
+    engine : "numpy", "duckdb" or "spark"; default: chosen from ``data`` (a Parquet/CSV path or glob, a DuckDB
+        relation, Arrow data or an Ibis table: DuckDB; a PySpark DataFrame: Spark; else numpy). On a SQL
+        engine the roles are column names and ``ev.engine`` answers the views' query plans.
 
     Class order: ``labels`` if given, else ``model.classes_``, else a categorical y_true's categories
     (those no row uses are dropped), else the sorted labels of y_true and y_pred. Binary: the positive
@@ -88,7 +92,14 @@ class Evaluation:
         feature_names: Sequence[str] | None = None,
         positive_class: Any = None,
         metadata: Sequence[str] | None = None,
+        engine: str | None = None,
     ) -> None:
+        if engine not in (None, "numpy") or (engine is None and is_lazy_source(data)):
+            return self._init_lazy(
+                data, engine, y_true=y_true, y_pred=y_pred, y_score=y_score, model=model, features=features,
+                sensitive=sensitive, text=text, ids=ids, labels=labels, threshold=threshold,
+                feature_names=feature_names, positive_class=positive_class, metadata=metadata,
+            )  # fmt: skip
         self.data = as_frame(data, feature_names)
         self.model = model
         n = len(self.data)
@@ -163,6 +174,12 @@ class Evaluation:
         self.engine: Engine = NumpyEngine(self)
         self.selection = Selection(self.engine)
         self.selection.observe(self._count_ahead)  # first observer: runs before every view
+
+    def _init_lazy(self, data: Any, engine: str | None, **arguments: Any) -> None:
+        """Over a SQL engine (DuckDB, Spark): see :func:`errorscope.engines.spec.init_lazy`."""
+        from .engines.spec import init_lazy
+
+        init_lazy(self, data, engine, **arguments)
 
     # -- public API --------------------------------------------------------------------------------
     @property

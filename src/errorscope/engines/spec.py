@@ -1,0 +1,270 @@
+"""An Evaluation over a lazy source: its roles validated from the engine's profiles, not from the rows.
+
+:func:`lazy_spec` opens the source (:mod:`errorscope.engines.sources`), checks every role column against
+the schema, profiles the data once (distinct classes, missing labels, ids uniqueness, the score range and
+row sums) and decides what :class:`~errorscope.evaluation.Evaluation` needs (classes, display names, the
+positive class, features / metadata / sensitive / text, the threshold), raising the same messages as the
+in-memory path where the same check applies. :func:`init_lazy` is the Evaluation's entry for it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+
+from ..inputs import column_list, require_column, require_text_column
+from ..plans import ALL_ROWS, RocAuc
+from ..selection import Selection
+from .compile import NUMBER, Column
+from .lazy import LazyEngine, Roles, Task
+from .sources import ROW, open_source, require
+
+ENGINES = ("numpy", "duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class LazySpec:
+    """What an Evaluation over a SQL engine is: the validated roles and the task, from the profiles."""
+
+    roles: Roles
+    classes: tuple[Any, ...]
+    class_names: tuple[str, ...]
+    positive_code: int | None
+    threshold: float
+    pred_from_scores: bool
+    features: tuple[str, ...]
+    metadata: tuple[str, ...]
+    sensitive: tuple[str, ...]
+    text: str | None
+    n_rows: int
+
+
+def open_lazy(data: Any, engine: str | None) -> Any:
+    """The source ``data`` selects, or that ``engine=`` forces (a pandas or polars frame on DuckDB)."""
+    if engine not in (None, *ENGINES):
+        raise ValueError(f"engine must be one of {ENGINES} or None (chosen from data), got {engine!r}.")
+    from .sources import is_lazy_source
+
+    if not is_lazy_source(data):
+        if engine == "spark":
+            raise TypeError(
+                f"engine='spark' needs data as a PySpark DataFrame, not {type(data).__name__}: "
+                "create it with spark.createDataFrame(...) or spark.read.parquet(...)."
+            )
+        pa = require("pyarrow")
+        from ..inputs import as_frame
+
+        data = pa.Table.from_pandas(as_frame(data), preserve_index=False)
+    source = open_source(data)
+    if engine not in (None, source.engine):
+        raise ValueError(
+            f"engine={engine!r} cannot read {source.what}: it is read by the {source.engine} engine; "
+            f"omit engine= or pass engine={source.engine!r}."
+        )
+    return source
+
+
+def _name(value: Any, argument: str) -> str | None:
+    """A role given as a column name (a lazy source's roles are columns, never arrays)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(
+        f"{argument} must name a column of the data on a SQL engine, not a {type(value).__name__}: "
+        "add the values as a column of the source (e.g. in the Parquet files) and pass its name."
+    )
+
+
+def lazy_spec(
+    source: Any,
+    y_true: Any,
+    y_pred: Any = None,
+    y_score: Any = None,
+    model: Any = None,
+    features: Sequence[str] | None = None,
+    sensitive: str | Sequence[str] | None = None,
+    text: str | None = None,
+    ids: Any = None,
+    labels: Sequence[Any] | Mapping[Any, str] | None = None,
+    threshold: float = 0.5,
+    positive_class: Any = None,
+    metadata: Sequence[str] | None = None,
+) -> tuple[LazySpec, LazyEngine]:
+    """The spec and the engine of ``source`` (see the module docstring)."""
+    from .. import evaluation as ev_module
+
+    schema = source.frame.drop(ROW).head(0).collect().to_pandas()  # the columns and types, no rows
+    true_col = require_column(_name(y_true, "y_true"), "y_true", schema)
+    pred_col = _name(y_pred, "y_pred")
+    if pred_col is not None:
+        require_column(pred_col, "y_pred", schema)
+    score_cols = [y_score] if isinstance(y_score, str) else list(y_score or [])
+    for c in score_cols:
+        require_column(_name(c, "y_score"), "y_score", schema)
+    id_col = _name(ids, "ids")
+    if id_col is not None:
+        require_column(id_col, "ids", schema)
+    if pred_col is None and not score_cols:
+        raise ValueError(
+            "No predictions: on a SQL engine pass y_pred (a column of labels) or y_score (probability "
+            "columns); model= only explains rows fetched by id."
+        )
+    roles = Roles(true_col, pred_col, tuple(score_cols), id_col)
+    engine = LazyEngine(source, roles)
+    n = engine.n_rows
+    if n == 0:
+        raise ValueError("data is empty (0 rows): pass the rows of your evaluation set.")
+    for column, argument in ((true_col, "y_true"), (pred_col, "y_pred"), (id_col, "ids")):
+        if column is not None:
+            _check_no_missing(engine, column, argument)
+
+    true_values = np.asarray(engine.distinct(true_col), dtype=object)
+    pred_values = None if pred_col is None else np.asarray(engine.distinct(pred_col), dtype=object)
+    if labels is None:
+        ev_module._refuse_continuous(np.asarray(true_values.tolist()), "y_true")
+        if pred_values is not None:
+            ev_module._refuse_continuous(np.asarray(pred_values.tolist()), "y_pred")
+    natural = ev_module._class_order(true_values, None, pred_values, labels, model, y_true)
+    classes, positive = ev_module._positive_order(natural, labels, positive_class)
+    names = ev_module._display_names(classes, labels)
+    ev_module._codes(true_values, classes, "y_true")
+    if pred_values is not None:
+        ev_module._codes(pred_values, classes, "y_pred")
+
+    score_order = None
+    if score_cols:
+        _check_scores(engine, score_cols, len(classes))
+        if len(score_cols) > 1:
+            score_order = tuple(natural.index(c) for c in classes)
+    value = ev_module._check_threshold(threshold)
+    from_scores = pred_col is None
+    if value != 0.5 and not (from_scores and len(classes) == 2):
+        scope = ev_module.Evaluation._threshold_scope(_Classes(len(classes)), from_scores)  # type: ignore[arg-type]
+        raise ValueError(f"threshold={threshold} has no effect: {scope}")
+    engine.set_task(Task(tuple(classes), positive, value, score_order))
+    if len(score_cols) == 1:
+        _check_score_direction(engine, classes, names)
+    if id_col is not None and engine.n_unique_rows(id_col) != n:
+        _refuse_repeated_ids(engine, id_col, n)
+
+    text_col = require_text_column(text, schema) if text is not None else None
+    if text_col is not None:
+        length = f"len({text_col})"
+        length = f"es_{length}" if length in schema.columns else length
+        engine.add_derived(length, Column(nw.col(text_col).str.len_chars().cast(nw.Float64), NUMBER))
+    role_cols = {c for c in (true_col, pred_col, text_col, id_col) if c} | set(score_cols)
+    shim = _Schema(schema)
+    chosen, meta = ev_module.Evaluation._features(shim, features, metadata, model, role_cols)  # type: ignore[arg-type]
+    spec = LazySpec(
+        roles, tuple(classes), tuple(names), positive, value, from_scores, tuple(chosen), tuple(meta),
+        tuple(column_list(sensitive, "sensitive", schema)), text_col, n,
+    )  # fmt: skip
+    return spec, engine
+
+
+@dataclass
+class _Schema:
+    """The columns (no rows) where Evaluation's validation helpers read ``self.data``."""
+
+    data: pd.DataFrame
+
+
+@dataclass
+class _Classes:
+    n_classes: int
+
+
+def _check_no_missing(engine: LazyEngine, column: str, argument: str) -> None:
+    """As :func:`errorscope.inputs.check_no_missing`: the count and the first row."""
+    missing = engine.missing_counts([column])[column]
+    if missing:
+        first = engine._scalar(nw.col(ROW).min(), engine.frame.filter(engine.column(column).missing()))
+        raise ValueError(
+            f"{argument} has {missing:,} missing values (first at row {first}): "
+            "drop those rows from data, or fill the labels, before building the Evaluation."
+        )
+
+
+def _check_scores(engine: LazyEngine, columns: list[str], k: int) -> None:
+    """As :func:`errorscope.inputs.as_scores`: one column only for binary, else one per class; finite
+    probabilities in [0, 1]; rows of k columns summing to 1."""
+    name = "y_score"
+    if len(columns) == 1 and k != 2:
+        raise ValueError(
+            f"{name} is 1-D but there are {k} classes: pass an (n, {k}) array "
+            "of probabilities, one column per class in the order of labels."
+        )
+    if len(columns) > 1 and len(columns) != k:
+        raise ValueError(
+            f"{name} has {len(columns)} columns but there are {k} classes: "
+            "pass one probability column per class, in the order of labels."
+        )
+    if engine.non_finite(columns):
+        raise ValueError(f"{name} has NaN or infinite values: every row needs a probability.")
+    lo, hi = engine.value_range(columns)
+    if lo < 0 or hi > 1:
+        raise ValueError(
+            f"{name} has values outside [0, 1] (min {lo:.4g}, max {hi:.4g}): "
+            "pass probabilities (predict_proba), not decision-function scores or logits."
+        )
+    if len(columns) > 1:
+        total = nw.sum_horizontal(*[nw.col(c).cast(nw.Float64) for c in columns])
+        off = engine.frame.filter((total - 1.0).abs() > 1e-3)
+        first = engine._scalar(nw.col(ROW).min(), off)
+        if first is not None:
+            sums = engine._scalar(total.alias("t"), off.filter(nw.col(ROW) == first))
+            raise ValueError(
+                f"{name} rows must sum to 1 (row {first} sums to {sums:.4g}); pass "
+                "normalised class probabilities, e.g. from predict_proba or a softmax."
+            )
+
+
+def _check_score_direction(engine: LazyEngine, classes: list[Any], names: list[str]) -> None:
+    """As Evaluation._check_score_direction: a 1-D y_score ranking the rows in reverse of P(positive)."""
+    auc = engine.roc_auc(RocAuc(1), ALL_ROWS)
+    if auc < 0.35:
+        other, positive = names
+        warnings.warn(
+            f"y_score is read as P({positive!r}) (the positive class, second in the class order), but it "
+            f"ranks the rows in reverse of it (ROC AUC {auc:.2f}): if y_score is P({other!r}), pass "
+            f"positive_class={classes[0]!r}, or pass 1 - y_score.",
+            UserWarning,
+            stacklevel=5,
+        )
+
+
+def _refuse_repeated_ids(engine: LazyEngine, column: str, n: int) -> None:
+    repeated = n - engine.n_unique_rows(column)
+    example = engine.frame.group_by(column).agg(nw.len().alias("n")).filter(nw.col("n") > 1).head(1).collect()
+    value = example[column].to_list()[0]
+    raise ValueError(
+        f"ids must be unique, but {repeated:,} are repeated (e.g. {value!r}); tags are "
+        "keyed by id, so pass a unique id column, or omit ids to use row positions."
+    )
+
+
+def init_lazy(ev: Any, data: Any, engine: str | None, **arguments: Any) -> None:
+    """Build Evaluation ``ev`` over the SQL engine ``data`` selects (or ``engine=`` forces): its spec's
+    attributes, and ``ev.engine`` (a :class:`LazyEngine`) answering the query plans."""
+    feature_names = arguments.pop("feature_names", None)
+    if feature_names is not None:
+        raise TypeError(
+            "feature_names= names a numpy array's columns: a SQL source has its own names; omit it."
+        )
+    spec, lazy = lazy_spec(open_lazy(data, engine), **arguments)
+    ev.spec, ev.engine, ev.model = spec, lazy, arguments.get("model")
+    ev.classes, ev.class_names, ev._positive_code = (
+        list(spec.classes),
+        list(spec.class_names),
+        spec.positive_code,
+    )
+    ev.features, ev.metadata, ev.sensitive = list(spec.features), list(spec.metadata), list(spec.sensitive)
+    ev.text_column, ev._threshold, ev.pred_from_scores = spec.text, spec.threshold, spec.pred_from_scores
+    ev.derived = dict.fromkeys(lazy.derived)
+    ev.predictions_version = 0
+    ev.selection = Selection(lazy)  # clauses compiled by the engine; filters for its plans

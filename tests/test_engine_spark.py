@@ -3,6 +3,10 @@ and the visible page come back to the driver."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, roc_auc_score
@@ -17,22 +21,6 @@ from test_engine_duckdb import filters, random_frame
 
 pytest.importorskip("pyspark")
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.driver.memory", "2g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -163,10 +151,23 @@ def test_only_aggregates_reach_the_driver(adult_pair, monkeypatch):
     assert collected and sum(collected) <= 4  # one row per (actual, predicted) group, never the rows
 
 
-def test_a_stopped_session_is_a_clear_error(spark):
-    frame = spark.createDataFrame(
-        random_frame(20, 1)[["y", "p_cat", "p_dog", "p_emu", "id"]].astype({"id": str})
+def test_a_stopped_session_is_a_clear_error() -> None:
+    """In a process of its own: stopping a session would stop the test run's shared one."""
+    script = textwrap.dedent(
+        """
+        import os, sys
+        os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+        from pyspark.sql import SparkSession
+        import errorscope as es
+        spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+                 .config("spark.driver.host", "127.0.0.1").getOrCreate())
+        frame = spark.createDataFrame([("a", 0.2, "1"), ("b", 0.7, "2")], ["y", "p", "id"])
+        spark.stop()
+        try:
+            es.Evaluation(frame, y_true="y", y_score="p", ids="id")
+        except ValueError as err:
+            print(err)
+        """
     )
-    spark.stop()
-    with pytest.raises(ValueError, match="data is a PySpark DataFrame whose SparkSession was stopped"):
-        es.Evaluation(frame, y_true="y", y_score=["p_cat", "p_dog", "p_emu"], ids="id")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert "data is a PySpark DataFrame whose SparkSession was stopped" in done.stdout, done.stderr[-2000:]

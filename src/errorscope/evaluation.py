@@ -14,7 +14,7 @@ import pandas as pd
 from .coding import ColumnCodes, as_nanoseconds, as_numbers, duration_text, inner_cuts
 from .engines import Engine
 from .engines.numpy import NumpyEngine
-from .engines.sources import is_lazy_source
+from .engines.sources import ROW, is_lazy_source
 from .inputs import (
     align_index,
     as_frame,
@@ -25,6 +25,7 @@ from .inputs import (
     require_column,
     require_text_column,
 )
+from .plans import ALL_ROWS, CONFUSION
 from .query import parse
 from .selection import ROLES, Clause, Predicate, Selection, SelectionChange
 from .tags import TAG_COLUMNS, RowKeys, TagStore, TagStoreError, dataset_fingerprint, default_store_path
@@ -34,6 +35,10 @@ T = TypeVar("T")
 TAG_ROLE = "tag"  # a role predicate on "tag" selects the rows carrying those tags
 OUTCOME_COLUMNS = frozenset({"actual", "predicted", TAG_ROLE, "score", "confidence"})
 """What a clause reads when it is defined by the model's outcome (a matrix cell, a score bin, a tag)."""
+
+
+IN_MEMORY = frozenset({"data", "X", "true_codes", "pred_codes", "scores", "ids", "y_true", "y_pred"})
+"""What only an in-memory (numpy engine) Evaluation has."""
 
 
 class Evaluation:
@@ -184,7 +189,34 @@ class Evaluation:
     # -- public API --------------------------------------------------------------------------------
     @property
     def n_rows(self) -> int:
-        return len(self.data)
+        data = self.__dict__.get("data")
+        return len(data) if data is not None else self.engine.n_rows
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the rows are in memory (the numpy engine), not in a SQL engine."""
+        return "data" in self.__dict__
+
+    @property
+    def columns(self) -> list[str]:
+        """The data's column names."""
+        if self.in_memory:
+            return list(self.data.columns)
+        return [c for c in self.engine.schema if c != ROW]
+
+    @property
+    def has_scores(self) -> bool:
+        """Whether the Evaluation has class probabilities (y_score, or the model's predict_proba)."""
+        return self.scores is not None if self.in_memory else self.engine.scores is not None
+
+    def __getattr__(self, name: str) -> Any:
+        """The in-memory attributes (``data``, ``true_codes``, ``scores``...) on a SQL engine: a clear error."""
+        if name in IN_MEMORY and "engine" in self.__dict__:
+            raise AttributeError(
+                f"ev.{name} holds every row in memory, but this Evaluation runs on the {self.engine.name} "
+                "engine: use ev.selected() for the selected rows, or the views' .table."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def n_classes(self) -> int:
@@ -319,6 +351,8 @@ class Evaluation:
 
     def selected(self) -> pd.DataFrame:
         """The rows every clause keeps, with ``actual``, ``predicted`` (and ``score``) columns."""
+        if not self.in_memory:
+            return self.engine.selected(self.selection.filter())
         return self.frame()[self.selection.mask()]
 
     def frame(self) -> pd.DataFrame:
@@ -491,13 +525,15 @@ class Evaluation:
         kind = f"binary [{shown}]" if self.is_binary else f"{self.n_classes}-class [{shown}]"
         if self.positive_name is not None:
             kind += f", positive class {self.positive_name!r}"
-            if self.is_binary and self.scores is not None:
+            if self.is_binary and self.has_scores:
                 kind += f" (score = P({self.positive_name!r}))"
         meta = f" + {len(self.metadata)} metadata" if self.metadata else ""
+        counts = self.engine.count(CONFUSION, ALL_ROWS).counts
+        engine = "" if self.in_memory else f", {self.engine.name} engine"
         return (
             f"Evaluation({self.n_rows:,} rows, {kind}, {len(self.features)} features{meta}, "
-            f"accuracy {np.mean(self.true_codes == self.pred_codes):.3f}, "
-            f"{len(self.selection)} active clause(s))"
+            f"accuracy {np.trace(counts) / max(1, counts.sum()):.3f}, "
+            f"{len(self.selection)} active clause(s){engine})"
         )
 
     # -- for views ---------------------------------------------------------------------------------
@@ -511,6 +547,9 @@ class Evaluation:
         """The names the roles go by in clauses and query text, by role: ``actual``, ``predicted`` and
         ``tag``, ``es_`` prefixed when the data has another column of that name (one that is not the
         role's own y_true / y_pred column)."""
+
+        if not self.in_memory:
+            return {role: f"es_{role}" if role in self.engine.schema else role for role in ROLES}
 
         def build() -> dict[str, str]:
             own = {"actual": self.y_true, "predicted": None if self.pred_from_scores else self.y_pred}
@@ -534,6 +573,8 @@ class Evaluation:
 
     def query_name(self, name: str, what: str = "query name") -> tuple[str, str | None]:
         """(column, role) of a name in query text: a data or derived column, a role, or ``score``."""
+        if not self.in_memory:
+            return self.engine.query_name(name)
         roles = {text: role for role, text in self.role_names().items()}
         if name in roles:
             return name, roles[name]

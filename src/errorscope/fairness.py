@@ -80,7 +80,7 @@ def count_groups(
         actual = ev.true_codes == positive
         key = groups.row_codes(ev)[rows] * 4 + 2 * actual[rows] + predicted[rows]
         counts = np.bincount(key, minlength=k * 4).reshape(k, 4)
-    if ev.scores is None:
+    if not ev.has_scores:
         return GroupCounts(counts, None, None)
     plan = PlanCounts(
         (*groups.keys, Key.score_bin(FINE_BINS, positive), Key.actual(positive)),
@@ -136,7 +136,7 @@ def make_groups(ev: Evaluation, columns: str | Sequence[str] | None = None) -> G
 
     Combinations that no row has are left out; numeric columns use their bins (see ``ev.set_bins``).
     """
-    names = column_list(columns, "groups", ev.data) if columns is not None else list(ev.sensitive)
+    names = column_list(columns, "groups", ev.columns) if columns is not None else list(ev.sensitive)
     if not names:
         raise ValueError(
             "no groups: pass groups= one or more sensitive columns, e.g. groups=['sex', 'race'], "

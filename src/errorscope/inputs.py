@@ -143,16 +143,20 @@ def align_index(value: pd.Series | pd.DataFrame, data: pd.DataFrame, name: str) 
     )
 
 
-def require_column(column: Any, name: str, data: pd.DataFrame, known: Sequence[str] | None = None) -> str:
-    """``column`` if it is a column of ``data``; otherwise a KeyError-style ValueError with suggestions.
+def require_column(
+    column: Any, name: str, data: pd.DataFrame | Sequence[str], known: Sequence[str] | None = None
+) -> str:
+    """``column`` if it is a column of ``data`` (a frame, or its column names); otherwise a KeyError-style
+    ValueError with suggestions.
 
     ``known``: every acceptable name when it is more than the data's columns (e.g. derived columns);
     the caller handles those, this only uses them for the message.
     """
     if not isinstance(column, str):
         raise TypeError(f"{name} must name a column of data, got {type(column).__name__}.")
-    if column not in data.columns:
-        names = [str(c) for c in (data.columns if known is None else known)]
+    columns = data.columns if hasattr(data, "columns") else list(data)
+    if column not in columns:
+        names = [str(c) for c in (columns if known is None else known)]
         close = difflib.get_close_matches(column, names, n=3)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(
@@ -179,7 +183,7 @@ def require_text_column(column: Any, data: pd.DataFrame) -> str:
     return name
 
 
-def column_list(value: Any, name: str, data: pd.DataFrame) -> list[str]:
+def column_list(value: Any, name: str, data: pd.DataFrame | Sequence[str]) -> list[str]:
     """A column name or list of names, each checked to exist."""
     if value is None:
         return []

@@ -42,7 +42,7 @@ def key_metrics(ev: Evaluation, where: Filter | np.ndarray | None = None) -> dic
         out["precision"], out["recall"], out["F1"] = float(m.precision[1]), float(m.recall[1]), float(m.f1[1])
     else:
         out["macro F1"] = float(np.nanmean(m.f1))  # classes with no rows and no predictions have no F1
-    if ev.scores is not None:
+    if ev.has_scores:
         out["log loss"] = float(counted.sums[0].sum() / n)
         if present.all():
             if ev.is_binary:
@@ -55,7 +55,7 @@ def key_metrics(ev: Evaluation, where: Filter | np.ndarray | None = None) -> dic
 
 def outcome_plan(ev: Evaluation) -> GroupCounts:
     """Rows per (actual, predicted), with the sums of the log loss and (binary) the squared error."""
-    if ev.scores is None:
+    if not ev.has_scores:
         return CONFUSION
     sums = (Measure("log_loss"), Measure("brier", 1)) if ev.is_binary else (Measure("log_loss"),)
     return GroupCounts(CONFUSION.keys, sums)
@@ -74,10 +74,14 @@ def class_balance(ev: Evaluation) -> pd.DataFrame:
 def data_checks(ev: Evaluation, leak_accuracy: float = 0.98) -> pd.DataFrame:
     """One row per finding: missing values per column, duplicate feature rows, likely label leaks."""
     rows: list[tuple[str, str, int, str]] = []
-    missing = ev.data.isna().sum()
+    if ev.in_memory:
+        missing = ev.data.isna().sum()
+        duplicated = int(ev.X.duplicated().sum()) if ev.features else 0
+    else:  # counted by the SQL engine
+        missing = pd.Series(ev.engine.missing_counts(ev.columns))
+        duplicated = ev.engine.duplicate_rows(ev.features)
     for column, count in missing[missing > 0].items():
         rows.append(("missing values", str(column), int(count), f"{count / ev.n_rows:.1%} of rows"))
-    duplicated = int(ev.X.duplicated().sum()) if ev.features else 0
     if duplicated:
         rows.append(("duplicate rows", "features", duplicated, "rows whose features repeat an earlier row"))
     everything = ev.engine.as_filter(None)

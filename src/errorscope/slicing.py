@@ -78,10 +78,10 @@ def class_family(ev: Evaluation) -> list[ColumnCodes]:
 
     def build() -> list[ColumnCodes]:
         out = []
-        for role, codes in (("actual", ev.true_codes), ("predicted", ev.pred_codes)):
+        for role in ("actual", "predicted"):  # counted by the engine (Key.actual / Key.predicted)
             predicates = tuple(ev.role_predicate(role, "in", (c,)) for c in ev.classes)
             name = predicates[0].column  # es_actual when the data has a column "actual": shown as selected
-            out.append(ColumnCodes(name, "class", codes.astype(np.int32), tuple(ev.class_names), predicates))
+            out.append(ColumnCodes(name, "class", NO_CODES, tuple(ev.class_names), predicates))
         return out
 
     return ev.cached(("class_family", ev.predictions_version), build)
@@ -135,6 +135,7 @@ def slice_columns(ev: Evaluation, columns: Sequence[str] | None = None) -> list[
 
 
 # -- counting ------------------------------------------------------------------------------------
+NO_CODES = np.zeros(0, dtype=np.int32)  # the class columns' codes are the engine's (see slice_key)
 OUTCOMES = 8  # 4 * (actual is positive) + 2 * (predicted is positive) + (prediction is wrong)
 
 
@@ -177,7 +178,7 @@ def positive_class_code(ev: Evaluation, metric: str, positive_class: object | No
 
 def row_log_loss(ev: Evaluation) -> np.ndarray:
     """Each row's log loss, -log p(actual class), with scikit-learn's clipping (numpy engine)."""
-    if ev.scores is None:
+    if not ev.has_scores:
         raise ValueError("metric='log_loss' needs scores: build the Evaluation with y_score= or a model.")
     return ev.engine.measure(Measure("log_loss"))
 
@@ -329,7 +330,7 @@ def _rate_stats(
 def _log_loss_stats(
     ev: Evaluation, coded: list[ColumnCodes], where: Filter, size: np.ndarray
 ) -> dict[str, np.ndarray]:
-    if ev.scores is None:
+    if not ev.has_scores:
         raise ValueError("metric='log_loss' needs scores: build the Evaluation with y_score= or a model.")
     measures = (Measure("log_loss"), Measure("log_loss2"))
     sums = [ev.engine.count(GroupCounts((slice_key(c),), measures), where).sums for c in coded]

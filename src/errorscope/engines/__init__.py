@@ -13,8 +13,8 @@ kept rows. See docs/architecture.md.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,8 @@ import pandas as pd
 from ..coding import ColumnCodes
 from ..plans import ALL_ROWS, Counted, Filter, GroupCounts, Key, Marginals, RocAuc, RowPage
 from ..selection import Clause
+
+T = TypeVar("T")
 
 
 class Engine(ABC):
@@ -33,6 +35,17 @@ class Engine(ABC):
     @abstractmethod
     def n_rows(self) -> int:
         """Rows in the evaluation set."""
+
+    def cached(self, key: tuple[Any, ...], build: Callable[[], T], keep: int = 1) -> T:
+        """A structure built once per ``key`` (its first item names the kind, the rest is what it depends
+        on); the last ``keep`` of each kind are kept."""
+        memo: dict[tuple[Any, ...], Any] = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            same_kind = [k for k in memo if k[0] == key[0]]
+            for old in same_kind[: max(0, len(same_kind) - keep + 1)]:
+                del memo[old]
+            memo[key] = build()
+        return memo[key]
 
     # -- clauses -------------------------------------------------------------------------------
     @abstractmethod

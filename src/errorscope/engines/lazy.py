@@ -161,6 +161,13 @@ class LazyEngine(Engine):
             bad = bad | ~nw.col(c).cast(nw.Float64).is_finite().fill_null(False)
         return int(self._scalar(bad.cast(nw.Int64).sum()) or 0)
 
+    def duplicate_rows(self, names: Sequence[str]) -> int:
+        """Rows whose values in ``names`` repeat an earlier row's (rows minus distinct combinations)."""
+        if not names:
+            return 0
+        distinct = self.frame.select(*[nw.col(c) for c in names]).unique().select(nw.len()).collect()
+        return self.n_rows - int(_python(distinct.item(0, 0)))
+
     def n_unique_rows(self, name: str) -> int:
         """COUNT(DISTINCT name): equal to :attr:`n_rows` when the column's values are unique."""
         return int(self._scalar(nw.col(name).n_unique()))
@@ -550,8 +557,9 @@ class LazyEngine(Engine):
         return float((pos * (below + 0.5 * neg)).sum() / (n_pos * n_neg))
 
     # -- rows ----------------------------------------------------------------------------------
-    def _with_roles(self, frame: Any) -> Any:
-        """``frame`` with the evaluation's columns (id, actual, predicted, score) as Evaluation.frame."""
+    def _with_roles(self, frame: Any, loss: bool = False) -> Any:
+        """``frame`` with the evaluation's columns (id, actual, predicted, score; ``loss`` when asked and
+        there are scores) as Evaluation.frame names them."""
         assert self.task is not None
         data = [c for c in self.schema if c != ROW]
         extra = {
@@ -561,14 +569,19 @@ class LazyEngine(Engine):
         }
         if self.scores is not None:
             extra["score"] = self.scores[1] if self.n_classes == 2 else _pick(self.scores, self.predicted)
+            if loss:
+                extra["loss"] = self.log_loss()
         named = [e.alias(n if n not in data else f"es_{n}") for n, e in extra.items()]
         return frame.select(*[nw.col(c) for c in data], *named, nw.col(ROW))
 
-    def rows(self, ids: Sequence[Any]) -> pd.DataFrame:
+    def fetch(self, ids: np.ndarray, loss: bool = False) -> pd.DataFrame:
+        return self.rows(ids, loss)
+
+    def rows(self, ids: Sequence[Any], loss: bool = False) -> pd.DataFrame:
         """The rows of ``ids``, in their order, with the data and the evaluation's columns."""
         wanted = [_python(v) for v in ids]
         key = self.roles.ids or ROW
-        out = self._with_roles(self.frame.filter(nw.col(key).is_in(wanted))).collect().to_pandas()
+        out = self._with_roles(self.frame.filter(nw.col(key).is_in(wanted)), loss).collect().to_pandas()
         by_id = pd.Series(np.arange(len(out)), index=out[key if key != ROW else ROW].map(_python))
         missing = [v for v in wanted if v not in by_id.index]
         if missing:

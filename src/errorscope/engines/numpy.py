@@ -56,18 +56,6 @@ class NumpyEngine(Engine):
     def n_rows(self) -> int:
         return self._ev.n_rows
 
-    # -- memo ----------------------------------------------------------------------------------
-    def cached(self, key: tuple[Any, ...], build: Callable[[], Any], keep: int = 1) -> Any:
-        """A structure built once per ``key`` (its first item names the kind, the rest is what it depends
-        on); the last ``keep`` of each kind are kept."""
-        memo = self._memo
-        if key not in memo:
-            same_kind = [k for k in memo if k[0] == key[0]]
-            for old in same_kind[: max(0, len(same_kind) - keep + 1)]:
-                del memo[old]
-            memo[key] = build()
-        return memo[key]
-
     def forget(self, columns: set[str] | None) -> None:
         for column in list(self._codes) if columns is None else columns:
             if self._codes.pop(column, None) is not None:

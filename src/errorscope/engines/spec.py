@@ -267,4 +267,5 @@ def init_lazy(ev: Any, data: Any, engine: str | None, **arguments: Any) -> None:
     ev.text_column, ev._threshold, ev.pred_from_scores = spec.text, spec.threshold, spec.pred_from_scores
     ev.derived = dict.fromkeys(lazy.derived)
     ev.predictions_version = 0
+    ev._bins, ev._sources, ev.tag_store = {}, {}, None
     ev.selection = Selection(lazy)  # clauses compiled by the engine; filters for its plans

@@ -104,7 +104,7 @@ class GroupComparer(LinkedView):
             class_names=list(evaluation.class_names),
             reference=reference or "",
             min_size=min_size,
-            can_threshold=evaluation.is_binary and evaluation.scores is not None,
+            can_threshold=evaluation.is_binary and evaluation.has_scores,
             **kwargs,
         )
 

@@ -109,7 +109,7 @@ class SliceBrowser(LinkedView):
         if isinstance(evaluation, Evaluation):
             for column, edges in (bins or {}).items():
                 evaluation.set_bins(column, edges)
-            if metric == "log_loss" and evaluation.scores is None:
+            if metric == "log_loss" and not evaluation.has_scores:
                 raise ValueError(
                     "metric='log_loss' needs scores: build the Evaluation with y_score= or a model."
                 )
@@ -212,7 +212,14 @@ class SliceBrowser(LinkedView):
         """(Re)start discovery on the rows the view is computed on; in a background thread unless
         ``block``. Progress shows in the view; the kernel stays responsive."""
         self.cancel_discovery()
-        mask = None if self._where.everything else self.evaluation.engine.mask(self._where)
+        engine = self.evaluation.engine
+        if not self.evaluation.in_memory:
+            self.discovery_status = (
+                f"failed: slice discovery runs on the numpy engine only for now, not on {engine.name}; "
+                "the single-column slices above are exact"
+            )
+            return
+        mask = None if self._where.everything else engine.mask(self._where)
         cancel = threading.Event()
         self._cancel = cancel
         self.discovery_status, self.discovery_progress = "running", 0.0
@@ -393,11 +400,11 @@ class SliceBrowser(LinkedView):
 
     def _show_comparison(self) -> None:
         ev = self.evaluation
-        selected = ev.selection.mask()
-        if selected.all() or not selected.any():
+        if not ev.in_memory or not (0 < ev.selection.n_kept() < ev.n_rows):
             self.comparison = {"features": [], "distance": b"", "p_value": b"", "values": [],
                                "selected_share": b"", "rest_share": b"", "feature": ""}  # fmt: skip
             return
+        selected = ev.selection.mask()
         ranked = differing_features(ev, selected)
         feature = (
             self.compare_feature if self.compare_feature in set(ranked["feature"]) else ranked["feature"][0]
@@ -424,7 +431,7 @@ class SliceBrowser(LinkedView):
         found = ["error_rate"]
         if ev.positive_code is not None or self.positive_class is not None:
             found += ["fpr", "fnr"]
-        if ev.scores is not None:
+        if ev.has_scores:
             found.append("log_loss")
         return found
 

@@ -342,7 +342,8 @@ def _percentile_interval(samples: np.ndarray, level: float = 0.95) -> tuple[np.n
         above = np.minimum(below + 1, np.maximum(valid - 1, 0))
         low = np.take_along_axis(ordered, below[None], axis=0)[0]
         high = np.take_along_axis(ordered, above[None], axis=0)[0]
-        value = low + (high - low) * (position - below)
+        with np.errstate(invalid="ignore"):  # infinite samples (a ratio over zero): inf - inf is NaN
+            value = low + (high - low) * (position - below)
         return np.where(valid > 0, value, np.nan)
 
     return at(tail), at(1 - tail)

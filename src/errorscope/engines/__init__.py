@@ -31,6 +31,19 @@ class Engine(ABC):
 
     name: str  # "numpy", "duckdb" or "spark"
 
+    def __eq__(self, other: object) -> bool:
+        """An engine equals its name: ``ev.engine == "duckdb"``."""
+        return self.name == other if isinstance(other, str) else self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<{self.name} engine>"
+
     @property
     @abstractmethod
     def n_rows(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +26,7 @@ from .inputs import (
     require_column,
     require_text_column,
 )
+from .jobs import JobRunner
 from .plans import ALL_ROWS, CONFUSION
 from .query import parse
 from .selection import ROLES, Clause, Predicate, Selection, SelectionChange
@@ -373,6 +375,11 @@ class Evaluation:
         kind, the rest is what the structure depends on (e.g. ``predictions_version``). The last ``keep``
         of each kind are kept (by the engine)."""
         return self.engine.cached(key, build, keep)
+
+    @functools.cached_property
+    def jobs(self) -> JobRunner:
+        """The runner of this Evaluation's background work (discovery, SHAP, LIME): see errorscope.jobs."""
+        return JobRunner()
 
     def _count_ahead(self, change: SelectionChange) -> None:
         """Count the new selection with every counter the views used on the last one, in parallel."""

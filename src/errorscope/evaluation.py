@@ -387,8 +387,11 @@ class Evaluation:
         return JobRunner()
 
     def _count_ahead(self, change: SelectionChange) -> None:
-        """Count the new selection with every counter the views used on the last one, in parallel."""
-        self.engine.prefetch(self.selection.filter())
+        """Before any view recomputes: the engine answers, as one batch, the plans every view asked
+        last time under the filter it now sees (the numpy engine counts with every counter in parallel)."""
+        selection = self.selection
+        self.engine.prefetch(selection.filter())
+        self.engine.prefetch_views({c: selection.filter(exclude=c) for c in self.engine.consumers()})
 
     def codes(self, column: str) -> ColumnCodes:
         """Integer codes of a column (value, bin or period per row), computed once and cached.

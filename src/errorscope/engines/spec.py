@@ -254,3 +254,4 @@ def init_lazy(ev: Any, data: Any, engine: str | None, arguments: Arguments) -> N
     ev.predictions_version = 0
     ev._bins, ev._sources, ev.tag_store = {}, {}, None
     ev.selection = Selection(lazy)  # clauses compiled by the engine; filters for its plans
+    ev.selection.observe(ev._count_ahead)  # first observer: the views' plans answered as one batch

@@ -20,7 +20,19 @@ import numpy as np
 import pandas as pd
 
 from ..coding import ColumnCodes
-from ..plans import ALL_ROWS, Counted, Filter, GroupCounts, Key, Marginals, RocAuc, RowPage
+from ..plans import (
+    ALL_ROWS,
+    Counted,
+    Coverage,
+    Filter,
+    GroupCounts,
+    GroupingSets,
+    Key,
+    Marginals,
+    Patterns,
+    RocAuc,
+    RowPage,
+)  # fmt: skip
 from ..selection import Clause
 
 T = TypeVar("T")
@@ -117,6 +129,29 @@ class Engine(ABC):
     @abstractmethod
     def roc_auc(self, plan: RocAuc, where: Filter) -> float:
         """ROC AUC of the plan's class among the kept rows (NaN with one class only)."""
+
+    def grouping_sets(self, plan: GroupingSets, where: Filter) -> list[Counted]:
+        """Per set of the plan, rows (and sums) per combination of its keys; cells under ``min_count``
+        rows as 0. This default asks one :class:`GroupCounts` per set; engines answer it in one scan."""
+        out = []
+        for keys in plan.sets:
+            counted = self.count(GroupCounts(keys, plan.sums), where)
+            small = counted.counts < plan.min_count
+            out.append(Counted(np.where(small, 0, counted.counts), np.where(small, 0.0, counted.sums)))
+        return out
+
+    @abstractmethod
+    def coverage(self, plan: Coverage, where: Filter) -> Patterns:
+        """Rows per pattern of membership in the plan's terms (and per ``by`` keys) among the kept rows."""
+
+    @abstractmethod
+    def key_filter(self, where: Filter, key: Key, value: int) -> Filter:
+        """The rows ``where`` keeps whose ``key`` is ``value`` (the search rows of discovery, say)."""
+
+    def for_thread(self) -> Engine | None:
+        """An engine to answer plans from a background thread while this one serves the kernel's (self
+        when it is safe), or None when there is none: the work then runs on the kernel's thread."""
+        return self
 
     def shape(self, keys: Iterable[Key]) -> tuple[int, ...]:
         """The sizes of ``keys``: the shape of a :class:`Counted` over them."""

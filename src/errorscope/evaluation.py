@@ -17,6 +17,7 @@ from .engines import Engine
 from .engines.numpy import NumpyEngine
 from .engines.sources import ROW, is_lazy_source
 from .inputs import (
+    Arguments,
     align_index,
     as_frame,
     as_scores,
@@ -102,11 +103,15 @@ class Evaluation:
         engine: str | None = None,
     ) -> None:
         if engine not in (None, "numpy") or (engine is None and is_lazy_source(data)):
-            return self._init_lazy(
-                data, engine, y_true=y_true, y_pred=y_pred, y_score=y_score, model=model, features=features,
-                sensitive=sensitive, text=text, ids=ids, labels=labels, threshold=threshold,
-                feature_names=feature_names, positive_class=positive_class, metadata=metadata,
+            if feature_names is not None:
+                raise TypeError(
+                    "feature_names= names a numpy array's columns: a SQL source has its own names; omit it."
+                )
+            arguments = Arguments(
+                y_true, y_pred, y_score, model, features, sensitive, text, ids, labels, threshold,
+                positive_class, metadata,
             )  # fmt: skip
+            return self._init_lazy(data, engine, arguments)
         self.data = as_frame(data, feature_names)
         self.model = model
         n = len(self.data)
@@ -182,11 +187,11 @@ class Evaluation:
         self.selection = Selection(self.engine)
         self.selection.observe(self._count_ahead)  # first observer: runs before every view
 
-    def _init_lazy(self, data: Any, engine: str | None, **arguments: Any) -> None:
+    def _init_lazy(self, data: Any, engine: str | None, arguments: Arguments) -> None:
         """Over a SQL engine (DuckDB, Spark): see :func:`errorscope.engines.spec.init_lazy`."""
         from .engines.spec import init_lazy
 
-        init_lazy(self, data, engine, **arguments)
+        init_lazy(self, data, engine, arguments)
 
     # -- public API --------------------------------------------------------------------------------
     @property

@@ -11,13 +11,16 @@ and a positive score are reported. The search is level-wise over the lattice of 
 code per column: the same values, bins and periods the slice table shows). A slice is extended only when
 it has ``min_support`` rows, some errors and an upper bound on any sub-slice's score (Sliceline's bound,
 from its size and errors) above the k-th best score found so far; a conjunction is counted only if all of
-its parents survived. Each combination of columns costs one ``np.bincount`` over the rows its surviving
-parents keep, so the top-k is exact for the lattice, found without enumerating it.
+its parents survived. Each level is one :class:`~errorscope.plans.GroupingSets` plan over the
+combinations whose parents survived (numpy: a bincount per combination; DuckDB and Spark: one
+``GROUPING SETS`` query, cells under ``min_support`` left out), so the top-k is exact for the lattice,
+found without enumerating it, and the same on every engine.
 
 **Valid p-values (sample splitting).** A test run on the rows the search optimised over is not valid:
 the search picks, among ~10^5 candidates, the slices whose error rate came out high by chance too, so
 every listed slice would read "p < 0.001" even where the labels are independent of the features. So the
-kept rows are split at random (seeded): the search runs on one part, and each discovered slice is tested
+kept rows are split (seeded, by a hash of each row's position that numpy, DuckDB and Spark compute
+alike: :func:`errorscope.plans.holdout_hash`): the search runs on one part, and each discovered slice is tested
 on the ``holdout`` part it never saw (one-sided pooled z-test: is its error rate above the rest's?),
 with Benjamini-Hochberg over the discovered slices. This is the sample-splitting remedy of the
 selective-inference literature (Cox 1975; Wasserman and Roeder 2009; DiCiccio et al. 2020): conditional
@@ -28,8 +31,9 @@ on the search half, the held-out p-values are valid, so the FDR among the listed
 predicate fewer) by ``min_gain`` (relative: score > (1 + min_gain) * best parent's, when that is
 positive); an extra predicate that buys little is noise ("relationship = Husband, age >= 40" repeated
 for every second predicate). Then, best first, a slice is dropped when more than ``max_overlap`` of its
-rows are already in the slices listed above it. The counts, error rates and selection use every kept
-row; ``score`` is the search part's (what the ranking used).
+rows are already in the slices listed above it (one :class:`~errorscope.plans.Coverage` plan: rows per
+pattern of membership in the candidates). The counts, error rates and selection use every kept row;
+``score`` is the search part's (what the ranking used).
 """
 
 from __future__ import annotations
@@ -46,10 +50,24 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from .coding import ColumnCodes
+from .engines import Engine
 from .evaluation import Evaluation
-from .slicing import feature_family, two_proportion_p_value
+from .plans import (
+    Counted,
+    Coverage,
+    Filter,
+    GroupingSets,
+    Key,
+    Measure,
+    Patterns,
+    holdout_hash,
+    holdout_threshold,
+)  # fmt: skip
+from .slicing import feature_family, slice_key, two_proportion_p_value
 
 Progress = Callable[[float, str], None]
+WRONG = (Measure("wrong"),)
+SETS_IN_MEMORY = 16  # combinations per plan on the numpy engine: cancel and progress stay fine-grained
 
 
 class DiscoveryCancelled(Exception):
@@ -88,16 +106,16 @@ def _upper_bound(
     return np.max(sliceline_score(bounded_errors, candidates, mean_error, n, alpha), axis=0)
 
 
-def split_rows(n: int, holdout: float, seed: int) -> np.ndarray:
-    """True for the ``holdout`` share of ``n`` rows held out to test discovered slices (seeded)."""
-    held = np.zeros(n, dtype=bool)
-    held[np.random.default_rng(seed).permutation(n)[: round(holdout * n)]] = True
-    return held
+def split_rows(positions: np.ndarray, holdout: float, seed: int) -> np.ndarray:
+    """True for the rows at ``positions`` (in the data's order, from 0) held out to test discovered slices:
+    about ``holdout`` of any set of rows, seeded, and the same rows on every engine (the hash of
+    :func:`errorscope.plans.holdout_hash`, which ``Key.split`` counts by)."""
+    return holdout_hash(np.asarray(positions, dtype=np.int64), seed) < holdout_threshold(holdout)
 
 
 def discover_slices(
     ev: Evaluation,
-    mask: np.ndarray | None = None,
+    where: Filter | np.ndarray | None = None,
     columns: Sequence[str] | None = None,
     max_level: int = 3,
     min_support: int | None = None,
@@ -109,12 +127,15 @@ def discover_slices(
     max_overlap: float = 0.8,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    engine: Engine | None = None,
 ) -> pd.DataFrame:
-    """The ``k`` best-scoring conjunctions of up to ``max_level`` predicates among the rows ``mask`` keeps.
+    """The ``k`` best-scoring conjunctions of up to ``max_level`` predicates among the rows ``where`` keeps
+    (a Filter, e.g. ``ev.selection.filter()``; a boolean mask on the numpy engine; None: every row).
 
     The search runs on the rows not in the seeded ``holdout`` share; the rest test what it found (see the
     module docstring, also for ``min_gain`` and ``max_overlap``). ``min_support``: the fewest search rows
-    a slice may have (default: 1% of them, at least 10).
+    a slice may have (default: 1% of them, at least 10). ``engine``: the engine to ask (default
+    ``ev.engine``; background work passes its ``for_thread()``).
     Columns: slice (readable), level, size, share, errors, error_rate, rest_error_rate (all kept rows),
     score (search rows), holdout_size, holdout_error_rate, ci_low, ci_high (Wilson), p_value (one-sided
     z-test against the rest) and p_adjusted (Benjamini-Hochberg over the listed slices), all on the
@@ -134,55 +155,59 @@ def discover_slices(
         raise ValueError(f"min_gain must be at least 0, got {min_gain!r}: 0.1 asks 10% above the parent.")
     if not 0 < max_overlap <= 1:
         raise ValueError(f"max_overlap must be in (0, 1], got {max_overlap!r}: 1 keeps overlapping slices.")
+    engine = engine or ev.engine
+    where = engine.as_filter(where)
     coded = [ev.codes(c) for c in columns] if columns is not None else feature_family(ev)
-    keep = np.ones(ev.n_rows, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    kept = np.flatnonzero(keep)
-    held = split_rows(len(kept), holdout, seed)
-    search_rows = kept[~held]
-    wrong = ev.wrong[search_rows]
-    codes = [c.codes[search_rows] for c in coded]
-    n, total_errors = len(search_rows), int(wrong.sum())
+    keys = [slice_key(c) for c in coded]
+    split = Key.split(holdout, seed)
+    outcome = (split, Key.outcome(None))  # rows per [held out, wrong]
+    totals = engine.grouping_sets(GroupingSets((outcome,)), where)[0].counts
+    n, total_errors = int(totals[0].sum()), int(totals[0, 1])
     if min_support is None:
         min_support = max(10, math.ceil(0.01 * n))
     if min_support < 1:
         raise ValueError(f"min_support must be at least 1 row, got {min_support!r}.")
-    outcome = _Outcome(ev.wrong[kept], held, holdout > 0)
+    tested = holdout > 0
     if n == 0 or total_errors == 0:
-        return _result([], coded, [], outcome)
-    mean_error = total_errors / n
-    search = _Search(codes, [c.n_codes for c in coded], wrong, n, mean_error, alpha, min_support, k, min_gain)
+        return _result([], coded, [], None, totals, tested)
+    search_rows = engine.key_filter(where, split, 0) if tested else where
+    search = _Search([c.n_codes for c in coded], n, total_errors / n, alpha, min_support, k, min_gain)
+    per_plan = SETS_IN_MEMORY if engine.name == "numpy" else None  # a SQL engine scans once per plan
     levels: list[dict[tuple[int, ...], _Level]] = []
-    n_cols = len(coded)
-    work = [math.comb(n_cols, level) for level in range(1, max_level + 1)]
-    done = 0
     for level in range(1, max_level + 1):
+        parents = levels[-1] if levels else None
+        candidates = [
+            combo
+            for combo in itertools.combinations(range(len(coded)), level)
+            if search.extends(combo, parents)
+        ]
         current: dict[tuple[int, ...], _Level] = {}
-        for combo in itertools.combinations(range(n_cols), level):
+        step = per_plan or max(1, len(candidates))
+        for start in range(0, len(candidates), step):
             if cancel is not None and cancel.is_set():
                 raise DiscoveryCancelled()
-            counted = search.count(combo, levels[-1] if levels else None)
-            if counted is not None:
-                current[combo] = counted
-            done += 1
-            if progress is not None and done % 8 == 0:
-                progress(done / sum(work), f"level {level} of {max_level}")
-        search.prune(current, levels[-1] if levels else None)
+            chunk = candidates[start : start + step]
+            plan = GroupingSets(tuple(tuple(keys[c] for c in combo) for combo in chunk), WRONG, min_support)
+            for combo, counted in zip(chunk, engine.grouping_sets(plan, search_rows), strict=True):
+                current[combo] = search.level(combo, counted, parents)
+            if progress is not None:
+                progress(
+                    (level - 1 + (start + len(chunk)) / len(candidates)) / max_level,
+                    f"level {level} of {max_level}",
+                )
+        search.prune(current, parents)
         levels.append(current)
         if not any(lv.alive is not None and lv.alive.any() for lv in current.values()):
             break
-    found, masks = _drop_overlapping(search.found, coded, kept, k, max_overlap)
+    if cancel is not None and cancel.is_set():
+        raise DiscoveryCancelled()
+    candidates = search.found if max_overlap < 1 else search.found[:k]  # at 1 none is dropped
+    terms = tuple(tuple((keys[c], d) for c, d in _term(f, coded)) for f in candidates)
+    patterns = engine.coverage(Coverage(terms, outcome), where) if terms else None
+    listed = _drop_overlapping(len(candidates), patterns, k, max_overlap)
     if progress is not None:
         progress(1.0, "done")
-    return _result(found, coded, masks, outcome)
-
-
-@dataclass
-class _Outcome:
-    """The kept rows' errors and which of them are held out (``tested``: whether p-values are made)."""
-
-    wrong: np.ndarray
-    held: np.ndarray
-    tested: bool
+    return _result([search.found[j] for j in listed], coded, listed, patterns, totals, tested)
 
 
 Found = tuple[float, tuple[int, ...], int, int, int]  # score, combo, flat code, search size, search errors
@@ -195,35 +220,30 @@ def _term(found: Found, coded: list[ColumnCodes]) -> list[tuple[int, int]]:
     return [(c, int(d)) for c, d in zip(combo, digits, strict=True)]
 
 
-def _drop_overlapping(
-    found: list[Found], coded: list[ColumnCodes], kept: np.ndarray, k: int, max_overlap: float
-) -> tuple[list[Found], list[np.ndarray]]:
-    """The best ``k`` of ``found`` (best first) once each slice with more than ``max_overlap`` of its
-    kept rows in the slices listed above it is dropped; with each one's mask over the kept rows."""
-    listed: list[Found] = []
-    masks: list[np.ndarray] = []
-    covered = np.zeros(len(kept), dtype=bool)
-    for candidate in found:
-        rows = np.ones(len(kept), dtype=bool)
-        for column, code in _term(candidate, coded):
-            rows &= coded[column].codes[kept] == code
-        size = int(rows.sum())
-        if size == 0 or np.count_nonzero(rows & covered) > max_overlap * size:
+def _drop_overlapping(n_found: int, patterns: Patterns | None, k: int, max_overlap: float) -> list[int]:
+    """The positions of the best ``k`` found slices (best first) once each slice with more than
+    ``max_overlap`` of its kept rows in the slices listed above it is dropped."""
+    if patterns is None:
+        return []
+    rows = patterns.counts.reshape(len(patterns.counts), -1).sum(axis=1)
+    listed: list[int] = []
+    covered = np.zeros(len(rows), dtype=bool)
+    for j in range(n_found):
+        inside = patterns.members[:, j]
+        size = int(rows[inside].sum())
+        if size == 0 or int(rows[inside & covered].sum()) > max_overlap * size:
             continue
-        listed.append(candidate)
-        masks.append(rows)
-        covered |= rows
+        listed.append(j)
+        covered |= inside
         if len(listed) == k:
             break
-    return listed, masks
+    return listed
 
 
 class _Search:
     def __init__(
         self,
-        codes: list[np.ndarray],
         n_codes: list[int],
-        wrong: np.ndarray,
         n: int,
         mean_error: float,
         alpha: float,
@@ -231,40 +251,37 @@ class _Search:
         k: int,
         min_gain: float,
     ) -> None:
-        self.codes, self.n_codes, self.wrong = codes, n_codes, wrong
+        self.n_codes = n_codes
         self.n, self.mean_error, self.alpha, self.min_support, self.k = n, mean_error, alpha, min_support, k
         self.min_gain = min_gain
         self.found: list[Found] = []
         self.threshold = 0.0  # the k-th best score so far (0 until k slices are found)
 
-    def count(self, combo: tuple[int, ...], parents: dict[tuple[int, ...], _Level] | None) -> _Level | None:
-        """Sizes and errors of every slice of ``combo`` whose parents all survived (None if none did)."""
-        rows: np.ndarray | None = None
-        if parents is not None:
-            keep = np.ones(len(self.wrong), dtype=bool)
-            for drop in range(len(combo)):
-                parent = combo[:drop] + combo[drop + 1 :]
-                level = parents.get(parent)
-                if level is None or level.alive is None or not level.alive.any():
-                    return None
-                keep &= level.alive[self._flat(parent, rows)]
-            rows = np.flatnonzero(keep)
-            if not len(rows):
-                return None
-        flat = self._flat(combo, rows)
-        wrong = self.wrong if rows is None else self.wrong[rows]
-        size_k = math.prod(self.n_codes[c] for c in combo)
-        size = np.bincount(flat, minlength=size_k)
-        errors = np.bincount(flat, weights=wrong, minlength=size_k).astype(np.int64)
-        return _Level(combo, size, errors)
+    @staticmethod
+    def extends(combo: tuple[int, ...], parents: dict[tuple[int, ...], _Level] | None) -> bool:
+        """Whether every parent of ``combo`` (one column dropped) has a slice worth extending."""
+        if parents is None:
+            return True
+        for drop in range(len(combo)):
+            level = parents.get(combo[:drop] + combo[drop + 1 :])
+            if level is None or level.alive is None or not level.alive.any():
+                return False
+        return True
 
-    def _flat(self, combo: tuple[int, ...], rows: np.ndarray | None = None) -> np.ndarray:
-        """The mixed-radix code of ``combo`` for each row (of ``rows`` when given)."""
-        pick = (lambda a: a) if rows is None else (lambda a: a[rows])
-        flat = pick(self.codes[combo[0]]).astype(np.int64)
-        for c in combo[1:]:
-            flat = flat * self.n_codes[c] + pick(self.codes[c])
-        return flat
+    def level(
+        self, combo: tuple[int, ...], counted: Counted, parents: dict[tuple[int, ...], _Level] | None
+    ) -> _Level:
+        """The counted slices of ``combo``, those with a parent not worth extending left out (0 rows)."""
+        size = counted.counts.astype(np.int64)
+        errors = np.rint(counted.sums[0]).astype(np.int64)
+        if parents is not None:
+            keep = np.ones(size.shape, dtype=bool)
+            for drop in range(len(combo)):
+                parent = parents[combo[:drop] + combo[drop + 1 :]]
+                shape = [self.n_codes[c] for c in parent.columns]
+                keep &= np.expand_dims(parent.alive.reshape(shape), drop)  # type: ignore[union-attr]
+            size, errors = np.where(keep, size, 0), np.where(keep, errors, 0)
+        return _Level(combo, size.ravel(), errors.ravel())
 
     def prune(
         self, level: dict[tuple[int, ...], _Level], parents: dict[tuple[int, ...], _Level] | None
@@ -314,21 +331,29 @@ class _Search:
 
 
 def _result(
-    found: list[Found], coded: list[ColumnCodes], masks: list[np.ndarray], outcome: _Outcome
+    found: list[Found],
+    coded: list[ColumnCodes],
+    listed: list[int],
+    patterns: Patterns | None,
+    totals: np.ndarray,
+    tested: bool,
 ) -> pd.DataFrame:
+    """The table of the listed slices; ``totals`` and each slice's patterns are rows per (held out, wrong)."""
     rows = []
     for candidate in found:
         predicates = tuple(coded[c].predicates[d] for c, d in _term(candidate, coded))
         text = ", ".join(p.label for p in predicates)
         rows.append((text, len(candidate[1]), candidate[0], predicates))
     table = pd.DataFrame(rows, columns=["slice", "level", "score", "predicates"])
-    wrong, held = outcome.wrong, outcome.held
-    n, total_errors = len(wrong), int(wrong.sum())
-    held_n, held_errors = int(held.sum()), int((wrong & held).sum())
-    size = np.array([m.sum() for m in masks], dtype=np.int64)
-    errors = np.array([(m & wrong).sum() for m in masks], dtype=np.int64)
-    held_size = np.array([(m & held).sum() for m in masks], dtype=np.int64)
-    held_err = np.array([(m & held & wrong).sum() for m in masks], dtype=np.int64)
+    n, total_errors = int(totals.sum()), int(totals[:, 1].sum())
+    held_n, held_errors = int(totals[1].sum()), int(totals[1, 1])
+    counts = (
+        np.array([patterns.rows(patterns.members[:, j]) for j in listed], dtype=np.int64).reshape(-1, 2, 2)
+        if patterns is not None
+        else np.zeros((0, 2, 2), dtype=np.int64)
+    )
+    size, errors = counts.sum(axis=(1, 2)), counts[:, :, 1].sum(axis=1)
+    held_size, held_err = counts[:, 1].sum(axis=1), counts[:, 1, 1]
     rest_n, rest_errors = n - size, total_errors - errors
     with np.errstate(divide="ignore", invalid="ignore"):
         table["size"], table["errors"] = size, errors
@@ -339,17 +364,17 @@ def _result(
         table["holdout_error_rate"] = held_err / held_size
     table["ci_low"], table["ci_high"] = np.nan, np.nan
     table["p_value"], table["p_adjusted"] = np.nan, np.nan
-    if outcome.tested and len(table):
+    if tested and len(table):
         low, high = proportion_confint(held_err, held_size, method="wilson")
         table["ci_low"] = np.where(held_size > 0, low, np.nan)
         table["ci_high"] = np.where(held_size > 0, high, np.nan)
         table["p_value"] = two_proportion_p_value(
             held_err, held_size, held_errors - held_err, held_n - held_size, alternative="larger"
         )
-        tested = table["p_value"].notna().to_numpy()
-        if tested.any():
+        tested_rows = table["p_value"].notna().to_numpy()
+        if tested_rows.any():
             adjusted = np.full(len(table), np.nan)
-            adjusted[tested] = multipletests(table.loc[tested, "p_value"], method="fdr_bh")[1]
+            adjusted[tested_rows] = multipletests(table.loc[tested_rows, "p_value"], method="fdr_bh")[1]
             table["p_adjusted"] = adjusted
     order = ["slice", "level", "size", "share", "errors", "error_rate", "rest_error_rate", "score",
              "holdout_size", "holdout_error_rate", "ci_low", "ci_high", "p_value", "p_adjusted",

@@ -15,11 +15,13 @@ Keys are small integers per row, so an answer is a dense array with one axis per
                         ``pos=None``: only the wrong bit (2 values)
 ``Key.score_bin(b)``    the positive class's score (``pos``'s probability) in ``b`` equal bins of [0, 1]
 ``Key.tag(name)``       0 when the row carries tag ``name``, else 1
+``Key.split(h, seed)``  1 for the rows held out (a share ``h``, seeded: :func:`holdout_hash` of the row's
+                        position), 0 for the others: the same rows on every engine
 ======================  ============================================================================
 
 Measures are per-row numbers summed per group: ``score`` (``pos``'s probability), ``score2`` (its square),
 ``brier`` ((score - actual is ``pos``) squared), ``log_loss`` (-log p(actual class), clipped like
-scikit-learn's) and ``log_loss2`` (its square).
+scikit-learn's), ``log_loss2`` (its square) and ``wrong`` (1 where the prediction is wrong).
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-KeyKind = Literal["column", "actual", "predicted", "outcome", "score_bin", "tag"]
-MeasureKind = Literal["score", "score2", "brier", "log_loss", "log_loss2"]
+KeyKind = Literal["column", "actual", "predicted", "outcome", "score_bin", "tag", "split"]
+MeasureKind = Literal["score", "score2", "brier", "log_loss", "log_loss2", "wrong"]
 OrderKind = Literal["loss", "confident_wrong", "least_confident", "id", "stratified_random", "data"]
 
 
@@ -42,6 +44,8 @@ class Key:
     name: str = ""  # column: its name; tag: the tag's name
     positive: int | None = None  # actual / predicted / outcome / score_bin: the class they are about
     bins: int = 0  # score_bin: how many equal bins of [0, 1]
+    share: float = 0.0  # split: the share of rows held out
+    seed: int = 0  # split: which rows (see holdout_hash)
 
     @classmethod
     def column(cls, name: str) -> Key:
@@ -67,6 +71,10 @@ class Key:
     def tag(cls, name: str) -> Key:
         return cls("tag", name)
 
+    @classmethod
+    def split(cls, share: float, seed: int = 0) -> Key:
+        return cls("split", share=share, seed=seed)
+
     def reads(self) -> frozenset[str]:
         """What the key's values depend on: a column's name, or "actual", "predicted", "score", "tag"."""
         if self.kind == "column":
@@ -75,6 +83,8 @@ class Key:
             return frozenset({"actual", "predicted"})
         if self.kind == "score_bin":
             return frozenset({"score"})
+        if self.kind == "split":
+            return frozenset()
         return frozenset({self.kind})
 
 
@@ -106,6 +116,74 @@ class Marginals:
 
 
 @dataclass(frozen=True)
+class GroupingSets:
+    """``GROUP BY GROUPING SETS (sets[0], sets[1], ...) -> COUNT(*), SUM(measure) ...``: one
+    :class:`Counted` per set of keys (a combination of columns, say), in one scan where the engine can.
+
+    Cells with fewer than ``min_count`` rows are answered as 0 rows and 0 sums (``HAVING COUNT(*) >=
+    min_count``: the engine may leave them out of its result). Slice discovery counts each level of its
+    lattice this way.
+    """
+
+    sets: tuple[tuple[Key, ...], ...]
+    sums: tuple[Measure, ...] = ()
+    min_count: int = 0
+
+
+Term = tuple[tuple[Key, int], ...]  # an AND of "key == code"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which of the ``terms`` each kept row is in: rows per membership pattern and ``by`` keys.
+
+    Answered as :class:`Patterns`: the distinct patterns present (a boolean row per pattern, a column per
+    term) and their rows per combination of ``by``. Any union or overlap of the terms is a sum over
+    patterns (slice discovery's overlap filter), in one query whatever the number of terms.
+    """
+
+    terms: tuple[Term, ...]
+    by: tuple[Key, ...] = ()
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """The answer to :class:`Coverage`: ``members`` (patterns x terms, bool) and ``counts`` (patterns x
+    *sizes of by, int64), patterns in no particular order."""
+
+    members: np.ndarray
+    counts: np.ndarray
+
+    def rows(self, pattern: np.ndarray) -> np.ndarray:
+        """Rows per combination of the by keys among the patterns ``pattern`` (a boolean per pattern)."""
+        return self.counts[pattern].sum(axis=0)
+
+
+HOLDOUT_PRIME = 2_147_483_647  # 2**31 - 1: every product below stays under 2**62 (int64, no overflow)
+HOLDOUT_STEPS = ((48_271, 1_013_904_223), (69_621, 12_345), (40_692, 2_654_435))  # (multiplier, addend)
+
+
+def holdout_threshold(share: float) -> int:
+    """A row is held out when its :func:`holdout_hash` is below this."""
+    return round(share * HOLDOUT_PRIME)
+
+
+def holdout_hash(position: Any, seed: int, mod: Any = None) -> Any:
+    """A well-mixed number in [0, 2**31 - 1) for each row position: affine steps and squarings modulo a
+    prime, in int64 arithmetic that never overflows, written once for numpy arrays and for SQL
+    expressions (``mod(x, m)``: the engine's modulo; default ``x % m``). Numpy, DuckDB and Spark compute
+    the same numbers, so the same rows are held out on every engine."""
+    p = HOLDOUT_PRIME
+    mod = mod or (lambda x, m: x % m)
+    x = mod(position, p)
+    for i, (mul, add) in enumerate(HOLDOUT_STEPS):
+        shift = (add + (seed * 1_000_003 if i == 0 else 0)) % p  # Python ints: the seed is folded in exactly
+        x = mod(x * mul + shift, p)
+        x = mod(x * x + (i + 1) * 7_919, p)  # the squaring makes it non-linear in the position
+    return x
+
+
+@dataclass(frozen=True)
 class RowPage:
     """The kept rows in review ``order`` (see :mod:`errorscope.ranking`), ``limit`` of them from ``offset``.
 
@@ -132,7 +210,7 @@ class RocAuc:
 CONFUSION = GroupCounts((Key.actual(), Key.predicted()))
 """Rows per (actual, predicted) class: the confusion matrix."""
 
-Plan = GroupCounts | Marginals | RowPage | RocAuc
+Plan = GroupCounts | Marginals | GroupingSets | Coverage | RowPage | RocAuc
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,19 @@ import numpy as np
 import pandas as pd
 
 from ..coding import ColumnCodes
-from ..plans import ALL_ROWS, Counted, Filter, GroupCounts, Key, Marginals, RocAuc, RowPage
+from ..plans import (
+    ALL_ROWS,
+    Counted,
+    Coverage,
+    Filter,
+    GroupCounts,
+    GroupingSets,
+    Key,
+    Marginals,
+    Patterns,
+    RocAuc,
+    RowPage,
+)  # fmt: skip
 from ..selection import Clause
 
 T = TypeVar("T")
@@ -123,7 +135,7 @@ class Engine(ABC):
             return 2 if key.positive is None else 8
         if key.kind == "score_bin":
             return key.bins
-        if key.kind == "tag":
+        if key.kind in ("tag", "split"):
             return 2
         raise ValueError(f"unknown key kind {key.kind!r}")
 
@@ -157,6 +169,29 @@ class Engine(ABC):
     def fetch(self, ids: np.ndarray, loss: bool = False) -> pd.DataFrame:
         """The rows of ``ids``, in that order: the data's columns with ``id``, ``actual``, ``predicted``,
         ``score`` (with scores; ``loss`` too when asked), named as :meth:`Evaluation.frame` names them."""
+
+    def grouping_sets(self, plan: GroupingSets, where: Filter) -> list[Counted]:
+        """Per set of the plan, rows (and sums) per combination of its keys; cells under ``min_count``
+        rows as 0. This default asks one :class:`GroupCounts` per set; engines answer it in one scan."""
+        out = []
+        for keys in plan.sets:
+            counted = self.count(GroupCounts(keys, plan.sums), where)
+            small = counted.counts < plan.min_count
+            out.append(Counted(np.where(small, 0, counted.counts), np.where(small, 0.0, counted.sums)))
+        return out
+
+    @abstractmethod
+    def coverage(self, plan: Coverage, where: Filter) -> Patterns:
+        """Rows per pattern of membership in the plan's terms (and per ``by`` keys) among the kept rows."""
+
+    @abstractmethod
+    def key_filter(self, where: Filter, key: Key, value: int) -> Filter:
+        """The rows ``where`` keeps whose ``key`` is ``value`` (the search rows of discovery, say)."""
+
+    def for_thread(self) -> Engine | None:
+        """An engine to answer plans from a background thread while this one serves the kernel's (self
+        when it is safe), or None when there is none: the work then runs on the kernel's thread."""
+        return self
 
     def shape(self, keys: Iterable[Key]) -> tuple[int, ...]:
         """The sizes of ``keys``: the shape of a :class:`Counted` over them."""

@@ -10,6 +10,7 @@ Narwhals expression, so a plan is one grouped query whose few result rows become
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,21 @@ import numpy as np
 import pandas as pd
 
 from ..coding import PERIODS, ColumnCodes, bin_codes, category_codes, inner_cuts, top_codes
-from ..plans import Counted, Filter, GroupCounts, Key, Marginals, Measure, RocAuc, RowPage
+from ..plans import (
+    Counted,
+    Coverage,
+    Filter,
+    GroupCounts,
+    GroupingSets,
+    Key,
+    Marginals,
+    Measure,
+    Patterns,
+    RocAuc,
+    RowPage,
+    holdout_hash,
+    holdout_threshold,
+)  # fmt: skip
 from ..selection import Clause
 from . import Engine
 from .compile import BOOL, NUMBER, TEXT, TIME, Column, Context, compile_clause, kind_of
@@ -423,12 +438,17 @@ class LazyEngine(Engine):
         if key.kind == "score_bin":  # min(floor(score * bins), bins - 1), as the numpy engine
             binned = (self.scores[key.positive] * float(key.bins)).floor().cast(nw.Int64)
             return nw.when(binned > key.bins - 1).then(nw.lit(key.bins - 1)).otherwise(binned)
+        if key.kind == "split":  # the numpy engine's hash of the row's position, in SQL's int64
+            held = holdout_hash(nw.col(ROW), key.seed) < holdout_threshold(key.share)
+            return held.cast(nw.Int64)
         tagged = self.tag_ids([key.name]) if self.tag_ids is not None else []
         ids = nw.col(self.roles.ids) if self.roles.ids else nw.col(ROW)
         inside = ids.is_in(tagged) if tagged else nw.lit(False)
         return (~inside).cast(nw.Int64)
 
     def measure_expr(self, measure: Measure) -> nw.Expr:
+        if measure.kind == "wrong":
+            return self.wrong.cast(nw.Float64)
         if self.scores is None:
             raise ValueError(f"the {measure.kind} measure needs scores: build the Evaluation with y_score=.")
         if measure.kind == "log_loss":
@@ -532,6 +552,107 @@ class LazyEngine(Engine):
         """One grouped query per column. DuckDB's GROUPING SETS in one scan was not faster here (18 columns,
         5M rows of Parquet, 2 busy cores: median 3.7 s against 3.1 s), so the Narwhals queries stay."""
         return [self.count(GroupCounts((column, *plan.by)), where).counts for column in plan.columns]
+
+    def grouping_sets(self, plan: GroupingSets, where: Filter) -> list[Counted]:
+        """``GROUPING SETS`` in one scan per chunk of sets (DuckDB's SQL, Spark's ``groupingSets``), cells
+        under ``min_count`` left out by ``HAVING``; a row's set is the pattern of its non-null keys."""
+        if self.name not in ("duckdb", "spark"):
+            return super().grouping_sets(plan, where)
+        out: dict[int, Counted] = {}
+        for chunk in _set_chunks(plan.sets):
+            out |= self._grouping_chunk(plan, chunk, where)
+        return [out[i] for i in range(len(plan.sets))]
+
+    def _grouping_chunk(self, plan: GroupingSets, chunk: list[int], where: Filter) -> dict[int, Counted]:
+        keys = list(dict.fromkeys(k for i in chunk for k in plan.sets[i]))
+        name = {k: f"k{j}" for j, k in enumerate(keys)}
+        sums = [f"s{j}" for j in range(len(plan.sums))]
+        frame = self._kept(where).select(
+            *[self.key_expr(k).cast(nw.Int64).alias(name[k]) for k in keys],
+            *[self.measure_expr(m).cast(nw.Float64).alias(s) for m, s in zip(plan.sums, sums, strict=True)],
+        )
+        native = nw.to_native(frame)
+        sets = [[name[k] for k in plan.sets[i]] for i in chunk]
+        columns = [name[k] for k in keys]
+        if self.name == "duckdb":
+            listed = ", ".join("(" + ", ".join(s) + ")" for s in sets)
+            aggregates = ", ".join([*columns, "count(*)::BIGINT AS n", *[f"sum({s}) AS {s}" for s in sums]])
+            result = native.aggregate(aggregates, f"GROUPING SETS ({listed})")
+            if plan.min_count > 1:
+                result = result.filter(f"n >= {int(plan.min_count)}")
+            table = result.to_arrow_table().to_pandas()
+        else:
+            from pyspark.sql import functions as F
+
+            grouped = native.groupingSets(sets, *columns).agg(
+                F.count("*").alias("n"), *[F.sum(s).alias(s) for s in sums]
+            )
+            if plan.min_count > 1:
+                grouped = grouped.where(F.col("n") >= int(plan.min_count))
+            table = pd.DataFrame([r.asDict() for r in grouped.collect()], columns=[*columns, "n", *sums])
+        present = table[columns].notna().to_numpy() if len(table) else np.zeros((0, len(columns)), dtype=bool)
+        out = {}
+        for i, keyset in zip(chunk, sets, strict=True):
+            wanted = np.isin(columns, keyset)
+            rows = table[(present == wanted).all(axis=1)]
+            shape = self.shape(plan.sets[i])
+            counts = np.zeros(shape, dtype=np.int64)
+            totals = np.zeros((len(sums), *shape), dtype=np.float64)
+            index = tuple(rows[c].to_numpy(dtype=np.int64) for c in keyset)
+            counts[index] = rows["n"].to_numpy(dtype=np.int64)
+            for j, s in enumerate(sums):
+                totals[j][index] = rows[s].astype(np.float64).to_numpy()
+            out[i] = Counted(counts, totals)
+        return out
+
+    def coverage(self, plan: Coverage, where: Filter) -> Patterns:
+        """One grouped query over the membership bits (62 terms to an int64 word) and the ``by`` keys."""
+        words = []
+        for start in range(0, len(plan.terms), WORD_BITS):
+            word = nw.lit(0, nw.Int64)
+            for bit, term in enumerate(plan.terms[start : start + WORD_BITS]):
+                inside = nw.lit(True)
+                for key, code in term:
+                    inside = inside & (self.key_expr(key) == code)
+                word = word + nw.when(inside).then(nw.lit(1 << bit, nw.Int64)).otherwise(nw.lit(0, nw.Int64))
+            words.append(word.cast(nw.Int64).alias(f"w{len(words)}"))
+        by = [self.key_expr(k).cast(nw.Int64).alias(f"b{j}") for j, k in enumerate(plan.by)]
+        names = [f"w{j}" for j in range(len(words))] + [f"b{j}" for j in range(len(by))]
+        frame = self._kept(where).select(*words, *by)
+        table = frame.group_by(*names).agg(nw.len().alias("n")).collect().to_pandas() if names else None
+        by_shape = self.shape(plan.by)
+        if table is None or not len(table):
+            return Patterns(
+                np.zeros((0, len(plan.terms)), dtype=bool), np.zeros((0, *by_shape), dtype=np.int64)
+            )
+        word_values = table[[f"w{j}" for j in range(len(words))]].to_numpy(dtype=np.int64)
+        patterns, pattern = np.unique(word_values, axis=0, return_inverse=True)
+        members = np.zeros((len(patterns), len(plan.terms)), dtype=bool)
+        for j in range(len(plan.terms)):
+            members[:, j] = (patterns[:, j // WORD_BITS] >> (j % WORD_BITS)) & 1
+        counts = np.zeros((len(patterns), *by_shape), dtype=np.int64)
+        index = (pattern.ravel(), *(table[f"b{j}"].to_numpy(dtype=np.int64) for j in range(len(by))))
+        np.add.at(counts, index, table["n"].to_numpy(dtype=np.int64))
+        return Patterns(members, counts)
+
+    def key_filter(self, where: Filter, key: Key, value: int) -> Filter:
+        return Filter((*where.stamp, ("key", key, value)), (*where.resolved, self.key_expr(key) == value))
+
+    def for_thread(self) -> LazyEngine | None:
+        """Spark takes jobs from several threads; a DuckDB connection refuses a second caller, so the
+        work gets its own connection over the same files (None when the source lives only in this
+        connection: an Arrow table, a relation)."""
+        if self.name != "duckdb":
+            return self
+        import duckdb
+
+        try:
+            relation = duckdb.connect().sql(nw.to_native(self.frame).sql_query())
+        except duckdb.Error:
+            return None
+        worker = copy.copy(self)
+        worker.frame = nw.from_native(relation)
+        return worker
 
     def page(self, plan: RowPage, where: Filter) -> np.ndarray:
         frame = self._kept(where)
@@ -649,6 +770,24 @@ class LazyEngine(Engine):
         """Every kept row, in the data's order (as Evaluation.selected: bring only what fits in memory)."""
         out = self._with_roles(self._kept(where)).sort(ROW).collect().to_pandas()
         return out.drop(columns=ROW).reset_index(drop=True)
+
+
+WORD_BITS = 62  # terms per int64 word of a Coverage pattern
+SET_COLUMNS = 32  # most distinct keys in one GROUPING SETS query (Spark's grouping id has 64 bits)
+SETS_PER_QUERY = 256
+
+
+def _set_chunks(sets: Sequence[tuple[Key, ...]]) -> list[list[int]]:
+    """The sets' positions in runs of at most :data:`SETS_PER_QUERY` sets over :data:`SET_COLUMNS` keys."""
+    chunks: list[list[int]] = []
+    keys: set[Key] = set()
+    for i, keyset in enumerate(sets):
+        if not chunks or len(chunks[-1]) >= SETS_PER_QUERY or len(keys | set(keyset)) > SET_COLUMNS:
+            chunks.append([])
+            keys = set()
+        chunks[-1].append(i)
+        keys |= set(keyset)
+    return chunks
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int32)  # a lazy coding keeps no per-row codes: its expression computes them

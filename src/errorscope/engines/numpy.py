@@ -22,7 +22,22 @@ import pandas as pd
 
 from ..coding import ColumnCodes, encode_column
 from ..counting import KeyCounter, Rows, prefetch
-from ..plans import ALL_ROWS, Counted, Filter, GroupCounts, Key, Marginals, Measure, RocAuc, RowPage
+from ..plans import (
+    ALL_ROWS,
+    Counted,
+    Coverage,
+    Filter,
+    GroupCounts,
+    GroupingSets,
+    Key,
+    Marginals,
+    Measure,
+    Patterns,
+    RocAuc,
+    RowPage,
+    holdout_hash,
+    holdout_threshold,
+)  # fmt: skip
 from ..selection import Clause, Predicate, Ref
 from . import Engine
 
@@ -34,6 +49,7 @@ COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
 }  # fmt: skip
 LOG_LOSS_EPS = np.finfo(np.float64).eps  # scikit-learn's log_loss clips probabilities the same way
 MASKS_CACHED = 16
+WORD_BITS = 62  # terms per int64 word of a Coverage pattern
 
 
 class NumpyEngine(Engine):
@@ -162,7 +178,7 @@ class NumpyEngine(Engine):
         if key.kind == "tag":
             store = ev.tag_store
             return (id(store), None if store is None else store.version)
-        return 0 if key.kind == "actual" else ev.predictions_version
+        return 0 if key.kind in ("actual", "split") else ev.predictions_version
 
     def _build_key(self, key: Key) -> np.ndarray:
         ev = self._ev
@@ -185,6 +201,9 @@ class NumpyEngine(Engine):
             return np.minimum((score * key.bins).astype(np.int64), key.bins - 1).astype(np.int32)
         if key.kind == "tag":
             return np.where(ev.tag_mask([key.name]), 0, 1).astype(np.int32)
+        if key.kind == "split":
+            position = np.arange(self.n_rows, dtype=np.int64)
+            return (holdout_hash(position, key.seed) < holdout_threshold(key.share)).astype(np.int32)
         raise ValueError(f"unknown key kind {key.kind!r}")
 
     def wrong(self) -> np.ndarray:
@@ -197,6 +216,9 @@ class NumpyEngine(Engine):
     def measure(self, measure: Measure) -> np.ndarray:
         """Each row's value of ``measure`` (float64), computed once per predictions."""
         ev = self._ev
+        if measure.kind == "wrong":
+            wrong = self.wrong()
+            return self.cached(("measure", measure, ev.predictions_version), lambda: wrong.astype(np.float64))
         if ev.scores is None:
             raise ValueError(f"{measure.kind} needs scores: build the Evaluation with y_score= or a model.")
 
@@ -262,6 +284,93 @@ class NumpyEngine(Engine):
             by_code *= size
             by_code += self.key_codes(k)
         return SliceIndex.build([(self.key_codes(k), self.key_size(k)) for k in columns], by_code, by_shape)
+
+    def grouping_sets(self, plan: GroupingSets, where: Filter = ALL_ROWS) -> list[Counted]:
+        """One bincount per set over the kept rows (each key's codes taken once); errors alone
+        (``sums=(Measure("wrong"),)``) ride in the code's last digit, so a set costs one bincount."""
+        kept = self._kept_positions(where)
+        taken: dict[Key, np.ndarray] = {}
+
+        def codes(key: Key) -> np.ndarray:
+            if key not in taken:
+                values = self.key_codes(key)
+                taken[key] = values if kept is None else values[kept]
+            return taken[key]
+
+        wrong = codes(Key.outcome(None)) if plan.sums == (Measure("wrong"),) else None
+        weights = (
+            []
+            if wrong is not None
+            else [self.measure(m)[kept] if kept is not None else self.measure(m) for m in plan.sums]
+        )
+        out = []
+        for keys in plan.sets:
+            shape = self.shape(keys)
+            size = math.prod(shape)
+            flat = codes(keys[0]).astype(np.intp)
+            for key, n in zip(keys[1:], shape[1:], strict=True):
+                flat = flat * n + codes(key)
+            if wrong is not None:
+                both = np.bincount(flat * 2 + wrong, minlength=2 * size).reshape(size, 2)
+                counts, sums = both.sum(axis=1), both[:, 1:].T.astype(np.float64)
+            else:
+                counts = np.bincount(flat, minlength=size)
+                sums = np.array([np.bincount(flat, weights=w, minlength=size) for w in weights]).reshape(
+                    -1, size
+                )
+            small = counts < plan.min_count
+            counts[small], sums[:, small] = 0, 0.0
+            out.append(Counted(counts.reshape(shape), sums.reshape(len(plan.sums), *shape)))
+        return out
+
+    def coverage(self, plan: Coverage, where: Filter = ALL_ROWS) -> Patterns:
+        """Membership bits packed 62 to an int64 word, patterns numbered by hashing, word by word."""
+        kept = self._kept_positions(where)
+        n = self.n_rows if kept is None else len(kept)
+
+        def codes(key: Key) -> np.ndarray:
+            values = self.key_codes(key)
+            return values if kept is None else values[kept]
+
+        words = []
+        for start in range(0, len(plan.terms), WORD_BITS):
+            word = np.zeros(n, dtype=np.int64)
+            for bit, term in enumerate(plan.terms[start : start + WORD_BITS]):
+                inside = np.ones(n, dtype=bool)
+                for key, code in term:
+                    inside &= codes(key) == code
+                word |= inside.astype(np.int64) << bit
+            words.append(word)
+        pattern = np.zeros(n, dtype=np.int64)
+        pattern_words = np.zeros((1 if n else 0, 0), dtype=np.int64)  # per pattern, its words so far
+        for word in words:  # hash-numbered (pd.factorize: no sort), one word at a time
+            word_code, word_values = pd.factorize(word)
+            pattern, pairs = pd.factorize(pattern * len(word_values) + word_code)
+            previous, value = np.divmod(np.asarray(pairs), len(word_values))
+            pattern_words = np.column_stack([pattern_words[previous], np.asarray(word_values)[value]])
+        n_patterns = len(pattern_words)
+        members = np.zeros((n_patterns, len(plan.terms)), dtype=bool)
+        for j in range(len(plan.terms)):
+            members[:, j] = (pattern_words[:, j // WORD_BITS] >> (j % WORD_BITS)) & 1
+        by_shape = self.shape(plan.by)
+        by_code = np.zeros(n, dtype=np.int64)
+        for key, size in zip(plan.by, by_shape, strict=True):
+            by_code = by_code * size + codes(key)
+        by_size = math.prod(by_shape)
+        counts = np.bincount(pattern * by_size + by_code, minlength=n_patterns * by_size)
+        return Patterns(members, counts.reshape(n_patterns, *by_shape))
+
+    def _kept_positions(self, where: Filter) -> np.ndarray | None:
+        """The kept rows' positions (None: every row), without the shared mask cache: background work
+        (discovery) asks from its own thread."""
+        if where.everything:
+            return None
+        keep = where.resolved[0] if len(where.resolved) == 1 else np.logical_and.reduce(where.resolved)
+        return np.flatnonzero(keep)
+
+    def key_filter(self, where: Filter, key: Key, value: int) -> Filter:
+        inside = _read_only(self.key_codes(key) == value)
+        return Filter((*where.stamp, ("key", key, value, self._key_version(key))), (*where.resolved, inside))
 
     def page(self, plan: RowPage, where: Filter = ALL_ROWS) -> np.ndarray:
         """Ids of the kept rows in review order (see :mod:`errorscope.ranking`)."""

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import traitlets
 
-from ..comparison import differing_features, feature_distribution
+from ..comparison import differing_features, distribution, feature_counts, rank_features
 from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
 from ..jobs import Job
@@ -19,6 +19,7 @@ from ..slicing import (
     METRIC_NAMES,
     METRICS,
     default_min_support,
+    feature_family,
     positive_class_code,
     slice_table,
 )
@@ -206,23 +207,22 @@ class SliceBrowser(LinkedView):
 
     # -- discovery in the background -----------------------------------------------------------
     def discover(self, block: bool = False) -> None:
-        """(Re)start discovery on the rows the view is computed on; in a background thread unless
-        ``block``. Progress shows in the view; the kernel stays responsive."""
+        """(Re)start discovery on the rows the view is computed on, on any engine; in a background thread
+        unless ``block`` (or the source is an Arrow table or a DuckDB relation, whose one connection the
+        views need too). Progress shows in the view; the kernel stays responsive."""
         self.cancel_discovery()
-        engine = self.evaluation.engine
-        if not self.evaluation.in_memory:
-            self.discovery_status = (
-                f"failed: slice discovery runs on the numpy engine only for now, not on {engine.name}; "
-                "the single-column slices above are exact"
-            )
-            return
-        mask = None if self._where.everything else engine.mask(self._where)
+        ev, where = self.evaluation, self._where
+        engine = ev.engine.for_thread()  # DuckDB: its own connection over the same files
+        if engine is None:  # the source lives in one connection only (an Arrow table): on this thread
+            engine, block = ev.engine, True
+        columns = [c.column for c in feature_family(ev)]  # coded (profiled) here, on the kernel's thread
         self.discovery_status, self.discovery_progress = "running", 0.0
 
         def work(job: Job[pd.DataFrame]) -> pd.DataFrame:
             return discover_slices(
-                self.evaluation, mask, max_level=self.max_level, min_support=self.min_support,
+                ev, where, columns=columns, max_level=self.max_level, min_support=self.min_support,
                 progress=lambda fraction, _message: job.report(fraction), cancel=job.cancel_event,
+                engine=engine,
             )  # fmt: skip
 
         def shown(found: pd.DataFrame) -> None:
@@ -231,7 +231,7 @@ class SliceBrowser(LinkedView):
                 self.discovered = self._discovered_payload(found)
                 self.discovery_progress = 1.0
                 self.discovery_status = "done"
-                self._highlight(self.clause)
+                self._mark_discovered(self.clause)  # no query: outside a kernel this runs on the worker
 
         def failed(err: BaseException) -> None:
             if not isinstance(err, DiscoveryCancelled):
@@ -357,12 +357,16 @@ class SliceBrowser(LinkedView):
             for k, p in zip(self._table.get("key", []), self._table.get("predicate", []), strict=True)
             if (p,) in terms
         ]
-        found = self._discovered.get("predicates", pd.Series(dtype=object))
         self.selected_slices = keys
-        self.selected_discovered = [i for i, term in enumerate(found) if tuple(term) in terms]
+        self._mark_discovered(clause)
         self._show_rows()
         if self.tab == "compare":
             self._show_comparison()
+
+    def _mark_discovered(self, clause: Clause | None) -> None:
+        terms = set(clause.terms) if clause else set()
+        found = self._discovered.get("predicates", pd.Series(dtype=object))
+        self.selected_discovered = [i for i, term in enumerate(found) if tuple(term) in terms]
 
     # -- rows and comparison -------------------------------------------------------------------
     def _show_rows(self) -> None:
@@ -390,16 +394,16 @@ class SliceBrowser(LinkedView):
 
     def _show_comparison(self) -> None:
         ev = self.evaluation
-        if not ev.in_memory or not (0 < ev.selection.n_kept() < ev.n_rows):
+        if not (0 < ev.selection.n_kept() < ev.n_rows):
             self.comparison = {"features": [], "distance": b"", "p_value": b"", "values": [],
                                "selected_share": b"", "rest_share": b"", "feature": ""}  # fmt: skip
             return
-        selected = ev.selection.mask()
-        ranked = differing_features(ev, selected)
+        counts = feature_counts(ev, ev.selection.filter())
+        ranked = rank_features(counts)
         feature = (
             self.compare_feature if self.compare_feature in set(ranked["feature"]) else ranked["feature"][0]
         )
-        dist = feature_distribution(ev, feature, selected)
+        dist = distribution(ev.codes(feature), *counts[feature])
         self.comparison = {
             "features": ranked["feature"].tolist(),
             "distance": as_buffer(ranked["distance"].to_numpy(dtype=np.float64), "f8"),
@@ -413,8 +417,7 @@ class SliceBrowser(LinkedView):
     @property
     def feature_comparison(self) -> pd.DataFrame:
         """Features ranked by how differently they are distributed in the selection and the rest."""
-        selected = self.evaluation.selection.mask()
-        return differing_features(self.evaluation, selected)
+        return differing_features(self.evaluation, self.evaluation.selection.filter())
 
     def _available_metrics(self) -> list[str]:
         ev = self.evaluation

@@ -143,3 +143,38 @@ def test_report_tables_read_like_the_widgets(ev: es.Evaluation, tmp_path: Path) 
     groups = [t for t in tables if t["header"][0] == "Group"]
     assert len(groups) == 3 and any("Disparate impact (ratio)" in t["header"] for t in groups)
     assert len({len(t["rows"]) for t in groups}) == 1  # every group in each of them
+
+
+def test_dashboard_and_report_over_parquet_match_memory(adult_test, adult_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """On DuckDB: the dashboard's memory check counts no rows (they stay on disk), every view follows a
+    cell, a tag lands on its id and its slice, and the report shows the same selection and tags."""
+    pytest.importorskip("duckdb")
+    df = adult_test.iloc[:3000].reset_index(drop=True)
+    df["p_high"] = adult_model.predict_proba(df.drop(columns="income"))[:, 1]
+    path = tmp_path / "adult.parquet"
+    df.to_parquet(path, index=False)
+    arguments = {"y_score": "p_high", "model": adult_model, "sensitive": ["sex"], "metadata": []}
+    boards = []
+    for data, store in ((df, "memory.sqlite"), (str(path), "duckdb.sqlite")):
+        ev = es.Evaluation(data, "income", features=list(adult_model.feature_names_in_), **arguments)
+        board = es.dashboard(ev, store=tmp_path / store)
+        board.confusion_matrix.select_cells(cells=[(1, 0)])
+        board.force_viewer.wait()
+        board.tagger.tag([board.tagger.card["id"]], "mislabeled")
+        report = ev.report(tmp_path / f"{store}.html").read_text()
+        boards.append((ev, board, report))
+    (memory, board_m, report_m), (lazy, board_l, report_l) = boards
+    assert lazy.engine == "duckdb"
+    n = len(memory.selected())
+    assert len(lazy.selected()) == n and all(
+        v.n_rows == n for v in board_l.views if v is not board_l.confusion_matrix
+    )
+    assert (
+        board_l.tagger.card == board_m.tagger.card and board_l.force_viewer.rows == board_m.force_viewer.rows
+    )
+    table = board_l.slice_browser.table
+    assert table.loc[table["description"] == "tag = mislabeled", "size"].tolist() == [1]
+    for text in (f"{n:,} rows</p>", "mislabeled", "Audit trail"):
+        assert text in report_l and text in report_m
+    for board in (board_m, board_l):
+        board.close()

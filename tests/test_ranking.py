@@ -49,7 +49,28 @@ def test_orders_respect_the_mask_and_errors_first_without_scores(small: es.Evalu
     labels_only = es.Evaluation(SMALL, ACTUAL, y_pred=(SCORE >= 0.5).astype(int), ids="id")
     assert ids(labels_only, row_order(labels_only, by="loss")) == "bcfade"
     with pytest.raises(ValueError, match="order must be one of"):
-        row_order(small, by="random")
+        row_order(small, by="shuffled")
+
+
+def test_random_order_is_a_seeded_permutation_without_ties() -> None:
+    """The ``random`` order's key is a bijection of the row numbers (no ties), differs by seed, and the
+    order of the kept rows is the order of every row with the others left out (a prefix is a sample)."""
+    from errorscope.ranking import RANDOM_PRIME, random_key
+
+    rows = np.arange(200_000)
+    key = random_key(rows, 0)
+    assert len(np.unique(key)) == len(rows) and key.min() >= 0 and key.max() < RANDOM_PRIME
+    assert not np.array_equal(key, random_key(rows, 1))
+    assert random_key(np.array([RANDOM_PRIME - 1]), 3)[0] < RANDOM_PRIME  # no int64 overflow at the top
+    df = pd.DataFrame({"x": np.arange(500) % 7, "y": np.arange(500) % 2})
+    ev = es.Evaluation(df, "y", y_pred=df["x"] % 2, features=["x"])
+    mask = (df["x"] > 2).to_numpy()
+    everything = row_order(ev, by="random", seed=4)
+    kept = row_order(ev, mask, by="random", seed=4)
+    np.testing.assert_array_equal(kept, everything[mask[everything]])
+    np.testing.assert_array_equal(row_order(ev, mask, by="random", seed=4, limit=10), kept[:10])
+    first = row_order(ev, by="random", seed=4, limit=100)  # a sample spread over the data, not a block
+    assert first.min() < 50 and first.max() > 450 and 0.3 < (first < 250).mean() < 0.7
 
 
 def test_feature_comparison_equals_scipy() -> None:

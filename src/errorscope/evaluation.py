@@ -31,7 +31,16 @@ from .jobs import JobRunner
 from .plans import ALL_ROWS, CONFUSION
 from .query import parse
 from .selection import ROLES, Clause, Predicate, Selection, SelectionChange
-from .tags import TAG_COLUMNS, RowKeys, TagStore, TagStoreError, dataset_fingerprint, default_store_path
+from .tags import (
+    TAG_COLUMNS,
+    EngineRowKeys,
+    RowKeys,
+    TagStore,
+    TagStoreError,
+    dataset_fingerprint,
+    default_store_path,
+    streamed_fingerprint,
+)
 
 T = TypeVar("T")
 
@@ -39,6 +48,9 @@ TAG_ROLE = "tag"  # a role predicate on "tag" selects the rows carrying those ta
 OUTCOME_COLUMNS = frozenset({"actual", "predicted", TAG_ROLE, "score", "confidence"})
 """What a clause reads when it is defined by the model's outcome (a matrix cell, a score bin, a tag)."""
 
+
+MAX_TAG_CLAUSE_IDS = 10_000
+"""The most tagged ids a tag clause lists on a SQL engine (``id IN (...)``): see docs/architecture.md."""
 
 IN_MEMORY = frozenset({"data", "X", "true_codes", "pred_codes", "scores", "ids", "y_true", "y_pred"})
 """What only an in-memory (numpy engine) Evaluation has."""
@@ -475,9 +487,7 @@ class Evaluation:
         Without ``store``, each dataset gets its own file, ``errorscope-tags/<fingerprint>.sqlite`` in the
         working directory. A store already attached with the same path is reused (its vocabulary grows).
         """
-        fingerprint = self.cached(
-            ("fingerprint",), lambda: dataset_fingerprint(self.ids, self.true_codes, self.classes)
-        )
+        fingerprint = self.cached(("fingerprint",), self._fingerprint)
         if isinstance(store, TagStore):
             if store.fingerprint and store.fingerprint != fingerprint:
                 raise TagStoreError(f"{store.path} holds tags for another dataset: pass this data's store.")
@@ -493,15 +503,50 @@ class Evaluation:
                     store, fingerprint, who=who, model=model, vocabulary=vocabulary,
                     rows=self.row_keys, classes=self.classes, class_names=self.class_names,
                 )  # fmt: skip
+        if not self.in_memory:
+            self.engine.tag_ids = self._tagged_ids  # a tag clause keeps the rows of these ids
         self.tags_changed()
         return self.tag_store
 
+    def _fingerprint(self) -> str:
+        """The dataset's fingerprint (:func:`errorscope.tags.dataset_fingerprint`), streamed from a SQL engine."""
+        if self.in_memory:
+            return dataset_fingerprint(self.ids, self.true_codes, self.classes)
+        return streamed_fingerprint(self.classes, self.engine.id_batches())
+
+    def _tagged_ids(self, names: Sequence[str]) -> list[Any]:
+        """The ids (values of the id column) carrying any of the tags ``names``: what a tag clause keeps on a
+        SQL engine, as an ``is_in`` list of at most :data:`MAX_TAG_CLAUSE_IDS` ids."""
+        if self.tag_store is None:
+            return []
+        texts = list(dict.fromkeys(t for name in names for t in self.tag_store.tagged_ids(name)))
+        if len(texts) > MAX_TAG_CLAUSE_IDS:
+            raise ValueError(
+                f"tag in {list(names)}: {len(texts):,} tagged rows; on the {self.engine.name} engine a tag clause "
+                f"keeps at most {MAX_TAG_CLAUSE_IDS:,} tagged ids (an id list in the query). Select a narrower "
+                "tag, or export the tags (ev.tag_store.export_tags) and join them to the data."
+            )
+        return [v for v in self.row_keys.typed(texts) if v is not None]
+
     @property
-    def row_keys(self) -> RowKeys:
-        """The rows' keys in a tag store, and the lookup from an id (a value or its text) to its row."""
+    def row_keys(self) -> RowKeys | EngineRowKeys:
+        """The rows' keys in a tag store, and the lookup from an id (a value or its text) to its row (on a
+        SQL engine: ids checked by a query, :class:`~errorscope.tags.EngineRowKeys`)."""
         if "_row_keys" not in self.__dict__:
-            self._row_keys = RowKeys(self.ids)
+            self._row_keys = RowKeys(self.ids) if self.in_memory else self._engine_row_keys()
         return self._row_keys
+
+    def _engine_row_keys(self) -> EngineRowKeys:
+        from .engines.compile import NUMBER, TEXT
+
+        column = self.engine.column(self.engine.roles.ids or ROW)
+        if column.kind not in (NUMBER, TEXT):
+            raise TypeError(
+                f"ids={self.engine.roles.ids!r} holds {column.kind} values: tags key rows by integer, float or "
+                "text ids; cast the id column to text or integers."
+            )
+        kind = "text" if column.kind == TEXT else "float" if column.floating else "int"
+        return EngineRowKeys(kind, lambda ids: self.engine.kept_ids(ALL_ROWS, ids))
 
     @property
     def tags(self) -> pd.DataFrame:
@@ -509,6 +554,11 @@ class Evaluation:
         if self.tag_store is None:
             return pd.DataFrame(columns=TAG_COLUMNS)
         frame = self.tag_store.tags()
+        if not self.in_memory:
+            typed = self.row_keys.typed(frame["id"])
+            if all(v is not None for v in typed):  # ids in their own type; unknown ones stay text
+                frame["id"] = pd.Series(typed, index=frame.index, dtype=object if typed else None)
+            return frame
         positions = self._id_positions(frame["id"])
         if (positions >= 0).all():  # ids in their own type; unknown ids (another dataset's) stay text
             frame["id"] = self.ids[positions]

@@ -26,10 +26,16 @@ contributions equals the model's output for the row in that space (tested to 1e-
 background, so a space has one base value (the mean output over the background, as shap defines it) whichever
 path computes it. ``native_output`` is the space the exact explainer works in, the default. LIME comes from
 ``lime.lime_tabular`` with categorical features declared and a fixed seed.
+
+Rows are read through the Evaluation's engine (:class:`MemoryRows`: positions into ``ev.X``;
+:class:`EngineRows`: ids fetched from DuckDB or Spark, each once): the background and LIME's training rows
+are the first rows of the seeded ``random`` order (:func:`errorscope.ranking.random_key`), the same rows on
+every engine, so an explanation of the same row has the same numbers on every engine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,17 +47,21 @@ from scipy.stats import spearmanr
 
 from .evaluation import Evaluation
 from .jobs import Job
+from .plans import ALL_ROWS, RowPage
 from .selection import Predicate
 
 OUTPUTS = ("log_odds", "probability", "margin")  # margin: a multiclass booster's softmax score, exactly
 OUTPUT_LABELS = {"log_odds": "log-odds", "probability": "probability", "margin": "margin (softmax score)"}
 _GLOBAL_RNG_LOCK = threading.Lock()  # shap's model-agnostic explainers draw from numpy's global generator
 EPS = 1e-12
+LIME_TRAINING_ROWS = 5000  # the seeded rows LIME draws its statistics from
 
 
 @dataclass
 class RowExplanation:
-    """Explanations of some rows for one class: ``values`` (rows x features), base values and outputs."""
+    """Explanations of some rows for one class: ``values`` (rows x features), base values and outputs.
+
+    ``rows`` are the rows' keys: positions in memory, ids on a SQL engine (see :class:`EngineRows`)."""
 
     rows: np.ndarray
     features: list[str]
@@ -60,17 +70,17 @@ class RowExplanation:
     outputs: np.ndarray
     class_index: np.ndarray
     output: str
+    source: Any = None  # where the rows' feature values are read (MemoryRows / EngineRows)
 
-    def frame(self, i: int, data: pd.DataFrame) -> pd.DataFrame:
-        """One row's explanation: feature, value, contribution (largest effect first)."""
+    def frame(self, i: int, data: pd.DataFrame | None = None) -> pd.DataFrame:
+        """One row's explanation: feature, value, contribution (largest effect first). ``data``: the
+        Evaluation's data (in memory); without it the values come from the rows the explainer read."""
         row = self.rows[i]
-        frame = pd.DataFrame(
-            {
-                "feature": self.features,
-                "value": [data[f].iloc[row] for f in self.features],
-                "contribution": self.values[i],
-            }
-        )
+        if data is not None:
+            values = [data[f].iloc[row] for f in self.features]
+        else:
+            values = self.source.X(np.asarray([row], dtype=self.rows.dtype)).iloc[0].tolist()
+        frame = pd.DataFrame({"feature": self.features, "value": values, "contribution": self.values[i]})
         frame.attrs.update(base_value=float(self.base_values[i]), output=float(self.outputs[i]))
         return frame.reindex(frame["contribution"].abs().sort_values(ascending=False).index).reset_index(
             drop=True
@@ -78,14 +88,20 @@ class RowExplanation:
 
 
 class _Codec:
-    """Non-numeric columns as integer codes (missing: -1) for shap and LIME, decoded back for the model."""
+    """Non-numeric columns as integer codes (missing: -1) for shap and LIME, decoded back for the model.
 
-    def __init__(self, X: pd.DataFrame) -> None:
+    ``categories(column)`` gives a column's distinct present values; they are coded in value order (in
+    order of appearance when they cannot be ordered), so every engine codes them alike."""
+
+    def __init__(self, X: pd.DataFrame, categories: Callable[[str], Sequence[Any]]) -> None:
         self.columns = list(X.columns)
         self.categories: dict[str, pd.Index] = {}
         for c in self.columns:
             if not (pd.api.types.is_numeric_dtype(X[c].dtype) and not pd.api.types.is_bool_dtype(X[c].dtype)):
-                self.categories[c] = pd.Index(pd.unique(X[c].dropna()))
+                values = pd.Index(np.asarray(list(categories(c)), dtype=object))
+                with contextlib.suppress(TypeError):  # values of several types: in order of appearance
+                    values = values.sort_values()
+                self.categories[c] = values
         self.dtypes = X.dtypes
 
     @property
@@ -118,6 +134,158 @@ class _Codec:
         return pd.DataFrame(columns)
 
 
+class MemoryRows:
+    """The rows of an in-memory Evaluation, by position into ``ev.X`` (the explainer's keys)."""
+
+    def __init__(self, ev: Evaluation) -> None:
+        self.ev = ev
+
+    def keys(self, rows: Sequence[Any]) -> np.ndarray:
+        """``rows`` as positions (a ValueError outside 0..n-1)."""
+        keys = np.asarray(rows, dtype=np.int64)
+        if keys.size and (keys.min() < 0 or keys.max() >= self.ev.n_rows):
+            raise ValueError(f"rows must be positions 0..{self.ev.n_rows - 1}.")
+        return keys
+
+    def of_ids(self, ids: Sequence[Any]) -> np.ndarray:
+        """The keys of rows given by id (value or text)."""
+        return self.ev.row_keys.positions(list(ids), "ids")
+
+    def id_text(self, keys: Sequence[Any]) -> list[str]:
+        return [str(v) for v in self.ev.ids[np.asarray(keys, dtype=np.int64)].tolist()]
+
+    def X(self, keys: np.ndarray) -> pd.DataFrame:
+        return self.ev.X.iloc[keys]
+
+    def predicted(self, keys: np.ndarray) -> np.ndarray:
+        return self.ev.pred_codes[keys]
+
+    def actual(self, keys: np.ndarray) -> np.ndarray:
+        """The rows' actual labels (class values)."""
+        return self.ev.classes_array[self.actual_codes(keys)]
+
+    def actual_codes(self, keys: np.ndarray) -> np.ndarray:
+        return self.ev.true_codes[keys]
+
+    def codes(self, column: str, keys: np.ndarray) -> np.ndarray:
+        return self.ev.codes(column).codes[keys]
+
+    def sample(self, n: int, seed: int) -> pd.DataFrame:
+        """The first ``n`` rows of the seeded ``random`` order (the same rows on every engine)."""
+        return self.X(self.ev.engine.positions(RowPage("random", limit=n, seed=seed), ALL_ROWS))
+
+    def distinct(self, column: str, limit: int) -> pd.Series:
+        return self.ev.X[column].drop_duplicates().iloc[:limit]
+
+    def categories(self, column: str) -> Sequence[Any]:
+        return pd.unique(self.ev.X[column].dropna())
+
+    def probe(self) -> pd.DataFrame:
+        return self.ev.X.iloc[:2]
+
+
+class EngineRows:
+    """The rows of an Evaluation on a SQL engine, by id (the explainer's keys): each row fetched once
+    (``engine.fetch``) and kept, with its predicted class and actual label."""
+
+    def __init__(self, ev: Evaluation) -> None:
+        self.ev, self.engine = ev, ev.engine
+        self.features = list(ev.features)
+        self._frame = pd.DataFrame(columns=self.features)
+        self._predicted = pd.Series(dtype=np.int64)
+        self._actual = pd.Series(dtype=object)
+        self._samples: dict[tuple[int, int], pd.DataFrame] = {}
+        self._lock = threading.Lock()
+
+    def keys(self, rows: Sequence[Any]) -> np.ndarray:
+        """``rows`` (ids) as an array of ids, each fetched now if it was not (unknown ids: a ValueError)."""
+        keys = _id_values(rows)
+        self._fetch(keys)
+        return keys
+
+    def of_ids(self, ids: Sequence[Any]) -> np.ndarray:
+        """The keys of rows given by id, as values or as their text."""
+        return self.keys(self.ev.row_keys.values(list(ids), "ids"))
+
+    def id_text(self, keys: Sequence[Any]) -> list[str]:
+        return [str(v) for v in _id_values(keys).tolist()]
+
+    def _fetch(self, keys: np.ndarray) -> None:
+        with self._lock:
+            todo = [k for k in dict.fromkeys(keys.tolist()) if k not in self._predicted.index]
+            if not todo:
+                return
+            rows = self.engine.fetch(np.asarray(todo, dtype=keys.dtype))
+            names = {n: n if n not in self.ev.columns else f"es_{n}" for n in ("actual", "predicted")}
+            index = pd.Index(todo, dtype=object)
+            classes = pd.Index(self.ev.classes, dtype=object)
+            predicted = classes.get_indexer(pd.Index(rows[names["predicted"]].to_numpy(dtype=object)))
+            fetched = rows[self.features].set_axis(index)
+            self._frame = fetched if not len(self._frame) else pd.concat([self._frame, fetched])
+            self._predicted = pd.concat([self._predicted, pd.Series(predicted, index=index, dtype=np.int64)])
+            self._actual = pd.concat([self._actual, pd.Series(rows[names["actual"]].to_numpy(), index=index)])
+
+    def X(self, keys: np.ndarray) -> pd.DataFrame:
+        self._fetch(keys)
+        return self._frame.loc[pd.Index(keys.tolist(), dtype=object)]
+
+    def predicted(self, keys: np.ndarray) -> np.ndarray:
+        self._fetch(keys)
+        return self._predicted.loc[pd.Index(keys.tolist(), dtype=object)].to_numpy(dtype=np.int64)
+
+    def actual(self, keys: np.ndarray) -> np.ndarray:
+        """The rows' actual labels (class values)."""
+        self._fetch(keys)
+        return self._actual.loc[pd.Index(keys.tolist(), dtype=object)].to_numpy()
+
+    def actual_codes(self, keys: np.ndarray) -> np.ndarray:
+        classes = pd.Index(self.ev.classes, dtype=object)
+        return classes.get_indexer(pd.Index(self.actual(keys), dtype=object)).astype(np.int64)
+
+    def codes(self, column: str, keys: np.ndarray) -> np.ndarray:
+        return self.engine.codes_of(column, keys)
+
+    def sample(self, n: int, seed: int) -> pd.DataFrame:
+        """As :meth:`MemoryRows.sample`: fetched once per (n, seed)."""
+        if (n, seed) not in self._samples:
+            ids = self.engine.page(RowPage("random", limit=n, seed=seed), ALL_ROWS)
+            self._samples[(n, seed)] = self.engine.fetch(ids)[self.features].reset_index(drop=True)
+        return self._samples[(n, seed)]
+
+    def distinct(self, column: str, limit: int) -> pd.Series:
+        """Up to ``limit`` distinct values: a category's from the engine, a number's from the sample."""
+        if column in self._samples_numeric():
+            sample = next(iter(self._samples.values()))
+            return sample[column].drop_duplicates().iloc[:limit]
+        values = self.engine.distinct(column)[:limit]
+        if self.engine.missing_counts([column])[column]:
+            values = [*values[: limit - 1], None]  # a missing value is a value to the model's encoders
+        return pd.Series(values, dtype=object)
+
+    def _samples_numeric(self) -> set[str]:
+        if not self._samples:
+            return set()
+        sample = next(iter(self._samples.values()))
+        return {c for c in sample.columns if pd.api.types.is_numeric_dtype(sample[c].dtype)}
+
+    def categories(self, column: str) -> Sequence[Any]:
+        return self.engine.distinct(column)
+
+    def probe(self) -> pd.DataFrame:
+        return self.sample(2, 0)
+
+
+def row_source(ev: Evaluation) -> MemoryRows | EngineRows:
+    """Where ``ev``'s explainer reads rows: memory (positions) or its SQL engine (ids)."""
+    return MemoryRows(ev) if ev.in_memory else EngineRows(ev)
+
+
+def _id_values(rows: Sequence[Any]) -> np.ndarray:
+    """Ids as an array of plain values (numbers stay numbers, text stays text)."""
+    values = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(rows, dtype=object).tolist()]
+    return np.asarray(values, dtype=object if any(isinstance(v, str) for v in values) else None)
+
+
 class Explainer:
     """Explanations of ``ev``'s model (or of precomputed ``values``), cached per (row, class, output).
 
@@ -139,13 +307,19 @@ class Explainer:
         self.ev, self.seed = ev, seed
         self.features = list(ev.features)
         self.model = ev.model
-        self._cache: dict[tuple[int, int, str], tuple[np.ndarray, float, float]] = {}
+        self.rows = row_source(ev)
+        self._cache: dict[tuple[Any, int, str], tuple[np.ndarray, float, float]] = {}
         self._lock = threading.Lock()
-        self._codec = _Codec(ev.X)
         self._precomputed = None
         self._tree: dict[str, Any] = {}
         self._linear: _Linear | None = None
         if values is not None:
+            if not ev.in_memory:
+                raise ValueError(
+                    f"precomputed values= hold one row per row in memory; this Evaluation runs on the "
+                    f"{ev.engine.name} engine: omit values= and pass model= (rows are then explained by id)."
+                )
+            self._codec = _Codec(ev.X, self.rows.categories)
             if values_output not in OUTPUTS:
                 raise ValueError(f"values_output must be one of {OUTPUTS}, got {values_output!r}.")
             self._precomputed = _precomputed(ev, values, base_values)
@@ -156,8 +330,9 @@ class Explainer:
                 "explanations need a model with predict_proba (pass model= to the Evaluation), "
                 "or precomputed SHAP values: Explainer(ev, values=shap_values, base_values=...)."
             )
-        rng_rows = np.random.default_rng(seed).permutation(ev.n_rows)[: max(background * 20, 1000)]
-        sample = self._codec.encode(ev.X.iloc[rng_rows])
+        sampled = self.rows.sample(max(background * 20, 1000), seed)
+        self._codec = _Codec(sampled, self.rows.categories)
+        sample = self._codec.encode(sampled)
         if self._codec.categories:
             self._background = sample[: min(background, len(sample))]
         else:
@@ -167,14 +342,25 @@ class Explainer:
             np.random.seed(seed)  # shap.kmeans uses numpy's global generator
             self._background = shap.kmeans(filled, min(background, len(filled))).data
         if not self._codec.categories:
-            self._tree = _tree_explainers(self.model, self._codec.decode(self._background), ev.X.iloc[:2])
+            self._tree = _tree_explainers(self.model, self._codec.decode(self._background), self.rows.probe())
         if not self._tree:
-            self._linear = _Linear.of(self.model, ev, self._codec.decode(self._background), rng_rows)
+            self._linear = _Linear.of(
+                self.model, sampled, self.rows.distinct, self._codec.decode(self._background)
+            )
         self.algorithm = "tree" if self._tree else "linear" if self._linear is not None else "permutation"
         self.native_output = next(iter(self._tree), "log_odds")
         self.outputs = tuple(o for o in OUTPUTS if o != "margin" or o in self._tree)
         self.max_evals = max_evals or max(2 * len(self.features) + 1, 200)
         self._permutation: dict[tuple[int, str], Any] = {}
+
+    def prefetch(self, rows: Sequence[Any], lime: bool = False) -> None:
+        """Read now, on this thread, every row a background job will explain (and LIME's training rows):
+        a job then only computes, and never queries the engine from another thread (a DuckDB
+        connection serves one call at a time)."""
+        keys = self.rows.keys(rows)
+        self.rows.predicted(keys)
+        if lime:
+            self.rows.sample(LIME_TRAINING_ROWS, self.seed)
 
     def algorithm_for(self, output: str) -> str:
         """The algorithm that explains ``output``: the exact one where it works in that space, else permutation."""
@@ -190,8 +376,8 @@ class Explainer:
     def explain(
         self, rows: Sequence[int], class_index: int | None = None, output: str | None = None
     ) -> RowExplanation:
-        """Explain the rows (positions) for ``class_index`` (default: each row's predicted class) in
-        ``output`` (default: ``native_output``)."""
+        """Explain the rows (positions in memory, ids on a SQL engine) for ``class_index`` (default: each
+        row's predicted class) in ``output`` (default: ``native_output``)."""
         output = self.native_output if output is None else output
         if output not in self.outputs:
             raise ValueError(
@@ -202,28 +388,31 @@ class Explainer:
                     else "."
                 )
             )
-        rows = np.asarray(rows, dtype=np.int64)
-        if rows.size and (rows.min() < 0 or rows.max() >= self.ev.n_rows):
-            raise ValueError(f"rows must be positions 0..{self.ev.n_rows - 1}.")
+        rows = self.rows.keys(rows)
         if class_index is not None and not 0 <= class_index < self.ev.n_classes:
             raise ValueError(
                 f"class_index {class_index} is out of range for {self.ev.n_classes} classes {self.ev.class_names}."
             )
-        classes = self.ev.pred_codes[rows] if class_index is None else np.full(len(rows), class_index)
+        classes = self.rows.predicted(rows) if class_index is None else np.full(len(rows), class_index)
+        keys = rows.tolist()
         for c in np.unique(classes):
-            todo = [int(r) for r in rows[classes == c] if (int(r), int(c), output) not in self._cache]
+            todo = [
+                k
+                for k, kc in zip(keys, classes, strict=True)
+                if kc == c and (k, int(c), output) not in self._cache
+            ]
             if todo:
-                self._compute(np.asarray(todo), int(c), output)
-        found = [self._cache[(int(r), int(c), output)] for r, c in zip(rows, classes, strict=True)]
+                self._compute(np.asarray(todo, dtype=rows.dtype), int(c), output)
+        found = [self._cache[(k, int(c), output)] for k, c in zip(keys, classes, strict=True)]
         values = np.array([f[0] for f in found]).reshape(len(rows), len(self.features))
         return RowExplanation(
             rows, self.features, values, np.array([f[1] for f in found]), np.array([f[2] for f in found]),
-            classes, output,
+            classes, output, self.rows,
         )  # fmt: skip
 
     def model_output(self, rows: Sequence[int], class_index: int, output: str) -> np.ndarray:
         """The model's probability (or its log-odds) of ``class_index`` for the rows."""
-        return self._output(self._codec.encode(self.ev.X.iloc[np.asarray(rows)]), class_index, output)
+        return self._output(self._codec.encode(self.rows.X(self.rows.keys(rows))), class_index, output)
 
     def _output(self, A: np.ndarray, c: int, output: str) -> np.ndarray:
         """Probability or log-odds of class ``c`` on encoded rows. A binary model's log-odds is its
@@ -249,20 +438,20 @@ class Explainer:
             if algorithm == "tree":
                 v, b = self._tree_values(rows, c, output)
             elif algorithm == "linear":
-                v, b = self._linear.values(self.ev.X.iloc[rows], self._sign(c))  # type: ignore[union-attr]
+                v, b = self._linear.values(self.rows.X(rows), self._sign(c))  # type: ignore[union-attr]
             else:
                 v, b = self._permutation_values(rows, c, output)
             out = b + v.sum(axis=1)
         with self._lock:
-            for i, r in enumerate(rows):
-                self._cache[(int(r), c, output)] = (v[i], float(b[i]), float(out[i]))
+            for i, r in enumerate(rows.tolist()):
+                self._cache[(r, c, output)] = (v[i], float(b[i]), float(out[i]))
 
     def _permutation_values(self, rows: np.ndarray, c: int, output: str) -> tuple[np.ndarray, np.ndarray]:
         """shap's Permutation explainer, one row at a time from the same seed, so a row's values do not
         depend on which rows were explained before it (shap draws from numpy's global generator, which
         is restored afterwards; a lock keeps concurrent jobs from interleaving their draws)."""
         explainer = self._permutation_explainer(c, output)
-        encoded = self._codec.encode(self.ev.X.iloc[rows])
+        encoded = self._codec.encode(self.rows.X(rows))
         values, base = [], []
         with _GLOBAL_RNG_LOCK:
             state = np.random.get_state()
@@ -278,7 +467,7 @@ class Explainer:
 
     def _tree_values(self, rows: np.ndarray, c: int, output: str) -> tuple[np.ndarray, np.ndarray]:
         explainer = self._tree[output]
-        values = np.asarray(explainer.shap_values(self.ev.X.iloc[rows], check_additivity=False))
+        values = np.asarray(explainer.shap_values(self.rows.X(rows), check_additivity=False))
         base = np.asarray(explainer.expected_value, dtype=float).reshape(-1)
         if values.ndim == 3:  # (rows, features, classes) in the model's class order
             k = self._model_classes().index(self.ev.classes[c])
@@ -324,10 +513,9 @@ class Explainer:
             raise ValueError("LIME needs a model with predict_proba; precomputed SHAP values cannot give it.")
         from lime.lime_tabular import LimeTabularExplainer
 
-        c = int(self.ev.pred_codes[row]) if class_index is None else int(class_index)
-        training = self._codec.encode(
-            self.ev.X.iloc[np.random.default_rng(self.seed).permutation(self.ev.n_rows)[:5000]]
-        )
+        key = self.rows.keys([row])
+        c = int(self.rows.predicted(key)[0]) if class_index is None else int(class_index)
+        training = self._codec.encode(self.rows.sample(LIME_TRAINING_ROWS, self.seed))
         training = np.where(np.isnan(training), np.nanmedian(training, axis=0), training)
         explainer = LimeTabularExplainer(
             training,
@@ -341,7 +529,7 @@ class Explainer:
             random_state=self.seed,
             mode="classification",
         )
-        point = self._codec.encode(self.ev.X.iloc[[row]])[0]
+        point = self._codec.encode(self.rows.X(key))[0]
         point = np.where(np.isnan(point), np.nanmedian(training, axis=0), point)
         explanation = explainer.explain_instance(
             point, self._proba, labels=(c,), num_features=len(self.features), num_samples=num_samples
@@ -350,7 +538,7 @@ class Explainer:
         frame = pd.DataFrame(
             {"feature": self.features, "weight": [weights.get(i, 0.0) for i in range(len(self.features))]}
         )
-        shap_values = self.explain([row], c).values[0]
+        shap_values = self.explain(key, c).values[0]
         frame.attrs["agreement"] = float(spearmanr(frame["weight"], shap_values).statistic)
         frame.attrs["class_index"] = c
         return frame.reindex(frame["weight"].abs().sort_values(ascending=False).index).reset_index(drop=True)
@@ -390,8 +578,8 @@ class Explainer:
         if permutation and self.model is not None:
             from sklearn.inspection import permutation_importance
 
-            X = self.ev.X.iloc[np.asarray(rows)]
-            y = np.asarray(self.ev.y_true)[np.asarray(rows)]
+            keys = self.rows.keys(rows)
+            X, y = self.rows.X(keys), self.rows.actual(keys)
             result = permutation_importance(self.model, X, y, n_repeats=5, random_state=self.seed)
             frame["permutation"] = result.importances_mean
         return frame.sort_values("mean_abs_shap", ascending=False).reset_index(drop=True)
@@ -402,7 +590,7 @@ class Explainer:
         if feature not in self.features:
             raise ValueError(f"{feature!r} is not one of the model's features {self.features[:8]}.")
         coded = self.ev.codes(feature)
-        codes = coded.codes[explained.rows]
+        codes = self.rows.codes(feature, explained.rows)
         contribution = explained.values[:, self.features.index(feature)]
         sums = np.bincount(codes, weights=contribution, minlength=coded.n_codes)
         counts = np.bincount(codes, minlength=coded.n_codes)
@@ -484,8 +672,15 @@ class _Linear:
     owner: np.ndarray
 
     @classmethod
-    def of(cls, model: Any, ev: Evaluation, background: pd.DataFrame, rows: np.ndarray) -> _Linear | None:
-        """The linear explanation of ``model``, or None when it is not such a model."""
+    def of(
+        cls,
+        model: Any,
+        sample: pd.DataFrame,
+        distinct: Callable[[str, int], pd.Series],
+        background: pd.DataFrame,
+    ) -> _Linear | None:
+        """The linear explanation of ``model``, or None when it is not such a model (``sample``: rows of
+        the data; ``distinct(column, limit)``: up to ``limit`` of a column's distinct values)."""
         from scipy import sparse
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
@@ -500,7 +695,7 @@ class _Linear:
             return np.asarray(T.toarray() if sparse.issparse(T) else T, dtype=np.float64)
 
         try:
-            owner = _owners(transform, ev.X, rows)
+            owner = _owners(transform, sample, distinct)
             T_background = transform(background)
         except (TypeError, ValueError):  # preprocessing that cannot take these columns one at a time
             return None
@@ -522,23 +717,25 @@ class _Linear:
 
 
 def _owners(
-    transform: Callable[[pd.DataFrame], np.ndarray], X: pd.DataFrame, rows: np.ndarray
+    transform: Callable[[pd.DataFrame], np.ndarray],
+    X: pd.DataFrame,
+    distinct: Callable[[str, int], pd.Series],
 ) -> np.ndarray | None:
     """The original column each transformed column is computed from (-1: none, it is constant), found by
     changing one column at a time (to other rows' values and to each of its distinct values, up to 256);
     None when a transformed column depends on several columns (the model is not additive in them)."""
-    sample = X.iloc[rows[:256]].reset_index(drop=True)
+    sample = X.iloc[:256].reset_index(drop=True)
     T = transform(sample)
     depends = np.zeros((len(X.columns), T.shape[1]), dtype=bool)
     shifted = np.roll(np.arange(len(sample)), 1)
     for j, column in enumerate(X.columns):
-        distinct = X[column].drop_duplicates().iloc[:256]
-        probe = pd.concat([sample, sample.iloc[np.zeros(len(distinct), dtype=np.int64)]], ignore_index=True)
+        values = distinct(column, 256)
+        probe = pd.concat([sample, sample.iloc[np.zeros(len(values), dtype=np.int64)]], ignore_index=True)
         probe[column] = np.concatenate(
-            [sample[column].iloc[shifted].to_numpy(object), distinct.to_numpy(object)]
+            [sample[column].iloc[shifted].to_numpy(object), values.to_numpy(object)]
         )
         probe[column] = probe[column].astype(X[column].dtype)
-        reference = np.concatenate([T, np.repeat(T[:1], len(distinct), axis=0)])
+        reference = np.concatenate([T, np.repeat(T[:1], len(values), axis=0)])
         depends[j] = ~np.isclose(transform(probe), reference, equal_nan=True).all(axis=0)
     if (depends.sum(axis=0) > 1).any():
         return None

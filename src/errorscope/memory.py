@@ -67,6 +67,7 @@ def check_dashboard_memory(n_rows: int, n_columns: int, what: str = "es.dashboar
         f"{what} needs about {need / gb:.1f} GB more memory for {n_rows:,} rows x {n_columns} columns, and "
         f"{why} leaves about {room / gb:.1f} GB. Give the process more memory, build the Evaluation on a "
         "sample of rows or on fewer columns (features=, metadata=), or keep the data on disk with an "
-        "engine that reads it in place (the DuckDB engine, planned: `es.Evaluation('preds/*.parquet', ...)`). "
+        "engine that reads it in place (the DuckDB engine: write it to Parquet and pass "
+        "`es.Evaluation('preds/*.parquet', ...)`). "
         "To build anyway, pass check_memory=False."
     )

@@ -33,7 +33,7 @@ import numpy as np
 
 KeyKind = Literal["column", "actual", "predicted", "outcome", "score_bin", "tag", "split"]
 MeasureKind = Literal["score", "score2", "brier", "log_loss", "log_loss2", "wrong"]
-OrderKind = Literal["loss", "confident_wrong", "least_confident", "id", "stratified_random", "data"]
+OrderKind = Literal["loss", "confident_wrong", "least_confident", "id", "stratified_random", "random", "data"]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@
 - ``id``: by row id.
 - ``stratified_random``: a seeded shuffle that interleaves the actual classes (or the codes of a
   ``strata`` column) in proportion to their size, so any prefix of the order is a stratified sample.
+- ``random``: a seeded pseudo-random order of the rows (:func:`random_key`: integer arithmetic on the row
+  number that every engine computes alike), so any prefix is a seeded sample, found without a shuffle.
 Ties keep the data's order (stable sorts), so every order is deterministic.
 """
 
@@ -17,7 +19,9 @@ import numpy as np
 from .evaluation import Evaluation
 from .slicing import row_log_loss
 
-ORDERS = ("loss", "confident_wrong", "least_confident", "id", "stratified_random")
+ORDERS = ("loss", "confident_wrong", "least_confident", "id", "stratified_random", "random")
+RANDOM_PRIME = 2_147_483_579  # the largest prime below 2**31 that is 2 mod 3: cubing is a bijection mod it
+RANDOM_STEPS = ((48_271, 12_345), (69_621, 40_503))  # (multiplier, offset) of each affine step
 
 
 def row_order(
@@ -40,6 +44,8 @@ def row_order(
         return rows[_stratified(groups, seed)][:limit]
     if by == "id":
         return rows[np.argsort(ev.ids[rows], kind="stable")][:limit]
+    if by == "random":
+        return rows[_smallest_first(random_key(rows, seed), limit)]
     if ev.scores is None:  # no scores: errors first, then the rest, each in data order
         key = (~ev.wrong[rows]).astype(np.float64)
     elif by == "loss":
@@ -49,6 +55,22 @@ def row_order(
     else:
         key = margin(ev)[rows]
     return rows[_smallest_first(key, limit)]
+
+
+def random_key(rows: np.ndarray, seed: int) -> np.ndarray:
+    """The ``random`` order's key of row numbers ``rows``: two rounds of an affine step (seeded) and a cube,
+    modulo :data:`RANDOM_PRIME`: a bijection of [0, prime), so rows below 2**31 never tie, computed in int64
+    without overflow (every product is below 2**62). The SQL engines compute the same integers."""
+    x = np.asarray(rows, dtype=np.int64) % RANDOM_PRIME
+    for multiplier, offset in RANDOM_STEPS:
+        x = (x * multiplier + random_offset(seed, offset)) % RANDOM_PRIME
+        x = (x * x % RANDOM_PRIME) * x % RANDOM_PRIME
+    return x
+
+
+def random_offset(seed: int, offset: int) -> int:
+    """A step's additive constant for ``seed`` (below :data:`RANDOM_PRIME`)."""
+    return (int(seed) * 7_919 + offset) % RANDOM_PRIME
 
 
 def _confident_wrong_key(ev: Evaluation) -> np.ndarray:

@@ -317,7 +317,8 @@ def write_report(
     if groups is not None or ev.sensitive:
         sections.append(_groups_section(ev, groups))
     selection = ev.selection.text() or "(nothing selected)"
-    sections.append(f"<h2>Active selection</h2><p>{_e(selection)}: {len(ev.selected()):,} rows</p>")
+    kept = ev.engine.n_kept(ev.selection.filter())  # counted by the engine, never brought into memory
+    sections.append(f"<h2>Active selection</h2><p>{_e(selection)}: {kept:,} rows</p>")
     tags = ev.tags
     sections.append(
         "<h2>Tags</h2>" + (_text_table("Current tags", tags, TAG_HEADERS) if len(tags) else "<p>No tags.</p>")

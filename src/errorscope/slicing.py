@@ -96,7 +96,8 @@ def tag_family(ev: Evaluation) -> list[ColumnCodes]:
     def build() -> list[ColumnCodes]:
         out = []
         for name in store.vocabulary:
-            codes = np.where(ev.tag_mask([name]), 0, 1).astype(np.int32)
+            # on a SQL engine the engine computes the codes (Key.tag: the tagged ids)
+            codes = np.where(ev.tag_mask([name]), 0, 1).astype(np.int32) if ev.in_memory else NO_CODES
             predicates = (
                 ev.role_predicate("tag", "in", (name,)),
                 ev.role_predicate("tag", "not in", (name,)),

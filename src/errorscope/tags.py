@@ -16,6 +16,9 @@
   trail says they are, else the store is refused (a file copied without its ``-wal``, for instance).
 - The process keeps a mirror of the store, updated from the audit trail's new entries (its own and other
   kernels'), so a write or a read never rescans the store.
+- On a SQL engine (DuckDB, Spark) the rows are not in memory: :class:`EngineRowKeys` checks ids with a
+  query (and remembers the ids it saw), the fingerprint is streamed from the engine
+  (:func:`streamed_fingerprint`, the same digest as in memory) and no per-row mask is kept.
 """
 
 from __future__ import annotations
@@ -237,7 +240,8 @@ class TagStore:
         self.model = model
         self.version = 0  # bumped on every change this process makes or sees
         self._undo: list[str] = []
-        self._rows: RowKeys | None = None
+        self._rows: RowKeys | EngineRowKeys | None = None
+        self._masked = False  # per-row masks of each tag: only for rows in memory (RowKeys)
         self._classes: list[Any] = []
         self._class_names: list[str] = []
         self._connection = self._open()
@@ -247,11 +251,15 @@ class TagStore:
             self.bind(rows, classes, class_names)
         self.add_tag_names(vocabulary, "vocabulary")
 
-    def bind(self, rows: RowKeys, classes: Sequence[Any], class_names: Sequence[str]) -> None:
-        """Check writes against these row ids and classes, and keep a boolean mask per tag over the rows."""
+    def bind(self, rows: RowKeys | EngineRowKeys, classes: Sequence[Any], class_names: Sequence[str]) -> None:
+        """Check writes against these row ids and classes, and keep a boolean mask per tag over the rows
+        (rows in memory only: :class:`EngineRowKeys` keeps none)."""
         self._rows = rows
         self._classes, self._class_names = list(classes), [str(n) for n in class_names]
         self._masks: dict[str, np.ndarray] = {}
+        self._masked = isinstance(rows, RowKeys)
+        if not self._masked:
+            return
         for tag, tagged in self._tagged.items():
             self._masks[tag] = np.zeros(len(rows.texts), dtype=bool)
             positions = rows.texts.get_indexer(pd.Index(list(tagged), dtype=object))
@@ -273,6 +281,10 @@ class TagStore:
         """Per row of the bound dataset (:meth:`bind`), whether it carries any of the tags ``names``."""
         self._sync()
         rows = self._bound()
+        if not self._masked:
+            raise TagStoreError(
+                "tag masks cover rows in memory; this store is bound to rows on a SQL engine: use tagged_ids()."
+            )
         mask = np.zeros(len(rows.texts), dtype=bool)
         for name in tag_names(names, "names"):
             if name in self._masks:
@@ -619,7 +631,7 @@ class TagStore:
                     tagged.pop(key, None)
                 else:
                     tagged[key] = (who, at)
-                if self._rows is not None:
+                if self._masked:
                     self._set_mask(str(tag), key, new is not None)
             elif new is None:
                 self._fields[kind].pop(key, None)
@@ -795,3 +807,91 @@ def _switch_to_wal(db: sqlite3.Connection, timeout: float) -> str:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
+
+
+class EngineRowKeys:
+    """The rows' keys in a tag store when the rows are on a SQL engine: an id (a value, or its exact text)
+    is checked with one query, ``exists``, for the ids not seen before, and remembered; no id is listed.
+
+    ``kind``: what the id column holds, "int", "float" or "text" (texts are parsed back to that type).
+    ``exists(ids)``: which of these ids (values of that type) the data holds.
+    """
+
+    def __init__(self, kind: str, exists: Callable[[list[Any]], set[Any]], remember: int = 1_000_000) -> None:
+        self.kind, self._exists, self._limit = kind, exists, remember
+        self._known: set[Any] = set()
+
+    def remember(self, ids: Iterable[Any]) -> None:
+        """Ids read from the data (a page of rows): known to exist, no query needed for them."""
+        if len(self._known) > self._limit:
+            self._known.clear()
+        self._known.update(v.item() if isinstance(v, np.generic) else v for v in ids)
+
+    def typed(self, values: Any) -> list[Any]:
+        """Each id as a value of the id column's type (None when it cannot be one: "1.5" for int ids)."""
+        return [self._typed(v) for v in _id_list(values)]
+
+    def _typed(self, value: Any) -> Any:
+        value = value.item() if isinstance(value, np.generic) else value
+        if self.kind == "text":  # a text id is found by its text, as in memory
+            return value if isinstance(value, str) else None if value is None else str(value)
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, str):
+            try:
+                number: Any = int(value) if self.kind == "int" else float(value)
+            except ValueError:
+                return None
+            return number if str(number) == value else None  # the id's exact text only
+        if isinstance(value, int | float):
+            if self.kind == "float":
+                return float(value)
+            return int(value) if float(value).is_integer() else None
+        return None
+
+    def unknown(self, ids: Any) -> list[Any]:
+        """The ids (as given) that are not ids of the data."""
+        items = _id_list(ids)
+        typed = self.typed(items)
+        todo = list(dict.fromkeys(v for v in typed if v is not None and v not in self._known))
+        if todo:
+            self.remember(self._exists(todo))
+        return [item for item, v in zip(items, typed, strict=True) if v is None or v not in self._known]
+
+    def values(self, ids: Any, argument: str = "ids") -> list[Any]:
+        """The ids as values, each once, in order of first appearance; unknown ids are a ValueError."""
+        unknown = self.unknown(ids)
+        wanted = list(dict.fromkeys(v for v in self.typed(ids) if v is not None))
+        if unknown:
+            raise ValueError(
+                f"{argument}: {len(unknown):,} ids are not in the Evaluation (e.g. {unknown[:5]}); pass "
+                "ids of the data's id column, as values or as their exact text."
+            )
+        return wanted
+
+    def keys(self, ids: Any, argument: str = "ids") -> list[str]:
+        """The store keys of ``ids`` (each row once, in order of first appearance)."""
+        return [str(v) for v in self.values(ids, argument)]
+
+
+def streamed_fingerprint(classes: Sequence[Any], batches: Iterable[tuple[list[Any], np.ndarray]]) -> str:
+    """:func:`dataset_fingerprint` of rows given ``batches`` at a time: (ids, actual class codes) in the
+    data's order, as a SQL engine streams them. The same bytes are hashed, so a store written for a
+    DataFrame opens on the same rows in Parquet or Spark."""
+    digest = hashlib.sha256()
+    digest.update("\x1f".join(map(str, classes)).encode())
+    digest.update(b"\x1e")
+    codes: list[np.ndarray] = []
+    first = True
+    for ids, actual in batches:
+        if not len(ids):
+            continue
+        if not first:
+            digest.update(b"\x1f")
+        digest.update("\x1f".join(map(str, ids)).encode())
+        codes.append(np.asarray(actual, dtype=np.int32))
+        first = False
+    digest.update(b"\x1e")
+    for chunk in codes:
+        digest.update(np.ascontiguousarray(chunk, dtype="<i8").tobytes())
+    return digest.hexdigest()

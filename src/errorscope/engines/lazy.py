@@ -11,7 +11,9 @@ Narwhals expression, so a plan is one grouped query whose few result rows become
 from __future__ import annotations
 
 import copy
+import functools
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -278,6 +280,13 @@ class LazyEngine(Engine):
         for expr in where.resolved[1:]:
             keep = keep & expr
         return self.frame.filter(keep)
+
+    def complement(self, where: Filter) -> Filter:
+        """The rows ``where`` leaves out, as a Filter."""
+        keep = where.resolved[0] if where.resolved else nw.lit(True)
+        for expr in where.resolved[1:]:
+            keep = keep & expr
+        return Filter(("not", where.stamp), (~keep,))
 
     def _n_kept(self, where: Filter) -> int:
         return int(self._scalar(nw.len(), self._kept(where)) or 0)
@@ -652,6 +661,7 @@ class LazyEngine(Engine):
             return None
         worker = copy.copy(self)
         worker.frame = nw.from_native(relation)
+        worker.__dict__.pop("_query_lock", None)  # its own connection: its own turn to query
         return worker
 
     def page(self, plan: RowPage, where: Filter) -> np.ndarray:
@@ -661,7 +671,9 @@ class LazyEngine(Engine):
         ids = self.roles.ids or ROW
         if plan.order == "stratified_random":
             return self._stratified_page(frame, plan, ids)
-        frame = frame.with_columns(self._order_key(plan.order).alias("__key")).select("__key", ROW, ids)
+        frame = frame.with_columns(self._order_key(plan.order, plan.seed).alias("__key")).select(
+            "__key", ROW, ids
+        )
         native = nw.to_native(frame.sort("__key", ROW))
         if self.name == "duckdb":
             rows = native.limit(plan.limit, offset=plan.offset).select(ids).fetchall()
@@ -675,10 +687,12 @@ class LazyEngine(Engine):
             values = [r[0] for r in rows]
         return _id_array(values)
 
-    def _order_key(self, order: str) -> nw.Expr:
+    def _order_key(self, order: str, seed: int = 0) -> nw.Expr:
         """The key :func:`errorscope.ranking.row_order` sorts by (smallest first; ties in row order)."""
         if order in ("id", "data"):
             return nw.col(self.roles.ids) if order == "id" and self.roles.ids else nw.col(ROW)
+        if order == "random":
+            return self._random_key(seed)
         if self.scores is None:
             return (~self.wrong).cast(nw.Float64)
         if order == "loss":
@@ -695,6 +709,16 @@ class LazyEngine(Engine):
             *[nw.when(top == i).then(nw.lit(-math.inf)).otherwise(s) for i, s in enumerate(self.scores)]
         )
         return best - second
+
+    def _random_key(self, seed: int) -> nw.Expr:
+        """:func:`errorscope.ranking.random_key` of each row's number, in the engine."""
+        from ..ranking import RANDOM_PRIME, RANDOM_STEPS, random_offset
+
+        x = nw.col(ROW).cast(nw.Int64) % RANDOM_PRIME
+        for multiplier, offset in RANDOM_STEPS:
+            x = (x * multiplier + random_offset(seed, offset)) % RANDOM_PRIME
+            x = (x * x % RANDOM_PRIME) * x % RANDOM_PRIME
+        return x
 
     def _stratified_page(self, frame: Any, plan: RowPage, ids: str) -> np.ndarray:
         """The seeded stratified shuffle of :func:`errorscope.ranking._stratified`: it reads every kept
@@ -766,6 +790,54 @@ class LazyEngine(Engine):
             )
         return out.iloc[by_id.loc[wanted].to_numpy()].drop(columns=ROW).reset_index(drop=True)
 
+    def codes_of(self, column: str, ids: Sequence[Any]) -> np.ndarray:
+        """The codes of ``column`` (:meth:`coding`) of the rows ``ids``, in their order."""
+        key = self.roles.ids or ROW
+        wanted = [_python(v) for v in ids]
+        out = (
+            self.frame.filter(nw.col(key).is_in(wanted))
+            .select(nw.col(key).alias("__id"), self.code_expr(column).alias("__code"))
+            .collect()
+            .to_pandas()
+        )
+        by_id = dict(zip(out["__id"].map(_python), out["__code"].astype(np.int64), strict=True))
+        return np.array([by_id[v] for v in wanted], dtype=np.int64)
+
+    def kept_ids(self, where: Filter, ids: Sequence[Any]) -> set[Any]:
+        """Which of ``ids`` the filter keeps."""
+        key = self.roles.ids or ROW
+        wanted = [_python(v) for v in ids]
+        if not wanted:
+            return set()
+        out = self._kept(where).filter(nw.col(key).is_in(wanted)).select(nw.col(key).alias("v")).collect()
+        return {_python(v) for v in out["v"].to_list()}
+
+    def id_batches(self, batch: int = 1 << 18) -> Any:
+        """Every row's id and actual class code, in the data's order, ``batch`` rows at a time (as pairs of
+        a list of ids and an int32 array): what a tag store's dataset fingerprint reads."""
+        key = nw.col(self.roles.ids) if self.roles.ids else nw.col(ROW)
+        frame = self.frame.select(key.alias("i"), self.actual.cast(nw.Int32).alias("a"), nw.col(ROW))
+        native = nw.to_native(frame.sort(ROW).select("i", "a"))
+        with self.__dict__.setdefault("_query_lock", threading.RLock()):  # as QUERIES: while it streams
+            yield from self._stream(native, batch)
+
+    def _stream(self, native: Any, batch: int) -> Any:
+        if self.name == "duckdb":
+            reader = native.to_arrow_reader(batch)
+            for chunk in reader:
+                yield chunk.column(0).to_pylist(), chunk.column(1).to_numpy(zero_copy_only=False)
+            return
+        ids: list[Any] = []
+        codes: list[int] = []
+        for row in native.toLocalIterator(prefetchPartitions=True):
+            ids.append(row[0])
+            codes.append(row[1])
+            if len(ids) == batch:
+                yield ids, np.asarray(codes, dtype=np.int32)
+                ids, codes = [], []
+        if ids:
+            yield ids, np.asarray(codes, dtype=np.int32)
+
     def selected(self, where: Filter) -> pd.DataFrame:
         """Every kept row, in the data's order (as Evaluation.selected: bring only what fits in memory)."""
         out = self._with_roles(self._kept(where)).sort(ROW).collect().to_pandas()
@@ -788,6 +860,31 @@ def _set_chunks(sets: Sequence[tuple[Key, ...]]) -> list[list[int]]:
         chunks[-1].append(i)
         keys |= set(keyset)
     return chunks
+
+
+QUERIES = (
+    "_scalar", "distinct", "value_counts", "missing_counts", "n_distinct", "value_range", "non_finite",
+    "duplicate_rows", "n_unique_rows", "resolve", "_n_kept", "_coded", "_count", "_marginals", "page",
+    "_roc_auc", "rows", "codes_of", "kept_ids", "selected", "_answer_batch", "grouping_sets", "coverage",
+)  # fmt: skip
+"""The engine's methods that run queries: one thread at a time (see :func:`_one_query_at_a_time`)."""
+
+
+def _one_query_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` holding the engine's (re-entrant) query lock. JupyterLab runs widget messages in a kernel
+    subshell, a thread beside the one running cells, and a DuckDB connection refuses a second call while
+    one runs ("connection is busy"): a click and a cell then take turns instead of failing."""
+
+    @functools.wraps(method)
+    def serialized(self: LazyEngine, *args: Any, **kwargs: Any) -> Any:
+        with self.__dict__.setdefault("_query_lock", threading.RLock()):
+            return method(self, *args, **kwargs)
+
+    return serialized
+
+
+for _name in QUERIES:
+    setattr(LazyEngine, _name, _one_query_at_a_time(getattr(LazyEngine, _name)))
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int32)  # a lazy coding keeps no per-row codes: its expression computes them

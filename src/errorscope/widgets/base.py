@@ -11,6 +11,7 @@ from typing import Any
 
 import anywidget
 import numpy as np
+import pandas as pd
 import traitlets
 
 from ..evaluation import OUTCOME_COLUMNS, TAG_ROLE, Evaluation
@@ -43,6 +44,29 @@ def display_text(value: Any) -> str:
     if isinstance(value, float | np.floating):
         return f"{value:.4g}"
     return str(value)
+
+
+def outcome_rows(ev: Evaluation, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows fetched from the engine (``engine.fetch``) as the views' row records: id (text), actual and
+    predicted class names, wrong, and score (the predicted class's probability; None without scores)."""
+
+    def column(name: str) -> pd.Series:
+        return frame[name if name not in ev.columns else f"es_{name}"]
+
+    classes = pd.Index(ev.classes, dtype=object)
+    actual = classes.get_indexer(pd.Index(column("actual").to_numpy(dtype=object)))
+    predicted = classes.get_indexer(pd.Index(column("predicted").to_numpy(dtype=object)))
+    score: list[Any] = [None] * len(frame)
+    if ev.has_scores:
+        values = column("score").to_numpy(dtype=np.float64)
+        if ev.is_binary:  # the score is the positive class's probability
+            values = np.where(predicted == 1, values, 1.0 - values)
+        score = [float(v) for v in values]
+    names = ev.class_names
+    return [
+        {"id": str(i), "actual": names[a], "predicted": names[p], "wrong": bool(a != p), "score": s}
+        for i, a, p, s in zip(column("id").tolist(), actual, predicted, score, strict=True)
+    ]
 
 
 def as_buffer(values: np.ndarray, dtype: str) -> bytes:

@@ -50,7 +50,9 @@ class Dashboard(widgets.VBox):
             )
         ev = evaluation
         if check_memory:  # say so before building, rather than dying inside pandas
-            check_dashboard_memory(ev.n_rows, len(ev.data.columns) + 3)
+            # on a SQL engine the rows stay in the engine: the views hold no per-row arrays
+            rows = ev.n_rows if ev.in_memory else 0
+            check_dashboard_memory(rows, len(ev.columns) + 3)
         self.evaluation = ev
         notes: list[widgets.HTML] = []
         self.overview = ModelOverview(ev)

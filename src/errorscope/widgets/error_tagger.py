@@ -11,11 +11,10 @@ import pandas as pd
 import traitlets
 
 from ..evaluation import Evaluation
-from ..plans import Filter
-from ..ranking import row_order
+from ..plans import Filter, GroupCounts, Key, RowPage
 from ..selection import Clause
 from ..tags import TagStoreError, id_texts, shown_path, tag_names
-from .base import LinkedView, display_text
+from .base import LinkedView, display_text, outcome_rows
 
 QUEUE_ORDERS = ("confident_wrong", "loss", "least_confident", "stratified_random", "id")
 
@@ -32,6 +31,9 @@ class ErrorTagger(LinkedView):
     u undo, n write a note; the counts select their rows when clicked. Every message from the browser
     names the rows it acts on (the kernel keeps no "current row" for them) and is acknowledged by its
     ``seq``, so the browser applies keys in order to the row it shows.
+
+    The queue is a row page of the engine (``RowPage`` in the tagger's order) and its cards are rows fetched
+    by id, so the tagger works alike in memory and on DuckDB or Spark; tags stay in the SQLite store.
     """
 
     _bundle = "error_tagger"
@@ -73,8 +75,9 @@ class ErrorTagger(LinkedView):
             )
         self.seed, self.strata = seed, strata
         self._explainer = _fast_explainer(evaluation) if isinstance(evaluation, Evaluation) else None
-        self._queue = np.zeros(0, dtype=np.int64)
-        self._queue_mask: np.ndarray | None = None
+        self._queue = np.zeros(0, dtype=np.int64)  # ids of the queue's first rows, in review order
+        self._queue_rows: Any = None  # what the queue's rows are (a mask in memory, a stamp on a SQL engine)
+        self._queue_where: Filter | None = None
         self._queue_key: tuple[str, bool] | None = None
         super().__init__(evaluation, **kwargs)
         self.class_names = list(self.evaluation.class_names)
@@ -157,7 +160,7 @@ class ErrorTagger(LinkedView):
     @property
     def queue(self) -> pd.DataFrame:
         """The review queue, in order."""
-        return self.evaluation.frame().iloc[self._ordered(None)]
+        return self.evaluation.engine.fetch(self._ordered(None))
 
     # -- messages from the UI ------------------------------------------------------------------
     def _handle_message(self, content: dict[str, Any]) -> None:
@@ -216,20 +219,16 @@ class ErrorTagger(LinkedView):
         ev = self.evaluation
         if not hasattr(self, "store"):
             return
-        mask = ev.selection.mask()
-        if self.errors_only:
-            mask = mask & ev.wrong
+        where = ev.selection.filter()
+        rows = self._rows_of(where)
         key = (self.order, self.errors_only)
-        changed = (
-            self._queue_mask is None or key != self._queue_key or not np.array_equal(mask, self._queue_mask)
-        )
-        self._queue_mask, self._queue_key = mask, key
-        self.n_queue = int(np.count_nonzero(mask))
+        changed = self._queue_rows is None or key != self._queue_key or not _same_rows(rows, self._queue_rows)
+        self._queue_rows, self._queue_key, self._queue_where = rows, key, where
+        self.n_queue = self._count(where)
         position = 0 if changed else min(max(self.position, 0), max(self.n_queue - 1, 0))
         page = 0 if changed else self.list_page
         if self.checked:
-            positions = ev._id_positions(self.checked)
-            self.checked = [c for c, p in zip(self.checked, positions, strict=True) if p >= 0 and mask[p]]
+            self.checked = self._still_queued(self.checked)
         self._queue = self._ordered(max(position + 1, (page + 1) * self.list_page_size))
         moved, paged = position != self.position, page != self.list_page
         self.position, self.list_page = position, page  # their observers show the card and the list
@@ -238,20 +237,54 @@ class ErrorTagger(LinkedView):
         if not paged:
             self._show_list()
 
-    def _ordered(self, limit: int | None) -> np.ndarray:
-        """The first ``limit`` rows of the queue in review order (all of them when None)."""
+    def _rows_of(self, where: Filter) -> Any:
+        """What the queue's rows are: their mask in memory (same rows, same queue), else the filter's stamp."""
         ev = self.evaluation
-        by = self.order if self.order != "confident_wrong" or ev.scores is not None else "loss"
-        return row_order(ev, self._queue_mask, by=by, seed=self.seed, strata=self.strata, limit=limit)
+        if not ev.in_memory:
+            return (where.stamp, self.errors_only)
+        mask = ev.engine.mask(where)
+        return mask & ev.wrong if self.errors_only else mask
+
+    def _count(self, where: Filter) -> int:
+        """Rows in the queue: the kept rows (their errors only, with ``errors_only``)."""
+        engine = self.evaluation.engine
+        if isinstance(self._queue_rows, np.ndarray):
+            return int(np.count_nonzero(self._queue_rows))
+        if not self.errors_only:
+            return engine.n_kept(where)
+        return int(engine.count(GroupCounts((Key.outcome(None),)), where).counts[1])
+
+    def _still_queued(self, ids: list[str]) -> list[str]:
+        """The ids (text) among ``ids`` that are still in the queue."""
+        ev = self.evaluation
+        if isinstance(self._queue_rows, np.ndarray):
+            positions = ev._id_positions(ids)
+            return [c for c, p in zip(ids, positions, strict=True) if p >= 0 and self._queue_rows[p]]
+        assert self._queue_where is not None
+        values = ev.row_keys.typed(ids)
+        kept = ev.engine.kept_ids(self._queue_where, [v for v in values if v is not None])
+        if self.errors_only and kept:
+            wrong = ev.engine.fetch(np.asarray(list(kept), dtype=object))
+            kept = {r["id"] for r in outcome_rows(ev, wrong) if r["wrong"]}
+            return [c for c in ids if c in kept]
+        return [c for c, v in zip(ids, values, strict=True) if v in kept]
+
+    def _ordered(self, limit: int | None) -> np.ndarray:
+        """The ids of the first ``limit`` rows of the queue in review order (all of them when None)."""
+        ev = self.evaluation
+        if self._queue_where is None:
+            return np.zeros(0, dtype=np.int64)
+        by = self.order if self.order != "confident_wrong" or ev.has_scores else "loss"
+        limit = self.n_queue if limit is None else limit
+        plan = RowPage(by, limit=limit, wrong_only=self.errors_only, seed=self.seed, strata=self.strata)  # type: ignore[arg-type]
+        return ev.engine.page(plan, self._queue_where) if limit > 0 else np.zeros(0, dtype=np.int64)
 
     def _show_card(self) -> None:
         if not len(self._queue):
             self.card = {}
             return
-        self.card = {
-            **self._describe(int(self._queue[self.position]), with_features=True),
-            "position": self.position,
-        }
+        card = self._describe(self._queue[self.position : self.position + 1], with_features=True)[0]
+        self.card = {**card, "position": self.position}
 
     def _show_list(self) -> None:
         size = max(1, self.list_page_size)
@@ -259,29 +292,29 @@ class ErrorTagger(LinkedView):
         if self.list_page >= pages:
             self.list_page = pages - 1
         rows = self._queue[self.list_page * size : (self.list_page + 1) * size]
-        self.list_rows = [self._describe(int(r), with_features=False) for r in rows]
+        self.list_rows = self._describe(rows, with_features=False) if len(rows) else []
 
-    def _describe(self, row: int, with_features: bool) -> dict[str, Any]:
+    def _describe(self, ids: np.ndarray, with_features: bool) -> list[dict[str, Any]]:
+        """The rows ``ids`` (fetched from the engine in one call) as the card's or the list's records."""
         ev = self.evaluation
-        row_id = str(ev.ids[row])
-        tags = self.store.row_tags(row_id)
-        out: dict[str, Any] = {
-            "id": row_id,
-            "actual": ev.class_names[ev.true_codes[row]],
-            "predicted": ev.class_names[ev.pred_codes[row]],
-            "wrong": bool(ev.true_codes[row] != ev.pred_codes[row]),
-            "score": None if ev.scores is None else float(ev.scores[row, ev.pred_codes[row]]),
-            "tags": tags.get("tags", []),
-            "note": tags.get("note") or "",
-            "relabel": tags.get("relabel") or "",
-            "text": "" if ev.text_column is None else display_text(ev.data[ev.text_column].iloc[row]),
-        }
-        if with_features:
-            out["shap"] = self._top_contributions(row)
-            out["fields"] = [
-                [c, display_text(ev.data[c].iloc[row]), c in ev.sensitive]
-                for c in self._field_order([f for f, _v, _c in out["shap"]])
-            ]
+        frame = ev.engine.fetch(ids)
+        if not ev.in_memory:
+            ev.row_keys.remember(ids.tolist())  # read from the data: tagging them needs no lookup
+        out = []
+        for i, record in enumerate(outcome_rows(ev, frame)):
+            tags = self.store.row_tags(record["id"])
+            text = "" if ev.text_column is None else display_text(frame[ev.text_column].iloc[i])
+            record |= {
+                "tags": tags.get("tags", []), "note": tags.get("note") or "",
+                "relabel": tags.get("relabel") or "", "text": text,
+            }  # fmt: skip
+            if with_features:
+                record["shap"] = self._top_contributions(ids[i : i + 1])
+                record["fields"] = [
+                    [c, display_text(frame[c].iloc[i]), c in ev.sensitive]
+                    for c in self._field_order([f for f, _v, _c in record["shap"]])
+                ]
+            out.append(record)
         return out
 
     def _field_order(self, important: list[str]) -> list[str]:
@@ -291,12 +324,14 @@ class ErrorTagger(LinkedView):
         columns = [*ev.sensitive, *important, *ev.features]
         return [c for c in dict.fromkeys(columns) if c != ev.text_column]
 
-    def _top_contributions(self, row: int, top: int = 5) -> list[list[Any]]:
+    def _top_contributions(self, ids: np.ndarray, top: int = 5) -> list[list[Any]]:
         """The row's largest SHAP contributions to its predicted class, when the model has a fast exact
         explainer (trees) or the Evaluation carries precomputed values; else nothing (no waiting)."""
         if self._explainer is None:
             return []
-        frame = self._explainer.explain([row]).frame(0, self.evaluation.data).head(top)
+        ev = self.evaluation
+        explained = self._explainer.explain(self._explainer.rows.of_ids(ids))
+        frame = explained.frame(0, ev.data if ev.in_memory else None).head(top)
         return [
             [f, display_text(v), float(c)]
             for f, v, c in zip(frame["feature"], frame["value"], frame["contribution"], strict=True)
@@ -319,6 +354,11 @@ class ErrorTagger(LinkedView):
 
     def _check_ids(self, ids: Any) -> list[str]:
         texts = id_texts(ids)
+        if not self.evaluation.in_memory:
+            bad = self.evaluation.row_keys.unknown(texts)[:5]
+            if bad:
+                raise ValueError(f"ids {bad} are not row ids of this Evaluation (values of its id column).")
+            return texts
         unknown = self.evaluation._id_positions(texts) < 0
         if unknown.any():
             bad = [t for t, u in zip(texts, unknown, strict=True) if u][:5]
@@ -341,7 +381,7 @@ class ErrorTagger(LinkedView):
 
     @traitlets.observe("list_page", "list_page_size")
     def _page(self, _change: dict[str, Any]) -> None:
-        if hasattr(self, "evaluation") and self._queue_mask is not None:
+        if hasattr(self, "evaluation") and self._queue_rows is not None:
             needed = (self.list_page + 1) * self.list_page_size
             if needed > len(self._queue):
                 self._queue = self._ordered(max(needed, self.position + 1))
@@ -359,3 +399,10 @@ def _fast_explainer(ev: Evaluation) -> Any:
     except Exception:  # a model shap cannot explain: the card simply shows no contributions
         return None
     return explainer if explainer.algorithm == "tree" else None
+
+
+def _same_rows(a: Any, b: Any) -> bool:
+    """Whether two queue row states (masks, or stamps) are the same rows."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    return bool(a == b)

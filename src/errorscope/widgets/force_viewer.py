@@ -11,10 +11,9 @@ import traitlets
 from ..evaluation import Evaluation
 from ..explain import OUTPUT_LABELS, OUTPUTS, Explainer, RowExplanation, explain_in_chunks
 from ..jobs import Job
-from ..plans import Filter
-from ..ranking import row_order
+from ..plans import ALL_ROWS, Filter, RowPage
 from ..selection import Clause
-from .base import LinkedView, as_buffer, display_text
+from .base import LinkedView, as_buffer, display_text, outcome_rows
 
 
 class ForceViewer(LinkedView):
@@ -25,6 +24,9 @@ class ForceViewer(LinkedView):
     seeded sample of the selection (``sample`` rows; fewer for slow model-agnostic explainers), a stacked
     force plot and the cohort comparison (mean |SHAP| in the selection against the rest); global
     importance on demand. Clicking a feature selects the slice where it pushes predictions most.
+
+    Rows come from the engine (``page`` in loss order for the list, the seeded ``random`` order for the
+    samples, ``fetch`` by id), so the viewer works alike in memory and on DuckDB or Spark.
 
     ``explainer``: "shap" (default) or "lime" (LIME for the clicked row first). ``values`` and
     ``base_values``: precomputed SHAP values instead of a model (``values_output``: the space they are in).
@@ -88,6 +90,7 @@ class ForceViewer(LinkedView):
         self._lime_asked = 0
         self._explained: RowExplanation | None = None
         self._rest_rows = np.zeros(0, dtype=np.int64)
+        self._where: Filter | None = None  # the selection the viewer shows (set on the first highlight)
         output = self.explainer.native_output if output is None else output
         super().__init__(evaluation, primary=explainer, output=output, **kwargs)
         self.class_names = list(self.evaluation.class_names)
@@ -101,7 +104,7 @@ class ForceViewer(LinkedView):
         if not self.current:
             return pd.DataFrame(columns=["feature", "value", "contribution"])
         row = self._row_of(self.current)
-        return self.explainer.explain([row], self._class_index(), self.output).frame(0, self.evaluation.data)
+        return self.explainer.explain(row, self._class_index(), self.output).frame(0, self._data())
 
     def to_figure(self) -> Any:
         """The clicked row's contributions, or else global mean |SHAP| of the first rows, as bars."""
@@ -120,7 +123,7 @@ class ForceViewer(LinkedView):
                 f"contribution ({OUTPUT_LABELS[self.output]})",
                 signed=True,
             )
-        rows = self._order[: min(len(self._order), 20)] if hasattr(self, "_order") else []
+        rows = self._page("loss", 20) if self._where is not None else []
         if not len(rows):
             return bars_figure([], [], "No rows selected", "")
         explained = self.explainer.explain(rows, None, self.output)
@@ -166,7 +169,7 @@ class ForceViewer(LinkedView):
         explained = self._explained
         if explained is None or not len(explained.rows):
             explained = self.explainer.explain(
-                self._sample_rows(self.evaluation.selection.mask()), self._class_index(), self.output
+                self._sample_rows(self.evaluation.selection.filter()), self._class_index(), self.output
             )
         predicate = self.explainer.pushing_slice(feature, explained)
         self.selected_feature = feature
@@ -180,7 +183,7 @@ class ForceViewer(LinkedView):
     def compute_importance(self, rows: int = 500) -> None:
         """Global importance in the background: mean |SHAP| over a seeded sample and permutation importance."""
         ev = self.evaluation
-        sample = np.random.default_rng(self.seed).permutation(ev.n_rows)[: min(rows, self._cap() * 2)]
+        sample = self._sample_rows(ALL_ROWS, min(rows, self._cap() * 2))
         c = self._class_index() if self._class_index() is not None else (1 if ev.is_binary else 0)
 
         def done(_: RowExplanation) -> None:
@@ -210,49 +213,57 @@ class ForceViewer(LinkedView):
         if clause is None:
             self.selected_feature = ""
         ev = self.evaluation
-        mask = ev.selection.mask()
-        self._order = row_order(ev, mask, by="loss")
-        self.n_selected = len(self._order)
+        self._where = ev.selection.filter()
+        self.n_selected = ev.engine.n_kept(self._where)
         self._show_rows()
-        self._explain_sample(mask)
+        self._explain_sample(self._where)
+
+    def _page(self, order: str, limit: int, offset: int = 0) -> np.ndarray:
+        """Keys of the selection's rows in ``order`` (ids from the engine, as the explainer's keys)."""
+        assert self._where is not None
+        ids = self.evaluation.engine.page(RowPage(order, limit=limit, offset=offset), self._where)  # type: ignore[arg-type]
+        return self.explainer.rows.of_ids(ids) if len(ids) else np.zeros(0, dtype=np.int64)
 
     def _show_rows(self) -> None:
         ev = self.evaluation
         size = max(1, self.rows_page_size)
-        pages = max(1, -(-len(self._order) // size))
+        pages = max(1, -(-self.n_selected // size))
         if self.rows_page >= pages:
             self.rows_page = pages - 1
-        page = self._order[self.rows_page * size : (self.rows_page + 1) * size]
-        self.rows = [
-            {
-                "id": str(ev.ids[r]),
-                "actual": ev.class_names[ev.true_codes[r]],
-                "predicted": ev.class_names[ev.pred_codes[r]],
-                "score": None if ev.scores is None else float(ev.scores[r, ev.pred_codes[r]]),
-            }
-            for r in page
-        ]
+        ids = ev.engine.page(RowPage("loss", limit=size, offset=self.rows_page * size), self._where)
+        self.rows = outcome_rows(ev, ev.engine.fetch(ids)) if len(ids) else []
 
     def _cap(self) -> int:
         slow = self.explainer.algorithm_for(self.output) == "permutation"
         return min(self._sample_cap, 20) if slow else self._sample_cap
 
-    def _sample_rows(self, mask: np.ndarray) -> np.ndarray:
-        rows = np.flatnonzero(mask)
-        rng = np.random.default_rng(self.seed)
-        return np.sort(rng.choice(rows, self._cap(), replace=False)) if len(rows) > self._cap() else rows
+    def _sample_rows(self, where: Filter, n: int | None = None) -> np.ndarray:
+        """Keys of a seeded sample of the rows ``where`` keeps (the first rows of the ``random`` order, the
+        same rows on every engine), in the data's order."""
+        plan = RowPage("random", limit=self._cap() if n is None else n, seed=self.seed)
+        ids = self.evaluation.engine.page(plan, where)
+        return self.explainer.rows.of_ids(ids) if len(ids) else np.zeros(0, dtype=np.int64)
 
-    def _explain_sample(self, mask: np.ndarray) -> None:
+    def _rest(self, where: Filter) -> Filter | None:
+        """The rows ``where`` leaves out (None when it keeps every row)."""
+        engine = self.evaluation.engine
+        if where.everything:
+            return None
+        if self.evaluation.in_memory:
+            return engine.as_filter(~engine.mask(where))
+        return engine.complement(where)
+
+    def _explain_sample(self, where: Filter) -> None:
         """Explain a sample of the selection and of the rest in the background, then show the stacked
         force plot and the cohort comparison."""
         ev = self.evaluation
-        selected = self._sample_rows(mask)
-        self._rest_rows = self._sample_rows(~mask) if not mask.all() else np.zeros(0, dtype=np.int64)
-        shown = f"{len(selected):,} of {int(mask.sum()):,} selected rows"
+        selected = self._sample_rows(where)
+        rest = self._rest(where)
+        self._rest_rows = self._sample_rows(rest) if rest is not None else np.zeros(0, dtype=np.int64)
+        n_kept = self.n_selected
+        shown = f"{len(selected):,} of {n_kept:,} selected rows"
         self.sampling = (
-            f"explained a seeded sample of {shown}"
-            if len(selected) < mask.sum()
-            else f"explained all {shown}"
+            f"explained a seeded sample of {shown}" if len(selected) < n_kept else f"explained all {shown}"
         )
         c = self._class_index()
 
@@ -266,7 +277,7 @@ class ForceViewer(LinkedView):
                 else (
                     1
                     if ev.is_binary
-                    else int(np.bincount(ev.pred_codes[selected]).argmax())
+                    else int(np.bincount(self.explainer.rows.predicted(selected)).argmax())
                     if len(selected)
                     else 0
                 )
@@ -282,7 +293,7 @@ class ForceViewer(LinkedView):
             }
             self.job_status = "done"
 
-        self._start(np.concatenate([selected, self._rest_rows]), c, done)
+        self._start(_joined(selected, self._rest_rows), c, done)
 
     def _start(self, rows: np.ndarray, c: int | None, done: Any) -> None:
         if self._job is not None:
@@ -302,6 +313,7 @@ class ForceViewer(LinkedView):
             self.job_status = f"failed: {type(err).__name__}: {err}"
 
         explainer, output = self.explainer, self.output
+        explainer.prefetch(rows)  # the rows are read here; the job only computes
         self._job = self.evaluation.jobs.submit(
             "explain",
             lambda job: explain_in_chunks(explainer, rows, c, output, job),
@@ -318,7 +330,7 @@ class ForceViewer(LinkedView):
             order = leaves_list(linkage(values, "average")) if len(values) > 2 else np.arange(len(values))
         return {
             "features": explained.features,
-            "ids": [str(self.evaluation.ids[r]) for r in explained.rows[order]],
+            "ids": self.explainer.rows.id_text(explained.rows[order]),
             "values": as_buffer(values[order], "f8"),
             "outputs": as_buffer(explained.outputs[order], "f8"),
             "bases": as_buffer(explained.base_values[order], "f8"),
@@ -331,20 +343,24 @@ class ForceViewer(LinkedView):
             return None
         return list(self.evaluation.class_names).index(self.explain_class)
 
-    def _row_of(self, row_id: str) -> int:
-        positions = self.evaluation._id_positions([row_id])
-        if positions[0] < 0:
-            raise ValueError(f"{row_id!r} is not a row id of this Evaluation.")
-        return int(positions[0])
+    def _data(self) -> pd.DataFrame | None:
+        return self.evaluation.data if self.evaluation.in_memory else None
+
+    def _row_of(self, row_id: str) -> np.ndarray:
+        """The explainer's key of the row with id ``row_id`` (one key, as an array)."""
+        try:
+            return self.explainer.rows.of_ids([row_id])
+        except ValueError:
+            raise ValueError(f"{row_id!r} is not a row id of this Evaluation.") from None
 
     def _show_force_only(self, row_id: str) -> None:
         """What a click does before LIME: explain the row and send its force plot (for the benchmark)."""
         self._force_payload(self._row_of(row_id), row_id)
 
-    def _force_payload(self, row: int, row_id: str) -> RowExplanation:
+    def _force_payload(self, row: np.ndarray, row_id: str) -> RowExplanation:
         ev = self.evaluation
-        explained = self.explainer.explain([row], self._class_index(), self.output)
-        frame = explained.frame(0, ev.data)
+        explained = self.explainer.explain(row, self._class_index(), self.output)
+        frame = explained.frame(0, self._data())
         self.force = {
             "id": row_id,
             "features": frame["feature"].tolist(),
@@ -354,8 +370,8 @@ class ForceViewer(LinkedView):
             "output": frame.attrs["output"],
             "class": ev.class_names[int(explained.class_index[0])],
             "space": self.output,
-            "actual": ev.class_names[ev.true_codes[row]],
-            "predicted": ev.class_names[ev.pred_codes[row]],
+            "actual": ev.class_names[int(self.explainer.rows.actual_codes(row)[0])],
+            "predicted": ev.class_names[int(self.explainer.rows.predicted(row)[0])],
         }
         return explained
 
@@ -371,9 +387,10 @@ class ForceViewer(LinkedView):
             return
         self.lime = {"status": "Computing LIME…"}
         asked, class_index = self._lime_asked, int(explained.class_index[0])
+        self.explainer.prefetch(row, lime=True)
 
         def work(_job: Job[dict[str, Any]]) -> dict[str, Any]:  # LIME takes 0.1-1 s: in the background
-            weights = self.explainer.lime(row, class_index)
+            weights = self.explainer.lime(row[0], class_index)
             return {
                 "features": weights["feature"].tolist(),
                 "weights": as_buffer(weights["weight"].to_numpy(), "f8"),
@@ -397,16 +414,16 @@ class ForceViewer(LinkedView):
     # -- UI-driven changes ---------------------------------------------------------------------
     @traitlets.observe("current", "output", "explain_class")
     def _current_changed(self, change: dict[str, Any]) -> None:
-        if not hasattr(self, "explainer") or not hasattr(self, "_order"):
+        if not hasattr(self, "explainer") or getattr(self, "_where", None) is None:
             return
         self.algorithm = self.explainer.algorithm_for(self.output)
         self._show_current()
         if change["name"] != "current":
-            self._explain_sample(self.evaluation.selection.mask())
+            self._explain_sample(self.evaluation.selection.filter())
 
     @traitlets.observe("rows_page")
-    def _page(self, _change: dict[str, Any]) -> None:
-        if hasattr(self, "_order"):
+    def _turn_page(self, _change: dict[str, Any]) -> None:
+        if getattr(self, "_where", None) is not None:
             self._show_rows()
 
     @traitlets.observe("stacked_order")
@@ -418,3 +435,12 @@ class ForceViewer(LinkedView):
         if hasattr(self, "_job"):  # absent when __init__ failed early
             self.evaluation.jobs.cancel(owner=self)
         super().close()
+
+
+def _joined(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two arrays of keys as one (ids of mixed types stay objects)."""
+    if not len(b):
+        return a
+    return (
+        np.concatenate([a.astype(object), b.astype(object)]) if a.dtype != b.dtype else np.concatenate([a, b])
+    )

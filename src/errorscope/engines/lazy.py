@@ -24,6 +24,7 @@ from ..plans import Counted, Filter, GroupCounts, Key, Marginals, Measure, RocAu
 from ..selection import Clause
 from . import Engine
 from .compile import BOOL, NUMBER, TEXT, TIME, Column, Context, compile_clause, kind_of
+from .preagg import Compiled, PreAggregate
 from .sources import ROW, Source
 
 LOG_LOSS_EPS = float(np.finfo(np.float64).eps)  # scikit-learn's clipping, as slicing.row_log_loss
@@ -86,6 +87,9 @@ class LazyEngine(Engine):
     task: Task | None = None
     tag_ids: Callable[[Sequence[str]], list[Any]] | None = None
     derived: dict[str, Column] = field(default_factory=dict)
+    preaggregate: bool = True  # answer filters of whole codes from pre-aggregated tables (DuckDB)
+    filterable: tuple[str, ...] | None = None  # the columns those tables cross (None: every data column)
+    collected_bytes: int = 0  # Arrow bytes brought to the driver by profiles and plans (a measurement)
     _codings: dict[str, tuple[ColumnCodes, nw.Expr]] = field(default_factory=dict, repr=False)
     _edges: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -94,6 +98,7 @@ class LazyEngine(Engine):
         self.frame = self.source.frame
         self.schema = dict(self.frame.collect_schema())
         self._n_rows = self._scalar(nw.len())
+        self._preagg: PreAggregate | None = None
 
     # -- profiles ------------------------------------------------------------------------------
     @property
@@ -101,8 +106,14 @@ class LazyEngine(Engine):
         return self._n_rows
 
     def _scalar(self, expr: nw.Expr, frame: Any = None) -> Any:
-        out = (self.frame if frame is None else frame).select(expr.alias("v")).collect()
+        out = self._collect((self.frame if frame is None else frame).select(expr.alias("v")))
         return _python(out["v"].to_list()[0])
+
+    def _collect(self, frame: Any) -> Any:
+        """``frame.collect()``, counting the Arrow bytes it brings to the driver."""
+        out = frame.collect()
+        self.collected_bytes += int(out.to_arrow().nbytes)
+        return out
 
     def column(self, name: str) -> Column:
         """A data column (or a derived one) as a :class:`Column`."""
@@ -188,6 +199,7 @@ class LazyEngine(Engine):
             self.predicted = _argmax(self.scores)
         self.wrong = self.actual != self.predicted
         self.derived = {}
+        self._preagg = None
         if self.scores is not None:
             name = "score" if k == 2 else "confidence"
             name = f"es_{name}" if name in self.schema else name
@@ -213,6 +225,30 @@ class LazyEngine(Engine):
     def add_derived(self, name: str, column: Column) -> None:
         """A derived column (a text's length, say), sliced and queried like a data column."""
         self.derived[name] = column
+        self._preagg = None
+
+    def forget(self, columns: set[str] | None) -> None:
+        """Data changed: the pre-aggregated tables go (a tag written changes none of them)."""
+        if columns is None or columns - {"tag"}:
+            self._preagg = None
+
+    @property
+    def preagg(self) -> PreAggregate | None:
+        """The pre-aggregated tables (:mod:`errorscope.engines.preagg`), on DuckDB once the task is set."""
+        if not self.preaggregate or self.name != "duckdb" or self.task is None:
+            return None
+        if self._preagg is None:
+            roles = {ROW, self.roles.y_true, self.roles.y_pred, self.roles.ids, *self.roles.y_score}
+            names = self.filterable or tuple(c for c in self.schema if c not in roles) + tuple(self.derived)
+            self._preagg = PreAggregate(self, [c for c in names if self._codable(c)])
+        return self._preagg
+
+    def _codable(self, name: str) -> bool:
+        try:
+            self.coding(name)
+        except TypeError:  # a column the engine cannot slice (durations, zoned datetimes)
+            return False
+        return True
 
     @property
     def n_classes(self) -> int:
@@ -254,24 +290,37 @@ class LazyEngine(Engine):
             self.frame.filter(expr).head(0).collect()
         except Exception as err:  # the engine's own type errors, e.g. text compared with a number
             raise ValueError(f"{clause.text}: the {self.name} engine cannot evaluate it ({err}).") from err
-        return expr
+        return Compiled(expr, clause) if query_name is None else expr
 
     def _kept(self, where: Filter) -> Any:
         if where.everything:
             return self.frame
-        keep = where.resolved[0]
-        for expr in where.resolved[1:]:
+        exprs = [r.expr if isinstance(r, Compiled) else r for r in where.resolved]
+        keep = exprs[0]
+        for expr in exprs[1:]:
             keep = keep & expr
         return self.frame.filter(keep)
 
     def n_kept(self, where: Filter) -> int:
-        return int(self._scalar(nw.len(), self._kept(where)) or 0)
+        if where.everything:
+            return self.n_rows
+        cube = self.preagg
+        found = cube.n_kept(where) if cube is not None else None
+        return found if found is not None else int(self._scalar(nw.len(), self._kept(where)) or 0)
+
+    def _cube_for(self, where: Filter, keys: Sequence[Key]) -> PreAggregate | None:
+        """The pre-aggregated tables, when they pay: a filter, or keys beyond the classes."""
+        cube = self.preagg
+        if cube is None or (where.everything and not cube.families and {k.kind for k in keys} <= _CLASS_KEYS):
+            return None  # one grouped query over the classes: scanning it once is cheaper than a cube
+        return cube
 
     # -- codings -------------------------------------------------------------------------------
     def set_bins(self, column: str, edges: Any) -> None:
         """Bin ``column`` at cut points ``edges`` (an int: that many quantile bins), as Evaluation.set_bins."""
         self._edges[column] = edges
         self._codings.pop(column, None)
+        self._preagg = None  # its tables hold the old codes
 
     def coding(self, column: str) -> ColumnCodes:
         return self._coded(column)[0]
@@ -455,15 +504,21 @@ class LazyEngine(Engine):
 
     # -- plans ---------------------------------------------------------------------------------
     def count(self, plan: GroupCounts, where: Filter) -> Counted:
+        cube = self._cube_for(where, plan.keys)
+        found = cube.count(plan, where) if cube is not None else None
+        return found if found is not None else self.scan_count(plan, where)
+
+    def scan_count(self, plan: GroupCounts, where: Filter) -> Counted:
+        """:meth:`count` by one grouped query over the rows (what the pre-aggregation falls back to)."""
         shape = self.shape(plan.keys)
         names = [f"k{i}" for i in range(len(plan.keys))]
         exprs = [self.key_expr(k).alias(n) for k, n in zip(plan.keys, names, strict=True)]
         sums = [self.measure_expr(m).cast(nw.Float64).sum().alias(f"s{j}") for j, m in enumerate(plan.sums)]
         frame = self._kept(where).with_columns(*exprs) if exprs else self._kept(where)
         if names:
-            out = frame.group_by(*names).agg(nw.len().alias("n"), *sums).collect().to_pandas()
+            out = self._collect(frame.group_by(*names).agg(nw.len().alias("n"), *sums)).to_pandas()
         else:
-            out = frame.select(nw.len().alias("n"), *sums).collect().to_pandas()
+            out = self._collect(frame.select(nw.len().alias("n"), *sums)).to_pandas()
         counts = np.zeros(shape, dtype=np.int64)
         totals = np.zeros((len(plan.sums), *shape), dtype=np.float64)
         out = out[out["n"].astype(np.int64) > 0]  # a global aggregate of no rows
@@ -475,8 +530,13 @@ class LazyEngine(Engine):
 
     def marginals(self, plan: Marginals, where: Filter) -> list[np.ndarray]:
         """One grouped query per column. DuckDB's GROUPING SETS in one scan was not faster here (18 columns,
-        5M rows of Parquet, 2 busy cores: median 3.7 s against 3.1 s), so the Narwhals queries stay."""
-        return [self.count(GroupCounts((column, *plan.by)), where).counts for column in plan.columns]
+        5M rows of Parquet, 2 busy cores: median 3.7 s against 3.1 s), so the Narwhals queries stay.
+        On DuckDB a filter of whole codes is answered from the pre-aggregated tables instead."""
+        cube = self._cube_for(where, [*plan.columns, *plan.by])
+        found = cube.marginals(plan, where) if cube is not None else None
+        if found is not None:
+            return found
+        return [self.scan_count(GroupCounts((column, *plan.by)), where).counts for column in plan.columns]
 
     def page(self, plan: RowPage, where: Filter) -> np.ndarray:
         frame = self._kept(where)
@@ -497,6 +557,7 @@ class LazyEngine(Engine):
                 else (native.limit(plan.limit).select(ids).collect())
             )
             values = [r[0] for r in rows]
+        self.collected_bytes += int(_id_array(values).nbytes)  # the page's ids (a few rows)
         return _id_array(values)
 
     def _order_key(self, order: str) -> nw.Expr:
@@ -526,14 +587,14 @@ class LazyEngine(Engine):
         from ..ranking import _stratified
 
         key = self.actual if plan.strata is None else self.code_expr(plan.strata)
-        out = frame.select(nw.col(ROW), key.alias("g")).sort(ROW).collect().to_pandas()
+        out = self._collect(frame.select(nw.col(ROW), key.alias("g")).sort(ROW)).to_pandas()
         order = _stratified(out["g"].to_numpy(dtype=np.int64), plan.seed)[
             plan.offset : plan.offset + plan.limit
         ]
         rows = out[ROW].to_numpy(dtype=np.int64)[order]
         if ids == ROW:
             return rows
-        found = self.frame.filter(nw.col(ROW).is_in(rows.tolist())).select(ROW, ids).collect().to_pandas()
+        found = self._collect(self.frame.filter(nw.col(ROW).is_in(rows.tolist())).select(ROW, ids)).to_pandas()
         by_row = dict(zip(found[ROW].to_numpy(dtype=np.int64).tolist(), found[ids].tolist(), strict=True))
         return _id_array([_python(by_row[r]) for r in rows.tolist()])
 
@@ -543,7 +604,7 @@ class LazyEngine(Engine):
         frame = self._kept(where).with_columns(
             score.alias("__s"), (self.actual == plan.positive).alias("__p")
         )
-        out = frame.group_by("__s", "__p").agg(nw.len().alias("n")).collect().to_pandas()
+        out = self._collect(frame.group_by("__s", "__p").agg(nw.len().alias("n"))).to_pandas()
         s = out["__s"].to_numpy(dtype=np.float64)
         is_pos = out["__p"].astype(bool).to_numpy()
         n = out["n"].to_numpy(dtype=np.int64)
@@ -581,7 +642,7 @@ class LazyEngine(Engine):
         """The rows of ``ids``, in their order, with the data and the evaluation's columns."""
         wanted = [_python(v) for v in ids]
         key = self.roles.ids or ROW
-        out = self._with_roles(self.frame.filter(nw.col(key).is_in(wanted)), loss).collect().to_pandas()
+        out = self._collect(self._with_roles(self.frame.filter(nw.col(key).is_in(wanted)), loss)).to_pandas()
         by_id = pd.Series(np.arange(len(out)), index=out[key if key != ROW else ROW].map(_python))
         missing = [v for v in wanted if v not in by_id.index]
         if missing:
@@ -592,10 +653,11 @@ class LazyEngine(Engine):
 
     def selected(self, where: Filter) -> pd.DataFrame:
         """Every kept row, in the data's order (as Evaluation.selected: bring only what fits in memory)."""
-        out = self._with_roles(self._kept(where)).sort(ROW).collect().to_pandas()
+        out = self._collect(self._with_roles(self._kept(where)).sort(ROW)).to_pandas()
         return out.drop(columns=ROW).reset_index(drop=True)
 
 
+_CLASS_KEYS = {"actual", "predicted", "outcome"}
 _NO_ROWS = np.zeros(0, dtype=np.int32)  # a lazy coding keeps no per-row codes: its expression computes them
 
 

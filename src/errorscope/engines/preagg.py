@@ -1,0 +1,413 @@
+"""Pre-aggregated counts for the DuckDB engine: Mosaic's data cube index, answered exactly.
+
+A click on a matrix cell, a slice or a group is a clause whose predicates each select whole codes of one
+*dimension*: ``a`` / ``p`` (the actual and the predicted class), a coded column ``c:<name>`` (its values,
+bins or periods), ``s:<bins>:<class>`` (a score bin). Such a filter is a boolean array over the codes of
+its dimensions (:func:`clause_cells`). A :class:`Family` is one scan of the data, at its first use, into
+small dense tables: rows (and sums of measures) per combination of a *base* (the dimensions a view groups
+by, with ``a`` and ``p``) crossed with the codes of each filterable column, the tables of ``GROUPING
+SETS ((base, c1), (base, c2), ...)``. A plan over a mappable filter is then answered in numpy from the
+smallest table holding its dimensions and the filter's (sum of the kept cells, then the keys computed
+from the codes); any other filter (free text over raw values, two columns at once, tags, row ids) returns
+None and the engine scans. Counts are the scan's exactly; sums agree to rounding (another summation order).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import narwhals as nw
+import numpy as np
+
+from ..plans import Counted, Filter, GroupCounts, Key, Marginals, Measure
+from ..selection import Clause, Predicate, Ref
+
+MAX_CELLS = 4_000_000  # the largest table a family keeps (cells of its dense arrays)
+A, P = "a", "p"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A clause as the lazy engine resolved it: the boolean expression it scans with, and the clause
+    itself (what the pre-aggregation maps to codes)."""
+
+    expr: Any
+    clause: Clause
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Rows kept, as a boolean array over the codes of ``dims`` (one axis each, in that order)."""
+
+    dims: tuple[str, ...]
+    keep: np.ndarray
+
+    def over(self, dims: Sequence[str]) -> np.ndarray:
+        """``keep`` with one axis per dimension of ``dims`` (a superset), broadcastable to a table."""
+        order = sorted(range(len(self.dims)), key=lambda i: list(dims).index(self.dims[i]))
+        sizes = dict(zip(self.dims, self.keep.shape, strict=True))
+        return np.transpose(self.keep, order).reshape([sizes.get(d, 1) for d in dims])
+
+
+def combine(parts: Sequence[Cells], op: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Cells:
+    """``op`` (``&`` or ``|``) of several :class:`Cells`, over the union of their dimensions."""
+    dims: list[str] = []
+    for part in parts:
+        dims += [d for d in part.dims if d not in dims]
+    sizes = {d: n for part in parts for d, n in zip(part.dims, part.keep.shape, strict=True)}
+    out = parts[0].over(dims)
+    for part in parts[1:]:
+        out = op(out, part.over(dims))
+    return Cells(tuple(dims), np.broadcast_to(out, [sizes[d] for d in dims]).copy())
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows per cell of ``dims`` (``counts``) and the sums of ``measures`` (``sums``, measure first)."""
+
+    dims: tuple[str, ...]
+    counts: np.ndarray
+    sums: np.ndarray
+    measures: tuple[Measure, ...]
+
+
+@dataclass
+class Family:
+    """Tables ``base + (column,)`` for each filterable column, plus ``base`` alone, with rows per cell
+    (``counts``) and the sums of ``measures`` (``sums``, the measure first)."""
+
+    base: tuple[str, ...]
+    measures: tuple[Measure, ...]
+    counts: dict[str, np.ndarray] = field(default_factory=dict)  # column dim -> (*base sizes, codes)
+    sums: dict[str, np.ndarray] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def table(self, dims: frozenset[str]) -> Table | None:
+        """The smallest table holding ``dims``, or None."""
+        if dims <= set(self.base):
+            column = min(self.counts, key=lambda c: self.counts[c].size, default=None)
+            if column is None:
+                return None
+            counts, sums = self.counts[column].sum(axis=-1), self.sums[column].sum(axis=-1)
+            return Table(self.base, counts, sums, self.measures)
+        extra = dims - set(self.base)
+        if len(extra) != 1 or next(iter(extra)) not in self.counts:
+            return None
+        (column,) = extra
+        return Table((*self.base, column), self.counts[column], self.sums[column], self.measures)
+
+
+class PreAggregate:
+    """The cube index of one :class:`~errorscope.engines.lazy.LazyEngine` on DuckDB (see the module
+    docstring). ``columns``: the filterable columns (codes of each are crossed with every family's base)."""
+
+    def __init__(self, engine: Any, columns: Sequence[str], max_cells: int = MAX_CELLS) -> None:
+        self.engine = engine
+        self.columns = list(columns)
+        self.max_cells = max_cells
+        self.families: list[Family] = []
+        self._refused: set[tuple[tuple[str, ...], tuple[Measure, ...]]] = set()
+        self._cells: dict[Clause, Cells | None] = {}
+        self.answered = 0  # plans answered from the tables (for benchmarks and tests)
+        self.scanned = 0  # plans left to the engine's scan
+
+    # -- dimensions ----------------------------------------------------------------------------
+    def size(self, dim: str) -> int:
+        if dim in (A, P):
+            return self.engine.n_classes
+        if dim.startswith("s:"):
+            return int(dim.split(":")[1])
+        return self.engine.coding(dim[2:]).n_codes
+
+    def key_dims(self, key: Key) -> tuple[str, ...] | None:
+        """The dimensions a key's value is computed from (None: a tag, which no table holds)."""
+        if key.kind == "column":
+            return (f"c:{key.name}",)
+        if key.kind == "actual":
+            return (A,)
+        if key.kind == "predicted":
+            return (P,)
+        if key.kind == "outcome":
+            return (A, P)
+        if key.kind == "score_bin":
+            return (f"s:{key.bins}:{key.positive}",)
+        return None
+
+    def key_values(self, key: Key, dims: tuple[str, ...], shape: tuple[int, ...]) -> np.ndarray:
+        """Each cell's value of ``key``, over a table of ``dims`` (shaped ``shape``)."""
+        grid = {d: np.arange(n).reshape([n if i == j else 1 for j in range(len(dims))])
+                for i, (d, n) in enumerate(zip(dims, shape, strict=True))}  # fmt: skip
+        if key.kind in ("column", "score_bin"):
+            return grid[self.key_dims(key)[0]]  # type: ignore[index]
+        a, p, pos = grid.get(A), grid.get(P), key.positive
+        if key.kind == "actual":
+            return a if pos is None else (a == pos).astype(np.int64)
+        if key.kind == "predicted":
+            return p if pos is None else (p == pos).astype(np.int64)
+        wrong = (a != p).astype(np.int64)
+        return wrong if pos is None else (a == pos) * 4 + (p == pos) * 2 + wrong
+
+    # -- filters as cells -----------------------------------------------------------------------
+    def cells(self, where: Filter) -> Cells | None:
+        """The filter's kept rows as cells of some dimensions (None: a clause maps to no codes)."""
+        if where.everything:
+            return Cells((), np.ones((), dtype=bool))
+        parts = []
+        for resolved in where.resolved:
+            if not isinstance(resolved, Compiled):
+                return None
+            found = self._cached_cells(resolved.clause)
+            if found is None:
+                return None
+            parts.append(found)
+        return combine(parts, np.logical_and)
+
+    def _cached_cells(self, clause: Clause) -> Cells | None:
+        try:
+            if clause not in self._cells:
+                self._cells[clause] = self._clause_cells(clause)
+            return self._cells[clause]
+        except TypeError:  # a value that cannot be hashed: map it each time
+            return self._clause_cells(clause)
+
+    def _clause_cells(self, clause: Clause) -> Cells | None:
+        terms = []
+        for term in clause.terms:
+            predicates = [self.predicate_cells(p) for p in term]
+            if any(p is None for p in predicates):
+                return None
+            terms.append(combine(predicates, np.logical_and))  # type: ignore[arg-type]
+        return combine(terms, np.logical_or) if terms else None
+
+    def predicate_cells(self, predicate: Predicate) -> Cells | None:
+        """The codes a predicate keeps, when it keeps whole codes of one dimension (else None)."""
+        found = self._predicate_cells(predicate)
+        if found is None or not predicate.negated:
+            return found
+        return Cells(found.dims, ~found.keep)
+
+    def _predicate_cells(self, predicate: Predicate) -> Cells | None:
+        p = predicate
+        if p.op in ("mask", "ids"):
+            return None
+        column, role = p.column, p.role
+        if role is None:
+            try:
+                column, role = self.engine.query_name(column)
+            except ValueError:
+                return None
+        classes = list(self.engine.task.classes)
+        if role in ("actual", "predicted"):
+            dim = A if role == "actual" else P
+            if p.op == "==" and len(p.values) == 1 and isinstance(p.values[0], Ref):
+                ref = p.values[0]
+                other = ref.role or self.engine.query_name(ref.column)[1]
+                if {role, other} != {"actual", "predicted"}:
+                    return None
+                return Cells((A, P), np.eye(len(classes), dtype=bool))
+            if p.op == "isna":
+                return Cells((dim,), np.zeros(len(classes), dtype=bool))
+            if p.op not in ("in", "not in", "=="):
+                return None
+            if not all(_plain(v) for v in p.values):
+                return None
+            inside = np.array([any(_same(c, v) for v in p.values) for c in classes])
+            return Cells((dim,), inside if p.op != "not in" else ~inside)
+        if role is not None or column not in self.columns:
+            return None
+        coding = self.engine.coding(column)
+        for code, own in enumerate(coding.predicates):  # a slice's own predicate: one code
+            if own == Predicate(column, p.op, p.values):
+                keep = np.zeros(coding.n_codes, dtype=bool)
+                keep[code] = True
+                return Cells((f"c:{column}",), keep)
+        return self._values_cells(column, coding, p)
+
+    def _values_cells(self, column: str, coding: Any, p: Predicate) -> Cells | None:
+        """``==`` / ``in`` / ``not in`` over kept category values (each is one code), and ``isna``."""
+        if coding.kind != "categorical":
+            return None
+        singles = {own.values[0]: code for code, own in enumerate(coding.predicates)
+                   if own.op == "in" and len(own.values) == 1}  # fmt: skip
+        missing = [code for code, own in enumerate(coding.predicates) if own.op == "isna"]
+        keep = np.zeros(coding.n_codes, dtype=bool)
+        if p.op == "isna":
+            keep[missing] = True
+            return Cells((f"c:{column}",), keep)
+        if p.op not in ("==", "in", "not in") or not p.values:
+            return None
+        for v in p.values:
+            if not _plain(v):
+                return None
+            code = next((c for value, c in singles.items() if _same(value, v)), None)
+            if code is None:
+                return None  # a value pooled in "other", or absent: not whole codes
+            keep[code] = True
+        if p.op == "not in":  # present values outside the list
+            keep = ~keep
+            keep[missing] = False
+        return Cells((f"c:{column}",), keep)
+
+    # -- plans ---------------------------------------------------------------------------------
+    def count(self, plan: GroupCounts, where: Filter) -> Counted | None:
+        """The plan's answer from a table, or None (the engine scans)."""
+        cells = self.cells(where)
+        if cells is None:
+            self.scanned += 1
+            return None
+        dims = [self.key_dims(k) for k in plan.keys]
+        if any(d is None for d in dims):
+            self.scanned += 1
+            return None
+        needed = {d for ds in dims for d in ds} | set(cells.dims)  # type: ignore[union-attr]
+        free = [d for d in cells.dims if d.startswith("c:")]
+        found = self._table(frozenset(needed), plan.sums, free[0] if len(free) == 1 else None)
+        if found is None:
+            self.scanned += 1
+            return None
+        self.answered += 1
+        return self._reduce(found, cells, plan)
+
+    def marginals(self, plan: Marginals, where: Filter) -> list[np.ndarray] | None:
+        """Every column's table from one family (built over ``by`` and the filter), or None."""
+        cells = self.cells(where)
+        by = [self.key_dims(k) for k in plan.by]
+        columns = [self.key_dims(k) for k in plan.columns]
+        if cells is None or any(d is None for d in [*by, *columns]):
+            self.scanned += 1
+            return None
+        base = {d for ds in by for d in ds} | set(cells.dims)  # type: ignore[union-attr]
+        out = []
+        for key, dims in zip(plan.columns, columns, strict=True):
+            free = next((d for d in dims if d.startswith("c:")), None)  # type: ignore[union-attr]
+            found = self._table(frozenset(base | set(dims)), (), free)  # type: ignore[arg-type]
+            if found is None:
+                self.scanned += 1
+                return None
+            out.append(self._reduce(found, cells, GroupCounts((key, *plan.by))).counts)
+        self.answered += 1
+        return out
+
+    def n_kept(self, where: Filter) -> int | None:
+        cells = self.cells(where)
+        if cells is None:
+            return None
+        free = [d for d in cells.dims if d.startswith("c:")]
+        found = self._table(frozenset(cells.dims), (), free[0] if len(free) == 1 else None)
+        if found is None:
+            return None
+        return int((found.counts * cells.over(found.dims)).sum())
+
+    def _reduce(self, table: Table, cells: Cells, plan: GroupCounts) -> Counted:
+        """Sum the kept cells of a table into the plan's keys."""
+        keep = cells.over(table.dims)
+        shape = self.engine.shape(plan.keys)
+        index = np.zeros(table.counts.shape, dtype=np.int64)
+        for key, n in zip(plan.keys, shape, strict=True):
+            values = self.key_values(key, table.dims, table.counts.shape)
+            index = index * n + np.broadcast_to(values, table.counts.shape)
+        size, flat = int(np.prod(shape, dtype=np.int64)), index.ravel()
+        kept = (table.counts * keep).ravel()
+        counts = np.bincount(flat, weights=kept, minlength=size)
+        sums = np.zeros((len(plan.sums), *shape), dtype=np.float64)
+        for j, m in enumerate(plan.sums):
+            s = table.sums[table.measures.index(m)] * keep
+            sums[j] = np.bincount(flat, weights=s.ravel(), minlength=size).reshape(shape)
+        return Counted(np.rint(counts).astype(np.int64).reshape(shape), sums)
+
+    # -- tables --------------------------------------------------------------------------------
+    def _table(self, dims: frozenset[str], measures: Sequence[Measure], free: str | None) -> Table | None:
+        """A table holding ``dims`` with ``measures``: from a family built before, or from a new family
+        whose base is ``dims`` with ``a`` and ``p`` less the ``free`` column (crossed with every column)."""
+        found = [
+            table
+            for family in self.families
+            if set(measures) <= set(family.measures) and (table := family.table(dims)) is not None
+        ]
+        if found:
+            return min(found, key=lambda t: t.counts.size)
+        columns = sorted(d for d in dims if d.startswith("c:"))
+        if free is None and (len(columns) > 1 or (len(columns) == 1 and dims - {columns[0]} <= {A, P})):
+            free = columns[-1]  # one column with classes only: the (a, p) family; two: cross the last
+        base = tuple(sorted((dims - {free}) | {A, P}))
+        if len([d for d in base if d.startswith("c:")]) > 1:
+            return None  # two columns besides the free one: no family crosses three
+        measures = tuple(measures) or self.default_measures(base)
+        if (base, measures) in self._refused:
+            return None
+        family = self._build(base, measures)
+        if family is None:
+            self._refused.add((base, measures))
+            return None
+        self.families.append(family)
+        return family.table(dims)
+
+    def default_measures(self, base: tuple[str, ...]) -> tuple[Measure, ...]:
+        """The measures a family over (actual, predicted) keeps: every one the views sum, with scores."""
+        if base != (A, P) or self.engine.scores is None:
+            return ()
+        k = self.engine.n_classes
+        per_class = [Measure(kind, c) for c in range(k) for kind in ("score", "score2", "brier")]
+        return (*per_class, Measure("log_loss"), Measure("log_loss2"))
+
+    def _build(self, base: tuple[str, ...], measures: tuple[Measure, ...]) -> Family | None:
+        """One scan: ``GROUPING SETS ((base, c) for every column c)``, into dense arrays."""
+        base_sizes = [self.size(d) for d in base]
+        columns = [f"c:{c}" for c in self.columns if f"c:{c}" not in base]
+        sizes = {c: self.size(c) for c in columns}
+        columns = [c for c in columns if np.prod(base_sizes) * sizes[c] <= self.max_cells]
+        if np.prod(base_sizes) > self.max_cells or not columns:
+            return None
+        t0 = time.perf_counter()
+        names = {d: f"d{i}" for i, d in enumerate([*base, *columns])}
+        exprs = [self._dim_expr(d).alias(names[d]) for d in [*base, *columns]]
+        sums = [self.engine.measure_expr(m).alias(f"m{j}") for j, m in enumerate(measures)]
+        relation = nw.to_native(self.engine.frame.select(*exprs, *sums))
+        group = ", ".join(names[d] for d in base)
+        sets = ", ".join(f"({group}{', ' if group else ''}{names[c]})" for c in columns)
+        listed = ", ".join(names[d] for d in [*base, *columns])
+        aggregates = ", ".join(["count(*) AS n", *(f"sum(m{j}::DOUBLE) AS s{j}" for j in range(len(measures)))])
+        grouping = f"GROUPING({', '.join(names[c] for c in columns)})"
+        out = relation.query(
+            "coded", f"SELECT {listed}, {grouping} AS g, {aggregates} FROM coded GROUP BY GROUPING SETS ({sets})"
+        ).fetchnumpy()
+        family = Family(base, measures)
+        g = np.asarray(out["g"], dtype=np.int64)
+        n_columns = len(columns)
+        for i, c in enumerate(columns):
+            rows = g == ((1 << n_columns) - 1) ^ (1 << (n_columns - 1 - i))  # only column i grouped
+            shape = (*base_sizes, sizes[c])
+            index = tuple(np.asarray(out[names[d]][rows], dtype=np.int64) for d in [*base, c])
+            counts = np.zeros(shape, dtype=np.int64)
+            np.add.at(counts, index, np.asarray(out["n"][rows], dtype=np.int64))
+            totals = np.zeros((len(measures), *shape), dtype=np.float64)
+            for j in range(len(measures)):
+                np.add.at(totals[j], index, np.ma.filled(out[f"s{j}"][rows].astype(np.float64), np.nan))
+            family.counts[c], family.sums[c] = counts, totals
+        family.seconds = time.perf_counter() - t0
+        return family
+
+    def _dim_expr(self, dim: str) -> Any:
+        if dim == A:
+            return self.engine.actual
+        if dim == P:
+            return self.engine.predicted
+        if dim.startswith("s:"):
+            _, bins, positive = dim.split(":")
+            return self.engine.key_expr(Key.score_bin(int(bins), int(positive)))
+        return self.engine.code_expr(dim[2:])
+
+
+def _plain(value: Any) -> bool:
+    """A literal the cells can compare without the engine: a number, a string or a boolean."""
+    return isinstance(value, str | int | float | bool) and not isinstance(value, Ref)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether SQL equality would hold: numbers with numbers (True is 1), text with text."""
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str) and a == b
+    return bool(a == b)

@@ -52,7 +52,10 @@ def parquet_path(n_rows: int) -> Path:
     t0 = time.perf_counter()
     con.execute(sql)
     os.replace(f"{path}.tmp", path)
-    print(f"generated {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - t0:.0f} s", flush=True)
+    print(
+        f"generated {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
     return path
 
 

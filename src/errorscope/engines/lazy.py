@@ -594,7 +594,9 @@ class LazyEngine(Engine):
         rows = out[ROW].to_numpy(dtype=np.int64)[order]
         if ids == ROW:
             return rows
-        found = self._collect(self.frame.filter(nw.col(ROW).is_in(rows.tolist())).select(ROW, ids)).to_pandas()
+        found = self._collect(
+            self.frame.filter(nw.col(ROW).is_in(rows.tolist())).select(ROW, ids)
+        ).to_pandas()
         by_row = dict(zip(found[ROW].to_numpy(dtype=np.int64).tolist(), found[ids].tolist(), strict=True))
         return _id_array([_python(by_row[r]) for r in rows.tolist()])
 

@@ -26,6 +26,7 @@ from ..plans import Counted, Filter, GroupCounts, Key, Marginals, Measure
 from ..selection import Clause, Predicate, Ref
 
 MAX_CELLS = 4_000_000  # the largest table a family keeps (cells of its dense arrays)
+BATCH_ROWS = 1 << 20  # rows per Arrow batch streamed from DuckDB while a family is built
 A, P = "a", "p"
 
 
@@ -314,9 +315,31 @@ class PreAggregate:
         counts = np.bincount(flat, weights=kept, minlength=size)
         sums = np.zeros((len(plan.sums), *shape), dtype=np.float64)
         for j, m in enumerate(plan.sums):
-            s = table.sums[table.measures.index(m)] * keep
+            s = self._measure_sums(table, m) * keep
             sums[j] = np.bincount(flat, weights=s.ravel(), minlength=size).reshape(shape)
         return Counted(np.rint(counts).astype(np.int64).reshape(shape), sums)
+
+    def _measure_sums(self, table: Table, measure: Measure) -> np.ndarray:
+        """The measure's sums per cell of ``table``; with two classes, class 0's score sums and both
+        Brier sums from class 1's: sum(1 - s) = n - sum(s), sum((1 - s)^2) = n - 2 sum(s) + sum(s^2),
+        and sum((s - y)^2) = sum(s^2) - 2 y sum(s) + y n within a cell of actual class y."""
+        if measure in table.measures:
+            return table.sums[table.measures.index(measure)]
+        s, s2 = (table.sums[table.measures.index(Measure(kind, 1))] for kind in ("score", "score2"))
+        n = table.counts.astype(np.float64)
+        if measure.kind == "score":
+            return n - s
+        if measure.kind == "score2":
+            return n - 2 * s + s2
+        y = self.key_values(Key.actual(1), table.dims, table.counts.shape)
+        return s2 - 2 * y * s + y * n
+
+    def _covers(self, base: tuple[str, ...], have: Sequence[Measure], wanted: Sequence[Measure]) -> bool:
+        """Whether sums of ``have`` over ``base`` give every measure of ``wanted``."""
+        known = set(have)
+        if self.engine.n_classes == 2 and {Measure("score", 1), Measure("score2", 1)} <= known and A in base:
+            known |= {Measure(kind, c) for c in (0, 1) for kind in ("score", "score2", "brier")}
+        return set(wanted) <= known
 
     # -- tables --------------------------------------------------------------------------------
     def _table(self, dims: frozenset[str], measures: Sequence[Measure], free: str | None) -> Table | None:
@@ -325,7 +348,8 @@ class PreAggregate:
         found = [
             table
             for family in self.families
-            if set(measures) <= set(family.measures) and (table := family.table(dims)) is not None
+            if self._covers(family.base, family.measures, measures)
+            and (table := family.table(dims)) is not None
         ]
         if found:
             return min(found, key=lambda t: t.counts.size)
@@ -335,7 +359,8 @@ class PreAggregate:
         base = tuple(sorted((dims - {free}) | {A, P}))
         if len([d for d in base if d.startswith("c:")]) > 1:
             return None  # two columns besides the free one: no family crosses three
-        measures = tuple(measures) or self.default_measures(base)
+        defaults = self.default_measures(base)
+        measures = defaults if self._covers(base, defaults, measures) else tuple(measures)
         if (base, measures) in self._refused:
             return None
         family = self._build(base, measures)
@@ -350,45 +375,89 @@ class PreAggregate:
         if base != (A, P) or self.engine.scores is None:
             return ()
         k = self.engine.n_classes
+        if k == 2:  # the other class's measures follow from these (see _measure_sums)
+            return (Measure("score", 1), Measure("score2", 1), Measure("log_loss"), Measure("log_loss2"))
         per_class = [Measure(kind, c) for c in range(k) for kind in ("score", "score2", "brier")]
         return (*per_class, Measure("log_loss"), Measure("log_loss2"))
 
     def _build(self, base: tuple[str, ...], measures: tuple[Measure, ...]) -> Family | None:
-        """One scan: ``GROUPING SETS ((base, c) for every column c)``, into dense arrays."""
+        """One scan: DuckDB computes every row's codes (the engine's own expressions) and measures, and
+        streams them in Arrow batches; numpy counts each batch into the dense tables ``base + (c,)``."""
         base_sizes = [self.size(d) for d in base]
         columns = [f"c:{c}" for c in self.columns if f"c:{c}" not in base]
         sizes = {c: self.size(c) for c in columns}
-        columns = [c for c in columns if np.prod(base_sizes) * sizes[c] <= self.max_cells]
-        if np.prod(base_sizes) > self.max_cells or not columns:
+        n_base = int(np.prod(base_sizes, dtype=np.int64))
+        columns = [c for c in columns if n_base * sizes[c] <= self.max_cells]
+        if n_base > self.max_cells or not columns:
             return None
         t0 = time.perf_counter()
-        names = {d: f"d{i}" for i, d in enumerate([*base, *columns])}
-        exprs = [self._dim_expr(d).alias(names[d]) for d in [*base, *columns]]
-        sums = [self.engine.measure_expr(m).alias(f"m{j}") for j, m in enumerate(measures)]
-        relation = nw.to_native(self.engine.frame.select(*exprs, *sums))
-        group = ", ".join(names[d] for d in base)
-        sets = ", ".join(f"({group}{', ' if group else ''}{names[c]})" for c in columns)
-        listed = ", ".join(names[d] for d in [*base, *columns])
-        aggregates = ", ".join(["count(*) AS n", *(f"sum(m{j}::DOUBLE) AS s{j}" for j in range(len(measures)))])
-        grouping = f"GROUPING({', '.join(names[c] for c in columns)})"
-        out = relation.query(
-            "coded", f"SELECT {listed}, {grouping} AS g, {aggregates} FROM coded GROUP BY GROUPING SETS ({sets})"
-        ).fetchnumpy()
+        dims = [*base, *columns]
+        native = {d: self._native_code(d) for d in dims}
+        fast = {d: how for d, how in native.items() if how is not None}
+        names = {d: f"d{i}" for i, d in enumerate(dims)}
+        exprs = [self._dim_expr(d).cast(nw.Int16).alias(names[d]) for d in dims if d not in fast]
+        raw = sorted({how[0] for how in fast.values()})
+        sums = [self.engine.measure_expr(m).cast(nw.Float64).fill_null(0.0).alias(f"m{j}")
+                for j, m in enumerate(measures)]  # fmt: skip
+        inner = nw.to_native(self.engine.frame.select(*exprs, *[nw.col(c) for c in raw], *sums))
+        outer = [names[d] for d in dims if d not in fast] + [f"m{j}" for j in range(len(measures))]
+        outer += [f"{how[1]} AS {names[d]}" for d, how in fast.items()]
+        relation = inner.query("coded", f"SELECT {', '.join(outer)} FROM coded")
+        cuts = {d: how[2] for d, how in fast.items()}
+        counts = {c: np.zeros(n_base * sizes[c], dtype=np.int64) for c in columns}
+        totals = {c: np.zeros((len(measures), n_base * sizes[c]), dtype=np.float64) for c in columns}
+        for batch in relation.to_arrow_reader(BATCH_ROWS):
+            code = {d: self._codes(batch.column(names[d]), cuts.get(d)) for d in dims}
+            at = np.zeros(batch.num_rows, dtype=np.intp)
+            for d, n in zip(base, base_sizes, strict=True):
+                at = at * n + code[d]
+            weights = [batch.column(f"m{j}").to_numpy() for j in range(len(measures))]
+            for c in columns:
+                index = at * sizes[c] + code[c]
+                counts[c] += np.bincount(index, minlength=counts[c].size)
+                for j, w in enumerate(weights):
+                    totals[c][j] += np.bincount(index, weights=w, minlength=counts[c].size)
         family = Family(base, measures)
-        g = np.asarray(out["g"], dtype=np.int64)
-        n_columns = len(columns)
-        for i, c in enumerate(columns):
-            rows = g == ((1 << n_columns) - 1) ^ (1 << (n_columns - 1 - i))  # only column i grouped
+        for c in columns:
             shape = (*base_sizes, sizes[c])
-            index = tuple(np.asarray(out[names[d]][rows], dtype=np.int64) for d in [*base, c])
-            counts = np.zeros(shape, dtype=np.int64)
-            np.add.at(counts, index, np.asarray(out["n"][rows], dtype=np.int64))
-            totals = np.zeros((len(measures), *shape), dtype=np.float64)
-            for j in range(len(measures)):
-                np.add.at(totals[j], index, np.ma.filled(out[f"s{j}"][rows].astype(np.float64), np.nan))
-            family.counts[c], family.sums[c] = counts, totals
+            family.counts[c] = counts[c].reshape(shape)
+            family.sums[c] = totals[c].reshape((len(measures), *shape))
         family.seconds = time.perf_counter() - t0
         return family
+
+    def _native_code(self, dim: str) -> tuple[str, str, np.ndarray | None] | None:
+        """(the column read, DuckDB SQL of its code or of its value, the bins' cut points) for the codings
+        DuckDB computes much faster in its own SQL than in the engine's expressions: text categories
+        (``list_position``) and numeric bins (cut in numpy, ``searchsorted``); None for the others."""
+        if not dim.startswith("c:") or dim[2:] not in self.engine.schema:
+            return None
+        name = dim[2:]
+        coding, col = self.engine.coding(name), self.engine.column(name)
+        quoted = '"' + name.replace('"', '""') + '"'
+        missing = next((i for i, p in enumerate(coding.predicates) if p.op == "isna"), None)
+        if coding.kind == "numeric" and col.kind == "number":
+            bins = [p for p in coding.predicates if p.op == "between"]
+            cuts = np.array([p.values[1] for p in bins[:-1]], dtype=np.float64)
+            return name, f"CAST({quoted} AS DOUBLE)", cuts
+        if coding.kind != "categorical" or col.kind != "text":
+            return None
+        kept = [p.values[0] for p in coding.predicates if p.op == "in"]
+        other = next((i for i, p in enumerate(coding.predicates) if p.op == "not in"), missing)
+        listed = "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in kept) + "]::VARCHAR[]"
+        code = f"coalesce(list_position({listed}, {quoted}) - 1, {other if other is not None else -1})"
+        if missing is not None:
+            code = f"CASE WHEN {quoted} IS NULL THEN {missing} ELSE {code} END"
+        return name, f"CAST({code} AS SMALLINT)", None
+
+    def _codes(self, values: Any, cuts: np.ndarray | None) -> np.ndarray:
+        """A batch's codes: as computed, or the bins of the values at ``cuts`` (the engine's
+        ``sum(x >= cut)``; missing values, null or NaN, get the code after the last bin)."""
+        if cuts is None:
+            return values.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        x = values.to_numpy(zero_copy_only=False)
+        code = np.searchsorted(cuts, x, side="right")
+        code[np.isnan(x)] = len(cuts) + 1
+        return code
 
     def _dim_expr(self, dim: str) -> Any:
         if dim == A:

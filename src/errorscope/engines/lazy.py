@@ -92,6 +92,7 @@ class LazyEngine(Engine):
     collected_bytes: int = 0  # Arrow bytes brought to the driver by profiles and plans (a measurement)
     _codings: dict[str, tuple[ColumnCodes, nw.Expr]] = field(default_factory=dict, repr=False)
     _edges: dict[str, Any] = field(default_factory=dict, repr=False)
+    _last_page: tuple[list[Any], pd.DataFrame] | None = field(default=None, repr=False)  # ids, rows
 
     def __post_init__(self) -> None:
         self.name = self.source.engine
@@ -231,6 +232,7 @@ class LazyEngine(Engine):
         """Data changed: the pre-aggregated tables go (a tag written changes none of them)."""
         if columns is None or columns - {"tag"}:
             self._preagg = None
+            self._last_page = None
 
     @property
     def preagg(self) -> PreAggregate | None:
@@ -545,8 +547,10 @@ class LazyEngine(Engine):
         ids = self.roles.ids or ROW
         if plan.order == "stratified_random":
             return self._stratified_page(frame, plan, ids)
-        frame = frame.with_columns(self._order_key(plan.order).alias("__key")).select("__key", ROW, ids)
-        native = nw.to_native(frame.sort("__key", ROW))
+        keyed = frame.with_columns(self._order_key(plan.order).alias("__key"))
+        if self.name == "duckdb" and plan.limit <= PAGE_ROWS:
+            return self._page_with_rows(keyed, plan, ids)
+        native = nw.to_native(keyed.select("__key", ROW, ids).sort("__key", ROW))
         if self.name == "duckdb":
             rows = native.limit(plan.limit, offset=plan.offset).select(ids).fetchall()
             values = [r[0] for r in rows]
@@ -559,6 +563,17 @@ class LazyEngine(Engine):
             values = [r[0] for r in rows]
         self.collected_bytes += int(_id_array(values).nbytes)  # the page's ids (a few rows)
         return _id_array(values)
+
+    def _page_with_rows(self, keyed: Any, plan: RowPage, ids: str) -> np.ndarray:
+        """A short page on DuckDB, its rows fetched by the same query (one scan, not two): :meth:`fetch`
+        of exactly these ids answers from them."""
+        ordered = nw.to_native(self._with_roles(keyed, loss=True, keep=("__key",)).sort("__key", ROW))
+        out = ordered.limit(plan.limit, offset=plan.offset).to_arrow_table().drop_columns(["__key"])
+        self.collected_bytes += int(out.nbytes)
+        rows = out.to_pandas()
+        values = _id_array(rows[ids].tolist())
+        self._last_page = ([_python(v) for v in values.tolist()], rows)
+        return values
 
     def _order_key(self, order: str) -> nw.Expr:
         """The key :func:`errorscope.ranking.row_order` sorts by (smallest first; ties in row order)."""
@@ -620,7 +635,7 @@ class LazyEngine(Engine):
         return float((pos * (below + 0.5 * neg)).sum() / (n_pos * n_neg))
 
     # -- rows ----------------------------------------------------------------------------------
-    def _with_roles(self, frame: Any, loss: bool = False) -> Any:
+    def _with_roles(self, frame: Any, loss: bool = False, keep: Sequence[str] = ()) -> Any:
         """``frame`` with the evaluation's columns (id, actual, predicted, score; ``loss`` when asked and
         there are scores) as Evaluation.frame names them."""
         assert self.task is not None
@@ -635,9 +650,14 @@ class LazyEngine(Engine):
             if loss:
                 extra["loss"] = self.log_loss()
         named = [e.alias(n if n not in data else f"es_{n}") for n, e in extra.items()]
-        return frame.select(*[nw.col(c) for c in data], *named, nw.col(ROW))
+        return frame.select(*[nw.col(c) for c in data], *named, nw.col(ROW), *[nw.col(c) for c in keep])
 
     def fetch(self, ids: np.ndarray, loss: bool = False) -> pd.DataFrame:
+        last = self._last_page
+        if last is not None and [_python(v) for v in np.asarray(ids).tolist()] == last[0]:
+            rows = last[1].drop(columns=ROW)
+            name = "es_loss" if "loss" in self.schema else "loss"
+            return (rows if loss or name not in rows else rows.drop(columns=name)).reset_index(drop=True)
         return self.rows(ids, loss)
 
     def rows(self, ids: Sequence[Any], loss: bool = False) -> pd.DataFrame:
@@ -659,6 +679,7 @@ class LazyEngine(Engine):
         return out.drop(columns=ROW).reset_index(drop=True)
 
 
+PAGE_ROWS = 1000  # a DuckDB row page up to this long comes with its rows (see LazyEngine.page)
 _CLASS_KEYS = {"actual", "predicted", "outcome"}
 _NO_ROWS = np.zeros(0, dtype=np.int32)  # a lazy coding keeps no per-row codes: its expression computes them
 

@@ -8,12 +8,16 @@ small dense tables: rows (and sums of measures) per combination of a *base* (the
 by, with ``a`` and ``p``) crossed with the codes of each filterable column, the tables of ``GROUPING
 SETS ((base, c1), (base, c2), ...)``. A plan over a mappable filter is then answered in numpy from the
 smallest table holding its dimensions and the filter's (sum of the kept cells, then the keys computed
-from the codes); any other filter (free text over raw values, two columns at once, tags, row ids) returns
-None and the engine scans. Counts are the scan's exactly; sums agree to rounding (another summation order).
+from the codes). A clause of no whole codes (free text over raw values, tags, row ids) becomes a
+dimension of its own, ``f:<n>`` (kept or not): the families over it take one scan each, which answers
+every view's plans for it instead of a scan per plan. Plans the tables cannot hold (three columns at once,
+tag keys) return None and the engine scans. Counts are the scan's exactly; sums agree to rounding (another
+summation order).
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +30,7 @@ from ..plans import Counted, Filter, GroupCounts, Key, Marginals, Measure
 from ..selection import Clause, Predicate, Ref
 
 MAX_CELLS = 4_000_000  # the largest table a family keeps (cells of its dense arrays)
+MAX_FILTERS = 4  # clauses of no whole codes whose families are kept
 BATCH_ROWS = 1 << 20  # rows per Arrow batch streamed from DuckDB while a family is built
 A, P = "a", "p"
 
@@ -105,13 +110,18 @@ class PreAggregate:
     """The cube index of one :class:`~errorscope.engines.lazy.LazyEngine` on DuckDB (see the module
     docstring). ``columns``: the filterable columns (codes of each are crossed with every family's base)."""
 
-    def __init__(self, engine: Any, columns: Sequence[str], max_cells: int = MAX_CELLS) -> None:
+    def __init__(
+        self, engine: Any, columns: Sequence[str], max_cells: int = MAX_CELLS, scan_filters: bool = True
+    ) -> None:
         self.engine = engine
         self.columns = list(columns)
         self.max_cells = max_cells
         self.families: list[Family] = []
         self._refused: set[tuple[tuple[str, ...], tuple[Measure, ...]]] = set()
         self._cells: dict[Clause, Cells | None] = {}
+        self.scan_filters = scan_filters
+        self._filters: dict[int, tuple[Any, str]] = {}  # id of a resolved clause -> (it, its dimension)
+        self._numbers = itertools.count()
         self.answered = 0  # plans answered from the tables (for benchmarks and tests)
         self.scanned = 0  # plans left to the engine's scan
 
@@ -121,6 +131,8 @@ class PreAggregate:
             return self.engine.n_classes
         if dim.startswith("s:"):
             return int(dim.split(":")[1])
+        if dim.startswith("f:"):
+            return 2
         return self.engine.coding(dim[2:]).n_codes
 
     def key_dims(self, key: Key) -> tuple[str, ...] | None:
@@ -158,13 +170,23 @@ class PreAggregate:
             return Cells((), np.ones((), dtype=bool))
         parts = []
         for resolved in where.resolved:
-            if not isinstance(resolved, Compiled):
+            found = self._cached_cells(resolved.clause) if isinstance(resolved, Compiled) else None
+            if found is None and not self.scan_filters:
                 return None
-            found = self._cached_cells(resolved.clause)
-            if found is None:
-                return None
-            parts.append(found)
+            parts.append(found if found is not None else self._filter_cells(resolved))
         return combine(parts, np.logical_and)
+
+    def _filter_cells(self, resolved: Any) -> Cells:
+        """A clause of no whole codes as a dimension of its own, ``f:<n>`` (1: kept): the families built
+        over it take one scan, and answer every view's plans for it. The last ``MAX_FILTERS`` are kept."""
+        key = id(resolved)
+        if key not in self._filters or self._filters[key][0] is not resolved:
+            self._filters[key] = (resolved, f"f:{next(self._numbers)}")
+            while len(self._filters) > MAX_FILTERS:
+                _, dropped = self._filters.pop(next(iter(self._filters)))
+                self.families = [f for f in self.families if dropped not in f.base]
+        dim = self._filters[key][1]
+        return Cells((dim,), np.array([False, True]))
 
     def _cached_cells(self, clause: Clause) -> Cells | None:
         try:
@@ -372,7 +394,7 @@ class PreAggregate:
 
     def default_measures(self, base: tuple[str, ...]) -> tuple[Measure, ...]:
         """The measures a family over (actual, predicted) keeps: every one the views sum, with scores."""
-        if base != (A, P) or self.engine.scores is None:
+        if tuple(d for d in base if not d.startswith("f:")) != (A, P) or self.engine.scores is None:
             return ()
         k = self.engine.n_classes
         if k == 2:  # the other class's measures follow from these (see _measure_sums)
@@ -464,6 +486,9 @@ class PreAggregate:
             return self.engine.actual
         if dim == P:
             return self.engine.predicted
+        if dim.startswith("f:"):
+            resolved = next(r for r, d in self._filters.values() if d == dim)
+            return resolved.expr if isinstance(resolved, Compiled) else resolved
         if dim.startswith("s:"):
             _, bins, positive = dim.split(":")
             return self.engine.key_expr(Key.score_bin(int(bins), int(positive)))

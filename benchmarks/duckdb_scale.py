@@ -11,7 +11,8 @@ The data: :mod:`_parquet_data`, written once by DuckDB under $ERRORSCOPE_BENCH_D
 Run: python benchmarks/duckdb_scale.py [n_rows ...]   (default: 1000000 10000000 30000000 100000000)
      python benchmarks/duckdb_scale.py --spark [n_rows]   (default 10000000: one click, bytes to the driver)
      python benchmarks/duckdb_scale.py --scan [n_rows ...]   (the same without pre-aggregation)
-DuckDB runs with threads=2 and memory_limit=1536MB, set on the engine's own connection.
+DuckDB runs with threads=2 and memory_limit=1GB, set on the engine's own connection. Each phase's figures
+go to stderr as they come (a run at 100M on a busy machine takes long).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def measure(n_rows: int, preaggregate: bool) -> dict[str, Any]:
     engine = ev.engine
     native = engine.frame.to_native()
     native.query("t", "SET threads = 2")
-    native.query("t", "SET memory_limit = '1536MB'")
+    native.query("t", "SET memory_limit = '1GB'")
     engine.preaggregate = preaggregate
     views, built = build(ev)
     ready = time.perf_counter() - t0
@@ -118,9 +119,11 @@ def measure(n_rows: int, preaggregate: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"rows": n_rows, "built": built, "ready_s": ready}
     if cube is not None:
         out["families"] = [(f.base, round(f.seconds, 1)) for f in cube.families]
+    progress(out)
     cells = itertools.cycle([(1, 0), (0, 1), (1, 1), (0, 0)])
     out["cell"] = clicks(lambda _: matrix.select_cells(cells=[next(cells)]), clock, cube)
     matrix.clear()
+    progress(out)
     table = slices.table
     by_feature = [
         g["key"].tolist() for _, g in table[table["feature"] != "sex"].groupby("feature", sort=False)
@@ -130,8 +133,10 @@ def measure(n_rows: int, preaggregate: bool) -> dict[str, Any]:
     ]
     out["slice"] = clicks(lambda i: slices.select_slice(keys[i % len(keys)]), clock, cube)
     slices.clear()
+    progress(out)
     out["group"] = clicks(lambda i: groups.select_groups([i % 2]), clock, cube)
     groups.clear()
+    progress(out)
     t0 = time.perf_counter()
     ev.select(QUERY)
     out["query_s"] = time.perf_counter() - t0
@@ -141,6 +146,12 @@ def measure(n_rows: int, preaggregate: bool) -> dict[str, Any]:
         out["families"] = [(f.base, round(f.seconds, 1)) for f in cube.families]
     out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     return out
+
+
+def progress(out: dict[str, Any]) -> None:
+    """The figures so far, with the peak RSS, to stderr."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    print(json.dumps({**out, "peak_rss_gb_so_far": rss}, default=str), file=sys.stderr, flush=True)
 
 
 def measure_spark(n_rows: int) -> dict[str, Any]:
@@ -161,6 +172,7 @@ def measure_spark(n_rows: int) -> dict[str, Any]:
     matrix = next(v for v in views if type(v).__name__ == "ConfusionMatrix")
     engine = ev.engine
     built_bytes = engine.collected_bytes
+    progress({"rows": n_rows, "built": built, "ready_s": ready, "build_bytes": built_bytes})
     t0 = time.perf_counter()
     matrix.select_cells(cells=[(1, 0)])
     click = time.perf_counter() - t0
@@ -175,9 +187,9 @@ def measure_spark(n_rows: int) -> dict[str, Any]:
 
 def child(args: list[str]) -> dict[str, Any]:
     """Run one measurement in a fresh process (its peak RSS is its own)."""
-    done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
-        return {"args": args, "error": done.stderr[-2000:]}
+        return {"args": args, "error": f"exit status {done.returncode} (its stderr is above)"}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

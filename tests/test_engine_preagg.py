@@ -224,3 +224,28 @@ def test_the_views_show_the_numbers_of_pandas_through_the_tables(adult_pair):
             table[numbers].reset_index(drop=True), other[numbers].reset_index(drop=True),
             check_dtype=False, rtol=1e-9, atol=1e-12, obj=name,
         )  # fmt: skip
+
+
+def test_order_statistics_in_bounded_memory_equal_numpy(monkeypatch, tmp_path):
+    """Above IN_MEMORY_ORDER_STATS rows DuckDB's quantiles come from windows of approximate ones: the
+    same bins as numpy's exact quantiles, on skewed, tied and narrow windows alike."""
+    import errorscope.engines.lazy as lazy
+
+    rng = np.random.default_rng(7)
+    n = 60_000
+    frame = pd.DataFrame({
+        "skewed": np.exp(rng.normal(0, 3, n)), "ties": rng.integers(0, 40, n) * 0.5,
+        "wide": rng.normal(size=n), "y": rng.integers(0, 2, n), "s": rng.random(n),
+    })  # fmt: skip
+    frame.loc[::50, "wide"] = np.nan
+    path = tmp_path / "skew.parquet"
+    frame.to_parquet(path, index=False)
+    ev = es.Evaluation(frame, y_true="y", y_score="s")
+    monkeypatch.setattr(lazy, "IN_MEMORY_ORDER_STATS", 1000)
+    engine = duck.lazy_twin(ev, str(path), Roles("y", None, ("s",)))
+    for column in ("skewed", "ties", "wide"):
+        assert engine.coding(column).predicates == ev.codes(column).predicates, column
+    x = frame["skewed"].to_numpy()
+    ks = [0, 1, 17, n // 3, n - 2, n - 1]
+    got = lazy._windowed_order_stats(engine.source.frame.to_native().project("skewed AS x"), ks, n, 1e-5)
+    assert got == np.sort(x)[ks].tolist()

@@ -312,10 +312,10 @@ class LazyEngine(Engine):
 
     def _cube_for(self, where: Filter, keys: Sequence[Key]) -> PreAggregate | None:
         """The pre-aggregated tables, when they pay: a filter, or keys beyond the classes."""
-        cube = self.preagg
-        if cube is None or (where.everything and not cube.families and {k.kind for k in keys} <= _CLASS_KEYS):
+        classes_only = where.everything and {k.kind for k in keys} <= _CLASS_KEYS
+        if classes_only and (self._preagg is None or not self._preagg.families):
             return None  # one grouped query over the classes: scanning it once is cheaper than a cube
-        return cube
+        return self.preagg
 
     # -- codings -------------------------------------------------------------------------------
     def set_bins(self, column: str, edges: Any) -> None:
@@ -400,6 +400,8 @@ class LazyEngine(Engine):
         percentile_disc)."""
         qs = [(k + 0.5) / n for k in ks]
         native = nw.to_native(frame)
+        if self.name == "duckdb" and n > IN_MEMORY_ORDER_STATS:
+            return _windowed_order_stats(native, ks, n)
         if self.name == "duckdb":
             return [float(v) for v in native.aggregate(f"quantile_disc(x, {qs!r})").fetchall()[0][0]]
         from pyspark.sql import functions as F
@@ -679,9 +681,45 @@ class LazyEngine(Engine):
         return out.drop(columns=ROW).reset_index(drop=True)
 
 
+IN_MEMORY_ORDER_STATS = 20_000_000  # above: DuckDB's quantile_disc would hold every value in memory
 PAGE_ROWS = 1000  # a DuckDB row page up to this long comes with its rows (see LazyEngine.page)
 _CLASS_KEYS = {"actual", "predicted", "outcome"}
 _NO_ROWS = np.zeros(0, dtype=np.int32)  # a lazy coding keeps no per-row codes: its expression computes them
+
+
+def _windowed_order_stats(native: Any, ks: list[int], n: int, width: float = 0.002) -> list[float]:
+    """The ``ks``-th smallest of column ``x`` exactly, in bounded memory: approximate quantiles bracket
+    each rank in a window of about ``2 * width * n`` rows; one pass counts the rows below each window,
+    one brings the windows' values, sorted in numpy, where rank k is the (k - below)-th value of its
+    window. A rank outside its window (the approximation off by more) is retried with wider windows."""
+    found: dict[int, float] = {}
+    todo = sorted(set(ks))
+    while todo:
+        if width >= 0.5:  # the whole range: no window left to narrow, let DuckDB sort it
+            qs = [(k + 0.5) / n for k in todo]
+            values = native.aggregate(f"quantile_disc(x, {qs!r})").fetchall()[0][0]
+            found.update(zip(todo, (float(v) for v in values), strict=True))
+            break
+        bounds = [min(max((k + 0.5) / n + d, 0.0), 1.0) for k in todo for d in (-width, width)]
+        approx = [
+            float(v)
+            for v in native.aggregate(f"approx_quantile(x::DOUBLE, {bounds!r}::FLOAT[])").fetchall()[0][0]
+        ]
+        windows = [(approx[2 * i], approx[2 * i + 1]) for i in range(len(todo))]
+        below = native.aggregate(
+            ", ".join(f"count(*) FILTER (WHERE x < {lo!r})" for lo, _ in windows)
+        ).fetchall()[0]
+        inside = " OR ".join(f"(x >= {lo!r} AND x <= {hi!r})" for lo, hi in windows)
+        values = np.sort(native.filter(inside).project("x").fetchnumpy()["x"].astype(np.float64))
+        missed = []
+        for k, (lo, hi), n_below in zip(todo, windows, below, strict=True):
+            at = k - int(n_below) + int(np.searchsorted(values, lo, side="left"))
+            if int(n_below) <= k and at < len(values) and values[at] <= hi:
+                found[k] = float(values[at])
+            else:
+                missed.append(k)
+        todo, width = missed, width * 8
+    return [found[k] for k in ks]
 
 
 def _python(value: Any) -> Any:

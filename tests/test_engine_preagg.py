@@ -13,7 +13,7 @@ import test_engine_duckdb as duck
 from errorscope.engines.lazy import Roles
 from errorscope.engines.preagg import Compiled
 from errorscope.fairness import make_groups
-from errorscope.plans import Filter, GroupCounts, Key, Marginals, Measure
+from errorscope.plans import Filter, GroupCounts, Key, Marginals, Measure, RowPage
 from errorscope.query import parse
 from errorscope.selection import Clause, Predicate, cells_clause
 
@@ -249,3 +249,27 @@ def test_order_statistics_in_bounded_memory_equal_numpy(monkeypatch, tmp_path):
     ks = [0, 1, 17, n // 3, n - 2, n - 1]
     got = lazy._windowed_order_stats(engine.source.frame.to_native().project("skewed AS x"), ks, n, 1e-5)
     assert got == np.sort(x)[ks].tolist()
+
+
+def test_loss_pages_from_the_first_rows_of_each_cell_equal_the_scan(adult_pair):
+    ev, engine = adult_pair
+    engine.count(plans(ev)[0], where(engine, Clause.where("s", engine.coding("age").predicates[2])))
+    cube = engine.preagg
+    assert cube.top_rows() is not None
+    for what, clauses in list(mapped_clauses(ev, engine).items())[:9]:
+        lazy = where(engine, *clauses)
+        for offset, limit in ((0, 10), (10, 10), (40, 10), (45, 10), (0, 50)):
+            plan = RowPage("loss", limit=limit, offset=offset)
+            rows = cube.page(plan, lazy)
+            assert (rows is None) == (offset + limit > 50), (what, offset)
+            got_ids = engine.page(plan, lazy)
+            got = engine.fetch(got_ids, loss=True)
+            engine.preaggregate = False
+            try:
+                want_ids = engine.page(plan, lazy)
+                want = engine.rows(want_ids, loss=True)
+            finally:
+                engine.preaggregate = True
+            np.testing.assert_array_equal(got_ids, want_ids, err_msg=f"{what} {offset}")
+            pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=f"{what} {offset}")
+    assert engine.fetch(got_ids, loss=False).columns.tolist() == engine.rows(got_ids).columns.tolist()

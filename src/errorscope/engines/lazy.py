@@ -549,6 +549,9 @@ class LazyEngine(Engine):
         ids = self.roles.ids or ROW
         if plan.order == "stratified_random":
             return self._stratified_page(frame, plan, ids)
+        found = self._cube_page(plan, where)
+        if found is not None:
+            return found
         keyed = frame.with_columns(self._order_key(plan.order).alias("__key"))
         if self.name == "duckdb" and plan.limit <= PAGE_ROWS:
             return self._page_with_rows(keyed, plan, ids)
@@ -565,6 +568,24 @@ class LazyEngine(Engine):
             values = [r[0] for r in rows]
         self.collected_bytes += int(_id_array(values).nbytes)  # the page's ids (a few rows)
         return _id_array(values)
+
+    def _cube_page(self, plan: RowPage, where: Filter) -> np.ndarray | None:
+        """A loss-ordered page from the pre-aggregated first rows of each cell (their data fetched once,
+        in one query), or None."""
+        cube = self._preagg if self.preaggregate else None
+        rows = cube.page(plan, where) if cube is not None else None
+        top = cube.top_rows() if cube is not None else None
+        if rows is None or top is None:
+            return None
+        if top.frame is None:
+            kept = self.frame.filter(nw.col(ROW).is_in(top.rows().tolist()))
+            top.frame = (
+                self._collect(self._with_roles(kept, loss=True)).to_pandas().set_index(ROW, drop=False)
+            )
+        page = top.frame.loc[rows].reset_index(drop=True)
+        values = _id_array(page[self.roles.ids or ROW].tolist())
+        self._last_page = ([_python(v) for v in values.tolist()], page)
+        return values
 
     def _page_with_rows(self, keyed: Any, plan: RowPage, ids: str) -> np.ndarray:
         """A short page on DuckDB, its rows fetched by the same query (one scan, not two): :meth:`fetch`

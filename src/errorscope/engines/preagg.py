@@ -26,12 +26,14 @@ from typing import Any
 import narwhals as nw
 import numpy as np
 
-from ..plans import Counted, Filter, GroupCounts, Key, Marginals, Measure
+from ..plans import Counted, Filter, GroupCounts, Key, Marginals, Measure, RowPage
 from ..selection import Clause, Predicate, Ref
+from .sources import ROW
 
 MAX_CELLS = 4_000_000  # the largest table a family keeps (cells of its dense arrays)
 MAX_FILTERS = 4  # clauses of no whole codes whose families are kept
-BATCH_ROWS = 1 << 20  # rows per Arrow batch streamed from DuckDB while a family is built
+BATCH_ROWS = 1 << 20
+TOP_ROWS = 50  # rows kept per cell for the row page (pages of 10: the first five answered)  # rows per Arrow batch streamed from DuckDB while a family is built
 A, P = "a", "p"
 
 
@@ -80,6 +82,53 @@ class Table:
     measures: tuple[Measure, ...]
 
 
+class TopRows:
+    """Per cell of each table ``(a, p, c)``, its first ``k`` rows in the row page's loss order (smallest
+    key, then row): a page of up to ``k`` rows of any union of cells is among them (exactly: each cell
+    contributes its own first rows). Kept while a family streams; a key that is NaN or missing disables it."""
+
+    def __init__(self, cells: dict[str, int], k: int) -> None:
+        self.k = k
+        self.usable = True
+        self.cell: dict[str, np.ndarray] = {c: np.zeros(0, dtype=np.intp) for c in cells}
+        self.key: dict[str, np.ndarray] = {c: np.zeros(0) for c in cells}
+        self.row: dict[str, np.ndarray] = {c: np.zeros(0, dtype=np.int64) for c in cells}
+        self.limit = {c: np.full(n, np.inf) for c, n in cells.items()}  # per cell: its k-th key, once full
+        self.frame: Any = None  # the kept rows' data, by row number (LazyEngine.page fills it)
+
+    def add(self, column: str, cells: np.ndarray, keys: np.ndarray, rows: Any) -> None:
+        if not self.usable:
+            return
+        if np.isnan(keys).any():
+            self.usable = False
+            return
+        take = keys <= self.limit[column][cells]
+        cell = np.concatenate([self.cell[column], cells[take]])
+        key = np.concatenate([self.key[column], keys[take]])
+        row = np.concatenate([self.row[column], rows.to_numpy()[take]])
+        order = np.lexsort((row, key, cell))
+        cell, key, row = cell[order], key[order], row[order]
+        starts = np.searchsorted(cell, cell, side="left")
+        keep = np.arange(len(cell)) - starts < self.k
+        self.cell[column], self.key[column], self.row[column] = cell[keep], key[keep], row[keep]
+        full = np.nonzero(np.bincount(self.cell[column], minlength=len(self.limit[column])) >= self.k)[0]
+        last = np.searchsorted(self.cell[column], full, side="right") - 1
+        self.limit[column][full] = self.key[column][last]
+
+    def page(self, column: str, kept: np.ndarray, offset: int, limit: int) -> np.ndarray | None:
+        """Rows ``offset .. offset + limit`` of the kept cells (a flat mask over the table's cells)."""
+        if not self.usable or offset + limit > self.k:
+            return None
+        inside = kept[self.cell[column]]
+        key, row = self.key[column][inside], self.row[column][inside]
+        order = np.lexsort((row, key))
+        return row[order][offset : offset + limit]
+
+    def rows(self) -> np.ndarray:
+        """Every row kept, once."""
+        return np.unique(np.concatenate(list(self.row.values()) or [np.zeros(0, dtype=np.int64)]))
+
+
 @dataclass
 class Family:
     """Tables ``base + (column,)`` for each filterable column, plus ``base`` alone, with rows per cell
@@ -90,6 +139,7 @@ class Family:
     counts: dict[str, np.ndarray] = field(default_factory=dict)  # column dim -> (*base sizes, codes)
     sums: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: float = 0.0
+    top: TopRows | None = None  # the (a, p) family: each cell's first rows in the loss order
 
     def table(self, dims: frozenset[str]) -> Table | None:
         """The smallest table holding ``dims``, or None."""
@@ -314,6 +364,27 @@ class PreAggregate:
         self.answered += 1
         return out
 
+    def page(self, plan: RowPage, where: Filter) -> np.ndarray | None:
+        """Row numbers of a loss-ordered page of the kept rows, from the (a, p) family's first rows per
+        cell, when the filter's cells lie in one of its tables; else None (the engine scans)."""
+        if plan.order != "loss" or plan.wrong_only:
+            return None
+        cells = self.cells(where)
+        family = next((f for f in self.families if f.top is not None), None)
+        if cells is None or family is None:
+            return None
+        free = [d for d in cells.dims if d not in (A, P)]
+        if len(free) > 1 or (free and free[0] not in family.counts):
+            return None
+        column = free[0] if free else next(iter(family.counts))
+        dims = (*family.base, column)
+        shape = family.counts[column].shape
+        kept = np.broadcast_to(cells.over(dims), shape).ravel()
+        return family.top.page(column, kept, plan.offset, plan.limit)  # type: ignore[union-attr]
+
+    def top_rows(self) -> TopRows | None:
+        return next((f.top for f in self.families if f.top is not None), None)
+
     def n_kept(self, where: Filter) -> int | None:
         cells = self.cells(where)
         if cells is None:
@@ -421,8 +492,14 @@ class PreAggregate:
         raw = sorted({how[0] for how in fast.values()})
         sums = [self.engine.measure_expr(m).cast(nw.Float64).fill_null(0.0).alias(f"m{j}")
                 for j, m in enumerate(measures)]  # fmt: skip
+        top = None
+        if base == (A, P) and self.engine.scores is not None:
+            top = TopRows({c: n_base * sizes[c] for c in columns}, TOP_ROWS)
+        if top is not None:  # the row page's order: smallest key, then row (LazyEngine._order_key)
+            sums += [self.engine._order_key("loss").alias("key"), nw.col(ROW).alias("row")]
         inner = nw.to_native(self.engine.frame.select(*exprs, *[nw.col(c) for c in raw], *sums))
         outer = [names[d] for d in dims if d not in fast] + [f"m{j}" for j in range(len(measures))]
+        outer += ["key", "row"] if top is not None else []
         outer += [f"{how[1]} AS {names[d]}" for d, how in fast.items()]
         relation = inner.query("coded", f"SELECT {', '.join(outer)} FROM coded")
         cuts = {d: how[2] for d, how in fast.items()}
@@ -439,7 +516,9 @@ class PreAggregate:
                 counts[c] += np.bincount(index, minlength=counts[c].size)
                 for j, w in enumerate(weights):
                     totals[c][j] += np.bincount(index, weights=w, minlength=counts[c].size)
-        family = Family(base, measures)
+                if top is not None:
+                    top.add(c, index, batch.column("key").to_numpy(zero_copy_only=False), batch.column("row"))
+        family = Family(base, measures, top=top)
         for c in columns:
             shape = (*base_sizes, sizes[c])
             family.counts[c] = counts[c].reshape(shape)

@@ -543,15 +543,15 @@ class LazyEngine(Engine):
         return [self.scan_count(GroupCounts((column, *plan.by)), where).counts for column in plan.columns]
 
     def page(self, plan: RowPage, where: Filter) -> np.ndarray:
+        found = self._cube_page(plan, where)
+        if found is not None:
+            return found
         frame = self._kept(where)
         if plan.wrong_only:
             frame = frame.filter(self.wrong)
         ids = self.roles.ids or ROW
         if plan.order == "stratified_random":
             return self._stratified_page(frame, plan, ids)
-        found = self._cube_page(plan, where)
-        if found is not None:
-            return found
         keyed = frame.with_columns(self._order_key(plan.order).alias("__key"))
         if self.name == "duckdb" and plan.limit <= PAGE_ROWS:
             return self._page_with_rows(keyed, plan, ids)

@@ -96,24 +96,33 @@ class TopRows:
         self.limit = {c: np.full(n, np.inf) for c, n in cells.items()}  # per cell: its k-th key, once full
         self.frame: Any = None  # the kept rows' data, by row number (LazyEngine.page fills it)
 
-    def add(self, column: str, cells: np.ndarray, keys: np.ndarray, rows: Any) -> None:
+    def add(
+        self, column: str, cells: np.ndarray, order: np.ndarray, keys: np.ndarray, rows: np.ndarray
+    ) -> None:
+        """A batch's rows (``order``: the batch in key, then row order, shared by the columns)."""
         if not self.usable:
             return
-        if np.isnan(keys).any():
-            self.usable = False
-            return
-        take = keys <= self.limit[column][cells]
-        cell = np.concatenate([self.cell[column], cells[take]])
-        key = np.concatenate([self.key[column], keys[take]])
-        row = np.concatenate([self.row[column], rows.to_numpy()[take]])
-        order = np.lexsort((row, key, cell))
-        cell, key, row = cell[order], key[order], row[order]
-        starts = np.searchsorted(cell, cell, side="left")
-        keep = np.arange(len(cell)) - starts < self.k
+        ranked = order[keys[order] <= self.limit[column][cells[order]]]  # candidates, in key order
+        by_cell = ranked[np.argsort(cells[ranked].astype(np.uint16), kind="stable")]  # radix: small ints
+        cell = cells[by_cell]
+        first = np.arange(len(cell)) - np.searchsorted(cell, cell, side="left") < self.k
+        cell = np.concatenate([self.cell[column], cell[first]])  # the batch's first k per cell, and ours
+        key = np.concatenate([self.key[column], keys[by_cell[first]]])
+        row = np.concatenate([self.row[column], rows[by_cell[first]]])
+        merged = np.lexsort((row, key, cell))
+        cell, key, row = cell[merged], key[merged], row[merged]
+        keep = np.arange(len(cell)) - np.searchsorted(cell, cell, side="left") < self.k
         self.cell[column], self.key[column], self.row[column] = cell[keep], key[keep], row[keep]
         full = np.nonzero(np.bincount(self.cell[column], minlength=len(self.limit[column])) >= self.k)[0]
         last = np.searchsorted(self.cell[column], full, side="right") - 1
         self.limit[column][full] = self.key[column][last]
+
+    def order(self, keys: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
+        """A batch's rows in key, then row order (None, and the pages disabled, on a NaN key)."""
+        if not self.usable or np.isnan(keys).any():
+            self.usable = False
+            return None
+        return np.lexsort((rows, keys))
 
     def page(self, column: str, kept: np.ndarray, offset: int, limit: int) -> np.ndarray | None:
         """Rows ``offset .. offset + limit`` of the kept cells (a flat mask over the table's cells)."""
@@ -493,7 +502,7 @@ class PreAggregate:
         sums = [self.engine.measure_expr(m).cast(nw.Float64).fill_null(0.0).alias(f"m{j}")
                 for j, m in enumerate(measures)]  # fmt: skip
         top = None
-        if base == (A, P) and self.engine.scores is not None:
+        if base == (A, P) and self.engine.scores is not None and max(sizes.values()) * n_base < 1 << 16:
             top = TopRows({c: n_base * sizes[c] for c in columns}, TOP_ROWS)
         if top is not None:  # the row page's order: smallest key, then row (LazyEngine._order_key)
             sums += [self.engine._order_key("loss").alias("key"), nw.col(ROW).alias("row")]
@@ -511,13 +520,17 @@ class PreAggregate:
             for d, n in zip(base, base_sizes, strict=True):
                 at = at * n + code[d]
             weights = [batch.column(f"m{j}").to_numpy() for j in range(len(measures))]
+            if top is not None:
+                keys = batch.column("key").to_numpy(zero_copy_only=False)
+                rows = batch.column("row").to_numpy()
+                ordered = top.order(keys, rows)
             for c in columns:
                 index = at * sizes[c] + code[c]
                 counts[c] += np.bincount(index, minlength=counts[c].size)
                 for j, w in enumerate(weights):
                     totals[c][j] += np.bincount(index, weights=w, minlength=counts[c].size)
-                if top is not None:
-                    top.add(c, index, batch.column("key").to_numpy(zero_copy_only=False), batch.column("row"))
+                if top is not None and ordered is not None:
+                    top.add(c, index, ordered, keys, rows)
         family = Family(base, measures, top=top)
         for c in columns:
             shape = (*base_sizes, sizes[c])

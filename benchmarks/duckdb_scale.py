@@ -108,6 +108,7 @@ def measure(n_rows: int, preaggregate: bool) -> dict[str, Any]:
     native = engine.frame.to_native()
     native.query("t", "SET threads = 2")
     native.query("t", "SET memory_limit = '1GB'")
+    native.query("t", f"SET temp_directory = '{path.parent / 'duckdb-spill'}'")  # not the working folder
     engine.preaggregate = preaggregate
     views, built = build(ev)
     ready = time.perf_counter() - t0

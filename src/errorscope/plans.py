@@ -152,12 +152,15 @@ class Counted:
 class Filter:
     """The rows kept by some clauses of the selection: what a view is computed on.
 
-    ``stamp`` identifies the clauses' state (equal stamps, equal rows: a cache key); ``resolved`` is each
-    clause as the engine evaluated it (a mask for numpy, an expression for SQL engines).
+    ``stamp`` identifies the clauses' state; ``resolved`` is each clause as the engine evaluated it (a
+    mask for numpy, an expression for SQL engines). ``cacheable``: the stamp alone identifies the rows
+    (equal stamps, equal rows), so engines cache answers by it; true for the Selection's filters and
+    ``ALL_ROWS``, false for a Filter made by hand.
     """
 
     stamp: tuple[Any, ...] = ()
     resolved: tuple[Any, ...] = field(default=(), repr=False)
+    cacheable: bool = False
 
     @property
     def everything(self) -> bool:
@@ -165,4 +168,4 @@ class Filter:
         return not self.resolved
 
 
-ALL_ROWS = Filter()
+ALL_ROWS = Filter(cacheable=True)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .engines import Engine
 
 OPERATORS = ("in", "not in", "between", "isna", "==", "<", "<=", ">", ">=", "ids", "mask")
+RECENT_CLAUSES = 8  # clauses whose stamp (and resolution: a mask in memory) are kept for a click back
 ROLES = ("actual", "predicted", "tag")  # what a predicate's ``role`` may name instead of a data column
 
 
@@ -208,6 +209,7 @@ class Selection:
         self._resolved: dict[str, Any] = {}
         self._stamps: dict[str, int] = {}
         self._counter = itertools.count()
+        self._recent: dict[Clause, tuple[int, Any]] = {}  # the last clauses set: their stamp and resolution
         self._observers: list[Callable[[SelectionChange], None]] = []
 
     # -- reading -------------------------------------------------------------------------------
@@ -222,7 +224,8 @@ class Selection:
     def filter(self, exclude: str | None = None) -> Filter:
         """The rows kept by every clause except ``exclude``'s (all rows when there is none), for engines."""
         sources = [s for s in self._clauses if s != exclude]
-        return Filter(tuple((s, self._stamps[s]) for s in sources), tuple(self._resolved[s] for s in sources))
+        stamp = tuple((s, self._stamps[s]) for s in sources)
+        return Filter(stamp, tuple(self._resolved[s] for s in sources), cacheable=True)
 
     def mask(self, exclude: str | None = None) -> np.ndarray:
         """Rows kept by every clause except ``exclude``'s, as a boolean mask (the numpy engine only).
@@ -249,7 +252,8 @@ class Selection:
         """How many rows ``source``'s clause alone keeps (all rows without a clause)."""
         if source not in self._clauses:
             return self.n_rows
-        return self.engine.n_kept(Filter(((source, self._stamps[source]),), (self._resolved[source],)))
+        stamp = ((source, self._stamps[source]),)
+        return self.engine.n_kept(Filter(stamp, (self._resolved[source],), cacheable=True))
 
     def clause_mask(self, source: str) -> np.ndarray | None:
         """The rows ``source``'s clause keeps (the numpy engine's mask), None without a clause."""
@@ -283,9 +287,15 @@ class Selection:
             return
         if self._clauses.get(clause.source) == clause and not _has_mask_predicate(clause):
             return
-        self._resolved[clause.source] = self.engine.resolve(clause)
+        recent = not _has_mask_predicate(clause)  # (a mask is not hashable)
+        known = self._recent.pop(clause, None) if recent else None
+        stamp, resolved = known or (next(self._counter), self.engine.resolve(clause))
+        if recent:  # clicking back to a recent clause: its stamp, so the engine's cached answers hold
+            self._recent[clause] = (stamp, resolved)
+            while len(self._recent) > RECENT_CLAUSES:
+                del self._recent[next(iter(self._recent))]
+        self._resolved[clause.source], self._stamps[clause.source] = resolved, stamp
         self._clauses[clause.source] = clause
-        self._stamps[clause.source] = next(self._counter)
         self._notify(SelectionChange(clause.source, "clause"))
 
     def remove(self, source: str) -> None:
@@ -313,6 +323,8 @@ class Selection:
         """
         wanted = None if columns is None else set(columns)
         self.engine.forget(wanted)
+        for clause in [c for c in self._recent if wanted is None or c.columns & wanted]:
+            del self._recent[clause]
         for source, clause in self._clauses.items():
             if wanted is None or clause.columns & wanted:
                 self._resolved[source] = self.engine.resolve(clause)

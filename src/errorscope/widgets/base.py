@@ -116,7 +116,7 @@ class LinkedView(anywidget.AnyWidget):
             if data_changed or key != self._filter_key:
                 self._filter_key = key
                 where = selection.filter(exclude=self.source)
-                self.n_rows = self.evaluation.engine.n_kept(where)
+                engine = self.evaluation.engine
                 self.filter_text = selection.text(exclude=self.source)
                 self.outcome_filter = " and ".join(
                     c.text
@@ -124,7 +124,9 @@ class LinkedView(anywidget.AnyWidget):
                     if s != self.source and c.columns & OUTCOME_COLUMNS
                 )
                 try:
-                    self._compute(where)
+                    with engine.serving(self.source):  # its plans: answered ahead on the next change
+                        self.n_rows = engine.n_kept(where)
+                        self._compute(where)
                 except Exception as exc:
                     if raise_errors:
                         raise
@@ -158,6 +160,7 @@ class LinkedView(anywidget.AnyWidget):
         evaluation = getattr(self, "evaluation", None)  # absent when __init__ failed early
         if evaluation is not None:
             evaluation.selection.unobserve(self._on_selection)
+            evaluation.engine.drop_consumer(self.source)
         super().close()
 
     # -- static fallback -----------------------------------------------------------------------

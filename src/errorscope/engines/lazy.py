@@ -41,6 +41,7 @@ from ..plans import (
 from ..selection import Clause
 from . import Engine
 from .compile import BOOL, NUMBER, TEXT, TIME, Column, Context, compile_clause, kind_of
+from .preagg import Compiled, PreAggregate
 from .sources import ROW, Source
 
 LOG_LOSS_EPS = float(np.finfo(np.float64).eps)  # scikit-learn's clipping, as slicing.row_log_loss
@@ -103,14 +104,19 @@ class LazyEngine(Engine):
     task: Task | None = None
     tag_ids: Callable[[Sequence[str]], list[Any]] | None = None
     derived: dict[str, Column] = field(default_factory=dict)
+    preaggregate: bool = True  # answer filters of whole codes from pre-aggregated tables (DuckDB)
+    filterable: tuple[str, ...] | None = None  # the columns those tables cross (None: every data column)
+    collected_bytes: int = 0  # Arrow bytes brought to the driver by profiles and plans (a measurement)
     _codings: dict[str, tuple[ColumnCodes, nw.Expr]] = field(default_factory=dict, repr=False)
     _edges: dict[str, Any] = field(default_factory=dict, repr=False)
+    _last_page: tuple[list[Any], pd.DataFrame] | None = field(default=None, repr=False)  # ids, rows
 
     def __post_init__(self) -> None:
         self.name = self.source.engine
         self.frame = self.source.frame
         self.schema = dict(self.frame.collect_schema())
         self._n_rows = self._scalar(nw.len())
+        self._preagg: PreAggregate | None = None
 
     # -- profiles ------------------------------------------------------------------------------
     @property
@@ -118,8 +124,14 @@ class LazyEngine(Engine):
         return self._n_rows
 
     def _scalar(self, expr: nw.Expr, frame: Any = None) -> Any:
-        out = (self.frame if frame is None else frame).select(expr.alias("v")).collect()
+        out = self._collect((self.frame if frame is None else frame).select(expr.alias("v")))
         return _python(out["v"].to_list()[0])
+
+    def _collect(self, frame: Any) -> Any:
+        """``frame.collect()``, counting the Arrow bytes it brings to the driver."""
+        out = frame.collect()
+        self.collected_bytes += int(out.to_arrow().nbytes)
+        return out
 
     def column(self, name: str) -> Column:
         """A data column (or a derived one) as a :class:`Column`."""
@@ -205,6 +217,7 @@ class LazyEngine(Engine):
             self.predicted = _argmax(self.scores)
         self.wrong = self.actual != self.predicted
         self.derived = {}
+        self._preagg = None
         if self.scores is not None:
             name = "score" if k == 2 else "confidence"
             name = f"es_{name}" if name in self.schema else name
@@ -230,6 +243,32 @@ class LazyEngine(Engine):
     def add_derived(self, name: str, column: Column) -> None:
         """A derived column (a text's length, say), sliced and queried like a data column."""
         self.derived[name] = column
+        self._preagg = None
+
+    def forget(self, columns: set[str] | None) -> None:
+        """Data changed: the pre-aggregated tables go (a tag written changes none of them)."""
+        super().forget(columns)
+        if columns is None or columns - {"tag"}:
+            self._preagg = None
+            self._last_page = None
+
+    @property
+    def preagg(self) -> PreAggregate | None:
+        """The pre-aggregated tables (:mod:`errorscope.engines.preagg`), on DuckDB once the task is set."""
+        if not self.preaggregate or self.name != "duckdb" or self.task is None:
+            return None
+        if self._preagg is None:
+            roles = {ROW, self.roles.y_true, self.roles.y_pred, self.roles.ids, *self.roles.y_score}
+            names = self.filterable or tuple(c for c in self.schema if c not in roles) + tuple(self.derived)
+            self._preagg = PreAggregate(self, [c for c in names if self._codable(c)])
+        return self._preagg
+
+    def _codable(self, name: str) -> bool:
+        try:
+            self.coding(name)
+        except TypeError:  # a column the engine cannot slice (durations, zoned datetimes)
+            return False
+        return True
 
     @property
     def n_classes(self) -> int:
@@ -271,32 +310,45 @@ class LazyEngine(Engine):
             self.frame.filter(expr).head(0).collect()
         except Exception as err:  # the engine's own type errors, e.g. text compared with a number
             raise ValueError(f"{clause.text}: the {self.name} engine cannot evaluate it ({err}).") from err
-        return expr
+        return Compiled(expr, clause) if query_name is None else expr
 
     def _kept(self, where: Filter) -> Any:
         if where.everything:
             return self.frame
-        keep = where.resolved[0]
-        for expr in where.resolved[1:]:
+        return self.frame.filter(self._keep_expr(where))
+
+    def _keep_expr(self, where: Filter) -> nw.Expr:
+        """The expression of the rows ``where`` keeps (its clauses and-ed)."""
+        exprs = [r.expr if isinstance(r, Compiled) else r for r in where.resolved] or [nw.lit(True)]
+        keep = exprs[0]
+        for expr in exprs[1:]:
             keep = keep & expr
-        return self.frame.filter(keep)
+        return keep
 
     def complement(self, where: Filter) -> Filter:
         """The rows ``where`` leaves out, as a Filter."""
-        keep = where.resolved[0] if where.resolved else nw.lit(True)
-        for expr in where.resolved[1:]:
-            keep = keep & expr
-        return Filter(("not", where.stamp), (~keep,))
+        return Filter(("not", where.stamp), (~self._keep_expr(where),))
 
     def _n_kept(self, where: Filter) -> int:
-        return int(self._scalar(nw.len(), self._kept(where)) or 0)
+        if where.everything:
+            return self.n_rows
+        cube = self.preagg
+        found = cube.n_kept(where) if cube is not None else None
+        return found if found is not None else int(self._scalar(nw.len(), self._kept(where)) or 0)
+
+    def _cube_for(self, where: Filter, keys: Sequence[Key]) -> PreAggregate | None:
+        """The pre-aggregated tables, when they pay: a filter, or keys beyond the classes."""
+        classes_only = where.everything and {k.kind for k in keys} <= _CLASS_KEYS
+        if classes_only and (self._preagg is None or not self._preagg.families):
+            return None  # one grouped query over the classes: scanning it once is cheaper than a cube
+        return self.preagg
 
     # -- codings -------------------------------------------------------------------------------
     def set_bins(self, column: str, edges: Any) -> None:
         """Bin ``column`` at cut points ``edges`` (an int: that many quantile bins), as Evaluation.set_bins."""
         self._edges[column] = edges
         self._codings.pop(column, None)
-        self.forget({column})  # answers grouped by its old codes are stale
+        self.forget({column})  # answers grouped by its old codes are stale, and the pre-aggregated tables
 
     def coding(self, column: str) -> ColumnCodes:
         return self._coded(column)[0]
@@ -374,6 +426,8 @@ class LazyEngine(Engine):
         percentile_disc)."""
         qs = [(k + 0.5) / n for k in ks]
         native = nw.to_native(frame)
+        if self.name == "duckdb" and n > IN_MEMORY_ORDER_STATS:
+            return _windowed_order_stats(native, ks, n)
         if self.name == "duckdb":
             return [float(v) for v in native.aggregate(f"quantile_disc(x, {qs!r})").fetchall()[0][0]]
         from pyspark.sql import functions as F
@@ -474,15 +528,21 @@ class LazyEngine(Engine):
 
     # -- plans ---------------------------------------------------------------------------------
     def _count(self, plan: GroupCounts, where: Filter) -> Counted:
+        cube = self._cube_for(where, plan.keys)
+        found = cube.count(plan, where) if cube is not None else None
+        return found if found is not None else self.scan_count(plan, where)
+
+    def scan_count(self, plan: GroupCounts, where: Filter) -> Counted:
+        """:meth:`count` by one grouped query over the rows (what the pre-aggregation falls back to)."""
         shape = self.shape(plan.keys)
         names = [f"k{i}" for i in range(len(plan.keys))]
         exprs = [self.key_expr(k).alias(n) for k, n in zip(plan.keys, names, strict=True)]
         sums = [self.measure_expr(m).cast(nw.Float64).sum().alias(f"s{j}") for j, m in enumerate(plan.sums)]
         frame = self._kept(where).with_columns(*exprs) if exprs else self._kept(where)
         if names:
-            out = frame.group_by(*names).agg(nw.len().alias("n"), *sums).collect().to_pandas()
+            out = self._collect(frame.group_by(*names).agg(nw.len().alias("n"), *sums)).to_pandas()
         else:
-            out = frame.select(nw.len().alias("n"), *sums).collect().to_pandas()
+            out = self._collect(frame.select(nw.len().alias("n"), *sums)).to_pandas()
         counts = np.zeros(shape, dtype=np.int64)
         totals = np.zeros((len(plan.sums), *shape), dtype=np.float64)
         out = out[out["n"].astype(np.int64) > 0]  # a global aggregate of no rows
@@ -559,8 +619,13 @@ class LazyEngine(Engine):
 
     def _marginals(self, plan: Marginals, where: Filter) -> list[np.ndarray]:
         """One grouped query per column. DuckDB's GROUPING SETS in one scan was not faster here (18 columns,
-        5M rows of Parquet, 2 busy cores: median 3.7 s against 3.1 s), so the Narwhals queries stay."""
-        return [self.count(GroupCounts((column, *plan.by)), where).counts for column in plan.columns]
+        5M rows of Parquet, 2 busy cores: median 3.7 s against 3.1 s), so the Narwhals queries stay.
+        On DuckDB a filter of whole codes is answered from the pre-aggregated tables instead."""
+        cube = self._cube_for(where, [*plan.columns, *plan.by])
+        found = cube.marginals(plan, where) if cube is not None else None
+        if found is not None:
+            return found
+        return [self.scan_count(GroupCounts((column, *plan.by)), where).counts for column in plan.columns]
 
     def grouping_sets(self, plan: GroupingSets, where: Filter) -> list[Counted]:
         """``GROUPING SETS`` in one scan per chunk of sets (DuckDB's SQL, Spark's ``groupingSets``), cells
@@ -665,16 +730,19 @@ class LazyEngine(Engine):
         return worker
 
     def page(self, plan: RowPage, where: Filter) -> np.ndarray:
+        found = self._cube_page(plan, where)
+        if found is not None:
+            return found
         frame = self._kept(where)
         if plan.wrong_only:
             frame = frame.filter(self.wrong)
         ids = self.roles.ids or ROW
         if plan.order == "stratified_random":
             return self._stratified_page(frame, plan, ids)
-        frame = frame.with_columns(self._order_key(plan.order, plan.seed).alias("__key")).select(
-            "__key", ROW, ids
-        )
-        native = nw.to_native(frame.sort("__key", ROW))
+        keyed = frame.with_columns(self._order_key(plan.order, plan.seed).alias("__key"))
+        if self.name == "duckdb" and plan.limit <= PAGE_ROWS:
+            return self._page_with_rows(keyed, plan, ids)
+        native = nw.to_native(keyed.select("__key", ROW, ids).sort("__key", ROW))
         if self.name == "duckdb":
             rows = native.limit(plan.limit, offset=plan.offset).select(ids).fetchall()
             values = [r[0] for r in rows]
@@ -685,7 +753,37 @@ class LazyEngine(Engine):
                 else (native.limit(plan.limit).select(ids).collect())
             )
             values = [r[0] for r in rows]
+        self.collected_bytes += int(_id_array(values).nbytes)  # the page's ids (a few rows)
         return _id_array(values)
+
+    def _cube_page(self, plan: RowPage, where: Filter) -> np.ndarray | None:
+        """A loss-ordered page from the pre-aggregated first rows of each cell (their data fetched once,
+        in one query), or None."""
+        cube = self._preagg if self.preaggregate else None
+        rows = cube.page(plan, where) if cube is not None else None
+        top = cube.top_rows() if cube is not None else None
+        if rows is None or top is None:
+            return None
+        if top.frame is None:
+            kept = self.frame.filter(nw.col(ROW).is_in(top.rows().tolist()))
+            top.frame = (
+                self._collect(self._with_roles(kept, loss=True)).to_pandas().set_index(ROW, drop=False)
+            )
+        page = top.frame.loc[rows].reset_index(drop=True)
+        values = _id_array(page[self.roles.ids or ROW].tolist())
+        self._last_page = ([_python(v) for v in values.tolist()], page)
+        return values
+
+    def _page_with_rows(self, keyed: Any, plan: RowPage, ids: str) -> np.ndarray:
+        """A short page on DuckDB, its rows fetched by the same query (one scan, not two): :meth:`fetch`
+        of exactly these ids answers from them."""
+        ordered = nw.to_native(self._with_roles(keyed, loss=True, keep=("__key",)).sort("__key", ROW))
+        out = ordered.limit(plan.limit, offset=plan.offset).to_arrow_table().drop_columns(["__key"])
+        self.collected_bytes += int(out.nbytes)
+        rows = out.to_pandas()
+        values = _id_array(rows[ids].tolist())
+        self._last_page = ([_python(v) for v in values.tolist()], rows)
+        return values
 
     def _order_key(self, order: str, seed: int = 0) -> nw.Expr:
         """The key :func:`errorscope.ranking.row_order` sorts by (smallest first; ties in row order)."""
@@ -726,14 +824,16 @@ class LazyEngine(Engine):
         from ..ranking import _stratified
 
         key = self.actual if plan.strata is None else self.code_expr(plan.strata)
-        out = frame.select(nw.col(ROW), key.alias("g")).sort(ROW).collect().to_pandas()
+        out = self._collect(frame.select(nw.col(ROW), key.alias("g")).sort(ROW)).to_pandas()
         order = _stratified(out["g"].to_numpy(dtype=np.int64), plan.seed)[
             plan.offset : plan.offset + plan.limit
         ]
         rows = out[ROW].to_numpy(dtype=np.int64)[order]
         if ids == ROW:
             return rows
-        found = self.frame.filter(nw.col(ROW).is_in(rows.tolist())).select(ROW, ids).collect().to_pandas()
+        found = self._collect(
+            self.frame.filter(nw.col(ROW).is_in(rows.tolist())).select(ROW, ids)
+        ).to_pandas()
         by_row = dict(zip(found[ROW].to_numpy(dtype=np.int64).tolist(), found[ids].tolist(), strict=True))
         return _id_array([_python(by_row[r]) for r in rows.tolist()])
 
@@ -743,7 +843,7 @@ class LazyEngine(Engine):
         frame = self._kept(where).with_columns(
             score.alias("__s"), (self.actual == plan.positive).alias("__p")
         )
-        out = frame.group_by("__s", "__p").agg(nw.len().alias("n")).collect().to_pandas()
+        out = self._collect(frame.group_by("__s", "__p").agg(nw.len().alias("n"))).to_pandas()
         s = out["__s"].to_numpy(dtype=np.float64)
         is_pos = out["__p"].astype(bool).to_numpy()
         n = out["n"].to_numpy(dtype=np.int64)
@@ -757,7 +857,7 @@ class LazyEngine(Engine):
         return float((pos * (below + 0.5 * neg)).sum() / (n_pos * n_neg))
 
     # -- rows ----------------------------------------------------------------------------------
-    def _with_roles(self, frame: Any, loss: bool = False) -> Any:
+    def _with_roles(self, frame: Any, loss: bool = False, keep: Sequence[str] = ()) -> Any:
         """``frame`` with the evaluation's columns (id, actual, predicted, score; ``loss`` when asked and
         there are scores) as Evaluation.frame names them."""
         assert self.task is not None
@@ -772,16 +872,21 @@ class LazyEngine(Engine):
             if loss:
                 extra["loss"] = self.log_loss()
         named = [e.alias(n if n not in data else f"es_{n}") for n, e in extra.items()]
-        return frame.select(*[nw.col(c) for c in data], *named, nw.col(ROW))
+        return frame.select(*[nw.col(c) for c in data], *named, nw.col(ROW), *[nw.col(c) for c in keep])
 
     def fetch(self, ids: np.ndarray, loss: bool = False) -> pd.DataFrame:
+        last = self._last_page
+        if last is not None and [_python(v) for v in np.asarray(ids).tolist()] == last[0]:
+            rows = last[1].drop(columns=ROW)
+            name = "es_loss" if "loss" in self.schema else "loss"
+            return (rows if loss or name not in rows else rows.drop(columns=name)).reset_index(drop=True)
         return self.rows(ids, loss)
 
     def rows(self, ids: Sequence[Any], loss: bool = False) -> pd.DataFrame:
         """The rows of ``ids``, in their order, with the data and the evaluation's columns."""
         wanted = [_python(v) for v in ids]
         key = self.roles.ids or ROW
-        out = self._with_roles(self.frame.filter(nw.col(key).is_in(wanted)), loss).collect().to_pandas()
+        out = self._collect(self._with_roles(self.frame.filter(nw.col(key).is_in(wanted)), loss)).to_pandas()
         by_id = pd.Series(np.arange(len(out)), index=out[key if key != ROW else ROW].map(_python))
         missing = [v for v in wanted if v not in by_id.index]
         if missing:
@@ -840,7 +945,7 @@ class LazyEngine(Engine):
 
     def selected(self, where: Filter) -> pd.DataFrame:
         """Every kept row, in the data's order (as Evaluation.selected: bring only what fits in memory)."""
-        out = self._with_roles(self._kept(where)).sort(ROW).collect().to_pandas()
+        out = self._collect(self._with_roles(self._kept(where)).sort(ROW)).to_pandas()
         return out.drop(columns=ROW).reset_index(drop=True)
 
 
@@ -887,7 +992,45 @@ for _name in QUERIES:
     setattr(LazyEngine, _name, _one_query_at_a_time(getattr(LazyEngine, _name)))
 
 
+IN_MEMORY_ORDER_STATS = 20_000_000  # above: DuckDB's quantile_disc would hold every value in memory
+PAGE_ROWS = 1000  # a DuckDB row page up to this long comes with its rows (see LazyEngine.page)
+_CLASS_KEYS = {"actual", "predicted", "outcome"}
 _NO_ROWS = np.zeros(0, dtype=np.int32)  # a lazy coding keeps no per-row codes: its expression computes them
+
+
+def _windowed_order_stats(native: Any, ks: list[int], n: int, width: float = 0.002) -> list[float]:
+    """The ``ks``-th smallest of column ``x`` exactly, in bounded memory: approximate quantiles bracket
+    each rank in a window of about ``2 * width * n`` rows; one pass counts the rows below each window,
+    one brings the windows' values, sorted in numpy, where rank k is the (k - below)-th value of its
+    window. A rank outside its window (the approximation off by more) is retried with wider windows."""
+    found: dict[int, float] = {}
+    todo = sorted(set(ks))
+    while todo:
+        if width >= 0.5:  # the whole range: no window left to narrow, let DuckDB sort it
+            qs = [(k + 0.5) / n for k in todo]
+            values = native.aggregate(f"quantile_disc(x, {qs!r})").fetchall()[0][0]
+            found.update(zip(todo, (float(v) for v in values), strict=True))
+            break
+        bounds = [min(max((k + 0.5) / n + d, 0.0), 1.0) for k in todo for d in (-width, width)]
+        approx = [
+            float(v)
+            for v in native.aggregate(f"approx_quantile(x::DOUBLE, {bounds!r}::FLOAT[])").fetchall()[0][0]
+        ]
+        windows = [(approx[2 * i], approx[2 * i + 1]) for i in range(len(todo))]
+        below = native.aggregate(
+            ", ".join(f"count(*) FILTER (WHERE x < {lo!r})" for lo, _ in windows)
+        ).fetchall()[0]
+        inside = " OR ".join(f"(x >= {lo!r} AND x <= {hi!r})" for lo, hi in windows)
+        values = np.sort(native.filter(inside).project("x").fetchnumpy()["x"].astype(np.float64))
+        missed = []
+        for k, (lo, hi), n_below in zip(todo, windows, below, strict=True):
+            at = k - int(n_below) + int(np.searchsorted(values, lo, side="left"))
+            if int(n_below) <= k and at < len(values) and values[at] <= hi:
+                found[k] = float(values[at])
+            else:
+                missed.append(k)
+        todo, width = missed, width * 8
+    return [found[k] for k in ks]
 
 
 def _python(value: Any) -> Any:

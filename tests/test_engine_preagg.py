@@ -1,0 +1,275 @@
+"""DuckDB's pre-aggregated tables answer exactly what a scan answers, and what the numpy engine answers:
+counts exactly, sums to 1e-9, for matrix cells, slices, groups, query text of whole codes and their
+combinations; any other filter falls back to the scan (and says so in the counters)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import errorscope as es
+import test_engine_duckdb as duck
+from errorscope.engines.lazy import Roles
+from errorscope.engines.preagg import Compiled
+from errorscope.fairness import make_groups
+from errorscope.plans import Filter, GroupCounts, Key, Marginals, Measure, RowPage
+from errorscope.query import parse
+from errorscope.selection import Clause, Predicate, cells_clause
+
+pytest.importorskip("duckdb")
+adult_pair = duck.adult_pair  # the Adult test split as pandas and as Parquet (a module fixture)
+
+MEASURES = tuple(
+    [Measure(kind, c) for c in (0, 1) for kind in ("score", "score2", "brier")]
+    + [Measure("log_loss"), Measure("log_loss2")]
+)
+
+
+def where(engine, *clauses: Clause) -> Filter:
+    return Filter(tuple(c.text for c in clauses), tuple(engine.resolve(c) for c in clauses))
+
+
+def mapped_clauses(ev, engine) -> dict[str, list[Clause]]:
+    """Clicks and queries whose predicates keep whole codes, alone and combined."""
+    names = ev.role_names()
+    cell = cells_clause("matrix", ev.classes, cells=[(1, 0)], names=names)
+    column = cells_clause("matrix2", ev.classes, predicted=[1], actual=[0], names=names)
+    age = Clause.where("slices", engine.coding("age").predicates[3])
+    work_missing = Clause.where("slices", engine.coding("workclass").predicates[-1])
+    country_other = Clause.where("slices", engine.coding("native-country").predicates[-2])
+    score_bin = Clause.where("slices", engine.coding("es_score").predicates[6])
+    groups = make_groups(ev, "sex")
+    group = Clause("groups", (groups.terms[0],))
+    text = parse("sex == 'Female' and predicted != actual", "bar", ev.query_name)
+    listed = parse("occupation in ['Sales', 'Tech-support'] or occupation.isna()", "bar", ev.query_name)
+    negated = Clause("neg", ((engine.coding("education").predicates[0].negate(),),))
+    return {
+        "cell": [cell], "actual row or predicted column": [column], "numeric bin": [age],
+        "missing": [work_missing], "other": [country_other], "score bin": [score_bin], "group": [group],
+        "query of codes": [text], "in list or missing": [listed], "negated": [negated],
+        "cell and slice": [cell, age], "cell and group": [cell, group], "slice and group": [age, group],
+        "column, cell, group": [column, cell, group], "two columns one clause": [listed, group],
+    }  # fmt: skip
+
+
+def plans(ev) -> list[GroupCounts]:
+    return [
+        GroupCounts((Key.actual(), Key.predicted()), MEASURES),
+        GroupCounts((Key.column("education"), Key.outcome(1))),
+        GroupCounts((Key.column("sex"), Key.score_bin(1000, 1), Key.actual(1))),
+        GroupCounts((Key.column("race"), Key.actual(1), Key.predicted(1))),
+        GroupCounts((Key.actual(0), Key.outcome(None)), (Measure("score", 0), Measure("brier", 0))),
+    ]
+
+
+def assert_same(got, want, what: str) -> None:
+    np.testing.assert_array_equal(got.counts, want.counts, err_msg=what)
+    np.testing.assert_allclose(got.sums, want.sums, rtol=1e-9, atol=1e-9, err_msg=what)
+
+
+def test_answers_equal_the_scan_and_the_numpy_engine(adult_pair):
+    ev, engine = adult_pair
+    columns = ("age", "sex", "workclass", "occupation", "native-country", "es_score")
+    marginal = Marginals(tuple(Key.column(c) for c in columns), by=(Key.outcome(1),))
+    for what, clauses in mapped_clauses(ev, engine).items():
+        lazy, numpy = where(engine, *clauses), where(ev.engine, *clauses)
+        cube = engine.preagg
+        before = cube.answered
+        for plan in plans(ev):
+            got = engine.count(plan, lazy)
+            assert_same(got, engine.scan_count(plan, lazy), f"{what}: scan")
+            assert_same(got, ev.engine.count(plan, numpy), f"{what}: numpy")
+        tables = engine.marginals(marginal, lazy)
+        for column, got, want in zip(columns, tables, ev.engine.marginals(marginal, numpy), strict=True):
+            np.testing.assert_array_equal(got, want, err_msg=f"{what}: {column}")
+        mask = np.logical_and.reduce([ev.engine.resolve(c) for c in clauses])
+        assert engine.n_kept(lazy) == int(mask.sum()) == ev.engine.n_kept(numpy), what
+        answered = cube.answered - before
+        if what in ("slice and group", "two columns one clause"):  # two columns and a third: scanned
+            assert 0 < answered < len(plans(ev)) + 1, what
+        else:
+            assert answered == len(plans(ev)) + 1, f"{what}: not answered from the tables"
+
+
+def test_filters_of_no_whole_codes_are_a_dimension_or_a_scan(adult_pair):
+    ev, engine = adult_pair
+    cube = engine.preagg
+    queries = [
+        "age > 40",  # not a cut point
+        "education == 'Doctorate'",  # pooled in "other"? either way: compare the numbers
+        "`hours-per-week` >= 40 and sex == 'Male'",
+        "score < 0.3",  # the score column itself (a role), not its derived bins
+    ]
+    for query in queries:
+        clause = parse(query, "bar", ev.query_name)
+        lazy, numpy = where(engine, clause), where(ev.engine, clause)
+        for plan in plans(ev):
+            assert_same(engine.count(plan, lazy), ev.engine.count(plan, numpy), query)
+    clause = parse("age > 40", "bar", ev.query_name)
+    families = len(cube.families)
+    engine.count(plans(ev)[0], where(engine, clause))
+    assert any(d.startswith("f:") for f in cube.families[families:] for d in f.base)  # one scan for it
+    ids = Clause.where("ids", Predicate("id", "ids", (2, 7, 12)))
+    lazy, numpy = where(engine, ids), where(ev.engine, ids)
+    assert_same(engine.count(plans(ev)[1], lazy), ev.engine.count(plans(ev)[1], numpy), "ids")
+    cube.scan_filters = False
+    try:
+        assert cube.cells(where(engine, ids)) is None
+        scanned = cube.scanned
+        engine.count(plans(ev)[0], where(engine, clause))
+        assert cube.scanned == scanned + 1
+    finally:
+        cube.scan_filters = True
+
+
+def test_resolve_keeps_the_clause_and_every_filter_still_scans(adult_pair):
+    ev, engine = adult_pair
+    clause = parse("sex == 'Female'", "bar", ev.query_name)
+    resolved = engine.resolve(clause)
+    assert isinstance(resolved, Compiled) and resolved.clause == clause
+    engine.preaggregate = False
+    try:
+        plan = plans(ev)[0]
+        assert_same(
+            engine.count(plan, where(engine, clause)), ev.engine.count(plan, where(ev.engine, clause)), ""
+        )
+    finally:
+        engine.preaggregate = True
+
+
+def test_new_bins_drop_the_tables(adult_pair):
+    ev, engine = adult_pair
+    engine.count(plans(ev)[1], where(engine, Clause.where("s", engine.coding("age").predicates[0])))
+    assert engine.preagg.families
+    engine.set_bins("age", [-np.inf, 30, 50, 1000])
+    try:
+        clause = Clause.where("s", engine.coding("age").predicates[1])
+        twin = es.Evaluation(ev.data.copy(), y_true="income", y_score="score", ids="id")
+        twin.set_bins("age", [-np.inf, 30, 50, 1000])
+        for plan in plans(ev):
+            assert_same(
+                engine.count(plan, where(engine, clause)),
+                twin.engine.count(plan, where(twin.engine, clause)),
+                "",
+            )
+    finally:
+        engine.set_bins("age", None)
+
+
+@pytest.fixture(scope="module")
+def multiclass_pair(tmp_path_factory):
+    frame = duck.random_frame(4000, 3)
+    frame["x"] = frame["x"].where(np.random.default_rng(4).random(len(frame)) > 0.1)  # NaN: missing bins
+    ev = es.Evaluation(frame, y_true="y", y_score=["p_cat", "p_dog", "p_emu"], ids="id")
+    path = tmp_path_factory.mktemp("multi") / "multi.parquet"
+    frame.to_parquet(path, index=False)
+    return ev, duck.lazy_twin(ev, str(path), Roles("y", None, ("p_cat", "p_dog", "p_emu"), "id"))
+
+
+def test_multiclass_missing_values_datetimes_and_booleans(multiclass_pair):
+    ev, engine = multiclass_pair
+    measures = tuple(Measure(kind, c) for c in range(3) for kind in ("score", "score2", "brier"))
+    names = ev.role_names()
+    clauses = {
+        "cell": [cells_clause("m", ev.classes, cells=[(2, 1)], names=names)],
+        "missing x": [Clause.where("s", engine.coding("x").predicates[-1])],
+        "text missing": [Clause.where("s", engine.coding("s").predicates[-1])],
+        "period": [Clause.where("s", engine.coding("t").predicates[2])],
+        "flag": [parse("flag == True", "q", ev.query_name)],
+        "class and text": [
+            parse("actual in ['dog', 'emu']", "q", ev.query_name),
+            parse("s not in ['a']", "q2", ev.query_name),
+        ],
+    }
+    plan_list = [
+        GroupCounts((Key.actual(), Key.predicted()), (*measures, Measure("log_loss"), Measure("log_loss2"))),
+        GroupCounts((Key.column("k"), Key.outcome(None))),
+        GroupCounts((Key.column("t"), Key.actual(2))),
+    ]
+    cube = engine.preagg
+    for what, cs in clauses.items():
+        lazy, numpy = where(engine, *cs), where(ev.engine, *cs)
+        before = cube.answered
+        for plan in plan_list:
+            assert_same(engine.count(plan, lazy), ev.engine.count(plan, numpy), what)
+            assert_same(engine.count(plan, lazy), engine.scan_count(plan, lazy), what)
+        assert engine.n_kept(lazy) == ev.engine.n_kept(numpy), what
+        assert cube.answered - before == 2 * len(plan_list), what  # engine.count ran twice per plan
+
+
+def test_the_views_show_the_numbers_of_pandas_through_the_tables(adult_pair):
+    ev, engine = adult_pair
+    lazy_ev = es.Evaluation(
+        engine.source.what.split("'")[1], y_true="income", y_score="score", ids="id", sensitive="sex"
+    )
+    for e in (ev, lazy_ev):
+        e.selection.clear()
+    frames = []
+    for e in (ev, lazy_ev):
+        matrix, slices = es.ConfusionMatrix(e), es.SliceBrowser(e, discover=False)
+        groups = es.GroupComparer(e, groups="sex", n_boot=0)
+        matrix.select_cells(cells=[(0, 1)])
+        key = int(slices.table.loc[slices.table["description"] == "sex = Female", "key"].iloc[0])
+        slices.select_slice(key)
+        frames.append({"slices": slices.table, "groups": groups.table, "matrix": matrix.table})
+        for view in (matrix, slices, groups):
+            view.close()
+        e.selection.clear()
+    assert lazy_ev.engine.preagg.answered > 0
+    for name, table in frames[0].items():
+        other = frames[1][name]
+        numbers = table.select_dtypes("number").columns
+        pd.testing.assert_frame_equal(
+            table[numbers].reset_index(drop=True), other[numbers].reset_index(drop=True),
+            check_dtype=False, rtol=1e-9, atol=1e-12, obj=name,
+        )  # fmt: skip
+
+
+def test_order_statistics_in_bounded_memory_equal_numpy(monkeypatch, tmp_path):
+    """Above IN_MEMORY_ORDER_STATS rows DuckDB's quantiles come from windows of approximate ones: the
+    same bins as numpy's exact quantiles, on skewed, tied and narrow windows alike."""
+    import errorscope.engines.lazy as lazy
+
+    rng = np.random.default_rng(7)
+    n = 60_000
+    frame = pd.DataFrame({
+        "skewed": np.exp(rng.normal(0, 3, n)), "ties": rng.integers(0, 40, n) * 0.5,
+        "wide": rng.normal(size=n), "y": rng.integers(0, 2, n), "s": rng.random(n),
+    })  # fmt: skip
+    frame.loc[::50, "wide"] = np.nan
+    path = tmp_path / "skew.parquet"
+    frame.to_parquet(path, index=False)
+    ev = es.Evaluation(frame, y_true="y", y_score="s")
+    monkeypatch.setattr(lazy, "IN_MEMORY_ORDER_STATS", 1000)
+    engine = duck.lazy_twin(ev, str(path), Roles("y", None, ("s",)))
+    for column in ("skewed", "ties", "wide"):
+        assert engine.coding(column).predicates == ev.codes(column).predicates, column
+    x = frame["skewed"].to_numpy()
+    ks = [0, 1, 17, n // 3, n - 2, n - 1]
+    got = lazy._windowed_order_stats(engine.source.frame.to_native().project("skewed AS x"), ks, n, 1e-5)
+    assert got == np.sort(x)[ks].tolist()
+
+
+def test_loss_pages_from_the_first_rows_of_each_cell_equal_the_scan(adult_pair):
+    ev, engine = adult_pair
+    engine.count(plans(ev)[0], where(engine, Clause.where("s", engine.coding("age").predicates[2])))
+    cube = engine.preagg
+    assert cube.top_rows() is not None
+    for what, clauses in list(mapped_clauses(ev, engine).items())[:9]:
+        lazy = where(engine, *clauses)
+        for offset, limit in ((0, 10), (10, 10), (40, 10), (45, 10), (0, 50)):
+            plan = RowPage("loss", limit=limit, offset=offset)
+            rows = cube.page(plan, lazy)
+            assert (rows is None) == (offset + limit > 50), (what, offset)
+            got_ids = engine.page(plan, lazy)
+            got = engine.fetch(got_ids, loss=True)
+            engine.preaggregate = False
+            try:
+                want_ids = engine.page(plan, lazy)
+                want = engine.rows(want_ids, loss=True)
+            finally:
+                engine.preaggregate = True
+            np.testing.assert_array_equal(got_ids, want_ids, err_msg=f"{what} {offset}")
+            pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=f"{what} {offset}")
+    assert engine.fetch(got_ids, loss=False).columns.tolist() == engine.rows(got_ids).columns.tolist()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import narwhals as nw
@@ -201,6 +201,16 @@ class LazyEngine(Engine):
             else Column(_class_value(self.predicted, task.classes), _kind_of_values(task.classes)),
         }
 
+    def set_threshold(self, value: float) -> None:
+        """Binary predictions from scores at threshold ``value``: the predicted class follows; the codings
+        (profiles of the data, not of the predictions) stay."""
+        assert self.task is not None and self.scores is not None and self.roles.y_pred is None
+        self.task = replace(self.task, threshold=value)
+        self.predicted = (self.scores[1] >= value).cast(nw.Int64)
+        self.wrong = self.actual != self.predicted
+        kind = _kind_of_values(self.task.classes)
+        self.labels["predicted"] = Column(_class_value(self.predicted, self.task.classes), kind)
+
     def _score_exprs(self, task: Task) -> list[nw.Expr]:
         """Each class's probability, in the class order."""
         columns = self.roles.y_score
@@ -272,6 +282,21 @@ class LazyEngine(Engine):
         """Bin ``column`` at cut points ``edges`` (an int: that many quantile bins), as Evaluation.set_bins."""
         self._edges[column] = edges
         self._codings.pop(column, None)
+
+    def dtype_of(self, name: str) -> Any:
+        """The column's type as the source has it (a derived column: Float64)."""
+        self.query_name(name)  # an unknown name: a ValueError listing the columns
+        return self.schema.get(name, nw.Float64)
+
+    def finite_values(self, name: str) -> pd.Series | None:
+        """The smallest and largest finite value of a numeric column (None for another kind): what
+        Evaluation.set_bins checks cut points against."""
+        column, role = self.query_name(name)
+        col = None if role else self.column(column)
+        if col is None or col.kind != NUMBER:
+            return None
+        lo, hi = self._finite_range(col)
+        return pd.Series([] if lo is None else [lo, hi], dtype=np.float64)
 
     def coding(self, column: str) -> ColumnCodes:
         return self._coded(column)[0]

@@ -15,7 +15,8 @@ pytest.importorskip("duckdb")
 
 @pytest.fixture(scope="module")
 def adult_scored(adult_test: pd.DataFrame) -> pd.DataFrame:
-    df = adult_test.iloc[:3000].copy()
+    columns = ["age", "workclass", "education", "occupation", "race", "sex", "hours-per-week", "income"]
+    df = adult_test[columns].iloc[:3000].copy()
     rng = np.random.default_rng(0)
     df["score"] = np.clip(0.35 * (df["income"] == ">50K") + 0.65 * rng.random(len(df)), 0, 1).round(3)
     df["id"] = np.arange(len(df)) * 3 + 1

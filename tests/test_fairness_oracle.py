@@ -63,6 +63,7 @@ class Data:
 def adult_data(adult_test: pd.DataFrame, adult_model) -> Data:  # type: ignore[no-untyped-def]
     df = adult_test.iloc[:N_ADULT].reset_index(drop=True)
     df["p_high"] = adult_model.predict_proba(df.drop(columns="income"))[:, 1]
+    df = df[["age", "sex", "race", "income", "p_high"]]
     arguments = {"y_true": "income", "y_score": "p_high", "sensitive": ["sex", "race"]}
     score = df["p_high"].to_numpy()
     return Data(df, arguments, (df["income"] == ">50K").to_numpy(), score >= 0.5, score)

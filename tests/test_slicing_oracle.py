@@ -21,7 +21,10 @@ COMPAS = {"y_true": "two_year_recid", "y_pred": "decile_high", "sensitive": "rac
 
 @pytest.fixture(scope="module")
 def adult_frame() -> pd.DataFrame:
-    df = es.datasets.load_adult().iloc[:N_ADULT].reset_index(drop=True)
+    columns = ["age", "workclass", "education", "education-num", "occupation", "race", "sex", "capital-gain"]
+    df = (
+        es.datasets.load_adult()[[*columns, "native-country", "income"]].iloc[:N_ADULT].reset_index(drop=True)
+    )
     rng = np.random.default_rng(0)
     df["p_high"] = np.clip(0.2 + 0.5 * (df["education-num"] > 12) + rng.normal(0, 0.15, len(df)), 0, 1)
     return df

@@ -9,6 +9,8 @@ Confidence intervals are percentile intervals of a stratified bootstrap (rows re
 group sizes fixed, seeded). Because these metrics depend only on each group's four outcome counts, a
 resample of a group's rows is drawn exactly as a multinomial draw of its counts, vectorised over
 resamples; calibration resamples (outcome, score-bin) cells, treating each cell's mean score as fixed.
+Nothing reads a row: the same counts and seed give the same intervals on every engine. What-if thresholds
+per group are counted too (:func:`threshold_counts`).
 
 Disparities are measured against a reference group (the largest by default; "best" or "worst" per
 metric; or a named group). The largest, best and worst groups are found on the whole evaluation set, never

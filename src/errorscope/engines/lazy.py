@@ -499,9 +499,31 @@ class LazyEngine(Engine):
         return Counted(counts, totals)
 
     def marginals(self, plan: Marginals, where: Filter) -> list[np.ndarray]:
-        """One grouped query per column. DuckDB's GROUPING SETS in one scan was not faster here (18 columns,
-        5M rows of Parquet, 2 busy cores: median 3.7 s against 3.1 s), so the Narwhals queries stay."""
+        """DuckDB: one grouped query per column (its GROUPING SETS in one scan was not faster here: 18
+        columns, 5M rows of Parquet, 2 busy cores, median 3.7 s against 3.1 s). Spark: one job, see
+        :meth:`_unpivoted_marginals`."""
+        if self.name == "spark" and len(plan.columns) > 1:
+            return self._unpivoted_marginals(plan, where)
         return [self.count(GroupCounts((column, *plan.by)), where).counts for column in plan.columns]
+
+    def _unpivoted_marginals(self, plan: Marginals, where: Filter) -> list[np.ndarray]:
+        """Every column's codes in one query: the rows unpivoted to (column, code, *by), then one grouped
+        count. A Spark job costs about a second whatever the size, so this beats a query per column (4
+        columns of 3,000 rows on 2 busy cores: 5.7 s against 13.2 s)."""
+        columns = [f"c{i}" for i in range(len(plan.columns))]
+        by = [f"b{j}" for j in range(len(plan.by))]
+        keys = [*zip(columns, plan.columns, strict=True), *zip(by, plan.by, strict=True)]
+        frame = self._kept(where).select(*[self.key_expr(k).cast(nw.Int64).alias(n) for n, k in keys])
+        long = frame.unpivot(on=columns, index=by or None, variable_name="__c", value_name="__v")
+        out = long.group_by("__c", "__v", *by).agg(nw.len().alias("n")).collect().to_pandas()
+        tables = []
+        for name, key in zip(columns, plan.columns, strict=True):
+            rows = out[out["__c"] == name]
+            counts = np.zeros(self.shape((key, *plan.by)), dtype=np.int64)
+            index = tuple(rows[c].to_numpy(dtype=np.int64) for c in ("__v", *by))
+            np.add.at(counts, index, rows["n"].to_numpy(dtype=np.int64))
+            tables.append(counts)
+        return tables
 
     def page(self, plan: RowPage, where: Filter) -> np.ndarray:
         frame = self._kept(where)

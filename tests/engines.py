@@ -27,8 +27,13 @@ ROLE_ARGUMENTS = ("y_true", "y_pred", "y_score", "ids")
 
 
 def spark_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with missing values as None: pandas' NaN in a text column would reach Spark as "NaN"."""
-    return frame.astype(object).where(frame.notna(), None)
+    """The frame with missing values as None (pandas' NaN in a text column would reach Spark as "NaN") and
+    datetimes as Python datetimes (Spark reads a pandas Timestamp object as an empty struct)."""
+    rows = frame.astype(object).where(frame.notna(), None)
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            rows[column] = [None if pd.isna(v) else v.to_pydatetime() for v in frame[column]]
+    return rows
 
 
 def role_columns(frame: pd.DataFrame, arguments: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -65,6 +70,9 @@ def evaluation_on(
         source: Any = str(path)
     elif engine == "spark":
         source = request.getfixturevalue("spark").createDataFrame(spark_rows(frame))
+        for column in frame.columns:  # naive datetimes stay naive (Spark's TIMESTAMP has the session's zone)
+            if pd.api.types.is_datetime64_any_dtype(frame[column]) and frame[column].dt.tz is None:
+                source = source.withColumn(column, source[column].cast("timestamp_ntz"))
     else:
         raise ValueError(f"engine must be one of numpy, duckdb, spark; got {engine!r}")
     ev = es.Evaluation(source, **arguments)

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 import errorscope as es
+from engines import ENGINES, evaluation_on, reset
 
 ADULT_CLASSES = ["<=50K", ">50K"]
 
@@ -58,6 +59,34 @@ def spark() -> Iterator:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine an oracle test runs on: a test asking for it runs on numpy, DuckDB and Spark (marked
+    ``spark``), module by module, so each module builds its Spark Evaluations once (tests/engines.py)."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def _built_on_engine(engine: str) -> dict[str, es.Evaluation]:
+    return {}
+
+
+@pytest.fixture
+def on_engine(request: pytest.FixtureRequest, engine: str, _built_on_engine: dict):  # type: ignore[no-untyped-def]
+    """``on_engine(name, frame, **arguments)``: the Evaluation of ``frame`` on this test's engine, built once
+    per module and ``name`` (see tests/engines.py), its views closed and its selection cleared after the
+    test."""
+
+    def build(name: str, frame: pd.DataFrame, **arguments: object) -> es.Evaluation:
+        if name not in _built_on_engine:
+            _built_on_engine[name] = evaluation_on(engine, request, frame, **arguments)
+        ev = _built_on_engine[name]
+        request.addfinalizer(lambda: reset(ev))
+        return ev
+
+    return build
 
 
 @pytest.fixture(scope="session")

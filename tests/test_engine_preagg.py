@@ -273,3 +273,22 @@ def test_loss_pages_from_the_first_rows_of_each_cell_equal_the_scan(adult_pair):
             np.testing.assert_array_equal(got_ids, want_ids, err_msg=f"{what} {offset}")
             pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=f"{what} {offset}")
     assert engine.fetch(got_ids, loss=False).columns.tolist() == engine.rows(got_ids).columns.tolist()
+
+
+def test_a_filter_of_many_free_clauses_keeps_each_its_dimension(adult_pair):
+    """Free clauses (no whole codes) beyond MAX_FILTERS, one filter after another and several in one
+    filter, each resolved anew (as a loop over thresholds does: ids of dropped clauses are reused): every
+    count still equals the numpy engine's."""
+    ev, engine = adult_pair
+    age = parse("age > 33", "bar", ev.query_name)
+    for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+        score = Clause.where("t", Predicate("score", ">=", (t,)))
+        for clauses in [(age, score), (age, score, parse(f"age < {60 + 10 * t}", "q", ev.query_name))]:
+            got = engine.count(plans(ev)[0], where(engine, *clauses))
+            assert_same(got, ev.engine.count(plans(ev)[0], where(ev.engine, *clauses)), f"t={t}")
+    many = [parse(f"age > {20 + i}", f"c{i}", ev.query_name) for i in range(6)]  # six in one filter
+    assert_same(
+        engine.count(plans(ev)[0], where(engine, *many)),
+        ev.engine.count(plans(ev)[0], where(ev.engine, *many)),
+        "6",
+    )

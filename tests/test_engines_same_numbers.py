@@ -3,20 +3,20 @@ numbers: every count-based view's table, under the same clicks and query."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import errorscope as es
+from engines import ENGINES, evaluation_on
 
 pytest.importorskip("duckdb")
 
 
 @pytest.fixture(scope="module")
 def adult_scored(adult_test: pd.DataFrame) -> pd.DataFrame:
-    df = adult_test.iloc[:3000].copy()
+    columns = ["age", "workclass", "education", "occupation", "race", "sex", "hours-per-week", "income"]
+    df = adult_test[columns].iloc[:3000].copy()
     rng = np.random.default_rng(0)
     df["score"] = np.clip(0.35 * (df["income"] == ">50K") + 0.65 * rng.random(len(df)), 0, 1).round(3)
     df["id"] = np.arange(len(df)) * 3 + 1
@@ -60,18 +60,9 @@ def same(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFrame]) -> None:
         )
 
 
-def test_parquet_on_duckdb_shows_the_numbers_of_pandas(adult_scored: pd.DataFrame, tmp_path: Path) -> None:
-    path = tmp_path / "adult.parquet"
-    adult_scored.to_parquet(path, index=False)
-    lazy = es.Evaluation(str(path), **ARGS)
-    assert lazy.engine.name == "duckdb"
-    same(views(es.Evaluation(adult_scored, **ARGS)), views(lazy))
-
-
-@pytest.mark.spark
-def test_spark_shows_the_numbers_of_pandas(adult_scored: pd.DataFrame, spark) -> None:  # type: ignore[no-untyped-def]
-    # missing values as nulls (pandas' NaN in a text column would reach Spark as the text "NaN")
-    rows = adult_scored.astype(object).where(adult_scored.notna(), None)
-    lazy = es.Evaluation(spark.createDataFrame(rows), **ARGS)
-    assert lazy.engine.name == "spark"
+@pytest.mark.parametrize("engine", ENGINES[1:])
+def test_lazy_engines_show_the_numbers_of_pandas(
+    request: pytest.FixtureRequest, engine: str, adult_scored: pd.DataFrame
+) -> None:
+    lazy = evaluation_on(engine, request, adult_scored, **ARGS)
     same(views(es.Evaluation(adult_scored, **ARGS)), views(lazy))

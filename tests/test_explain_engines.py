@@ -1,7 +1,7 @@
 """SHAP against shap's own explainers on every engine: the same rows (by id) give the same numbers (1e-9)
 in memory, on DuckDB over Parquet and on Spark, and the force viewer shows the same rows and values.
 
-``evaluation_on`` (tests/lazy_builders.py) builds the same Evaluation from one frame on each engine. Spark
+``evaluation_on`` (tests/engines.py) builds the same Evaluation from one frame on each engine. Spark
 cases are few (a Spark query costs 0.3-1 s).
 """
 
@@ -20,8 +20,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import errorscope as es
+from engines import ENGINES, evaluation_on
 from errorscope.explain import Explainer
-from lazy_builders import ENGINES, evaluation_on
 
 pytest.importorskip("duckdb")
 

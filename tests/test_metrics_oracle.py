@@ -1,4 +1,5 @@
-"""ConfusionMatrix counts, per-class metrics and shares against scikit-learn, on real data and at random."""
+"""ConfusionMatrix counts, per-class metrics and shares against scikit-learn, on real data and at random,
+on every engine (numpy, DuckDB over Parquet, Spark: tests/engines.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from hypothesis import strategies as st
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 import errorscope as es
+from engines import ENGINES, evaluation_on
 from errorscope.metrics import ClassMetrics, confusion_counts
 
 TOL = {"rtol": 1e-12, "atol": 0}
+N_ADULT = 3000  # the same rows on every engine (a Spark query costs 0.3-1 s whatever the size)
 
 
 def sklearn_report(y_true, y_pred, classes) -> tuple[np.ndarray, pd.DataFrame, float]:
@@ -63,74 +66,104 @@ def assert_shares_match_sklearn(cm: es.ConfusionMatrix, y_true, y_pred) -> None:
 
 
 # -- Adult: binary, a gradient-boosted model on the train split, evaluated on the test split ---------
+@pytest.fixture(scope="module")
+def adult_scored(adult_test: pd.DataFrame, adult_model) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The first test rows with the model's P(>50K) as a column (a SQL source's scores are columns)."""
+    df = adult_test.iloc[:N_ADULT].reset_index(drop=True)
+    df["p_high"] = adult_model.predict_proba(df.drop(columns="income"))[:, 1]
+    return df
+
+
 @pytest.fixture
-def adult_ev(adult, adult_model) -> es.Evaluation:
-    return es.Evaluation(adult, "income", model=adult_model, sensitive="sex")
+def adult_ev(on_engine, adult_scored: pd.DataFrame) -> es.Evaluation:  # type: ignore[no-untyped-def]
+    return on_engine("adult", adult_scored, y_true="income", y_score="p_high", sensitive="sex")
 
 
-def test_adult_unfiltered(adult_ev, adult, adult_model):
-    y_pred = adult_model.predict(adult.drop(columns="income"))
-    np.testing.assert_array_equal(adult_ev.y_pred, y_pred)
+def model_predictions(adult_scored: pd.DataFrame, adult_model, threshold: float = 0.5) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The oracle's predictions from the score column; at 0.5 they are the model's own ``predict``."""
+    y_pred = np.where(adult_scored["p_high"] >= threshold, ">50K", "<=50K")
+    if threshold == 0.5:
+        np.testing.assert_array_equal(
+            y_pred, adult_model.predict(adult_scored.drop(columns=["income", "p_high"]))
+        )
+    return y_pred
+
+
+def test_adult_unfiltered(adult_ev, adult_scored, adult_model):
+    y_pred = model_predictions(adult_scored, adult_model)
     cm = es.ConfusionMatrix(adult_ev)
-    assert_view_matches_sklearn(cm, adult["income"], y_pred)
-    assert_shares_match_sklearn(cm, adult["income"], y_pred)
+    assert_view_matches_sklearn(cm, adult_scored["income"], y_pred)
+    assert_shares_match_sklearn(cm, adult_scored["income"], y_pred)
     assert 0.8 < cm.accuracy_value < 0.95  # a sane model, so the oracle compares meaningful numbers
 
 
-def test_adult_after_a_selection_from_code(adult_ev, adult, adult_model):
-    y_pred = adult_model.predict(adult.drop(columns="income"))
+def test_adult_after_a_selection_from_code(adult_ev, adult_scored, adult_model):
+    y_pred = model_predictions(adult_scored, adult_model)
     cm = es.ConfusionMatrix(adult_ev)
     adult_ev.select("sex == 'Female' and age < 30")
-    keep = ((adult["sex"] == "Female") & (adult["age"] < 30)).to_numpy()
-    assert 0 < keep.sum() < len(adult)
-    assert_view_matches_sklearn(cm, adult["income"][keep], y_pred[keep])
-    assert_shares_match_sklearn(cm, adult["income"][keep], y_pred[keep])
+    keep = ((adult_scored["sex"] == "Female") & (adult_scored["age"] < 30)).to_numpy()
+    assert 0 < keep.sum() < len(adult_scored)
+    assert_view_matches_sklearn(cm, adult_scored["income"][keep], y_pred[keep])
+    assert_shares_match_sklearn(cm, adult_scored["income"][keep], y_pred[keep])
 
 
-def test_adult_after_a_selection_from_another_view(adult_ev, adult, adult_model):
-    y_pred = adult_model.predict(adult.drop(columns="income"))
+def test_adult_after_a_selection_from_another_view(adult_ev, adult_scored, adult_model):
+    y_pred = model_predictions(adult_scored, adult_model)
     cm1, cm2 = es.ConfusionMatrix(adult_ev), es.ConfusionMatrix(adult_ev)
     cm2.select_cells(predicted=[1])  # everything predicted >50K
     keep = y_pred == ">50K"
-    assert_view_matches_sklearn(cm1, adult["income"][keep], y_pred[keep])
-    assert_view_matches_sklearn(cm2, adult["income"], y_pred)  # not filtered by its own clause
+    assert_view_matches_sklearn(cm1, adult_scored["income"][keep], y_pred[keep])
+    assert_view_matches_sklearn(cm2, adult_scored["income"], y_pred)  # not filtered by its own clause
     # a single predicted class: recall is defined, precision of the other class is not
     assert np.isnan(cm1.class_metrics.loc["<=50K", "precision"])
 
 
-def test_adult_after_threshold_change(adult_ev, adult, adult_proba):
+def test_adult_after_threshold_change(adult_ev, adult_scored, adult_model):
     cm = es.ConfusionMatrix(adult_ev)
-    cm.threshold = 0.25
-    y_pred = np.where(adult_proba[:, 1] >= 0.25, ">50K", "<=50K")
-    assert_view_matches_sklearn(cm, adult["income"], y_pred)
-    assert_shares_match_sklearn(cm, adult["income"], y_pred)
+    cm.select_cells(cells=[(1, 0)])  # the clause on the predictions is re-evaluated at the new threshold
+    other = es.ConfusionMatrix(adult_ev)
+    try:
+        cm.threshold = 0.25
+        y_pred = model_predictions(adult_scored, adult_model, 0.25)
+        assert_view_matches_sklearn(cm, adult_scored["income"], y_pred)
+        assert_shares_match_sklearn(cm, adult_scored["income"], y_pred)
+        keep = ((adult_scored["income"] == ">50K") & (y_pred == "<=50K")).to_numpy()
+        assert_view_matches_sklearn(other, adult_scored["income"][keep], y_pred[keep])
+    finally:
+        adult_ev.threshold = 0.5
 
 
 # -- Letter: 26 classes, a decision tree on the first 16,000 rows, evaluated on the last 4,000 --------
+@pytest.fixture(scope="module")
+def letter_predicted(letter_test: pd.DataFrame, letter_model) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    df = letter_test.copy()
+    df["predicted_letter"] = letter_model.predict(letter_test.drop(columns="letter"))
+    return df
+
+
 @pytest.fixture
-def letter_ev(letter_test, letter_model) -> es.Evaluation:
-    return es.Evaluation(letter_test, "letter", model=letter_model)
+def letter_ev(on_engine, letter_predicted: pd.DataFrame) -> es.Evaluation:  # type: ignore[no-untyped-def]
+    return on_engine("letter", letter_predicted, y_true="letter", y_pred="predicted_letter")
 
 
-def test_letter_unfiltered(letter_ev, letter_test, letter_model):
-    y_pred = letter_model.predict(letter_test.drop(columns="letter"))
-    np.testing.assert_array_equal(letter_ev.y_pred, y_pred)
+def test_letter_unfiltered(letter_ev, letter_predicted):
+    y_pred = letter_predicted["predicted_letter"].to_numpy()
     assert letter_ev.n_classes == 26 and letter_ev.classes == sorted(letter_ev.classes)
     cm = es.ConfusionMatrix(letter_ev)
     assert cm.matrix.shape == (26, 26)
-    assert_view_matches_sklearn(cm, letter_test["letter"], y_pred)
-    assert_shares_match_sklearn(cm, letter_test["letter"], y_pred)
+    assert_view_matches_sklearn(cm, letter_predicted["letter"], y_pred)
+    assert_shares_match_sklearn(cm, letter_predicted["letter"], y_pred)
     assert cm.accuracy_value > 0.8
 
 
-def test_letter_with_classes_absent_from_the_subset(letter_ev, letter_test, letter_model):
+def test_letter_with_classes_absent_from_the_subset(letter_ev, letter_predicted):
     """After selecting actual A, B or C in another view, most classes have no support: NaN as in sklearn."""
-    y_pred = letter_model.predict(letter_test.drop(columns="letter"))
+    y_pred = letter_predicted["predicted_letter"].to_numpy()
     cm1, cm2 = es.ConfusionMatrix(letter_ev), es.ConfusionMatrix(letter_ev)
     cm2.select_cells(actual=[0, 1, 2])
-    keep = letter_test["letter"].isin(["A", "B", "C"]).to_numpy()
-    assert_view_matches_sklearn(cm1, letter_test["letter"][keep], y_pred[keep])
-    assert_shares_match_sklearn(cm1, letter_test["letter"][keep], y_pred[keep])
+    keep = letter_predicted["letter"].isin(["A", "B", "C"]).to_numpy()
+    assert_view_matches_sklearn(cm1, letter_predicted["letter"][keep], y_pred[keep])
+    assert_shares_match_sklearn(cm1, letter_predicted["letter"][keep], y_pred[keep])
     metrics = cm1.class_metrics
     assert metrics["recall"].isna().sum() == 23
     predicted = cm1.matrix.sum(axis=0)
@@ -142,14 +175,14 @@ def test_letter_with_classes_absent_from_the_subset(letter_ev, letter_test, lett
     assert (metrics.loc[wrongly, ["precision", "f1"]] == 0).all().all()  # predicted, never right
 
 
-def test_letter_after_code_and_cell_selection(letter_ev, letter_test, letter_model):
-    y_pred = letter_model.predict(letter_test.drop(columns="letter"))
+def test_letter_after_code_and_cell_selection(letter_ev, letter_predicted):
+    y_pred = letter_predicted["predicted_letter"].to_numpy()
     cm1, cm2 = es.ConfusionMatrix(letter_ev), es.ConfusionMatrix(letter_ev)
     letter_ev.select("`x-box` >= 5")
     ci = letter_ev.classes.index
     cm2.select_cells(cells=[(ci("O"), ci("Q")), (ci("Q"), ci("O")), (ci("H"), ci("K"))])
-    box = (letter_test["x-box"] >= 5).to_numpy()
-    y = letter_test["letter"].to_numpy()
+    box = (letter_predicted["x-box"] >= 5).to_numpy()
+    y = letter_predicted["letter"].to_numpy()
     cells = ((y == "O") & (y_pred == "Q")) | ((y == "Q") & (y_pred == "O")) | ((y == "H") & (y_pred == "K"))
     assert_view_matches_sklearn(cm1, y[box & cells], y_pred[box & cells])
     assert_view_matches_sklearn(cm2, y[box], y_pred[box])
@@ -193,19 +226,31 @@ def test_confusion_counts_and_metrics_match_sklearn(case):
         assert metrics.accuracy == pytest.approx(accuracy_score(yt, yp), rel=1e-12)
 
 
-@settings(max_examples=40, deadline=None)
-@given(codes())
-def test_view_metrics_match_sklearn_on_random_labels(case):
-    k, y, p, mask = case
-    names = [f"c{i}" for i in range(k)]
-    yt, yp = np.array(names)[y], np.array(names)[p]
-    ev = es.Evaluation(pd.DataFrame({"x": np.arange(len(y))}), yt, y_pred=yp, labels=names)
-    cm = es.ConfusionMatrix(ev)
-    ev.select(mask)
-    if mask.any():
-        assert_view_matches_sklearn(cm, yt[mask], yp[mask])
-        assert_shares_match_sklearn(cm, yt[mask], yp[mask])
-    else:
-        assert cm.n_rows == 0 and cm.matrix.to_numpy().sum() == 0
-        assert cm.accuracy is None and np.isnan(cm.accuracy_value)
-    cm.close()
+RANDOM_EXAMPLES = {"numpy": 40, "duckdb": 20, "spark": 3}  # a Spark example builds a DataFrame: ~3 s
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_view_metrics_match_sklearn_on_random_labels(
+    request: pytest.FixtureRequest, engine_name: str
+) -> None:
+    """Random labels (some classes absent) and a random selection of rows, chosen by query text."""
+
+    @settings(max_examples=RANDOM_EXAMPLES[engine_name], deadline=None)
+    @given(codes())
+    def check(case):  # type: ignore[no-untyped-def]
+        k, y, p, mask = case
+        names = [f"c{i}" for i in range(k)]
+        yt, yp = np.array(names)[y], np.array(names)[p]
+        frame = pd.DataFrame({"x": np.arange(len(y)), "y": yt, "p": yp})
+        ev = evaluation_on(engine_name, request, frame, y_true="y", y_pred="p", labels=names)
+        cm = es.ConfusionMatrix(ev)
+        ev.select(f"x in {np.flatnonzero(mask).tolist()}")
+        if mask.any():
+            assert_view_matches_sklearn(cm, yt[mask], yp[mask])
+            assert_shares_match_sklearn(cm, yt[mask], yp[mask])
+        else:
+            assert cm.n_rows == 0 and cm.matrix.to_numpy().sum() == 0
+            assert cm.accuracy is None and np.isnan(cm.accuracy_value)
+        cm.close()
+
+    check()

@@ -1,7 +1,7 @@
 """Tags and the error tagger on the SQL engines: the same queue, cards and stored tags as in memory, each
 tag on its row (by id), the same store readable from pandas and from Parquet, tag clauses as id lists.
 
-``evaluation_on`` (tests/lazy_builders.py) is a local builder until the shared engine fixture lands.
+``evaluation_on`` (tests/engines.py) builds the same Evaluation from one frame on each engine.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 import errorscope as es
+from engines import evaluation_on
 from errorscope import evaluation as evaluation_module
 from errorscope.tags import TagStoreError
-from lazy_builders import evaluation_on
 
 pytest.importorskip("duckdb")
 

@@ -279,7 +279,10 @@ class Evaluation:
         if value == self._threshold:
             return
         self._threshold = value
-        self.pred_codes = self._predict_from_scores()
+        if self.in_memory:
+            self.pred_codes = self._predict_from_scores()
+        else:
+            self.engine.set_threshold(value)
         self.predictions_version += 1
         self.selection.refresh({"predicted"})
 
@@ -429,12 +432,15 @@ class Evaluation:
         they are left out. A duration column takes durations, e.g. ["30min", "1h", "4h"]. Every view
         recomputes with the new bins.
         """
-        values = self.column_values(column)
-        durations = values.dtype.kind == "m"
-        numbers = None if durations else as_numbers(values)
+        if self.in_memory:
+            values = self.column_values(column)
+            durations, dtype = values.dtype.kind == "m", values.dtype
+            numbers = None if durations else as_numbers(values)
+        else:  # the engine's profile of the column: its kind and its finite range
+            durations, dtype, numbers = False, self.engine.dtype_of(column), self.engine.finite_values(column)
         if numbers is None and not durations:
             raise TypeError(
-                f"set_bins({column!r}): only numeric or duration columns are binned; it is {values.dtype}."
+                f"set_bins({column!r}): only numeric or duration columns are binned; it is {dtype}."
             )
         if isinstance(edges, int | np.integer) and not isinstance(edges, bool):
             if edges < 2:
@@ -459,6 +465,8 @@ class Evaluation:
                     "the smallest and the largest value."
                 )
             self._bins[column] = array
+        if not self.in_memory:
+            self.engine.set_bins(column, self._bins[column])
         self.selection.refresh({column})  # the engine forgets its codes: views grouping by it recompute
 
     @staticmethod

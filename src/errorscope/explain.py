@@ -123,7 +123,7 @@ class _Codec:
             if c in self.categories:
                 codes = np.rint(A[:, j]).astype(np.int64)
                 values = self.categories[c].take(np.clip(codes, 0, None)).to_numpy(dtype=object)
-                values[codes < 0] = None
+                values[codes < 0] = np.nan  # as pandas reads a missing text
                 columns[c] = (
                     values
                     if pd.api.types.is_object_dtype(self.dtypes[c])
@@ -259,7 +259,7 @@ class EngineRows:
             return sample[column].drop_duplicates().iloc[:limit]
         values = self.engine.distinct(column)[:limit]
         if self.engine.missing_counts([column])[column]:
-            values = [*values[: limit - 1], None]  # a missing value is a value to the model's encoders
+            values = [*values[: limit - 1], np.nan]  # a missing value is a value to the model's encoders
         return pd.Series(values, dtype=object)
 
     def _samples_numeric(self) -> set[str]:

@@ -9,6 +9,8 @@ Confidence intervals are percentile intervals of a stratified bootstrap (rows re
 group sizes fixed, seeded). Because these metrics depend only on each group's four outcome counts, a
 resample of a group's rows is drawn exactly as a multinomial draw of its counts, vectorised over
 resamples; calibration resamples (outcome, score-bin) cells, treating each cell's mean score as fixed.
+Nothing reads a row: the same counts and seed give the same intervals on every engine. What-if thresholds
+per group are counted too (:func:`threshold_counts`).
 
 Disparities are measured against a reference group (the largest by default; "best" or "worst" per
 metric; or a named group). The largest, best and worst groups are found on the whole evaluation set, never
@@ -31,7 +33,7 @@ from .evaluation import Evaluation
 from .inputs import column_list
 from .plans import Filter, Key, Measure
 from .plans import GroupCounts as PlanCounts
-from .selection import Predicate
+from .selection import Clause, Predicate
 
 RATES = ("selection_rate", "base_rate", "accuracy", "precision", "recall", "fpr", "fnr", "f1")
 CALIBRATION_BINS = 10
@@ -62,16 +64,19 @@ def count_groups(
     where: Filter | np.ndarray | None = None,
     positive_class: object | None = None,
     predictions: np.ndarray | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> GroupCounts:
     """Count once: rows per group and outcome (actual and predicted positive) and, with scores, per group,
     fine score bin and actual class with the scores' sums; metrics, disparities and distributions follow.
-    ``predictions`` (predicted positive per row, e.g. :func:`predictions_at_thresholds`) replaces the
-    Evaluation's (in memory only)."""
+    ``thresholds`` ({group: threshold}, see :func:`threshold_counts`) or ``predictions`` (predicted
+    positive per row, e.g. :func:`predictions_at_thresholds`; in memory only) replace the model's."""
     positive = positive_code(ev, positive_class)
     engine = ev.engine
     where = engine.as_filter(where)
     k = groups.n_groups
-    if predictions is None:
+    if thresholds is not None:
+        counts = threshold_counts(ev, groups, thresholds, where, positive)
+    elif predictions is None:
         plan = PlanCounts((*groups.keys, Key.actual(positive), Key.predicted(positive)))
         counts = _by_group(groups, engine.count(plan, where).counts, 4)
     else:
@@ -92,6 +97,34 @@ def count_groups(
     squares = _by_group(groups, counted.sums[1], FINE_BINS * 2)
     cells = np.stack([n.sum(axis=-1), n[..., 1], sums.sum(axis=-1)], axis=-1).astype(np.float64)
     return GroupCounts(counts, cells, squares.sum(axis=1))
+
+
+def threshold_counts(
+    ev: Evaluation, groups: Groups, thresholds: Mapping[str, float], where: Filter, positive: int
+) -> np.ndarray:
+    """(k, 4) outcome counts TN, FP, FN, TP if each group named in ``thresholds`` had its own threshold on
+    the positive score (the others keep the Evaluation's). Count-based, so the same on every engine: rows
+    per (group, actual) among the kept rows, then, per distinct threshold t, the same count among the kept
+    rows scoring at least t (one grouped count more per threshold): a group's predicted positives are
+    its rows at or above its own threshold."""
+    if positive != ev.positive_code:
+        raise ValueError(
+            f"per-group thresholds move the positive class's score (P({ev.positive_name!r})): omit "
+            "positive_class=, or build the Evaluation with that class as positive_class."
+        )
+    per_group = group_thresholds(ev, groups, thresholds)
+    engine = ev.engine
+    plan = PlanCounts((*groups.keys, Key.actual(positive)))
+    rows = _by_group(groups, engine.count(plan, where).counts, 2)
+    above = np.zeros_like(rows)
+    score = ev.query_name("score")[0]  # the positive class's score ("es_score" if the data has "score")
+    for t in np.unique(per_group):
+        clause = Clause.where("thresholds", Predicate(score, ">=", (float(t),)))
+        kept = Filter((*where.stamp, ("thresholds", float(t))), (*where.resolved, engine.resolve(clause)))
+        counted = _by_group(groups, engine.count(plan, kept).counts, 2)
+        above[per_group == t] = counted[per_group == t]
+    negatives, positives = rows[:, 0], rows[:, 1]
+    return np.stack([negatives - above[:, 0], above[:, 0], positives - above[:, 1], above[:, 1]], axis=1)
 
 
 def _all_rows(where: Filter | np.ndarray | None) -> bool:
@@ -208,14 +241,16 @@ def group_metrics(
     seed: int = 0,
     predictions: np.ndarray | None = None,
     counted: GroupCounts | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """One row per group: count, share, every rate in :data:`RATES` with ``<rate>_low/_high`` bootstrap
     intervals (``n_boot`` 0 skips them), mean score (t interval), ECE, and ``small`` (count < min_size).
 
-    ``predictions``: boolean "predicted positive" per row to use instead of the model's (what-if).
-    ``counted``: the :func:`count_groups` of the same arguments, when the caller has it already.
+    ``thresholds``: {group: threshold} on the positive score instead of the Evaluation's (what-if, on
+    every engine); ``predictions``: boolean "predicted positive" per row instead of the model's (in
+    memory). ``counted``: the :func:`count_groups` of the same arguments, when the caller has it already.
     """
-    counted = counted or count_groups(ev, groups, where, positive_class, predictions)
+    counted = counted or count_groups(ev, groups, where, positive_class, predictions, thresholds)
     counts = counted.counts
     size = counts.sum(axis=1)
     total = size.sum()
@@ -535,8 +570,15 @@ def predictions_at_thresholds(
     """Predicted positive per row if each group had its own threshold on the positive score (groups not
     named keep the Evaluation's threshold). Nothing in the Evaluation changes."""
     positive = positive_code(ev, positive_class)
+    per_group = group_thresholds(ev, groups, thresholds)
     score = _positive_score(ev, positive)
-    if score is None or not ev.is_binary:
+    assert score is not None
+    return score >= per_group[groups.row_codes(ev)]
+
+
+def group_thresholds(ev: Evaluation, groups: Groups, thresholds: Mapping[str, float]) -> np.ndarray:
+    """Each group's threshold: its own from ``thresholds`` ({group: probability}), else the Evaluation's."""
+    if not ev.has_scores or not ev.is_binary:
         raise ValueError("per-group thresholds need binary scores (y_score= or a model with predict_proba).")
     labels = list(groups.labels)
     per_group = np.full(groups.n_groups, float(ev.threshold))
@@ -546,4 +588,4 @@ def predictions_at_thresholds(
         if not 0 <= float(value) <= 1:
             raise ValueError(f"thresholds[{name!r}] = {value!r}: a threshold is a probability in [0, 1].")
         per_group[labels.index(name)] = float(value)
-    return score >= per_group[groups.row_codes(ev)]
+    return per_group

@@ -227,25 +227,37 @@ class PreAggregate:
         """The filter's kept rows as cells of some dimensions (None: a clause maps to no codes)."""
         if where.everything:
             return Cells((), np.ones((), dtype=bool))
-        parts = []
+        parts, free = [], []
         for resolved in where.resolved:
             found = self._cached_cells(resolved.clause) if isinstance(resolved, Compiled) else None
             if found is None and not self.scan_filters:
                 return None
-            parts.append(found if found is not None else self._filter_cells(resolved))
+            if found is None:
+                found = self._filter_cells(resolved)
+                free.append(id(resolved))
+            parts.append(found)
+        self._keep_filters(set(free))
         return combine(parts, np.logical_and)
 
     def _filter_cells(self, resolved: Any) -> Cells:
         """A clause of no whole codes as a dimension of its own, ``f:<n>`` (1: kept): the families built
-        over it take one scan, and answer every view's plans for it. The last ``MAX_FILTERS`` are kept."""
+        over it take one scan, and answer every view's plans for it."""
         key = id(resolved)
-        if key not in self._filters or self._filters[key][0] is not resolved:
-            self._filters[key] = (resolved, f"f:{next(self._numbers)}")
-            while len(self._filters) > MAX_FILTERS:
-                _, dropped = self._filters.pop(next(iter(self._filters)))
+        entry = self._filters.pop(key, None)  # re-inserted: the most recently used is last
+        if entry is None or entry[0] is not resolved:  # new, or an id reused by a new clause
+            entry = (resolved, f"f:{next(self._numbers)}")
+        self._filters[key] = entry
+        return Cells((entry[1],), np.array([False, True]))
+
+    def _keep_filters(self, current: set[int]) -> None:
+        """Keep the ``MAX_FILTERS`` most recently used filter dimensions (and every one of the filter being
+        answered) and the families over them; drop the rest."""
+        for key in list(self._filters):
+            if len(self._filters) <= max(MAX_FILTERS, len(current)):
+                break
+            if key not in current:
+                _, dropped = self._filters.pop(key)
                 self.families = [f for f in self.families if dropped not in f.base]
-        dim = self._filters[key][1]
-        return Cells((dim,), np.array([False, True]))
 
     def _cached_cells(self, clause: Clause) -> Cells | None:
         try:

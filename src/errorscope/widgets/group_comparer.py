@@ -20,7 +20,6 @@ from ..fairness import (
     lift,
     make_groups,
     positive_code,
-    predictions_at_thresholds,
     representation,
     score_distributions,
     summary,
@@ -268,8 +267,7 @@ class GroupComparer(LinkedView):
             self.what_if = {}
             return
         ev = self.evaluation
-        predictions = predictions_at_thresholds(ev, self._groups, self.thresholds)
-        table = group_metrics(ev, self._groups, self._where, n_boot=0, predictions=predictions)
+        table = group_metrics(ev, self._groups, self._where, n_boot=0, thresholds=self.thresholds)
         self.what_if = {
             "selection_rate": as_buffer(table["selection_rate"].to_numpy(dtype=float), "f8"),
             "recall": as_buffer(table["recall"].to_numpy(dtype=float), "f8"),
@@ -280,9 +278,8 @@ class GroupComparer(LinkedView):
 
     def what_if_table(self, thresholds: Mapping[str, float]) -> pd.DataFrame:
         """Group metrics if each named group had its own threshold (nothing else changes)."""
-        predictions = predictions_at_thresholds(self.evaluation, self._groups, thresholds)
         return group_metrics(
-            self.evaluation, self._groups, self._where, n_boot=0, predictions=predictions
+            self.evaluation, self._groups, self._where, n_boot=0, thresholds=thresholds
         ).drop(columns="term")
 
     def _highlight(self, clause: Clause | None) -> None:

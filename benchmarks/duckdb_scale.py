@@ -170,7 +170,8 @@ def measure_spark(n_rows: int) -> dict[str, Any]:
     ev = es.Evaluation(frame, **ARGS)
     views, built = build(ev)
     ready = time.perf_counter() - t0
-    matrix = next(v for v in views if type(v).__name__ == "ConfusionMatrix")
+    matrix = next(v for v in views if type(v).__name__ in ("ConfusionMatrix", "Dashboard"))
+    matrix = getattr(matrix, "confusion_matrix", matrix)
     engine = ev.engine
     built_bytes = engine.collected_bytes
     progress({"rows": n_rows, "built": built, "ready_s": ready, "build_bytes": built_bytes})

@@ -26,6 +26,18 @@ ENGINES = ("numpy", "duckdb", pytest.param("spark", marks=pytest.mark.spark))
 ROLE_ARGUMENTS = ("y_true", "y_pred", "y_score", "ids")
 
 
+def order_statistics_frame(n: int) -> pd.DataFrame:
+    """Columns that make quantile bins hard: ``skewed`` (log-normal), ``ties`` (40 values), ``wide``
+    (normal, every 50th missing); ``y`` and ``s`` a label and a score."""
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({
+        "skewed": np.exp(rng.normal(0, 3, n)), "ties": rng.integers(0, 40, n) * 0.5,
+        "wide": rng.normal(size=n), "y": rng.integers(0, 2, n), "s": rng.random(n),
+    })  # fmt: skip
+    frame.loc[::50, "wide"] = np.nan
+    return frame
+
+
 def spark_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with missing values as None (pandas' NaN in a text column would reach Spark as "NaN") and
     datetimes as Python datetimes (Spark reads a pandas Timestamp object as an empty struct)."""

@@ -10,6 +10,7 @@ import pytest
 
 import errorscope as es
 import test_engine_duckdb as duck
+from engines import order_statistics_frame
 from errorscope.engines.lazy import Roles
 from errorscope.engines.preagg import Compiled
 from errorscope.fairness import make_groups
@@ -231,13 +232,8 @@ def test_order_statistics_in_bounded_memory_equal_numpy(monkeypatch, tmp_path):
     same bins as numpy's exact quantiles, on skewed, tied and narrow windows alike."""
     import errorscope.engines.lazy as lazy
 
-    rng = np.random.default_rng(7)
     n = 60_000
-    frame = pd.DataFrame({
-        "skewed": np.exp(rng.normal(0, 3, n)), "ties": rng.integers(0, 40, n) * 0.5,
-        "wide": rng.normal(size=n), "y": rng.integers(0, 2, n), "s": rng.random(n),
-    })  # fmt: skip
-    frame.loc[::50, "wide"] = np.nan
+    frame = order_statistics_frame(n)
     path = tmp_path / "skew.parquet"
     frame.to_parquet(path, index=False)
     ev = es.Evaluation(frame, y_true="y", y_score="s")

@@ -12,6 +12,7 @@ import pytest
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
 import errorscope as es
+from engines import order_statistics_frame
 from errorscope import ranking, slicing
 from errorscope.datasets import load_adult
 from errorscope.metrics import confusion_counts
@@ -171,3 +172,22 @@ def test_a_stopped_session_is_a_clear_error() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert "data is a PySpark DataFrame whose SparkSession was stopped" in done.stdout, done.stderr[-2000:]
+
+
+def test_order_statistics_in_bounded_memory_equal_numpy(spark, tmp_path, monkeypatch):
+    """Above SPARK_IN_MEMORY_ORDER_STATS rows Spark's quantile bins come from windows of approximate
+    quantiles (percentile_disc holds every value: out of a 2 GB heap at 10M rows): the same bins as
+    numpy's exact quantiles, on skewed, tied and missing values."""
+    import errorscope.engines.lazy as lazy
+
+    n = 20_000
+    frame = order_statistics_frame(n)
+    frame.to_parquet(tmp_path / "skew.parquet", index=False)
+    monkeypatch.setattr(lazy, "SPARK_IN_MEMORY_ORDER_STATS", 1000)
+    engine = es.Evaluation(spark.read.parquet(str(tmp_path / "skew.parquet")), y_true="y", y_score="s").engine
+    ev = es.Evaluation(frame, y_true="y", y_score="s")
+    for column in ("skewed", "ties", "wide"):
+        assert engine.coding(column).predicates == ev.codes(column).predicates, column
+    ks = [0, 1, 17, n // 3, n - 2, n - 1]
+    native = spark.read.parquet(str(tmp_path / "skew.parquet")).selectExpr("skewed AS x")
+    assert lazy._windowed_order_stats(native, ks, n, 1e-4) == np.sort(frame["skewed"].to_numpy())[ks].tolist()

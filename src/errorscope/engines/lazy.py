@@ -451,14 +451,10 @@ class LazyEngine(Engine):
         percentile_disc)."""
         qs = [(k + 0.5) / n for k in ks]
         native = nw.to_native(frame)
-        if self.name == "duckdb" and n > IN_MEMORY_ORDER_STATS:
+        limit = IN_MEMORY_ORDER_STATS if self.name == "duckdb" else SPARK_IN_MEMORY_ORDER_STATS
+        if n > limit:
             return _windowed_order_stats(native, ks, n)
-        if self.name == "duckdb":
-            return [float(v) for v in native.aggregate(f"quantile_disc(x, {qs!r})").fetchall()[0][0]]
-        from pyspark.sql import functions as F
-
-        row = native.agg(*[F.expr(f"percentile_disc({q!r}) WITHIN GROUP (ORDER BY x)") for q in qs]).collect()
-        return [float(v) for v in row[0]]
+        return _OrderStatQueries(native).exact(qs)
 
     def _bins(self, name: str, col: Column, inner: np.ndarray) -> tuple[ColumnCodes, nw.Expr]:
         missing = bool(self.missing_counts([name])[name])
@@ -1038,6 +1034,7 @@ for _name in QUERIES:
 
 
 IN_MEMORY_ORDER_STATS = 20_000_000  # above: DuckDB's quantile_disc would hold every value in memory
+SPARK_IN_MEMORY_ORDER_STATS = 1_000_000  # above: Spark's percentile_disc would (out of a 2 GB heap at 10M)
 PAGE_ROWS = 1000  # a DuckDB row page up to this long comes with its rows (see LazyEngine.page)
 _CLASS_KEYS = {"actual", "predicted", "outcome"}
 _NO_ROWS = np.zeros(0, dtype=np.int32)  # a lazy coding keeps no per-row codes: its expression computes them
@@ -1047,26 +1044,20 @@ def _windowed_order_stats(native: Any, ks: list[int], n: int, width: float = 0.0
     """The ``ks``-th smallest of column ``x`` exactly, in bounded memory: approximate quantiles bracket
     each rank in a window of about ``2 * width * n`` rows; one pass counts the rows below each window,
     one brings the windows' values, sorted in numpy, where rank k is the (k - below)-th value of its
-    window. A rank outside its window (the approximation off by more) is retried with wider windows."""
+    window. A rank outside its window (the approximation off by more) is retried with wider windows.
+    ``native`` is a DuckDB relation or a Spark DataFrame (:class:`_OrderStatQueries`)."""
+    ask = _OrderStatQueries(native)
     found: dict[int, float] = {}
     todo = sorted(set(ks))
     while todo:
-        if width >= 0.5:  # the whole range: no window left to narrow, let DuckDB sort it
-            qs = [(k + 0.5) / n for k in todo]
-            values = native.aggregate(f"quantile_disc(x, {qs!r})").fetchall()[0][0]
-            found.update(zip(todo, (float(v) for v in values), strict=True))
+        if width >= 0.5:  # the whole range: no window left to narrow, let the engine sort it
+            found.update(zip(todo, ask.exact([(k + 0.5) / n for k in todo]), strict=True))
             break
         bounds = [min(max((k + 0.5) / n + d, 0.0), 1.0) for k in todo for d in (-width, width)]
-        approx = [
-            float(v)
-            for v in native.aggregate(f"approx_quantile(x::DOUBLE, {bounds!r}::FLOAT[])").fetchall()[0][0]
-        ]
+        approx = ask.approximate(bounds, width)
         windows = [(approx[2 * i], approx[2 * i + 1]) for i in range(len(todo))]
-        below = native.aggregate(
-            ", ".join(f"count(*) FILTER (WHERE x < {lo!r})" for lo, _ in windows)
-        ).fetchall()[0]
-        inside = " OR ".join(f"(x >= {lo!r} AND x <= {hi!r})" for lo, hi in windows)
-        values = np.sort(native.filter(inside).project("x").fetchnumpy()["x"].astype(np.float64))
+        below = ask.counts_below([lo for lo, _ in windows])
+        values = np.sort(ask.values_within(windows))
         missed = []
         for k, (lo, hi), n_below in zip(todo, windows, below, strict=True):
             at = k - int(n_below) + int(np.searchsorted(values, lo, side="left"))
@@ -1076,6 +1067,45 @@ def _windowed_order_stats(native: Any, ks: list[int], n: int, width: float = 0.0
                 missed.append(k)
         todo, width = missed, width * 8
     return [found[k] for k in ks]
+
+
+class _OrderStatQueries:
+    """The four queries of :func:`_windowed_order_stats` over a column ``x``, in DuckDB's or Spark's
+    own API (each one pass over the rows; only numbers of the windows come back)."""
+
+    def __init__(self, native: Any) -> None:
+        self.native, self.duckdb = native, hasattr(native, "aggregate")
+
+    def exact(self, qs: list[float]) -> list[float]:
+        if self.duckdb:
+            return [float(v) for v in self.native.aggregate(f"quantile_disc(x, {qs!r})").fetchall()[0][0]]
+        from pyspark.sql import functions as F
+
+        row = self.native.agg(*[F.expr(f"percentile_disc({q!r}) WITHIN GROUP (ORDER BY x)") for q in qs])
+        return [float(v) for v in row.collect()[0]]
+
+    def approximate(self, qs: list[float], width: float) -> list[float]:
+        """Approximate quantiles (Spark's within ``width / 4`` of their rank; DuckDB's t-digest)."""
+        if self.duckdb:
+            sql = f"approx_quantile(x::DOUBLE, {qs!r}::FLOAT[])"
+            return [float(v) for v in self.native.aggregate(sql).fetchall()[0][0]]
+        return [float(v) for v in self.native.approxQuantile("x", qs, width / 4)]
+
+    def counts_below(self, cuts: list[float]) -> list[int]:
+        if self.duckdb:
+            sql = ", ".join(f"count(*) FILTER (WHERE x < {lo!r})" for lo in cuts)
+            return [int(v) for v in self.native.aggregate(sql).fetchall()[0]]
+        from pyspark.sql import functions as F
+
+        row = self.native.agg(*[F.count(F.when(F.col("x") < F.lit(lo), 1)) for lo in cuts]).collect()[0]
+        return [int(v) for v in row]
+
+    def values_within(self, windows: list[tuple[float, float]]) -> np.ndarray:
+        inside = " OR ".join(f"(x >= {lo!r} AND x <= {hi!r})" for lo, hi in windows)
+        if self.duckdb:
+            return self.native.filter(inside).project("x").fetchnumpy()["x"].astype(np.float64)
+        table = self.native.filter(inside).select("x").toArrow()
+        return table.column("x").to_numpy().astype(np.float64)
 
 
 def _as_read(table: Any) -> pd.DataFrame:

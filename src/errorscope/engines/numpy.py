@@ -150,7 +150,8 @@ class NumpyEngine(Engine):
         raise ValueError(f"unknown key kind {key.kind!r}")
 
     def key_codes(self, key: Key) -> np.ndarray:
-        """Each row's value of ``key`` (int32), computed once per what it depends on."""
+        """Each row's value of ``key`` (a column's codes as they are stored, others int32; combine them in
+        int64), computed once per what it depends on."""
         return self.cached(("key", key, self._key_version(key)), lambda: self._build_key(key), keep=64)
 
     def _key_version(self, key: Key) -> Any:
@@ -473,12 +474,15 @@ class SliceIndex:
             if first == stop:
                 continue
             packed = np.empty((len(by_code), stop - first), dtype=np.int32)
-            for j in range(first, stop):
-                code = np.zeros(len(by_code), dtype=np.int64)
+            code, term = np.empty(len(by_code), dtype=np.int32), np.empty(len(by_code), dtype=np.int32)
+            for j in range(first, stop):  # int32 throughout: every partial sum is below offsets[-1]
+                np.add(by_code, offsets[j] - offsets[first], out=code, casting="unsafe")
+                weight = by_size * math.prod(sizes[i] for i in blocks[j])
                 for i in blocks[j]:
-                    code *= sizes[i]
-                    code += columns[i][0]
-                packed[:, j - first] = code * by_size + by_code + (offsets[j] - offsets[first])
+                    weight //= sizes[i]
+                    np.multiply(columns[i][0], weight, out=term, dtype=np.int32, casting="unsafe")
+                    code += term
+                packed[:, j - first] = code
             counters.append(KeyCounter(packed, int(offsets[stop] - offsets[first])))
         return cls(sizes, by_shape, blocks, offsets, counters)
 

@@ -53,6 +53,8 @@ class Dashboard(widgets.VBox):
             check_dashboard_memory(ev.n_rows, len(ev.data.columns) + 3)
         self.evaluation = ev
         notes: list[widgets.HTML] = []
+        # the tagger first: attaching its store refreshes every view already built on the Evaluation
+        self.tagger = ErrorTagger(ev, store=store, tags=tags)
         self.overview = ModelOverview(ev)
         self.selection_bar = SelectionBar(ev)
         self.confusion_matrix = ConfusionMatrix(ev)
@@ -79,7 +81,6 @@ class Dashboard(widgets.VBox):
             notes.append(
                 _note_card("Force viewer", "No explanations: the Evaluation has no model with predict_proba.")
             )
-        self.tagger = ErrorTagger(ev, store=store, tags=tags)
         wide = widgets.Layout(grid_column="1 / -1")
         for view in (self.slice_browser, self.force_viewer):
             if view is not None:

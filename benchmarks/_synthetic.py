@@ -8,7 +8,9 @@ import pandas as pd
 import errorscope as es
 
 
-def binary_data(n_rows: int, n_features: int = 20, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def binary_data(
+    n_rows: int, n_features: int = 20, seed: int = 0
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """n_rows x n_features (half numeric, half categorical), binary labels and calibrated-ish scores."""
     rng = np.random.default_rng(seed)
     columns: dict[str, np.ndarray] = {}

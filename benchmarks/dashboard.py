@@ -137,7 +137,9 @@ def main_large(argv: list[str]) -> None:
     parser.add_argument("--clicks", type=int, default=11)
     parser.add_argument("--profile", nargs="?", const="", default=None, metavar="FILE")
     args = parser.parse_args(argv)
-    print("Times: Evaluation, es.dashboard, both (ready), then the first discovery; click median and p90 (ms).")
+    print(
+        "Times: Evaluation, es.dashboard, both (ready), then the first discovery; click median and p90 (ms)."
+    )
     print("Memory as multiples of the frame (memory_usage(deep=True)): resident before the Evaluation,")
     print("peak while building, peak with the discovery and clicks, resident at the end; peak in GiB.")
     print(LARGE_HEADER)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..coding import ColumnCodes, encode_column
+from ..coding import ColumnCodes, code_dtype, encode_column
 from ..counting import KeyCounter, Rows, prefetch
 from ..plans import ALL_ROWS, Counted, Filter, GroupCounts, Key, Marginals, Measure, RocAuc, RowPage
 from ..selection import Clause, Predicate, Ref
@@ -150,8 +150,8 @@ class NumpyEngine(Engine):
         raise ValueError(f"unknown key kind {key.kind!r}")
 
     def key_codes(self, key: Key) -> np.ndarray:
-        """Each row's value of ``key`` (a column's codes as they are stored, others int32; combine them in
-        int64), computed once per what it depends on."""
+        """Each row's value of ``key``, in the smallest type that holds its codes (see
+        :func:`~errorscope.coding.code_dtype`: combine keys in int64), computed once per what it depends on."""
         return self.cached(("key", key, self._key_version(key)), lambda: self._build_key(key), keep=64)
 
     def _key_version(self, key: Key) -> Any:
@@ -170,21 +170,21 @@ class NumpyEngine(Engine):
             return self.coding(key.name).codes
         if key.kind == "actual":
             codes = ev.true_codes
-            return codes if key.positive is None else (codes == key.positive).astype(np.int32)
+            return codes if key.positive is None else (codes == key.positive).astype(np.uint8)
         if key.kind == "predicted":
             codes = ev.pred_codes
-            return codes if key.positive is None else (codes == key.positive).astype(np.int32)
+            return codes if key.positive is None else (codes == key.positive).astype(np.uint8)
         if key.kind == "outcome":
-            wrong = self.wrong().astype(np.int32)
+            wrong = self.wrong().astype(np.uint8)
             if key.positive is None:
                 return wrong
             pos = key.positive
-            return (4 * (ev.true_codes == pos) + 2 * (ev.pred_codes == pos) + wrong).astype(np.int32)
+            return (4 * (ev.true_codes == pos) + 2 * (ev.pred_codes == pos) + wrong).astype(np.uint8)
         if key.kind == "score_bin":
             score = self.measure(Measure("score", key.positive))
-            return np.minimum((score * key.bins).astype(np.int64), key.bins - 1).astype(np.int32)
+            return np.minimum((score * key.bins).astype(np.int64), key.bins - 1).astype(code_dtype(key.bins))
         if key.kind == "tag":
-            return np.where(ev.tag_mask([key.name]), 0, 1).astype(np.int32)
+            return np.where(ev.tag_mask([key.name]), 0, 1).astype(np.uint8)
         raise ValueError(f"unknown key kind {key.kind!r}")
 
     def wrong(self) -> np.ndarray:
@@ -235,7 +235,7 @@ class NumpyEngine(Engine):
             key *= size
             key += self.key_codes(k)
         size = math.prod(shape)
-        dtype = np.int32 if size < np.iinfo(np.int32).max else np.int64
+        dtype = code_dtype(size) if size < np.iinfo(np.int32).max else np.int64  # kept: the smallest type
         return KeyCounter(key.astype(dtype), size, weights=tuple(self.measure(m) for m in plan.sums))
 
     def marginals(self, plan: Marginals, where: Filter = ALL_ROWS) -> list[np.ndarray]:
@@ -307,8 +307,10 @@ class NumpyEngine(Engine):
 
         def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             score = ev.scores[:, positive]
-            order = np.argsort(score, kind="stable")
-            tie_group = np.concatenate([[0], np.cumsum(np.diff(score[order]) != 0)])
+            small = np.int32 if len(score) < 2**30 else np.int64  # kept per class: half the bytes of int64
+            order = np.argsort(score, kind="stable").astype(small)
+            tie_group = np.zeros(len(score), dtype=small)
+            np.cumsum(np.diff(score[order]) != 0, out=tie_group[1:])
             return order, tie_group, ev.true_codes[order] == positive
 
         order, tie_group, positive_in_order = self.cached(("score_order", positive), build, keep=ev.n_classes)

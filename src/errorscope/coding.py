@@ -12,7 +12,8 @@ combines codes into keys does it in int64.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -91,6 +92,15 @@ def code_dtype(n_codes: int) -> np.dtype:
     if n_codes <= 1 << 8:
         return np.dtype(np.uint8)
     return np.dtype(np.uint16 if n_codes <= 1 << 16 else np.int32)
+
+
+def encode_many(jobs: Sequence[Callable[[], ColumnCodes]]) -> list[ColumnCodes]:
+    """Run column encodings (each a call of :func:`encode_column`) two at a time: numpy's partition and
+    comparisons and pyarrow's dictionary encoding release the GIL, so two columns code at once."""
+    if len(jobs) < 2:
+        return [job() for job in jobs]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="errorscope-coding") as pool:
+        return list(pool.map(lambda job: job(), jobs))
 
 
 def as_numbers(values: pd.Series) -> pd.Series | None:

@@ -15,12 +15,13 @@ import operator
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..coding import ColumnCodes, code_dtype, encode_column
+from ..coding import ColumnCodes, code_dtype, encode_column, encode_many
 from ..counting import KeyCounter, Rows, prefetch
 from ..plans import ALL_ROWS, Counted, Filter, GroupCounts, Key, Marginals, Measure, RocAuc, RowPage
 from ..selection import Clause, Predicate, Ref
@@ -124,16 +125,24 @@ class NumpyEngine(Engine):
         """Integer codes of a data or derived column (bins from ``set_bins``, else quantiles; scores in
         tenths of [0, 1]), computed once."""
         if column not in self._codes:
-            ev = self._ev
-            values = ev.column_values(column)
-            bins = ev._bins.get(column)
-            if bins is None and column in ev.derived and column != ev._text_length_name():
-                bins = np.linspace(0, 1, 11)
-            if isinstance(bins, int):
-                self._codes[column] = encode_column(column, values, bins=bins)
-            else:
-                self._codes[column] = encode_column(column, values, edges=bins)
+            self._codes[column] = self._encode(column)
         return self._codes[column]
+
+    def code_ahead(self, columns: Sequence[str]) -> None:
+        """Code the ``columns`` not coded yet, two at a time (:func:`~errorscope.coding.encode_many`)."""
+        todo = [c for c in dict.fromkeys(columns) if c not in self._codes]
+        for column, coded in zip(todo, encode_many([partial(self._encode, c) for c in todo]), strict=True):
+            self._codes.setdefault(column, coded)
+
+    def _encode(self, column: str) -> ColumnCodes:
+        ev = self._ev
+        values = ev.column_values(column)
+        bins = ev._bins.get(column)
+        if bins is None and column in ev.derived and column != ev._text_length_name():
+            bins = np.linspace(0, 1, 11)
+        if isinstance(bins, int):
+            return encode_column(column, values, bins=bins)
+        return encode_column(column, values, edges=bins)
 
     def key_size(self, key: Key) -> int:
         ev = self._ev

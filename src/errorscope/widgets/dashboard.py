@@ -53,6 +53,9 @@ class Dashboard(widgets.VBox):
             check_dashboard_memory(ev.n_rows, len(ev.data.columns) + 3)
         self.evaluation = ev
         notes: list[widgets.HTML] = []
+        if ev.in_memory:  # every view slices the same columns: code them first, two at a time
+            wanted = [*ev.features, *ev.metadata, *ev.sensitive, *ev.derived]
+            ev.engine.code_ahead([c for c in wanted if c != ev.text_column])
         # the tagger first: attaching its store refreshes every view already built on the Evaluation
         self.tagger = ErrorTagger(ev, store=store, tags=tags)
         self.overview = ModelOverview(ev)

@@ -19,7 +19,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
 
 import errorscope as es
-from errorscope.explain import _GLOBAL_RNG_LOCK, Explainer, ExplanationJob
+from errorscope.explain import _GLOBAL_RNG_LOCK, Explainer, explain_in_chunks
+from errorscope.jobs import JobRunner
 
 NUMERIC = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
 
@@ -255,16 +256,21 @@ def test_precomputed_values_and_their_errors(gbm_ev: es.Evaluation) -> None:
 def test_jobs_report_progress_and_cancel(pipeline_ev: es.Evaluation) -> None:
     ex = Explainer(pipeline_ev, background=10)
     seen: list[float] = []
-    job = ExplanationJob(ex, np.arange(8), 1, "probability", progress=seen.append, chunk=4).start()
+    runner = JobRunner()
+    job = runner.submit(
+        "explain", lambda j: explain_in_chunks(ex, np.arange(8), 1, "probability", j, chunk=4),
+        progress=seen.append,
+    )  # fmt: skip
     result = job.wait(120)
-    assert result is not None and seen[-1] == 1.0 and len(result.rows) == 8
-    gate = threading.Event()
-    slow = ExplanationJob(
-        ex, np.arange(100, 400), 1, "probability", progress=lambda _f: gate.set(), chunk=2
-    ).start()
+    assert result is not None and seen[-1] == 1.0 and len(result.rows) == 8 and job.status == "done"
+    gate, shown = threading.Event(), []
+    slow = runner.submit(
+        "explain", lambda j: explain_in_chunks(ex, np.arange(100, 400), 1, "probability", j, chunk=2),
+        progress=lambda _f: gate.set(), done=shown.append,
+    )  # fmt: skip
     gate.wait(60)
     slow.cancel()
-    assert slow.wait(60) is None  # stopped between chunks, no result
+    assert slow.wait(60) is None and not shown and slow.status == "cancelled"  # stopped between chunks
     assert sum(1 for key in ex._cache if 100 <= key[0] < 400) < 300
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -16,6 +17,7 @@ from .engines import Engine
 from .engines.numpy import NumpyEngine
 from .engines.sources import ROW, is_lazy_source
 from .inputs import (
+    Arguments,
     align_index,
     as_frame,
     as_scores,
@@ -25,6 +27,7 @@ from .inputs import (
     require_column,
     require_text_column,
 )
+from .jobs import JobRunner
 from .plans import ALL_ROWS, CONFUSION
 from .query import parse
 from .selection import ROLES, Clause, Predicate, Selection, SelectionChange
@@ -100,11 +103,15 @@ class Evaluation:
         engine: str | None = None,
     ) -> None:
         if engine not in (None, "numpy") or (engine is None and is_lazy_source(data)):
-            return self._init_lazy(
-                data, engine, y_true=y_true, y_pred=y_pred, y_score=y_score, model=model, features=features,
-                sensitive=sensitive, text=text, ids=ids, labels=labels, threshold=threshold,
-                feature_names=feature_names, positive_class=positive_class, metadata=metadata,
+            if feature_names is not None:
+                raise TypeError(
+                    "feature_names= names a numpy array's columns: a SQL source has its own names; omit it."
+                )
+            arguments = Arguments(
+                y_true, y_pred, y_score, model, features, sensitive, text, ids, labels, threshold,
+                positive_class, metadata,
             )  # fmt: skip
+            return self._init_lazy(data, engine, arguments)
         self.data = as_frame(data, feature_names)
         self.model = model
         n = len(self.data)
@@ -180,11 +187,11 @@ class Evaluation:
         self.selection = Selection(self.engine)
         self.selection.observe(self._count_ahead)  # first observer: runs before every view
 
-    def _init_lazy(self, data: Any, engine: str | None, **arguments: Any) -> None:
+    def _init_lazy(self, data: Any, engine: str | None, arguments: Arguments) -> None:
         """Over a SQL engine (DuckDB, Spark): see :func:`errorscope.engines.spec.init_lazy`."""
         from .engines.spec import init_lazy
 
-        init_lazy(self, data, engine, **arguments)
+        init_lazy(self, data, engine, arguments)
 
     # -- public API --------------------------------------------------------------------------------
     @property
@@ -373,6 +380,11 @@ class Evaluation:
         kind, the rest is what the structure depends on (e.g. ``predictions_version``). The last ``keep``
         of each kind are kept (by the engine)."""
         return self.engine.cached(key, build, keep)
+
+    @functools.cached_property
+    def jobs(self) -> JobRunner:
+        """The runner of this Evaluation's background work (discovery, SHAP, LIME): see errorscope.jobs."""
+        return JobRunner()
 
     def _count_ahead(self, change: SelectionChange) -> None:
         """Count the new selection with every counter the views used on the last one, in parallel."""

@@ -40,6 +40,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from .evaluation import Evaluation
+from .jobs import Job
 from .selection import Predicate
 
 OUTPUTS = ("log_odds", "probability", "margin")  # margin: a multiclass booster's softmax score, exactly
@@ -411,62 +412,23 @@ class Explainer:
 
 
 # -- background work -------------------------------------------------------------------------------
-class ExplanationJob:
-    """Explain rows in chunks on a background thread, reporting progress; ``cancel()`` stops it between
-    chunks. ``done`` is called with the :class:`RowExplanation` when it finishes (not when cancelled)."""
-
-    def __init__(
-        self,
-        explainer: Explainer,
-        rows: Sequence[int],
-        class_index: int | None,
-        output: str | None = None,
-        progress: Callable[[float], None] | None = None,
-        done: Callable[[RowExplanation], None] | None = None,
-        chunk: int = 16,
-    ) -> None:
-        self.explainer, self.rows, self.class_index, self.output = (
-            explainer,
-            np.asarray(rows),
-            class_index,
-            output,
-        )
-        self.progress, self.done, self.chunk = progress, done, chunk
-        self.cancelled = threading.Event()
-        self.result: RowExplanation | None = None
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="errorscope-explain", daemon=True)
-
-    def start(self) -> ExplanationJob:
-        self.thread.start()
-        return self
-
-    def cancel(self) -> None:
-        self.cancelled.set()
-
-    def wait(self, timeout: float | None = None) -> RowExplanation | None:
-        self.thread.join(timeout)
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-    def _run(self) -> None:
-        try:
-            for start in range(0, len(self.rows), self.chunk):
-                if self.cancelled.is_set():
-                    return
-                self.explainer.explain(self.rows[start : start + self.chunk], self.class_index, self.output)
-                if self.progress is not None:
-                    self.progress(min(1.0, (start + self.chunk) / max(len(self.rows), 1)))
-            if self.cancelled.is_set():
-                return
-            self.result = self.explainer.explain(self.rows, self.class_index, self.output)
-            if self.progress is not None:
-                self.progress(1.0)
-            if self.done is not None:
-                self.done(self.result)
-        except BaseException as err:  # kept for wait() and shown by the widget
-            self.error = err
+def explain_in_chunks(
+    explainer: Explainer,
+    rows: Sequence[int],
+    class_index: int | None,
+    output: str | None,
+    job: Job[RowExplanation],
+    chunk: int = 16,
+) -> RowExplanation:
+    """Explain ``rows`` as the work of a background :class:`~errorscope.jobs.Job`: in chunks of
+    ``chunk`` rows, reporting progress and stopping between chunks once the job is cancelled."""
+    rows = np.asarray(rows)
+    for start in range(0, len(rows), chunk):
+        job.check()
+        explainer.explain(rows[start : start + chunk], class_index, output)  # cached per row
+        job.report((start + chunk) / max(len(rows), 1))
+    job.check()
+    return explainer.explain(rows, class_index, output)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

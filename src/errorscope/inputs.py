@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 SUPPORTED_KINDS = "biufmMOSU"  # bool, int, uint, float, datetime, timedelta, object, bytes, str
+
+
+@dataclass(frozen=True)
+class Arguments:
+    """The roles and the task as ``Evaluation(...)`` was given them (see its docstring): one bundle that
+    each engine's builder validates (in memory: Evaluation itself; SQL engines: engines/spec.py)."""
+
+    y_true: Any
+    y_pred: Any = None
+    y_score: Any = None
+    model: Any = None
+    features: Sequence[str] | None = None
+    sensitive: str | Sequence[str] | None = None
+    text: str | None = None
+    ids: Any = None
+    labels: Sequence[Any] | Mapping[Any, str] | None = None
+    threshold: float = 0.5
+    positive_class: Any = None
+    metadata: Sequence[str] | None = None
 
 
 def as_frame(data: Any, feature_names: Sequence[str] | None = None) -> pd.DataFrame:

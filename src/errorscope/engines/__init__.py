@@ -92,9 +92,24 @@ class Engine(ABC):
     def coding(self, column: str) -> ColumnCodes:
         """How ``column`` is coded (values, bins or periods, each with its predicate); computed once."""
 
+    @property
     @abstractmethod
+    def n_classes(self) -> int:
+        """Classes of the task."""
+
     def key_size(self, key: Key) -> int:
-        """How many values ``key`` takes."""
+        """How many values ``key`` takes (see :class:`~errorscope.plans.Key`)."""
+        if key.kind == "column":
+            return self.coding(key.name).n_codes
+        if key.kind in ("actual", "predicted"):
+            return self.n_classes if key.positive is None else 2
+        if key.kind == "outcome":
+            return 2 if key.positive is None else 8
+        if key.kind == "score_bin":
+            return key.bins
+        if key.kind == "tag":
+            return 2
+        raise ValueError(f"unknown key kind {key.kind!r}")
 
     # -- plans ---------------------------------------------------------------------------------
     @abstractmethod

@@ -404,17 +404,6 @@ class LazyEngine(Engine):
         return ColumnCodes(name, "datetime", _NO_ROWS, tuple(labels), tuple(predicates)), expr
 
     # -- keys and measures ---------------------------------------------------------------------
-    def key_size(self, key: Key) -> int:
-        if key.kind == "column":
-            return self.coding(key.name).n_codes
-        if key.kind in ("actual", "predicted"):
-            return self.n_classes if key.positive is None else 2
-        if key.kind == "outcome":
-            return 2 if key.positive is None else 8
-        if key.kind == "score_bin":
-            return key.bins
-        return 2  # tag
-
     def key_expr(self, key: Key) -> nw.Expr:
         """Each row's value of ``key`` (0 .. key_size - 1)."""
         if key.kind == "column":

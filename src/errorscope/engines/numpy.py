@@ -144,19 +144,9 @@ class NumpyEngine(Engine):
             return encode_column(column, values, bins=bins)
         return encode_column(column, values, edges=bins)
 
-    def key_size(self, key: Key) -> int:
-        ev = self._ev
-        if key.kind == "column":
-            return self.coding(key.name).n_codes
-        if key.kind in ("actual", "predicted"):
-            return ev.n_classes if key.positive is None else 2
-        if key.kind == "outcome":
-            return 2 if key.positive is None else 8
-        if key.kind == "score_bin":
-            return key.bins
-        if key.kind == "tag":
-            return 2
-        raise ValueError(f"unknown key kind {key.kind!r}")
+    @property
+    def n_classes(self) -> int:
+        return self._ev.n_classes
 
     def key_codes(self, key: Key) -> np.ndarray:
         """Each row's value of ``key``, in the smallest type that holds its codes (see

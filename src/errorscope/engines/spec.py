@@ -10,7 +10,6 @@ in-memory path where the same check applies. :func:`init_lazy` is the Evaluation
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from ..inputs import column_list, require_column, require_text_column
+from ..inputs import Arguments, column_list, require_column, require_text_column
 from ..plans import ALL_ROWS, RocAuc
 from ..selection import Selection
 from .compile import NUMBER, Column
@@ -80,23 +79,14 @@ def _name(value: Any, argument: str) -> str | None:
     )
 
 
-def lazy_spec(
-    source: Any,
-    y_true: Any,
-    y_pred: Any = None,
-    y_score: Any = None,
-    model: Any = None,
-    features: Sequence[str] | None = None,
-    sensitive: str | Sequence[str] | None = None,
-    text: str | None = None,
-    ids: Any = None,
-    labels: Sequence[Any] | Mapping[Any, str] | None = None,
-    threshold: float = 0.5,
-    positive_class: Any = None,
-    metadata: Sequence[str] | None = None,
-) -> tuple[LazySpec, LazyEngine]:
+def lazy_spec(source: Any, arguments: Arguments) -> tuple[LazySpec, LazyEngine]:
     """The spec and the engine of ``source`` (see the module docstring)."""
     from .. import evaluation as ev_module
+
+    y_true, y_pred, y_score, model = arguments.y_true, arguments.y_pred, arguments.y_score, arguments.model
+    features, sensitive, text, ids = arguments.features, arguments.sensitive, arguments.text, arguments.ids
+    labels, threshold, positive_class = arguments.labels, arguments.threshold, arguments.positive_class
+    metadata = arguments.metadata
 
     schema = source.frame.drop(ROW).head(0).collect().to_pandas()  # the columns and types, no rows
     true_col = require_column(_name(y_true, "y_true"), "y_true", schema)
@@ -248,16 +238,11 @@ def _refuse_repeated_ids(engine: LazyEngine, column: str, n: int) -> None:
     )
 
 
-def init_lazy(ev: Any, data: Any, engine: str | None, **arguments: Any) -> None:
+def init_lazy(ev: Any, data: Any, engine: str | None, arguments: Arguments) -> None:
     """Build Evaluation ``ev`` over the SQL engine ``data`` selects (or ``engine=`` forces): its spec's
     attributes, and ``ev.engine`` (a :class:`LazyEngine`) answering the query plans."""
-    feature_names = arguments.pop("feature_names", None)
-    if feature_names is not None:
-        raise TypeError(
-            "feature_names= names a numpy array's columns: a SQL source has its own names; omit it."
-        )
-    spec, lazy = lazy_spec(open_lazy(data, engine), **arguments)
-    ev.spec, ev.engine, ev.model = spec, lazy, arguments.get("model")
+    spec, lazy = lazy_spec(open_lazy(data, engine), arguments)
+    ev.spec, ev.engine, ev.model = spec, lazy, arguments.model
     ev.classes, ev.class_names, ev._positive_code = (
         list(spec.classes),
         list(spec.class_names),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -10,7 +9,8 @@ import pandas as pd
 import traitlets
 
 from ..evaluation import Evaluation
-from ..explain import OUTPUT_LABELS, OUTPUTS, Explainer, ExplanationJob, RowExplanation
+from ..explain import OUTPUT_LABELS, OUTPUTS, Explainer, RowExplanation, explain_in_chunks
+from ..jobs import Job
 from ..plans import Filter
 from ..ranking import row_order
 from ..selection import Clause
@@ -83,8 +83,8 @@ class ForceViewer(LinkedView):
                 )
         self.seed = seed
         self._sample_cap = sample
-        self._job: ExplanationJob | None = None
-        self._lime_thread: threading.Thread | None = None
+        self._job: Job[RowExplanation] | None = None
+        self._lime_job: Job[dict[str, Any]] | None = None
         self._lime_asked = 0
         self._explained: RowExplanation | None = None
         self._rest_rows = np.zeros(0, dtype=np.int64)
@@ -149,7 +149,7 @@ class ForceViewer(LinkedView):
     def wait(self, timeout: float = 120) -> None:
         """Block until the background explanations finish (for scripts and tests)."""
         if self._job is not None:
-            self._job.wait(timeout)
+            self._job.wait(timeout, raise_error=False)  # a failure shows in the view's status
 
     # -- messages ------------------------------------------------------------------------------
     def _handle_message(self, content: dict[str, Any]) -> None:
@@ -298,7 +298,15 @@ class ForceViewer(LinkedView):
             except Exception as err:  # shown in the view rather than lost in a thread
                 self.job_status = f"failed: {type(err).__name__}: {err}"
 
-        self._job = ExplanationJob(self.explainer, rows, c, self.output, progress, finished).start()
+        def failed(err: BaseException) -> None:
+            self.job_status = f"failed: {type(err).__name__}: {err}"
+
+        explainer, output = self.explainer, self.output
+        self._job = self.evaluation.jobs.submit(
+            "explain",
+            lambda job: explain_in_chunks(explainer, rows, c, output, job),
+            owner=self, done=finished, failed=failed, progress=progress,
+        )  # fmt: skip
 
     def _stacked_payload(self, explained: RowExplanation) -> dict[str, Any]:
         values = explained.values
@@ -364,26 +372,27 @@ class ForceViewer(LinkedView):
         self.lime = {"status": "Computing LIME…"}
         asked, class_index = self._lime_asked, int(explained.class_index[0])
 
-        def run() -> None:  # LIME takes 0.1-1 s: off the kernel's thread, newest click wins
-            try:
-                weights = self.explainer.lime(row, class_index)
-                payload = {
-                    "features": weights["feature"].tolist(),
-                    "weights": as_buffer(weights["weight"].to_numpy(), "f8"),
-                    "agreement": weights.attrs["agreement"],
-                }
-            except Exception as err:  # shown in the view rather than lost in a thread
-                payload = {"status": f"LIME failed: {type(err).__name__}: {err}"}
-            if asked == self._lime_asked:
+        def work(_job: Job[dict[str, Any]]) -> dict[str, Any]:  # LIME takes 0.1-1 s: in the background
+            weights = self.explainer.lime(row, class_index)
+            return {
+                "features": weights["feature"].tolist(),
+                "weights": as_buffer(weights["weight"].to_numpy(), "f8"),
+                "agreement": weights.attrs["agreement"],
+            }
+
+        def shown(payload: dict[str, Any]) -> None:
+            if asked == self._lime_asked:  # the newest click wins
                 self.lime = payload
 
-        self._lime_thread = threading.Thread(target=run, name="errorscope-lime", daemon=True)
-        self._lime_thread.start()
+        def failed(err: BaseException) -> None:
+            shown({"status": f"LIME failed: {type(err).__name__}: {err}"})
+
+        self._lime_job = self.evaluation.jobs.submit("lime", work, owner=self, done=shown, failed=failed)
 
     def wait_for_lime(self, timeout: float | None = None) -> None:
         """Block until the clicked row's LIME weights (computed in the background) are in ``lime``."""
-        if self._lime_thread is not None:
-            self._lime_thread.join(timeout)
+        if self._lime_job is not None:
+            self._lime_job.wait(timeout, raise_error=False)  # a failure shows in the view's status
 
     # -- UI-driven changes ---------------------------------------------------------------------
     @traitlets.observe("current", "output", "explain_class")
@@ -406,6 +415,6 @@ class ForceViewer(LinkedView):
             self.stacked = self._stacked_payload(self._explained)
 
     def close(self) -> None:
-        if getattr(self, "_job", None) is not None:
-            self._job.cancel()
+        if hasattr(self, "_job"):  # absent when __init__ failed early
+            self.evaluation.jobs.cancel(owner=self)
         super().close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import numpy as np
@@ -13,6 +11,7 @@ import traitlets
 from ..comparison import differing_features, feature_distribution
 from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
+from ..jobs import Job
 from ..plans import ALL_ROWS, Filter, RowPage
 from ..ranking import ORDERS
 from ..selection import Clause, Predicate
@@ -120,9 +119,7 @@ class SliceBrowser(LinkedView):
         self._shown = pd.DataFrame()
         self._discovered = pd.DataFrame()
         self._where: Filter = ALL_ROWS
-        self._cancel = threading.Event()
-        self._worker: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._job: Job[pd.DataFrame] | None = None
         super().__init__(evaluation, metric=metric, **kwargs)
         self.metrics = [[m, METRIC_NAMES[m]] for m in self._available_metrics()]
         positive = positive_class_code(evaluation, "error_rate", positive_class)
@@ -220,54 +217,47 @@ class SliceBrowser(LinkedView):
             )
             return
         mask = None if self._where.everything else engine.mask(self._where)
-        cancel = threading.Event()
-        self._cancel = cancel
         self.discovery_status, self.discovery_progress = "running", 0.0
 
-        def report(fraction: float, _message: str) -> None:
-            if not cancel.is_set():
-                self.discovery_progress = round(fraction, 3)
+        def work(job: Job[pd.DataFrame]) -> pd.DataFrame:
+            return discover_slices(
+                self.evaluation, mask, max_level=self.max_level, min_support=self.min_support,
+                progress=lambda fraction, _message: job.report(fraction), cancel=job.cancel_event,
+            )  # fmt: skip
 
-        def run() -> None:
-            try:
-                found = discover_slices(
-                    self.evaluation, mask, max_level=self.max_level, min_support=self.min_support,
-                    progress=report, cancel=cancel,
-                )  # fmt: skip
-            except DiscoveryCancelled:
-                return
-            except Exception as err:  # shown in the view rather than lost in a thread
+        def shown(found: pd.DataFrame) -> None:
+            self._discovered = found
+            with self.hold_sync():
+                self.discovered = self._discovered_payload(found)
+                self.discovery_progress = 1.0
+                self.discovery_status = "done"
+                self._highlight(self.clause)
+
+        def failed(err: BaseException) -> None:
+            if not isinstance(err, DiscoveryCancelled):
                 self.discovery_status = f"failed: {type(err).__name__}: {err}"
-                raise
-            with self._lock:
-                if cancel.is_set():
-                    return
-                self._discovered = found
-                with self.hold_sync():
-                    self.discovered = self._discovered_payload(found)
-                    self.discovery_progress = 1.0
-                    self.discovery_status = "done"
-                    self._highlight(self.clause)
 
-        if block:
-            run()
-        else:
-            self._worker = threading.Thread(target=run, name="errorscope-discovery", daemon=True)
-            self._worker.start()
+        def progress(fraction: float) -> None:
+            self.discovery_progress = round(fraction, 3)
+
+        self._job = self.evaluation.jobs.submit(
+            "discovery", work, owner=self, done=shown, failed=failed, progress=progress, block=block
+        )
+        if block and self._job.error is not None and not isinstance(self._job.error, DiscoveryCancelled):
+            raise self._job.error
 
     def cancel_discovery(self) -> None:
         """Stop a running discovery (its partial work is dropped)."""
-        self._cancel.set()
-        if self._worker is not None and self._worker.is_alive():
-            self._worker.join(timeout=5)
-            if self.discovery_status == "running":
-                self.discovery_status = "cancelled"
+        job = self._job
+        if job is not None and job.running:
+            job.cancel()
+            job.wait(timeout=5)
+            self.discovery_status = "cancelled"
 
     def wait_for_discovery(self, timeout: float = 60.0) -> None:
-        """Block until the background discovery finishes (for scripts and tests)."""
-        deadline = time.monotonic() + timeout
-        while self._worker is not None and self._worker.is_alive() and time.monotonic() < deadline:
-            self._worker.join(timeout=0.05)
+        """Block until the background discovery finishes and is shown (for scripts and tests)."""
+        if self._job is not None:
+            self._job.wait(timeout, raise_error=False)  # a failure shows in the view's status
 
     # -- recompute -----------------------------------------------------------------------------
     def _compute(self, where: Filter) -> None:
@@ -463,9 +453,9 @@ class SliceBrowser(LinkedView):
             self._show_comparison()
 
     def close(self) -> None:
-        cancel = getattr(self, "_cancel", None)  # absent when __init__ failed early
-        if cancel is not None:
-            cancel.set()
+        job = getattr(self, "_job", None)  # absent when __init__ failed early
+        if job is not None:
+            job.cancel()
         super().close()
 
 

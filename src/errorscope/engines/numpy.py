@@ -306,8 +306,8 @@ class NumpyEngine(Engine):
 
         def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             score = ev.scores[:, positive]
+            order = np.argsort(score, kind="stable")  # intp: an int32 index would be cast on every click
             small = np.int32 if len(score) < 2**30 else np.int64  # kept per class: half the bytes of int64
-            order = np.argsort(score, kind="stable").astype(small)
             tie_group = np.zeros(len(score), dtype=small)
             np.cumsum(np.diff(score[order]) != 0, out=tie_group[1:])
             return order, tie_group, ev.true_codes[order] == positive

@@ -8,8 +8,10 @@ import pandas as pd
 import errorscope as es
 
 
-def binary_evaluation(n_rows: int, n_features: int = 20, seed: int = 0) -> es.Evaluation:
-    """n_rows x n_features (half numeric, half categorical), binary labels, calibrated-ish scores."""
+def binary_data(
+    n_rows: int, n_features: int = 20, seed: int = 0
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """n_rows x n_features (half numeric, half categorical), binary labels and calibrated-ish scores."""
     rng = np.random.default_rng(seed)
     columns: dict[str, np.ndarray] = {}
     for i in range(n_features):
@@ -21,4 +23,10 @@ def binary_evaluation(n_rows: int, n_features: int = 20, seed: int = 0) -> es.Ev
     logit = data["num0"] + 0.5 * data["num2"] - 0.3 * (data["cat1"] == "a")
     score = 1 / (1 + np.exp(-logit.to_numpy()))
     y_true = (rng.random(n_rows) < score).astype(int)
+    return data, y_true, score
+
+
+def binary_evaluation(n_rows: int, n_features: int = 20, seed: int = 0) -> es.Evaluation:
+    """An Evaluation of :func:`binary_data`."""
+    data, y_true, score = binary_data(n_rows, n_features, seed)
     return es.Evaluation(data, y_true, y_score=score)

@@ -4,13 +4,16 @@ Categorical-like columns (strings, categories, booleans, low-cardinality integer
 (the most frequent ``max_categories - 1`` values, the rest pooled as "other"), in the order of a
 ``pd.Categorical``'s categories, else most frequent first; numeric columns (``Decimal`` values included) get
 quantile bins, durations (timedelta) bins of their length; missing values always get their own code. Each
-code carries the :class:`Predicate` that selects it.
+code carries the :class:`Predicate` that selects it. Codes are stored in the smallest unsigned type that
+holds them (uint8 below 256 codes, which every binned column and most categorical ones are): whoever
+combines codes into keys does it in int64.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -23,7 +26,8 @@ from .selection import Predicate
 
 @dataclass(frozen=True)
 class ColumnCodes:
-    """A column as ``codes`` (int32, one per row) into ``labels`` / ``predicates`` (one per code)."""
+    """A column as ``codes`` (one per row, uint8 / uint16 / int32 by :func:`code_dtype`) into ``labels`` /
+    ``predicates`` (one per code)."""
 
     column: str
     kind: str  # "categorical" or "numeric"
@@ -63,10 +67,40 @@ def encode_column(
             raise TypeError(f"{column} is {values.dtype}, not numeric: only numeric columns have bin edges.")
         x = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
         return _binned(column, x, np.isnan(x), inner_cuts(edges, x))
-    if numbers is not None and numbers.nunique(dropna=True) > max(bins, 12):
+    if numbers is not None and _more_distinct_than(numbers, max(bins, 12)):
         x = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
         return _binned(column, x, np.isnan(x), _quantile_cuts(x[np.isfinite(x)], bins))
     return _categorical_codes(column, values, max_categories)
+
+
+COMPARED_CUTS = 32  # up to this many cut points, a comparison per cut beats a binary search per value
+PROBE_ROWS = 4096  # rows spread over a column that decide "many distinct values" without a full unique
+
+
+def _more_distinct_than(values: pd.Series, limit: int) -> bool:
+    """Whether ``values`` has more than ``limit`` distinct non-missing values. A few thousand rows spread
+    over the column decide it when they already have more (they are some of its values, so the answer
+    is exact); only a column with few values among them is counted in full."""
+    step = len(values) // PROBE_ROWS
+    if step > 1 and values.iloc[::step].nunique(dropna=True) > limit:
+        return True
+    return bool(values.nunique(dropna=True) > limit)
+
+
+def code_dtype(n_codes: int) -> np.dtype:
+    """The smallest type for codes ``0 .. n_codes - 1``: uint8, uint16, else int32."""
+    if n_codes <= 1 << 8:
+        return np.dtype(np.uint8)
+    return np.dtype(np.uint16 if n_codes <= 1 << 16 else np.int32)
+
+
+def encode_many(jobs: Sequence[Callable[[], ColumnCodes]]) -> list[ColumnCodes]:
+    """Run column encodings (each a call of :func:`encode_column`) two at a time: numpy's partition and
+    comparisons and pyarrow's dictionary encoding release the GIL, so two columns code at once."""
+    if len(jobs) < 2:
+        return [job() for job in jobs]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="errorscope-coding") as pool:
+        return list(pool.map(lambda job: job(), jobs))
 
 
 def as_numbers(values: pd.Series) -> pd.Series | None:
@@ -88,24 +122,47 @@ def _categorical_codes(column: str, values: pd.Series, max_categories: int) -> C
         codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
     else:
         try:
-            codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+            codes, uniques = _sorted_factorize(values)
         except TypeError:  # values of mixed types have no order: first appearance breaks ties
             codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     keep = top_codes(counts, max_categories)
     if isinstance(values.dtype, pd.CategoricalDtype):
         keep = np.sort(keep)
-    remap = np.full(len(uniques) + 1, -1, dtype=np.int32)  # last slot: the NaN sentinel (-1)
-    remap[keep] = np.arange(len(keep), dtype=np.int32)
     kept_values = [uniques[i] for i in keep]
     other = len(keep) < int(np.count_nonzero(counts))
-    labels, predicates = category_codes(column, kept_values, other, bool((codes < 0).any()))
+    missing = int(counts.sum()) < len(codes)  # the NaN sentinel (-1) is not counted
+    labels, predicates = category_codes(column, kept_values, other, bool(missing))
+    # per value its code; values no row has read 0 (never used); the last slot is the NaN sentinel's (-1)
+    remap = np.zeros(len(uniques) + 1, dtype=code_dtype(len(labels)))
     if other:
-        remap[np.setdiff1d(np.arange(len(uniques)), keep)] = len(keep)
-    out = remap[codes]  # codes == -1 reads remap[-1], the NaN slot
-    if (codes < 0).any():
-        out[codes < 0] = len(labels) - 1
-    return ColumnCodes(column, "categorical", out, labels, predicates)
+        remap[: len(uniques)] = len(keep)
+    remap[keep] = np.arange(len(keep))
+    remap[-1] = len(labels) - 1
+    return ColumnCodes(column, "categorical", remap[codes], labels, predicates)
+
+
+def _sorted_factorize(values: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(values, sort=True)``: codes (-1 where missing) into the sorted distinct values. An
+    Arrow string column goes through pyarrow's dictionary encoding (a third of pandas' time at 10M rows)
+    and its dictionary sorted alone: the same codes, the same order (code points)."""
+    array = values.array
+    if isinstance(array, pd.arrays.ArrowExtensionArray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        chunked = array.__arrow_array__()
+        if pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type):
+            whole = chunked.chunk(0) if chunked.num_chunks == 1 else pa.concat_arrays(chunked.chunks)
+            encoded = pc.dictionary_encode(whole)
+            names = encoded.dictionary.to_pylist()
+            order = sorted(range(len(names)), key=names.__getitem__)
+            rank = np.empty(len(names) + 1, dtype=np.int64)  # last slot: missing (-1) stays -1
+            rank[order] = np.arange(len(names))
+            rank[-1] = -1
+            indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            return rank[indices], [names[i] for i in order]
+    return pd.factorize(values, sort=True, use_na_sentinel=True)
 
 
 def top_codes(counts: np.ndarray, max_categories: int) -> np.ndarray:
@@ -178,8 +235,14 @@ def _binned(
     """Codes of ``x`` into the bins the increasing cut points ``inner`` make, bin i being
     [inner[i-1], inner[i]) with open-ended first and last bins; ``missing`` rows get their own code.
     ``bound`` turns a cut point into the predicate's bound, ``label`` a predicate into its label."""
-    codes = np.searchsorted(inner, x, side="right").astype(np.int32)
     labels, predicates = bin_codes(column, inner, bool(missing.any()), bound, label)
+    dtype = code_dtype(len(labels))
+    if len(inner) <= COMPARED_CUTS:  # a value's bin is how many cuts it is at or above
+        codes = np.zeros(len(x), dtype=dtype)
+        for cut in inner:
+            codes += x >= cut
+    else:
+        codes = np.searchsorted(inner, x, side="right").astype(dtype)
     if missing.any():
         codes[missing] = len(labels) - 1
     return ColumnCodes(column, "numeric", codes, labels, predicates)
@@ -276,7 +339,8 @@ def _datetime_codes(column: str, values: pd.Series, max_periods: int = 24) -> Co
             freq = candidate
     periods = stamps.dt.to_period(freq)
     codes_raw, uniques = pd.factorize(periods, sort=True, use_na_sentinel=True)
-    codes = codes_raw.astype(np.int32)
+    missing = bool((codes_raw < 0).any())
+    codes = codes_raw.astype(code_dtype(len(uniques) + missing))
     labels, predicates = [], []
     for period in uniques:
         start, end = period.start_time, (period + 1).start_time
@@ -284,7 +348,7 @@ def _datetime_codes(column: str, values: pd.Series, max_periods: int = 24) -> Co
             start, end = start.tz_localize(tz), end.tz_localize(tz)
         labels.append(str(period))
         predicates.append(Predicate(column, "between", (start, end)))
-    if (codes_raw < 0).any():
+    if missing:
         codes[codes_raw < 0] = len(labels)
         labels.append("missing")
         predicates.append(Predicate(column, "isna"))

@@ -1,10 +1,12 @@
 """How much memory a dashboard needs, and how much this process may still use: say so before building.
 
-The dashboard's views keep per-row keys and codes (int32 per column and per view) beside the data. Measured
-with tracemalloc while building ``es.dashboard`` on seeded synthetic sets (100k and 300k rows, 4 and 20
-features, ``benchmarks/dashboard.py`` measures the same at 1M), its peak beyond the Evaluation is about
-``100 + 10 x columns`` bytes per row; the estimate adds a margin (``BYTES_PER_ROW`` + ``BYTES_PER_CELL`` x
-columns) and room for the libraries the views import (shap, matplotlib: ``FIXED_BYTES``).
+The dashboard's views keep per-row keys and codes beside the data: one byte per row and column for the
+codes (uint8, see :func:`errorscope.coding.code_dtype`) and the slice index packing them (int32 per block of
+about three columns), then per row the scores and their measures, the ROC order, the counters' keys and the
+review orders. Measured on seeded synthetic sets (``benchmarks/dashboard.py --rows 10000000``: 20 features,
+the process peaks 2.1 GB above the frame at 10M rows, about 215 bytes per row; tracemalloc at 60k rows in
+tests/test_memory.py), the estimate is ``BYTES_PER_ROW`` + ``BYTES_PER_CELL`` x columns per row, with a
+margin, plus room for the libraries the views import (shap, matplotlib: ``FIXED_BYTES``).
 
 What the process may use is the smallest of the memory the system has available, the cgroup's limit
 (containers, notebooks servers with a memory cap) and the address-space limit (``ulimit -v``).
@@ -18,7 +20,7 @@ from pathlib import Path
 import psutil
 
 BYTES_PER_ROW = 160
-BYTES_PER_CELL = 14  # per row and per column (features, roles and derived columns)
+BYTES_PER_CELL = 4  # per row and per column (features, roles and derived columns)
 FIXED_BYTES = 400 * 2**20
 
 

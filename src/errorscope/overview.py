@@ -3,7 +3,9 @@ rows, features that give the label away).
 
 Metrics are computed from bincounts and equal scikit-learn's (tested). The leakage hint flags a feature whose values alone predict the label
 almost perfectly: the accuracy of predicting each code's majority class (on the feature's cached codes)
-is at least ``leak_accuracy`` while the majority-class rate is below it.
+is at least ``leak_accuracy`` while the majority-class rate is below it. Its (code, actual class) counts
+over all rows are the slice browser's single-column counts (one plan, counted once for both views) on a
+binary task. Duplicate rows are found without a full ``DataFrame.duplicated``: see :func:`duplicate_rows`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import pandas as pd
 
 from .evaluation import Evaluation
 from .metrics import ClassMetrics
-from .plans import CONFUSION, Filter, GroupCounts, Key, Measure, RocAuc
-from .slicing import feature_family
+from .plans import CONFUSION, Filter, GroupCounts, Key, Marginals, Measure, RocAuc
+from .slicing import feature_family, slice_columns, slice_counts, slice_key
 
 
 def key_metrics(ev: Evaluation, where: Filter | np.ndarray | None = None) -> dict[str, float]:
@@ -26,8 +28,14 @@ def key_metrics(ev: Evaluation, where: Filter | np.ndarray | None = None) -> dic
     recall / F1 (binary) or macro F1, log loss, ROC AUC (binary; one-vs-rest macro for multiclass) and
     Brier (binary).
     """
+    where = ev.engine.as_filter(where)
+    if where.everything and ev.in_memory:  # the overview's "all rows" and its first selection: once
+        return dict(ev.cached(("overall_metrics", ev.predictions_version), lambda: _key_metrics(ev, where)))
+    return _key_metrics(ev, where)
+
+
+def _key_metrics(ev: Evaluation, where: Filter) -> dict[str, float]:
     engine = ev.engine
-    where = engine.as_filter(where)
     k = ev.n_classes
     n = engine.n_kept(where)
     out: dict[str, float] = {"rows": float(n)}
@@ -75,8 +83,8 @@ def data_checks(ev: Evaluation, leak_accuracy: float = 0.98) -> pd.DataFrame:
     """One row per finding: missing values per column, duplicate feature rows, likely label leaks."""
     rows: list[tuple[str, str, int, str]] = []
     if ev.in_memory:
-        missing = ev.data.isna().sum()
-        duplicated = int(ev.X.duplicated().sum()) if ev.features else 0
+        missing = pd.Series({c: int(ev.data[c].isna().sum()) for c in ev.data.columns}, dtype=np.int64)
+        duplicated = duplicate_rows(ev.data, ev.features)
     else:  # counted by the SQL engine
         missing = pd.Series(ev.engine.missing_counts(ev.columns))
         duplicated = ev.engine.duplicate_rows(ev.features)
@@ -85,13 +93,72 @@ def data_checks(ev: Evaluation, leak_accuracy: float = 0.98) -> pd.DataFrame:
     if duplicated:
         rows.append(("duplicate rows", "features", duplicated, "rows whose features repeat an earlier row"))
     everything = ev.engine.as_filter(None)
-    majority = ev.engine.count(GroupCounts((Key.actual(),)), everything).counts.max() / ev.n_rows
-    for coded in feature_family(ev):
-        table = ev.engine.count(GroupCounts((Key.column(coded.column), Key.actual())), everything).counts
+    majority = ev.engine.count(CONFUSION, everything).counts.sum(axis=1).max() / ev.n_rows
+    for column, table in _by_actual(ev).items():
         accuracy = table.max(axis=1).sum() / ev.n_rows
         if accuracy >= leak_accuracy > majority:
             rows.append(
-                ("possible leak", coded.column, int(ev.n_rows),
+                ("possible leak", column, int(ev.n_rows),
                  f"its values alone predict the label with {accuracy:.1%} accuracy (majority class: {majority:.1%})")
             )  # fmt: skip
     return pd.DataFrame(rows, columns=["check", "column", "rows", "detail"])
+
+
+def _by_actual(ev: Evaluation) -> dict[str, np.ndarray]:
+    """Per feature-family column, its (code, actual class) counts over all rows. On a binary task these
+    are the slice browser's single-column outcome tables (the same plan, so the engine counts it once):
+    the outcome's 4s bit is the actual class."""
+    features = feature_family(ev)
+    everything = ev.engine.as_filter(None)
+    if ev.is_binary and ev.positive_code is not None:
+        coded = slice_columns(ev)
+        tables = dict(
+            zip([c.column for c in coded], slice_counts(ev, coded, ev.positive_code, everything), strict=True)
+        )
+        return {
+            c.column: np.stack(
+                [tables[c.column][:, :4].sum(axis=1), tables[c.column][:, 4:].sum(axis=1)], axis=1
+            )
+            for c in features
+        }
+    plan = Marginals(tuple(slice_key(c) for c in features), (Key.actual(),))
+    return dict(zip([c.column for c in features], ev.engine.marginals(plan, everything), strict=True))
+
+
+def duplicate_rows(data: pd.DataFrame, columns: list[str]) -> int:
+    """Rows whose ``columns`` repeat an earlier row's, as ``data[columns].duplicated().sum()`` counts them.
+
+    A row can only repeat another if each of its values repeats in that column, so the candidates are
+    narrowed a column at a time (numbers first: a column of continuous values usually leaves none) by
+    whether the value repeats among the candidates left, found by a sort (numbers: their bits, with -0.0
+    as 0.0 and one NaN) or by the column's factorized codes; only the rows left are compared in full.
+    """
+    if not columns or len(data) < 2:
+        return 0
+    numeric = [c for c in columns if _real(data[c].dtype)]
+    candidates = np.arange(len(data))
+    for column in [*numeric, *(c for c in columns if c not in numeric)]:
+        values = data[column].iloc[candidates] if len(candidates) < len(data) else data[column]
+        candidates = candidates[_repeats(values, column in numeric)]
+        if len(candidates) < 2:
+            return 0
+    return int(data.iloc[candidates][columns].duplicated().sum())
+
+
+def _real(dtype: object) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
+
+
+def _repeats(values: pd.Series, numeric: bool) -> np.ndarray:
+    """Per value, whether an equal value occurs elsewhere in ``values`` (NaN equals NaN, -0.0 equals 0.0;
+    equal values always say True, other values may too: bits of wide integers as floats)."""
+    if numeric:
+        x = values.to_numpy(dtype=np.float64, na_value=np.nan) + 0.0  # -0.0 + 0.0 is 0.0
+        bits = np.where(np.isnan(x), np.nan, x).view(np.uint64)  # one NaN
+        ordered = np.sort(bits)
+        same = ordered[1:] == ordered[:-1]
+        if not same.any():
+            return np.zeros(len(bits), dtype=bool)
+        return np.isin(bits, ordered[1:][same])
+    codes, _ = pd.factorize(values, use_na_sentinel=False)  # missing values are one value, as duplicated
+    return np.bincount(codes)[codes] > 1

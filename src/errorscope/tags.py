@@ -97,14 +97,25 @@ class TagStoreError(RuntimeError):
     """The tag store cannot be used as asked (another dataset, unknown schema, unwritable place)."""
 
 
+FINGERPRINT_CHUNK = 1 << 18  # ids turned into text and hashed this many at a time
+
+
 def dataset_fingerprint(ids: np.ndarray, y_true: np.ndarray, classes: Sequence[Any]) -> str:
-    """SHA-256 of the row ids, the actual labels and the class list (see the module docstring)."""
+    """SHA-256 of the row ids, the actual labels and the class list (see the module docstring).
+
+    Fed a chunk of rows at a time (the same bytes as one ``"\x1f".join``), so no text of every id and
+    no copy of every label is ever held at once."""
     digest = hashlib.sha256()
     digest.update("\x1f".join(map(str, classes)).encode())
     digest.update(b"\x1e")
-    digest.update("\x1f".join(map(str, ids)).encode())
+    for start in range(0, len(ids), FINGERPRINT_CHUNK):
+        if start:
+            digest.update(b"\x1f")
+        digest.update("\x1f".join(map(str, ids[start : start + FINGERPRINT_CHUNK].tolist())).encode())
     digest.update(b"\x1e")
-    digest.update(np.ascontiguousarray(y_true, dtype="<i8").tobytes())
+    y_true = np.asarray(y_true)
+    for start in range(0, len(y_true), FINGERPRINT_CHUNK):
+        digest.update(np.ascontiguousarray(y_true[start : start + FINGERPRINT_CHUNK], dtype="<i8").tobytes())
     return digest.hexdigest()
 
 
@@ -150,34 +161,100 @@ def check_tag(name: Any, argument: str = "tag") -> str:
 class RowKeys:
     """The text each row is keyed by in a tag store (its id's ``str``), and the row of an id given by
     value or as that text. Ids whose texts collide (``1`` and ``"1"``) cannot be told apart and are refused.
+
+    Integer ids are looked up by value (a text is parsed back to its integer; ids ``start, start + 1, ...``
+    by arithmetic), so no per-row text is ever built for them; other ids are indexed by their texts.
     """
 
     def __init__(self, ids: np.ndarray) -> None:
         self.ids = ids
-        self.texts = pd.Index([str(v) for v in ids.tolist()], dtype=object)
-        if not self.texts.is_unique:
-            text = self.texts[self.texts.duplicated()][0]
-            same = [v for v in ids.tolist() if str(v) == text][:2]
-            raise ValueError(
-                f"ids {same[0]!r} and {same[1]!r} are both {text!r} as text, and tags are keyed by the "
-                "text: pass ids that differ as text, e.g. ids=df['id'].astype(str)."
-            )
-        numeric = ids.dtype.kind in "iuf"
-        self._numbers = pd.Index(ids) if numeric else None
+        self._start: int | None = None  # ids are start, start + 1, ...: a row is its id minus start
+        self._by_value: pd.Index | None = None  # other integer ids, by value
+        self._texts: pd.Index | None = None  # every other kind of id, by text
+        if ids.dtype.kind in "iu":
+            if _consecutive(ids):
+                self._start = int(ids[0]) if len(ids) else 0
+            else:
+                self._by_value = pd.Index(ids)
+                if not self._by_value.is_unique:  # equal integers, equal texts
+                    self._refuse_clash(ids[self._by_value.duplicated()][0])
+            return
+        self._texts = pd.Index([str(v) for v in ids.tolist()], dtype=object)
+        numeric = ids.dtype.kind == "f"
+        self._by_value = pd.Index(ids) if numeric else None
+        if not self._texts.is_unique:
+            self._refuse_clash(self._texts[self._texts.duplicated()][0])
+
+    def _refuse_clash(self, value: Any) -> None:
+        text = str(value.item() if isinstance(value, np.generic) else value)
+        same = [v for v in self.ids.tolist() if str(v) == text][:2]
+        raise ValueError(
+            f"ids {same[0]!r} and {same[1]!r} are both {text!r} as text, and tags are keyed by the "
+            "text: pass ids that differ as text, e.g. ids=df['id'].astype(str)."
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def text(self, positions: Any) -> list[str]:
+        """The store keys (texts) of the rows at ``positions``."""
+        positions = np.asarray(positions, dtype=np.intp)
+        if self._texts is not None:
+            return list(self._texts[positions])
+        return [str(v) for v in self.ids[positions].tolist()]
+
+    def find(self, keys: Iterable[str]) -> np.ndarray:
+        """Row positions of store keys (ids' exact texts), -1 where unknown."""
+        keys = [str(k) for k in keys]
+        if self._texts is not None:
+            return self._texts.get_indexer(pd.Index(keys, dtype=object))
+        return self._lookup_integers(keys)
 
     def lookup(self, values: Any) -> np.ndarray:
         """Row positions of ``values`` (one id or many), -1 where unknown."""
+        if self._texts is None and isinstance(values, np.ndarray | pd.Series | pd.Index):
+            array = np.asarray(values)
+            if array.dtype.kind in "iu" and array.ndim == 1:  # integers for integer ids: no per-id Python
+                return self._integer_rows(array)
         items = _id_list(values)
+        if self._texts is None:
+            return self._lookup_integers(items)
         texts = [
             v if isinstance(v, str) else str(v.item() if isinstance(v, np.generic) else v) for v in items
         ]
-        found = self.texts.get_indexer(pd.Index(texts, dtype=object))
-        if self._numbers is not None and (found < 0).any():  # 10.0 is row 10 (its text "10.0" is not)
+        found = self._texts.get_indexer(pd.Index(texts, dtype=object))
+        if self._by_value is not None and (found < 0).any():  # 10 is the row of id 10.0 (its text "10.0")
             for i in np.flatnonzero(found < 0):
                 value = items[i]
-                if isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_):
-                    found[i] = self._numbers.get_indexer([value])[0]
+                if _is_number(value):
+                    found[i] = self._by_value.get_indexer([value])[0]
         return found
+
+    def _lookup_integers(self, items: list[Any]) -> np.ndarray:
+        """Integer ids: a number finds the row of its value (10.0 is id 10), anything else only as the
+        id's exact text ("10", not "10.0" or " 10")."""
+        dtype = np.dtype(np.uint64 if self.ids.dtype.kind == "u" else np.int64)
+        low, high = np.iinfo(dtype).min, np.iinfo(dtype).max
+        wanted = np.zeros(len(items), dtype=dtype)
+        valid = np.zeros(len(items), dtype=bool)
+        for i, value in enumerate(items):
+            number = _integer_value(value) if _is_number(value) else _integer_text(str(value))
+            if number is not None and low <= number <= high:
+                wanted[i], valid[i] = number, True
+        found = np.full(len(items), -1, dtype=np.intp)
+        if valid.any():
+            found[valid] = self._integer_rows(wanted[valid])
+        return found
+
+    def _integer_rows(self, wanted: np.ndarray) -> np.ndarray:
+        """Row positions of integer id values, -1 where unknown."""
+        if self._start is None:
+            assert self._by_value is not None
+            return self._by_value.get_indexer(pd.Index(wanted))
+        fits = wanted <= np.iinfo(np.int64).max if wanted.dtype.kind == "u" else np.ones(len(wanted), bool)
+        offset = np.where(fits, wanted, 0).astype(np.int64) - self._start  # ids fit in int64 (see init)
+        inside = fits & (offset >= 0) & (offset < len(self.ids))
+        return np.where(inside, offset, -1).astype(np.intp)
 
     def positions(self, values: Any, argument: str = "ids") -> np.ndarray:
         """Row positions of ``values``; unknown ids are a ValueError listing a few."""
@@ -193,7 +270,43 @@ class RowKeys:
 
     def keys(self, values: Any, argument: str = "ids") -> list[str]:
         """The store keys of ``values`` (each row once, in order of first appearance)."""
-        return list(dict.fromkeys(self.texts[self.positions(values, argument)]))
+        return self.text(list(dict.fromkeys(self.positions(values, argument).tolist())))
+
+
+def _consecutive(ids: np.ndarray) -> bool:
+    """Whether integer ``ids`` are ``ids[0], ids[0] + 1, ...`` (row positions, a RangeIndex), all in
+    int64's range."""
+    if len(ids) < 2:
+        return not len(ids) or int(ids[0]) <= np.iinfo(np.int64).max
+    if int(ids[-1]) - int(ids[0]) != len(ids) - 1 or int(ids[-1]) > np.iinfo(np.int64).max:
+        return False
+    step = 1 << 20  # compared a block at a time: no id-sized temporary
+    first = int(ids[0])
+    return all(
+        np.array_equal(ids[i : i + step], np.arange(first + i, first + min(i + step, len(ids))))
+        for i in range(0, len(ids), step)
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+
+
+def _integer_value(value: Any) -> int | None:
+    """A number as an integer (a whole float counts: 10.0 is 10); None if it is not whole."""
+    if isinstance(value, float | np.floating):
+        return int(value) if np.isfinite(value) and float(value).is_integer() else None
+    return int(value)
+
+
+def _integer_text(text: str) -> int | None:
+    """The integer whose ``str`` is exactly ``text`` ("10", "-3"; not "10.0", "+3", " 3" or "010")."""
+    digits = text[1:] if text.startswith("-") else text
+    if not digits.isdigit() or not digits.isascii() or (digits != "0" and digits.startswith("0")):
+        return None
+    if text == "-0":
+        return None
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -261,8 +374,8 @@ class TagStore:
         if not self._masked:
             return
         for tag, tagged in self._tagged.items():
-            self._masks[tag] = np.zeros(len(rows.texts), dtype=bool)
-            positions = rows.texts.get_indexer(pd.Index(list(tagged), dtype=object))
+            self._masks[tag] = np.zeros(len(rows), dtype=bool)
+            positions = rows.find(tagged)
             self._masks[tag][positions[positions >= 0]] = True
 
     # -- reading -------------------------------------------------------------------------------
@@ -285,7 +398,7 @@ class TagStore:
             raise TagStoreError(
                 "tag masks cover rows in memory; this store is bound to rows on a SQL engine: use tagged_ids()."
             )
-        mask = np.zeros(len(rows.texts), dtype=bool)
+        mask = np.zeros(len(rows), dtype=bool)
         for name in tag_names(names, "names"):
             if name in self._masks:
                 mask |= self._masks[name]
@@ -644,8 +757,8 @@ class TagStore:
     def _set_mask(self, tag: str, key: str, value: bool) -> None:
         assert self._rows is not None
         if tag not in self._masks:
-            self._masks[tag] = np.zeros(len(self._rows.texts), dtype=bool)
-        position = self._rows.texts.get_indexer([key])[0]
+            self._masks[tag] = np.zeros(len(self._rows), dtype=bool)
+        position = self._rows.find([key])[0]
         if position >= 0:
             self._masks[tag][position] = value
 

@@ -15,12 +15,13 @@ import operator
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..coding import ColumnCodes, encode_column
+from ..coding import ColumnCodes, code_dtype, encode_column, encode_many
 from ..counting import KeyCounter, Rows, prefetch
 from ..plans import (
     ALL_ROWS,
@@ -146,16 +147,24 @@ class NumpyEngine(Engine):
         """Integer codes of a data or derived column (bins from ``set_bins``, else quantiles; scores in
         tenths of [0, 1]), computed once."""
         if column not in self._codes:
-            ev = self._ev
-            values = ev.column_values(column)
-            bins = ev._bins.get(column)
-            if bins is None and column in ev.derived and column != ev._text_length_name():
-                bins = np.linspace(0, 1, 11)
-            if isinstance(bins, int):
-                self._codes[column] = encode_column(column, values, bins=bins)
-            else:
-                self._codes[column] = encode_column(column, values, edges=bins)
+            self._codes[column] = self._encode(column)
         return self._codes[column]
+
+    def code_ahead(self, columns: Sequence[str]) -> None:
+        """Code the ``columns`` not coded yet, two at a time (:func:`~errorscope.coding.encode_many`)."""
+        todo = [c for c in dict.fromkeys(columns) if c not in self._codes]
+        for column, coded in zip(todo, encode_many([partial(self._encode, c) for c in todo]), strict=True):
+            self._codes.setdefault(column, coded)
+
+    def _encode(self, column: str) -> ColumnCodes:
+        ev = self._ev
+        values = ev.column_values(column)
+        bins = ev._bins.get(column)
+        if bins is None and column in ev.derived and column != ev._text_length_name():
+            bins = np.linspace(0, 1, 11)
+        if isinstance(bins, int):
+            return encode_column(column, values, bins=bins)
+        return encode_column(column, values, edges=bins)
 
     @property
     def n_classes(self) -> int:
@@ -167,7 +176,8 @@ class NumpyEngine(Engine):
         return (super().data_version(), self._ev.predictions_version, tags)
 
     def key_codes(self, key: Key) -> np.ndarray:
-        """Each row's value of ``key`` (int32), computed once per what it depends on."""
+        """Each row's value of ``key``, in the smallest type that holds its codes (see
+        :func:`~errorscope.coding.code_dtype`: combine keys in int64), computed once per what it depends on."""
         return self.cached(("key", key, self._key_version(key)), lambda: self._build_key(key), keep=64)
 
     def _key_version(self, key: Key) -> Any:
@@ -186,24 +196,24 @@ class NumpyEngine(Engine):
             return self.coding(key.name).codes
         if key.kind == "actual":
             codes = ev.true_codes
-            return codes if key.positive is None else (codes == key.positive).astype(np.int32)
+            return codes if key.positive is None else (codes == key.positive).astype(np.uint8)
         if key.kind == "predicted":
             codes = ev.pred_codes
-            return codes if key.positive is None else (codes == key.positive).astype(np.int32)
+            return codes if key.positive is None else (codes == key.positive).astype(np.uint8)
         if key.kind == "outcome":
-            wrong = self.wrong().astype(np.int32)
+            wrong = self.wrong().astype(np.uint8)
             if key.positive is None:
                 return wrong
             pos = key.positive
-            return (4 * (ev.true_codes == pos) + 2 * (ev.pred_codes == pos) + wrong).astype(np.int32)
+            return (4 * (ev.true_codes == pos) + 2 * (ev.pred_codes == pos) + wrong).astype(np.uint8)
         if key.kind == "score_bin":
             score = self.measure(Measure("score", key.positive))
-            return np.minimum((score * key.bins).astype(np.int64), key.bins - 1).astype(np.int32)
+            return np.minimum((score * key.bins).astype(np.int64), key.bins - 1).astype(code_dtype(key.bins))
         if key.kind == "tag":
-            return np.where(ev.tag_mask([key.name]), 0, 1).astype(np.int32)
+            return np.where(ev.tag_mask([key.name]), 0, 1).astype(np.uint8)
         if key.kind == "split":
             position = np.arange(self.n_rows, dtype=np.int64)
-            return (holdout_hash(position, key.seed) < holdout_threshold(key.share)).astype(np.int32)
+            return (holdout_hash(position, key.seed) < holdout_threshold(key.share)).astype(np.uint8)
         raise ValueError(f"unknown key kind {key.kind!r}")
 
     def wrong(self) -> np.ndarray:
@@ -257,7 +267,7 @@ class NumpyEngine(Engine):
             key *= size
             key += self.key_codes(k)
         size = math.prod(shape)
-        dtype = np.int32 if size < np.iinfo(np.int32).max else np.int64
+        dtype = code_dtype(size) if size < np.iinfo(np.int32).max else np.int64  # kept: the smallest type
         return KeyCounter(key.astype(dtype), size, weights=tuple(self.measure(m) for m in plan.sums))
 
     def _marginals(self, plan: Marginals, where: Filter) -> list[np.ndarray]:
@@ -416,8 +426,10 @@ class NumpyEngine(Engine):
 
         def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             score = ev.scores[:, positive]
-            order = np.argsort(score, kind="stable")
-            tie_group = np.concatenate([[0], np.cumsum(np.diff(score[order]) != 0)])
+            order = np.argsort(score, kind="stable")  # intp: an int32 index would be cast on every click
+            small = np.int32 if len(score) < 2**30 else np.int64  # kept per class: half the bytes of int64
+            tie_group = np.zeros(len(score), dtype=small)
+            np.cumsum(np.diff(score[order]) != 0, out=tie_group[1:])
             return order, tie_group, ev.true_codes[order] == positive
 
         order, tie_group, positive_in_order = self.cached(("score_order", positive), build, keep=ev.n_classes)
@@ -583,12 +595,15 @@ class SliceIndex:
             if first == stop:
                 continue
             packed = np.empty((len(by_code), stop - first), dtype=np.int32)
-            for j in range(first, stop):
-                code = np.zeros(len(by_code), dtype=np.int64)
+            code, term = np.empty(len(by_code), dtype=np.int32), np.empty(len(by_code), dtype=np.int32)
+            for j in range(first, stop):  # int32 throughout: every partial sum is below offsets[-1]
+                np.add(by_code, offsets[j] - offsets[first], out=code, casting="unsafe")
+                weight = by_size * math.prod(sizes[i] for i in blocks[j])
                 for i in blocks[j]:
-                    code *= sizes[i]
-                    code += columns[i][0]
-                packed[:, j - first] = code * by_size + by_code + (offsets[j] - offsets[first])
+                    weight //= sizes[i]
+                    np.multiply(columns[i][0], weight, out=term, dtype=np.int32, casting="unsafe")
+                    code += term
+                packed[:, j - first] = code
             counters.append(KeyCounter(packed, int(offsets[stop] - offsets[first])))
         return cls(sizes, by_shape, blocks, offsets, counters)
 

@@ -55,6 +55,11 @@ class Dashboard(widgets.VBox):
             check_dashboard_memory(rows, len(ev.columns) + 3)
         self.evaluation = ev
         notes: list[widgets.HTML] = []
+        if ev.in_memory:  # every view slices the same columns: code them first, two at a time
+            wanted = [*ev.features, *ev.metadata, *ev.sensitive, *ev.derived]
+            ev.engine.code_ahead([c for c in wanted if c != ev.text_column])
+        # the tagger first: attaching its store refreshes every view already built on the Evaluation
+        self.tagger = ErrorTagger(ev, store=store, tags=tags)
         self.overview = ModelOverview(ev)
         self.selection_bar = SelectionBar(ev)
         self.confusion_matrix = ConfusionMatrix(ev)
@@ -81,7 +86,6 @@ class Dashboard(widgets.VBox):
             notes.append(
                 _note_card("Force viewer", "No explanations: the Evaluation has no model with predict_proba.")
             )
-        self.tagger = ErrorTagger(ev, store=store, tags=tags)
         wide = widgets.Layout(grid_column="1 / -1")
         for view in (self.slice_browser, self.force_viewer):
             if view is not None:

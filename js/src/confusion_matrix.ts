@@ -3,7 +3,7 @@ import { toFloat64, toUint32 } from "./lib/buffers";
 import { BRAND, ERROR, shade, textOn } from "./lib/color";
 import { h, positiveClassNote } from "./lib/dom";
 import { abbreviate, formatCount, formatMetric, formatPercent } from "./lib/format";
-import { onTraits, type WidgetModel, withError } from "./lib/model";
+import { onTraits, showProgress, type WidgetModel, withError } from "./lib/model";
 
 export type Normalize = "none" | "recall" | "precision";
 type Cell = [number, number];
@@ -316,9 +316,11 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     ["classes", "counts", "precision", "recall", "f1", "support", "accuracy", "n_rows", "n_total", "selected", "clause_text", "filter_text", "normalize", "order", "threshold", "show_threshold", "positive_label", "error"],
     draw,
   );
+  const stopProgress = showProgress(model, root);
   draw();
   return () => {
     stop();
+    stopProgress();
     root.remove();
   };
 }

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { toFloat64, toUint32 } from "../src/lib/buffers";
 import { abbreviate, formatCount, formatMetric, formatPercent } from "../src/lib/format";
 import { h, positiveClassNote } from "../src/lib/dom";
+import { mountView } from "../src/lib/model";
 import { pager } from "../src/lib/pager";
+import { MockModel } from "./mock";
 
 describe("buffers", () => {
   it("decodes little-endian arrays, including offset views", () => {
@@ -84,5 +86,36 @@ describe("withError", () => {
     await Promise.resolve();
     expect(root.querySelector('[role="alert"]')).toBeNull();
     root.remove();
+  });
+});
+
+describe("progress", () => {
+  it("shows a long query's progress as a labelled progress bar above the view, removed when it ends", () => {
+    const model = new MockModel({ error: "", n_rows: 3 });
+    const root = document.createElement("div");
+    let painted = 0;
+    const unmount = mountView(model, root, ["n_rows"], () => {
+      painted += 1;
+      root.replaceChildren(h("p", {}, [`${model.get("n_rows")} rows`]));
+    });
+    expect(root.querySelector('[role="progressbar"]')).toBeNull();
+    model.receive({ type: "progress", percent: 42.4 });
+    const bar = root.querySelector<HTMLElement>('[role="progressbar"]')!;
+    expect(bar.getAttribute("aria-label")).toBe("Scanning the data");
+    expect(bar.getAttribute("aria-valuenow")).toBe("42.4");
+    expect(bar.textContent).toBe("Scanning the data: 42%");
+    expect(root.getAttribute("aria-busy")).toBe("true");
+    expect(root.textContent).toContain("3 rows"); // what the view showed stays under the bar
+    model.receive({ type: "progress", percent: 130 });
+    expect(bar.getAttribute("aria-valuenow")).toBe("100");
+    model.receive({ type: "other", percent: 5 });
+    expect(bar.getAttribute("aria-valuenow")).toBe("100");
+    model.receive({ type: "progress", percent: null });
+    expect(root.querySelector('[role="progressbar"]')).toBeNull();
+    expect(root.hasAttribute("aria-busy")).toBe(false);
+    expect(painted).toBe(1);
+    unmount();
+    model.receive({ type: "progress", percent: 10 });
+    expect(root.querySelector('[role="progressbar"]')).toBeNull();
   });
 });

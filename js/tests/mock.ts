@@ -24,6 +24,10 @@ export class MockModel implements WidgetModel {
   send(content: unknown): void {
     this.sent.push(content);
   }
+  /** The kernel sending a custom message (`widget.send(content)` in Python). */
+  receive(content: unknown): void {
+    this.handlers.get("msg:custom")?.forEach((f) => (f as (c: unknown) => void)(content));
+  }
 }
 
 export const u32 = (xs: number[]): DataView => new DataView(new Uint32Array(xs).buffer);

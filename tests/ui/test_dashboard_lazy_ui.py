@@ -101,3 +101,17 @@ def test_dashboard_over_parquet_follows_a_cell_and_a_slice(
     page.set_viewport_size({"width": 1280, "height": 2400})
     region("Model overview").scroll_into_view_if_needed()
     screenshot_themes(page, artifacts, "dashboard-duckdb")
+
+    # a long scan's progress (DuckDB's query_progress, told by the engine's watcher: tests/test_progress.py)
+    # reaches every view through its comm as a labelled progress bar over what it shows, then goes away
+    kernel_eval(page, "ev.engine._progress._tell(37.0)")
+    for name in ("Confusion matrix", *FOLLOWERS):
+        bar = region(name).get_by_role("progressbar", name="Scanning the data")
+        expect(bar).to_have_attribute("aria-valuenow", "37")
+        expect(bar).to_have_text("Scanning the data: 37%")
+        expect(region(name)).to_have_attribute("aria-busy", "true")
+    screenshot_themes(page, artifacts, "dashboard-duckdb-progress")
+    kernel_eval(page, "ev.engine._progress._tell(None)")
+    for name in ("Confusion matrix", *FOLLOWERS):
+        expect(region(name).get_by_role("progressbar", name="Scanning the data")).to_have_count(0)
+        expect(region(name)).not_to_have_attribute("aria-busy", "true")

@@ -46,6 +46,43 @@ export function withError(model: WidgetModel, root: HTMLElement, paint: () => vo
   };
 }
 
+/** Show the kernel's progress messages (`{type: "progress", percent}`, sent while a long query scans the
+ * data) as a progress bar at the top of `root`, over what the view shows now; `percent: null` removes it.
+ * Returns what stops listening. */
+export function showProgress(model: WidgetModel, root: HTMLElement): () => void {
+  const onMessage = (content: unknown): void => {
+    const message = content as { type?: string; percent?: number | null };
+    if (message?.type !== "progress") return;
+    let bar = root.querySelector<HTMLElement>(":scope > .es-scan");
+    if (message.percent == null || !Number.isFinite(message.percent)) {
+      bar?.remove();
+      root.removeAttribute("aria-busy");
+      return;
+    }
+    if (!bar) {
+      bar = document.createElement("div");
+      bar.className = "es-scan";
+      bar.setAttribute("role", "progressbar");
+      bar.setAttribute("aria-label", "Scanning the data");
+      bar.setAttribute("aria-valuemin", "0");
+      bar.setAttribute("aria-valuemax", "100");
+      const fill = document.createElement("div");
+      fill.className = "es-scan-fill";
+      const text = document.createElement("span");
+      text.className = "es-scan-text";
+      bar.append(fill, text);
+    }
+    root.prepend(bar);
+    root.setAttribute("aria-busy", "true");
+    const percent = Math.max(0, Math.min(100, message.percent));
+    bar.setAttribute("aria-valuenow", String(percent));
+    bar.querySelector<HTMLElement>(".es-scan-fill")!.style.width = `${percent}%`;
+    bar.querySelector<HTMLElement>(".es-scan-text")!.textContent = `Scanning the data: ${Math.round(percent)}%`;
+  };
+  model.on("msg:custom", onMessage as () => void);
+  return () => model.off("msg:custom", onMessage as () => void);
+}
+
 /** Paint now and on every change of `traits` (and of `error`, see withError); Escape in `root` clears the view's selection unless
  * `escapeClears` is false. Returns the widget's cleanup (stop listening, remove the root). */
 export function mountView(model: WidgetModel, root: HTMLElement, traits: string[], paint: () => void, escapeClears = true): () => void {
@@ -58,9 +95,11 @@ export function mountView(model: WidgetModel, root: HTMLElement, traits: string[
     });
   const draw = withError(model, root, paint);
   const stop = onTraits(model, [...traits, "error"], draw);
+  const stopProgress = showProgress(model, root);
   draw();
   return () => {
     stop();
+    stopProgress();
     root.remove();
   };
 }

@@ -68,6 +68,11 @@ class Engine(ABC):
     def n_rows(self) -> int:
         """Rows in the evaluation set."""
 
+    def listen_progress(self, listener: Callable[[float | None], None]) -> Callable[[], None]:
+        """Tell ``listener`` the percent done of each long query, then None (see
+        :mod:`errorscope.engines.progress`); returns what stops it. In memory nothing takes that long."""
+        return lambda: None
+
     def cached(self, key: tuple[Any, ...], build: Callable[[], T], keep: int = 1) -> T:
         """A structure built once per ``key`` (its first item names the kind, the rest is what it depends
         on); the last ``keep`` of each kind are kept."""

@@ -42,6 +42,7 @@ from ..selection import Clause
 from . import Engine
 from .compile import BOOL, NUMBER, TEXT, TIME, Column, Context, compile_clause, kind_of
 from .preagg import Compiled, PreAggregate
+from .progress import Listener, QueryProgress
 from .sources import ROW, Source
 
 LOG_LOSS_EPS = float(np.finfo(np.float64).eps)  # scikit-learn's clipping, as slicing.row_log_loss
@@ -114,6 +115,8 @@ class LazyEngine(Engine):
     def __post_init__(self) -> None:
         self.name = self.source.engine
         self.frame = self.source.frame
+        self._query_depth = 0  # queries running inside one another (the outermost reports progress)
+        self._progress = QueryProgress(self.source.progress) if self.source.progress else None
         self.schema = dict(self.frame.collect_schema())
         self._n_rows = self._scalar(nw.len())
         self._preagg: PreAggregate | None = None
@@ -736,6 +739,11 @@ class LazyEngine(Engine):
     def key_filter(self, where: Filter, key: Key, value: int) -> Filter:
         return Filter((*where.stamp, ("key", key, value)), (*where.resolved, self.key_expr(key) == value))
 
+    def listen_progress(self, listener: Listener) -> Callable[[], None]:
+        """Tell ``listener`` the percent done of each long query (see :mod:`.progress`); returns what
+        stops it. A DuckDB relation passed in (its connection unknown) and Spark Connect tell nothing."""
+        return self._progress.listen(listener) if self._progress is not None else _nothing
+
     def for_thread(self) -> LazyEngine | None:
         """Spark takes jobs from several threads; a DuckDB connection refuses a second caller, so the
         work gets its own connection over the same files (None when the source lives only in this
@@ -751,6 +759,7 @@ class LazyEngine(Engine):
         worker = copy.copy(self)
         worker.frame = nw.from_native(relation)
         worker.__dict__.pop("_query_lock", None)  # its own connection: its own turn to query
+        worker._progress = None  # background work: the views show only what they wait for
         return worker
 
     def _unpivoted_marginals(self, plan: Marginals, where: Filter) -> list[np.ndarray]:
@@ -1024,7 +1033,18 @@ def _one_query_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def serialized(self: LazyEngine, *args: Any, **kwargs: Any) -> Any:
         with self.__dict__.setdefault("_query_lock", threading.RLock()):
-            return method(self, *args, **kwargs)
+            if self._query_depth or self._progress is None:
+                self._query_depth += 1
+                try:
+                    return method(self, *args, **kwargs)
+                finally:
+                    self._query_depth -= 1
+            self._query_depth = 1
+            try:
+                with self._progress.watching():  # the outermost query: its progress told to the views
+                    return method(self, *args, **kwargs)
+            finally:
+                self._query_depth = 0
 
     return serialized
 
@@ -1106,6 +1126,10 @@ class _OrderStatQueries:
             return self.native.filter(inside).project("x").fetchnumpy()["x"].astype(np.float64)
         table = self.native.filter(inside).select("x").toArrow()
         return table.column("x").to_numpy().astype(np.float64)
+
+
+def _nothing() -> None:
+    """What stops listening when there was nothing to listen to."""
 
 
 def _as_read(table: Any) -> pd.DataFrame:

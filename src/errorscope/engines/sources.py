@@ -12,9 +12,12 @@ from __future__ import annotations
 import glob
 import importlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .progress import duckdb_probe, spark_probe
 
 ROW = "__es_row"  # the row's position in the data's order (int64, from 0)
 PARQUET = (".parquet", ".pq", ".parq")
@@ -30,6 +33,7 @@ class Source:
     frame: Any
     engine: str
     what: str
+    progress: Callable[[], float | None] | None = None  # the running query's percent done (engines.progress)
 
     @property
     def columns(self) -> list[str]:
@@ -75,6 +79,7 @@ def open_source(data: Any, connection: Any = None) -> Source:
     duckdb = require("duckdb")
     nw = require("narwhals")
     con = connection if connection is not None else duckdb.connect()
+    probe = duckdb_probe(con, own=connection is None)
     if module == "duckdb":
         relation = data.project(f"*, row_number() OVER () - 1 AS {ROW}")
         return Source(nw.from_native(relation), "duckdb", "a DuckDB relation")
@@ -83,9 +88,9 @@ def open_source(data: Any, connection: Any = None) -> Source:
         import pyarrow as pa
 
         table = data.append_column(ROW, pa.array(np.arange(data.num_rows, dtype=np.int64)))
-        return Source(nw.from_native(con.from_arrow(table)), "duckdb", "a pyarrow Table")
+        return Source(nw.from_native(con.from_arrow(table)), "duckdb", "a pyarrow Table", probe)
     relation = con.from_arrow(data).project(f"*, row_number() OVER () - 1 AS {ROW}")
-    return Source(nw.from_native(relation), "duckdb", "a pyarrow Dataset")
+    return Source(nw.from_native(relation), "duckdb", "a pyarrow Dataset", probe)
 
 
 def _open_files(data: str | os.PathLike[str], connection: Any) -> Source:
@@ -122,7 +127,8 @@ def _open_files(data: str | os.PathLike[str], connection: Any) -> Source:
     else:
         _check_same_schema(con, files, text, "read_csv")
         relation = con.read_csv(files, union_by_name=False).project(f"*, row_number() OVER () - 1 AS {ROW}")
-    return Source(nw.from_native(relation), "duckdb", f"data={text!r}")
+    probe = duckdb_probe(con, own=connection is None)
+    return Source(nw.from_native(relation), "duckdb", f"data={text!r}", probe)
 
 
 def _file_kind(path: str) -> str:
@@ -208,7 +214,8 @@ def _open_spark(frame: Any) -> Source:
         offset = F.when(partition == p, F.lit(start)).otherwise(offset)
         start += n
     row = (offset + F.col(ROW).bitwiseAND((1 << 33) - 1)).cast("bigint")
-    return Source(nw.from_native(numbered.withColumn(ROW, row)), "spark", "a PySpark DataFrame")
+    numbered = numbered.withColumn(ROW, row)
+    return Source(nw.from_native(numbered), "spark", "a PySpark DataFrame", spark_probe(session))
 
 
 def _open_ibis(table: Any) -> Source:

@@ -106,6 +106,7 @@ class LinkedView(anywidget.AnyWidget):
         self._filter_key: tuple[Any, ...] | None = None
         self.n_total = evaluation.n_rows
         evaluation.selection.observe(self._on_selection)
+        self._stop_progress = evaluation.engine.listen_progress(self._on_progress)
         self.on_msg(self._on_message)
         self._refresh(data_changed=True, raise_errors=True)
 
@@ -161,6 +162,11 @@ class LinkedView(anywidget.AnyWidget):
             self.clause_text = clause.text if clause else ""
             self._highlight(clause)
 
+    def _on_progress(self, percent: float | None) -> None:
+        """A long query's percent done (None: it ended), sent as a message (a trait would wait for the
+        recompute's held sync): the view shows a progress bar over what it shows now."""
+        self.send({"type": "progress", "percent": None if percent is None else round(percent, 1)})
+
     def _show_error(self, exc: Exception) -> None:
         """Say in the view, in a warning and in the log that it could not follow the selection."""
         self.error = f"{type(exc).__name__}: {exc}"
@@ -183,6 +189,7 @@ class LinkedView(anywidget.AnyWidget):
     def close(self) -> None:
         evaluation = getattr(self, "evaluation", None)  # absent when __init__ failed early
         if evaluation is not None:
+            self._stop_progress()
             evaluation.selection.unobserve(self._on_selection)
             evaluation.engine.drop_consumer(self.source)
         super().close()

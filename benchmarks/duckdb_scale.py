@@ -67,7 +67,7 @@ def build(ev: Any) -> tuple[list[Any], str]:
     from errorscope.widgets.overview import ModelOverview, SelectionBar
 
     try:
-        board = es.dashboard(ev, store=Path("/tmp/errorscope-bench/tags.sqlite"))
+        board = es.dashboard(ev, store=Path(f"/tmp/errorscope-bench/tags-{ev.n_rows}.sqlite"))
         board.slice_browser._auto_discover = False
         return [board], "es.dashboard(ev)"
     except Exception as err:  # a view that does not run on a lazy engine yet
@@ -77,6 +77,14 @@ def build(ev: Any) -> tuple[list[Any], str]:
         es.GroupComparer(ev, groups="sex"),
     ]  # fmt: skip
     return views, f"overview, selection bar, matrix, slices, groups (es.dashboard failed: {why})"
+
+
+def view_of(views: list[Any], attribute: str) -> Any:
+    """The dashboard's view (``board.<attribute>``), or that view among the views built one by one."""
+    if type(views[0]).__name__ == "Dashboard":
+        return getattr(views[0], attribute)
+    wanted = "".join(part.title() for part in attribute.split("_"))
+    return next(v for v in views if type(v).__name__ == wanted)
 
 
 def clicks(action: Callable[[int], None], clock: ScanClock, cube: Any) -> dict[str, float]:
@@ -112,10 +120,9 @@ def measure(n_rows: int, preaggregate: bool) -> dict[str, Any]:
     engine.preaggregate = preaggregate
     views, built = build(ev)
     ready = time.perf_counter() - t0
-    matrix = next(v for v in views if type(v).__name__ in ("ConfusionMatrix", "Dashboard"))
-    matrix = getattr(matrix, "confusion_matrix", matrix)
-    slices = next(v for v in views if type(v).__name__ == "SliceBrowser")
-    groups = next(v for v in views if type(v).__name__ == "GroupComparer")
+    matrix, slices, groups = (
+        view_of(views, name) for name in ("confusion_matrix", "slice_browser", "group_comparer")
+    )
     cube = engine.preagg
     out: dict[str, Any] = {"rows": n_rows, "built": built, "ready_s": ready}
     if cube is not None:
@@ -170,8 +177,7 @@ def measure_spark(n_rows: int) -> dict[str, Any]:
     ev = es.Evaluation(frame, **ARGS)
     views, built = build(ev)
     ready = time.perf_counter() - t0
-    matrix = next(v for v in views if type(v).__name__ in ("ConfusionMatrix", "Dashboard"))
-    matrix = getattr(matrix, "confusion_matrix", matrix)
+    matrix = view_of(views, "confusion_matrix")
     engine = ev.engine
     built_bytes = engine.collected_bytes
     progress({"rows": n_rows, "built": built, "ready_s": ready, "build_bytes": built_bytes})

@@ -247,15 +247,28 @@ def test_order_statistics_in_bounded_memory_equal_numpy(monkeypatch, tmp_path):
     assert got == np.sort(x)[ks].tolist()
 
 
-def test_loss_pages_from_the_first_rows_of_each_cell_equal_the_scan(adult_pair):
+@pytest.mark.parametrize(
+    ("order", "wrong_only"),
+    [("loss", False), ("loss", True), ("confident_wrong", True), ("confident_wrong", False)],
+)
+def test_review_pages_from_the_first_rows_of_each_cell_equal_the_scan(adult_pair, order, wrong_only):
+    """The slice browser's loss pages and the error tagger's confident-wrong queue (of the wrong rows:
+    the cells off the diagonal) come from each cell's first rows: the same ids and rows as the scan."""
     ev, engine = adult_pair
     engine.count(plans(ev)[0], where(engine, Clause.where("s", engine.coding("age").predicates[2])))
     cube = engine.preagg
     assert cube.top_rows() is not None
-    for what, clauses in list(mapped_clauses(ev, engine).items())[:9]:
+    right = cells_clause("matrix", ev.classes, cells=[(0, 0), (1, 1)], names=ev.role_names())
+    few_wrong = cells_clause("matrix", ev.classes, cells=[(0, 0), (1, 1), (1, 0)], names=ev.role_names())
+    age = Clause.where("slices", engine.coding("age").predicates[1])
+    cases = {
+        **dict(list(mapped_clauses(ev, engine).items())[:9]),
+        "right cells (no wrong row)": [right], "right cells and a young slice": [few_wrong, age],
+    }  # fmt: skip
+    for what, clauses in cases.items():
         lazy = where(engine, *clauses)
         for offset, limit in ((0, 10), (10, 10), (40, 10), (45, 10), (0, 50)):
-            plan = RowPage("loss", limit=limit, offset=offset)
+            plan = RowPage(order, limit=limit, offset=offset, wrong_only=wrong_only)
             rows = cube.page(plan, lazy)
             assert (rows is None) == (offset + limit > 50), (what, offset)
             got_ids = engine.page(plan, lazy)
@@ -287,4 +300,46 @@ def test_a_filter_of_many_free_clauses_keeps_each_its_dimension(adult_pair):
         engine.count(plans(ev)[0], where(engine, *many)),
         ev.engine.count(plans(ev)[0], where(ev.engine, *many)),
         "6",
+    )
+
+
+def test_slice_tables_with_tags_count_only_the_tags(adult_pair, monkeypatch):
+    """A slice table of columns and tags (the slice browser's, once a store is attached): the columns come
+    from the pre-aggregated tables, a tag no row carries is counted from them too, a tag with rows scans
+    only its own table; every table equals the numpy engine's."""
+    ev, engine = adult_pair
+    cell = where(engine, cells_clause("matrix", ev.classes, cells=[(1, 0)], names=ev.role_names()))
+    columns = (Key.column("education"), Key.tag("mislabeled"), Key.column("sex"))
+    plan = Marginals(columns, by=(Key.outcome(1),))
+    numpy = ev.engine.marginals(
+        plan, where(ev.engine, cells_clause("matrix", ev.classes, cells=[(1, 0)], names=ev.role_names()))
+    )
+    scanned: list[Key] = []
+    scan = engine.scan_count
+    monkeypatch.setattr(engine, "scan_count", lambda p, w: scanned.append(p.keys[0]) or scan(p, w))
+    for got, want in zip(engine._marginals(plan, cell), numpy, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert scanned == []  # the untagged tag from the tables too
+    tagged_ids = engine.page(RowPage("loss", limit=7), cell).tolist()
+    monkeypatch.setattr(engine, "tag_ids", lambda names: tagged_ids)
+    tables = engine._marginals(plan, cell)
+    assert scanned == [Key.tag("mislabeled")]
+    np.testing.assert_array_equal(tables[0], numpy[0])
+    assert tables[1][0].sum() == 7 and tables[1].sum() == numpy[1].sum()  # the 7 tagged rows of the cell
+
+
+def test_cards_of_a_review_page_are_fetched_without_a_query(adult_pair, monkeypatch):
+    """The error tagger fetches its queue page and then one card: both come from the rows the
+    pre-aggregated first rows brought (no scan by id), equal to the rows the scan gives."""
+    ev, engine = adult_pair
+    cell = where(engine, cells_clause("matrix", ev.classes, cells=[(1, 0)], names=ev.role_names()))
+    queue = engine.page(RowPage("confident_wrong", limit=10, wrong_only=True), cell)
+    engine.page(RowPage("loss", limit=10), cell)  # another view's page in between
+    want = engine.rows(queue, loss=True)
+    monkeypatch.setattr(engine, "rows", lambda *a, **k: pytest.fail("fetched by a query"))
+    pd.testing.assert_frame_equal(engine.fetch(queue, loss=True), want, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        engine.fetch(queue[3:4]),
+        want.iloc[3:4].drop(columns="loss").reset_index(drop=True),
+        check_dtype=False,
     )

@@ -648,11 +648,22 @@ class LazyEngine(Engine):
         a click's batch, counts every column in one job (:meth:`_unpivoted_marginals`)."""
         cube = self._cube_for(where, [*plan.columns, *plan.by])
         found = cube.marginals(plan, where) if cube is not None else None
-        if found is not None:
-            return found
-        if self.name == "spark" and len(plan.columns) > 1:
+        if found is None and self.name == "spark" and len(plan.columns) > 1:
             return self._unpivoted_marginals(plan, where)
-        return [self.scan_count(GroupCounts((column, *plan.by)), where).counts for column in plan.columns]
+        tables = found if found is not None else [None] * len(plan.columns)
+        return [
+            table if table is not None else self._column_table(column, plan.by, where)
+            for column, table in zip(plan.columns, tables, strict=True)
+        ]
+
+    def _column_table(self, column: Key, by: tuple[Key, ...], where: Filter) -> np.ndarray:
+        """One column's table of :meth:`_marginals` that the pre-aggregated tables do not hold: a tag no
+        row carries is code 1 (untagged) for every kept row, counted from ``by`` alone; else a scan."""
+        if column.kind == "tag" and not (self.tag_ids([column.name]) if self.tag_ids is not None else []):
+            table = np.zeros((2, *self.shape(by)), dtype=np.int64)
+            table[1] = self.count(GroupCounts(by), where).counts
+            return table
+        return self.scan_count(GroupCounts((column, *by)), where).counts
 
     def grouping_sets(self, plan: GroupingSets, where: Filter) -> list[Counted]:
         """``GROUPING SETS`` in one scan per chunk of sets (DuckDB's SQL, Spark's ``groupingSets``), cells
@@ -809,7 +820,7 @@ class LazyEngine(Engine):
         return _id_array(values)
 
     def _cube_page(self, plan: RowPage, where: Filter) -> np.ndarray | None:
-        """A loss-ordered page from the pre-aggregated first rows of each cell (their data fetched once,
+        """A page in a review order the pre-aggregated first rows of each cell keep (their data fetched once,
         in one query), or None."""
         cube = self._preagg if self.preaggregate else None
         rows = cube.page(plan, where) if cube is not None else None
@@ -925,12 +936,30 @@ class LazyEngine(Engine):
         return frame.select(*[nw.col(c) for c in data], *named, nw.col(ROW), *[nw.col(c) for c in keep])
 
     def fetch(self, ids: np.ndarray, loss: bool = False) -> pd.DataFrame:
+        rows = self._held_rows([_python(v) for v in np.asarray(ids).tolist()])
+        if rows is None:
+            return self.rows(ids, loss)
+        rows = rows.drop(columns=ROW)
+        name = "es_loss" if "loss" in self.schema else "loss"
+        return (rows if loss or name not in rows else rows.drop(columns=name)).reset_index(drop=True)
+
+    def _held_rows(self, wanted: list[Any]) -> pd.DataFrame | None:
+        """The rows of the ids ``wanted`` from rows already here, with no query: the last row page's
+        (:meth:`page` brings them along) or the pre-aggregated first rows of each cell (every page they
+        answer: the slice browser's, the force viewer's and the error tagger's, their cards included)."""
+        key = self.roles.ids or ROW
         last = self._last_page
-        if last is not None and [_python(v) for v in np.asarray(ids).tolist()] == last[0]:
-            rows = last[1].drop(columns=ROW)
-            name = "es_loss" if "loss" in self.schema else "loss"
-            return (rows if loss or name not in rows else rows.drop(columns=name)).reset_index(drop=True)
-        return self.rows(ids, loss)
+        if last is not None and wanted == last[0]:
+            return last[1]
+        top = self._preagg.top_rows() if self._preagg is not None else None
+        for frame in (last[1] if last is not None else None, top.frame if top is not None else None):
+            if frame is None or not len(wanted):
+                continue
+            index = pd.Index(frame[key].map(_python))
+            at = index.get_indexer(wanted) if index.is_unique else np.array([-1])
+            if (at >= 0).all():
+                return frame.iloc[at]
+        return None
 
     def rows(self, ids: Sequence[Any], loss: bool = False) -> pd.DataFrame:
         """The rows of ``ids``, in their order, with the data and the evaluation's columns."""

@@ -94,7 +94,6 @@ class TopRows:
         self.key: dict[str, np.ndarray] = {c: np.zeros(0) for c in cells}
         self.row: dict[str, np.ndarray] = {c: np.zeros(0, dtype=np.int64) for c in cells}
         self.limit = {c: np.full(n, np.inf) for c, n in cells.items()}  # per cell: its k-th key, once full
-        self.frame: Any = None  # the kept rows' data, by row number (LazyEngine.page fills it)
 
     def add(
         self, column: str, cells: np.ndarray, order: np.ndarray, keys: np.ndarray, rows: np.ndarray
@@ -138,6 +137,23 @@ class TopRows:
         return np.unique(np.concatenate(list(self.row.values()) or [np.zeros(0, dtype=np.int64)]))
 
 
+TOP_ORDERS = ("loss", "confident_wrong")  # the review orders whose first rows per cell are kept
+
+
+class FirstRows:
+    """A :class:`TopRows` per review order of :data:`TOP_ORDERS` (the slice browser's and force viewer's
+    loss order, the error tagger's confident-wrong queue), and the kept rows' data (``frame``, fetched once
+    by the engine)."""
+
+    def __init__(self, cells: dict[str, int], k: int) -> None:
+        self.orders = {order: TopRows(cells, k) for order in TOP_ORDERS}
+        self.frame: Any = None
+
+    def rows(self) -> np.ndarray:
+        """Every row kept for any order, once."""
+        return np.unique(np.concatenate([top.rows() for top in self.orders.values()]))
+
+
 @dataclass
 class Family:
     """Tables ``base + (column,)`` for each filterable column, plus ``base`` alone, with rows per cell
@@ -148,7 +164,7 @@ class Family:
     counts: dict[str, np.ndarray] = field(default_factory=dict)  # column dim -> (*base sizes, codes)
     sums: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: float = 0.0
-    top: TopRows | None = None  # the (a, p) family: each cell's first rows in the loss order
+    top: FirstRows | None = None  # the (a, p) family: each cell's first rows in each review order
 
     def table(self, dims: frozenset[str]) -> Table | None:
         """The smallest table holding ``dims``, or None."""
@@ -365,30 +381,34 @@ class PreAggregate:
         self.answered += 1
         return self._reduce(found, cells, plan)
 
-    def marginals(self, plan: Marginals, where: Filter) -> list[np.ndarray] | None:
-        """Every column's table from one family (built over ``by`` and the filter), or None."""
+    def marginals(self, plan: Marginals, where: Filter) -> list[np.ndarray | None] | None:
+        """Each column's table from one family (built over ``by`` and the filter), None for a column the
+        tables do not hold (a tag: the engine counts those); None when the filter or ``by`` is not in them."""
         cells = self.cells(where)
         by = [self.key_dims(k) for k in plan.by]
-        columns = [self.key_dims(k) for k in plan.columns]
-        if cells is None or any(d is None for d in [*by, *columns]):
+        if cells is None or any(d is None for d in by):
             self.scanned += 1
             return None
         base = {d for ds in by for d in ds} | set(cells.dims)  # type: ignore[union-attr]
-        out = []
-        for key, dims in zip(plan.columns, columns, strict=True):
-            free = next((d for d in dims if d.startswith("c:")), None)  # type: ignore[union-attr]
-            found = self._table(frozenset(base | set(dims)), (), free)  # type: ignore[arg-type]
-            if found is None:
-                self.scanned += 1
-                return None
-            out.append(self._reduce(found, cells, GroupCounts((key, *plan.by))).counts)
+        out: list[np.ndarray | None] = []
+        for key in plan.columns:
+            dims = self.key_dims(key)
+            free = next((d for d in dims if d.startswith("c:")), None) if dims is not None else None
+            found = self._table(frozenset(base | set(dims)), (), free) if dims is not None else None
+            out.append(
+                None if found is None else self._reduce(found, cells, GroupCounts((key, *plan.by))).counts
+            )
+        if all(t is None for t in out):
+            self.scanned += 1
+            return None
         self.answered += 1
         return out
 
     def page(self, plan: RowPage, where: Filter) -> np.ndarray | None:
-        """Row numbers of a loss-ordered page of the kept rows, from the (a, p) family's first rows per
-        cell, when the filter's cells lie in one of its tables; else None (the engine scans)."""
-        if plan.order != "loss" or plan.wrong_only:
+        """Row numbers of a page of the kept rows in a review order of :data:`TOP_ORDERS` (of the wrong
+        ones: the cells off the diagonal), from the (a, p) family's first rows per cell, when the filter's
+        cells lie in one of its tables; else None (the engine scans)."""
+        if plan.order not in TOP_ORDERS:
             return None
         cells = self.cells(where)
         family = next((f for f in self.families if f.top is not None), None)
@@ -400,10 +420,13 @@ class PreAggregate:
         column = free[0] if free else next(iter(family.counts))
         dims = (*family.base, column)
         shape = family.counts[column].shape
-        kept = np.broadcast_to(cells.over(dims), shape).ravel()
-        return family.top.page(column, kept, plan.offset, plan.limit)  # type: ignore[union-attr]
+        kept = np.broadcast_to(cells.over(dims), shape)
+        if plan.wrong_only:  # a row is wrong exactly when its cell is off the diagonal
+            kept = kept & np.not_equal.outer(np.arange(shape[0]), np.arange(shape[1]))[:, :, None]
+        top = family.top.orders[plan.order]  # type: ignore[union-attr]
+        return top.page(column, kept.ravel(), plan.offset, plan.limit)
 
-    def top_rows(self) -> TopRows | None:
+    def top_rows(self) -> FirstRows | None:
         return next((f.top for f in self.families if f.top is not None), None)
 
     def n_kept(self, where: Filter) -> int | None:
@@ -515,12 +538,14 @@ class PreAggregate:
                 for j, m in enumerate(measures)]  # fmt: skip
         top = None
         if base == (A, P) and self.engine.scores is not None and max(sizes.values()) * n_base < 1 << 16:
-            top = TopRows({c: n_base * sizes[c] for c in columns}, TOP_ROWS)
-        if top is not None:  # the row page's order: smallest key, then row (LazyEngine._order_key)
-            sums += [self.engine._order_key("loss").alias("key"), nw.col(ROW).alias("row")]
+            top = FirstRows({c: n_base * sizes[c] for c in columns}, TOP_ROWS)
+        keys = {order: f"key_{order}" for order in TOP_ORDERS}
+        if top is not None:  # each row page order: smallest key, then row (LazyEngine._order_key)
+            sums += [self.engine._order_key(order).alias(keys[order]) for order in TOP_ORDERS]
+            sums.append(nw.col(ROW).alias("row"))
         inner = nw.to_native(self.engine.frame.select(*exprs, *[nw.col(c) for c in raw], *sums))
         outer = [names[d] for d in dims if d not in fast] + [f"m{j}" for j in range(len(measures))]
-        outer += ["key", "row"] if top is not None else []
+        outer += [*keys.values(), "row"] if top is not None else []
         outer += [f"{how[1]} AS {names[d]}" for d, how in fast.items()]
         relation = inner.query("coded", f"SELECT {', '.join(outer)} FROM coded")
         cuts = {d: how[2] for d, how in fast.items()}
@@ -532,17 +557,21 @@ class PreAggregate:
             for d, n in zip(base, base_sizes, strict=True):
                 at = at * n + code[d]
             weights = [batch.column(f"m{j}").to_numpy() for j in range(len(measures))]
+            ranked = {}  # per order: the batch's keys and its rows in that order
             if top is not None:
-                keys = batch.column("key").to_numpy(zero_copy_only=False)
                 rows = batch.column("row").to_numpy()
-                ordered = top.order(keys, rows)
+                for order, first in top.orders.items():
+                    key = batch.column(keys[order]).to_numpy(zero_copy_only=False)
+                    ordered = first.order(key, rows)
+                    if ordered is not None:
+                        ranked[order] = (key, ordered)
             for c in columns:
                 index = at * sizes[c] + code[c]
                 counts[c] += np.bincount(index, minlength=counts[c].size)
                 for j, w in enumerate(weights):
                     totals[c][j] += np.bincount(index, weights=w, minlength=counts[c].size)
-                if top is not None and ordered is not None:
-                    top.add(c, index, ordered, keys, rows)
+                for order, (key, ordered) in ranked.items():
+                    top.orders[order].add(c, index, ordered, key, rows)  # type: ignore[union-attr]
         family = Family(base, measures, top=top)
         for c in columns:
             shape = (*base_sizes, sizes[c])

@@ -154,5 +154,7 @@ def _background_work_finishes() -> Iterator[None]:
     ``warnings.catch_warnings()`` is not thread-safe and would disturb the next test's pytest.warns."""
     yield
     for thread in threading.enumerate():
-        if thread.name.startswith("errorscope-") and not thread.name.startswith("errorscope-count"):
+        if thread.name.startswith("errorscope-") and not thread.name.startswith(
+            ("errorscope-count", "errorscope-progress")  # an engine's: they wait for its next query
+        ):
             thread.join(timeout=60)

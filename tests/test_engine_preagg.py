@@ -14,7 +14,7 @@ from engines import order_statistics_frame
 from errorscope.engines.lazy import Roles
 from errorscope.engines.preagg import Compiled
 from errorscope.fairness import make_groups
-from errorscope.plans import Filter, GroupCounts, Key, Marginals, Measure, RowPage
+from errorscope.plans import Filter, GroupCounts, Key, Marginals, Measure, RocAuc, RowPage
 from errorscope.query import parse
 from errorscope.selection import Clause, Predicate, cells_clause
 
@@ -343,3 +343,34 @@ def test_cards_of_a_review_page_are_fetched_without_a_query(adult_pair, monkeypa
         want.iloc[3:4].drop(columns="loss").reset_index(drop=True),
         check_dtype=False,
     )
+
+
+def test_roc_auc_from_the_score_bins_only_when_each_bin_is_one_score(adult_pair, tmp_path):
+    """The overview's ROC AUC of a click comes from the pre-aggregated score bins when every bin holds one
+    distinct score (scores of three decimals below 1: 0.999 and 1.0 share the last bin), exactly; else it
+    is counted by a query. Both equal scikit-learn's on the kept rows."""
+    from sklearn.metrics import roc_auc_score
+
+    ev = adult_pair[0]
+    frame = ev.frame()[["actual", "score", "sex"]]
+    cells = cells_clause("m", ev.classes, cells=[(1, 0), (0, 0)], names=ev.role_names())
+    female = Clause.where("s", Predicate("sex", "in", ("Female",)))
+    for name, score, from_bins in (
+        ("three decimals", np.minimum(frame["score"], 0.999), True),
+        ("with 1.0", frame["score"], False),
+        ("finer", np.clip(frame["score"] + 1e-4 * np.sin(np.arange(len(frame))), 0, 1), False),
+    ):
+        data = frame.assign(score=score)
+        data.to_parquet(tmp_path / "s.parquet", index=False)
+        engine = es.Evaluation(str(tmp_path / "s.parquet"), y_true="actual", y_score="score").engine
+        assert engine._single_valued_bins(1, 1000) == from_bins, name
+        for clauses in ([cells], [female], [cells, female]):
+            kept = where(engine, *clauses)
+            assert (engine._binned_roc_counts(RocAuc(1), kept) is not None) == from_bins, name
+            mask = np.ones(len(data), dtype=bool)
+            if cells in clauses:
+                mask &= (data["score"] < 0.5).to_numpy()
+            if female in clauses:
+                mask &= (data["sex"] == "Female").to_numpy()
+            want = roc_auc_score(data["actual"][mask] == ">50K", data["score"][mask])
+            assert engine._roc_auc(RocAuc(1), kept) == pytest.approx(want, abs=1e-12), name

@@ -110,6 +110,7 @@ class LazyEngine(Engine):
     collected_bytes: int = 0  # Arrow bytes brought to the driver by profiles and plans (a measurement)
     _codings: dict[str, tuple[ColumnCodes, nw.Expr]] = field(default_factory=dict, repr=False)
     _edges: dict[str, Any] = field(default_factory=dict, repr=False)
+    _single_valued: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)  # score bins
     _last_page: tuple[list[Any], pd.DataFrame] | None = field(default=None, repr=False)  # ids, rows
 
     def __post_init__(self) -> None:
@@ -899,23 +900,61 @@ class LazyEngine(Engine):
         return _id_array([_python(by_row[r]) for r in rows.tolist()])
 
     def _roc_auc(self, plan: RocAuc, where: Filter) -> float:
-        """Exact ROC AUC from rows per (distinct score, is positive), as overview.roc_auc counts them."""
-        score = self.scores[plan.positive]
-        frame = self._kept(where).with_columns(
-            score.alias("__s"), (self.actual == plan.positive).alias("__p")
-        )
-        out = self._collect(frame.group_by("__s", "__p").agg(nw.len().alias("n"))).to_pandas()
-        s = out["__s"].to_numpy(dtype=np.float64)
-        is_pos = out["__p"].astype(bool).to_numpy()
-        n = out["n"].to_numpy(dtype=np.int64)
-        values, group = np.unique(s, return_inverse=True)
-        pos = np.bincount(group, weights=n * is_pos, minlength=len(values))
-        neg = np.bincount(group, weights=n * ~is_pos, minlength=len(values))
+        """Exact ROC AUC from rows per (distinct score, is positive), as overview.roc_auc counts them:
+        from the pre-aggregated score bins when each bin holds one distinct score (scores stored with
+        three decimals, as scored logs often are), else by a grouped query."""
+        binned = self._binned_roc_counts(plan, where)
+        if binned is not None:
+            pos, neg = binned
+        else:
+            score = self.scores[plan.positive]
+            frame = self._kept(where).with_columns(
+                score.alias("__s"), (self.actual == plan.positive).alias("__p")
+            )
+            out = self._collect(frame.group_by("__s", "__p").agg(nw.len().alias("n"))).to_pandas()
+            s = out["__s"].to_numpy(dtype=np.float64)
+            is_pos = out["__p"].astype(bool).to_numpy()
+            n = out["n"].to_numpy(dtype=np.int64)
+            values, group = np.unique(s, return_inverse=True)
+            pos = np.bincount(group, weights=n * is_pos, minlength=len(values))
+            neg = np.bincount(group, weights=n * ~is_pos, minlength=len(values))
         n_pos, n_neg = pos.sum(), neg.sum()
         if n_pos == 0 or n_neg == 0:
             return float("nan")
         below = np.cumsum(neg) - neg
         return float((pos * (below + 0.5 * neg)).sum() / (n_pos * n_neg))
+
+    def _binned_roc_counts(self, plan: RocAuc, where: Filter) -> tuple[np.ndarray, np.ndarray] | None:
+        """Positives and negatives per score bin (in score order) from the pre-aggregated tables, when
+        every bin holds a single distinct score (then the bins are the distinct scores: the AUC is exact);
+        else None."""
+        from ..fairness import FINE_BINS
+
+        keys = (Key.score_bin(FINE_BINS, plan.positive), Key.actual(plan.positive))
+        cube = self._cube_for(where, keys) if self.preaggregate and not where.everything else None
+        if cube is None or not self._single_valued_bins(plan.positive, FINE_BINS):
+            return None
+        found = cube.count(GroupCounts(keys), where)
+        return None if found is None else (found.counts[:, 1], found.counts[:, 0])
+
+    def _single_valued_bins(self, positive: int, bins: int) -> bool:
+        """Whether each of the ``bins`` score bins of class ``positive`` holds at most one distinct score
+        (one query over the score column, once)."""
+        key = (positive, bins)
+        if key not in self._single_valued:
+            score = self.scores[positive]  # type: ignore[index]
+            frame = self.frame.select(
+                self.key_expr(Key.score_bin(bins, positive)).alias("b"), score.alias("s")
+            )
+            spread = frame.group_by("b").agg(
+                (nw.col("s").max() - nw.col("s").min()).alias("d"), nw.col("s").null_count().alias("m")
+            )
+            out = self._collect(
+                spread.select(nw.col("d").max().alias("d"), nw.col("m").sum().alias("m"))
+            ).to_pandas()
+            d, m = out["d"].iloc[0], out["m"].iloc[0]
+            self._single_valued[key] = bool(pd.notna(d) and float(d) == 0.0 and int(m) == 0)
+        return self._single_valued[key]
 
     # -- rows ----------------------------------------------------------------------------------
     def _with_roles(self, frame: Any, loss: bool = False, keep: Sequence[str] = ()) -> Any:

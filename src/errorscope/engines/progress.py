@@ -3,7 +3,7 @@
 :class:`QueryProgress` watches the engine's outermost query from a thread of its own: past ``DELAY``
 seconds it asks the engine's ``probe`` (DuckDB's ``query_progress()``, Spark's status tracker) every
 ``EVERY`` seconds and tells each listener the percent done, then ``None`` when the query ends. Queries
-shorter than ``DELAY`` (every pre-aggregated click) report nothing and cost one short-lived thread.
+shorter than ``DELAY`` (every pre-aggregated click) report nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,11 +24,16 @@ logger = logging.getLogger("errorscope")
 
 class QueryProgress:
     """Listeners of a running query's percent done (``None``: it ended), fed by ``probe`` (the percent
-    of the query running now, or None when it cannot say)."""
+    of the query running now, or None when it cannot say). One watcher thread per engine, started with
+    the first watched query, sleeps while no query runs (a thread per query cost milliseconds to start
+    while a background job held the interpreter)."""
 
     def __init__(self, probe: Callable[[], float | None]) -> None:
         self.probe = probe
         self._listeners: list[Listener] = []
+        self._wake = threading.Condition()
+        self._since: float | None = None  # when the query running now started (None: none runs)
+        self._watcher: threading.Thread | None = None
 
     def listen(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(percent)`` while a long query runs; returns what stops it."""
@@ -40,28 +46,43 @@ class QueryProgress:
         if not self._listeners:
             yield
             return
-        done = threading.Event()
-        reported = threading.Event()
-
-        def watch() -> None:
-            if done.wait(DELAY):
-                return
-            while not done.is_set():
-                percent = self._probe()
-                if percent is not None:
-                    reported.set()
-                    self._tell(percent)
-                done.wait(EVERY)
-
-        watcher = threading.Thread(target=watch, name="errorscope-query-progress", daemon=True)
-        watcher.start()
+        with self._wake:
+            self._since = time.monotonic()
+            if self._watcher is None:
+                self._watcher = threading.Thread(target=self._watch, name="errorscope-progress", daemon=True)
+                self._watcher.start()
+            self._wake.notify()
         try:
             yield
         finally:
-            done.set()
-            watcher.join()
-            if reported.is_set():
+            with self._wake:
+                self._since = None
+                self._wake.notify()
+
+    def _watch(self) -> None:
+        """Past DELAY into a query, report every EVERY seconds; once it ends, report None (when something
+        was reported: a query that follows at once goes on with the bar shown)."""
+        reported = False
+        while True:
+            with self._wake:
+                if self._since is None and not reported:
+                    self._wake.wait()
+                    continue
+                due = None if self._since is None else self._since + DELAY - time.monotonic()
+                if due is not None and due > 0 and not reported:
+                    self._wake.wait(due)
+                    continue
+            if due is None:  # the query ended
+                reported = False
                 self._tell(None)
+                continue
+            percent = self._probe() if due <= 0 else None
+            if percent is not None:
+                reported = True
+                self._tell(percent)
+            with self._wake:
+                if self._since is not None:
+                    self._wake.wait(EVERY)
 
     def _probe(self) -> float | None:
         try:

@@ -665,3 +665,26 @@ def test_a_column_the_engine_cannot_slice_names_the_fix():
         TypeError, match=r"column 'wait' holds Duration.*store it as numbers \(a duration as seconds"
     ):
         engine.coding("wait")
+
+
+def test_background_work_gets_a_connection_with_the_same_limits(tmp_path):
+    """Discovery and SHAP jobs run on a connection of their own (a DuckDB connection takes one caller at
+    a time) over the same files, with the threads, memory limit and spill folder set on the engine's."""
+    frame = random_frame(200, 4)
+    frame.to_parquet(tmp_path / "r.parquet", index=False)
+    engine = es.Evaluation(
+        str(tmp_path / "r.parquet"), y_true="y", y_score=["p_cat", "p_dog", "p_emu"]
+    ).engine
+    native = engine.frame.to_native()
+    for statement in ("SET threads = 1", "SET memory_limit = '700MB'", f"SET temp_directory = '{tmp_path}'"):
+        native.query("t", statement)
+    worker = engine.for_thread()
+    settings = (
+        "current_setting('threads'), current_setting('memory_limit'), current_setting('temp_directory')"
+    )
+    assert worker.frame.to_native().query("t", f"SELECT {settings}").fetchall()[0] == (
+        1,
+        "667.5 MiB",
+        str(tmp_path),
+    )
+    assert worker.n_rows == 200 and worker.frame.to_native() is not native

@@ -764,8 +764,15 @@ class LazyEngine(Engine):
             return self
         import duckdb
 
+        native = nw.to_native(self.frame)
         try:
-            relation = duckdb.connect().sql(nw.to_native(self.frame).sql_query())
+            connection = duckdb.connect()
+            settings = native.query(
+                "t", f"SELECT {', '.join(f'current_setting({n!r})' for n in SHARED_SETTINGS)}"
+            )
+            for name, value in zip(SHARED_SETTINGS, settings.fetchall()[0], strict=True):  # the same limits
+                connection.execute(f"SET {name} = '{str(value).replace(chr(39), chr(39) * 2)}'")
+            relation = connection.sql(native.sql_query())
         except duckdb.Error:
             return None
         worker = copy.copy(self)
@@ -1122,7 +1129,9 @@ for _name in QUERIES:
 
 
 IN_MEMORY_ORDER_STATS = 20_000_000  # above: DuckDB's quantile_disc would hold every value in memory
+FEW_DISTINCT = 200_000  # at most this many distinct values (about): order statistics from value counts
 SPARK_IN_MEMORY_ORDER_STATS = 1_000_000  # above: Spark's percentile_disc would (out of a 2 GB heap at 10M)
+SHARED_SETTINGS = ("threads", "memory_limit", "temp_directory")  # a background connection keeps these
 PAGE_ROWS = 1000  # a DuckDB row page up to this long comes with its rows (see LazyEngine.page)
 _CLASS_KEYS = {"actual", "predicted", "outcome"}
 _NO_ROWS = np.zeros(0, dtype=np.int32)  # a lazy coding keeps no per-row codes: its expression computes them
@@ -1135,6 +1144,11 @@ def _windowed_order_stats(native: Any, ks: list[int], n: int, width: float = 0.0
     window. A rank outside its window (the approximation off by more) is retried with wider windows.
     ``native`` is a DuckDB relation or a Spark DataFrame (:class:`_OrderStatQueries`)."""
     ask = _OrderStatQueries(native)
+    if ask.approximate_distinct() <= FEW_DISTINCT:  # ties (a score of 3 decimals): ranks of value counts
+        values, counts = ask.value_counts()
+        order = np.argsort(values, kind="stable")
+        ends = np.cumsum(counts[order])
+        return [float(values[order][np.searchsorted(ends, k, side="right")]) for k in ks]
     found: dict[int, float] = {}
     todo = sorted(set(ks))
     while todo:
@@ -1171,6 +1185,23 @@ class _OrderStatQueries:
 
         row = self.native.agg(*[F.expr(f"percentile_disc({q!r}) WITHIN GROUP (ORDER BY x)") for q in qs])
         return [float(v) for v in row.collect()[0]]
+
+    def approximate_distinct(self) -> int:
+        if self.duckdb:
+            return int(self.native.aggregate("approx_count_distinct(x)").fetchall()[0][0])
+        from pyspark.sql import functions as F
+
+        return int(self.native.agg(F.approx_count_distinct("x")).collect()[0][0])
+
+    def value_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each distinct value and its rows."""
+        if self.duckdb:
+            out = self.native.aggregate("x, count(*) AS n", "x").fetchnumpy()
+            return out["x"].astype(np.float64), out["n"].astype(np.int64)
+        table = self.native.groupBy("x").count().toArrow()
+        return table.column("x").to_numpy().astype(np.float64), table.column("count").to_numpy().astype(
+            np.int64
+        )
 
     def approximate(self, qs: list[float], width: float) -> list[float]:
         """Approximate quantiles (Spark's within ``width / 4`` of their rank; DuckDB's t-digest)."""

@@ -1155,15 +1155,17 @@ def _windowed_order_stats(native: Any, ks: list[int], n: int, width: float = 0.0
         if width >= 0.5:  # the whole range: no window left to narrow, let the engine sort it
             found.update(zip(todo, ask.exact([(k + 0.5) / n for k in todo]), strict=True))
             break
-        bounds = [min(max((k + 0.5) / n + d, 0.0), 1.0) for k in todo for d in (-width, width)]
-        approx = ask.approximate(bounds, width)
-        windows = [(approx[2 * i], approx[2 * i + 1]) for i in range(len(todo))]
+        bounds = [(k + 0.5) / n + d for k in todo for d in (-width, width)]
+        inner = [q for q in bounds if 0 < q < 1]  # a window reaching an end is open there (no estimate
+        approx = dict(zip(inner, ask.approximate(inner, width), strict=True)) if inner else {}  # of the min)
+        windows = [(approx.get(bounds[2 * i]), approx.get(bounds[2 * i + 1])) for i in range(len(todo))]
         below = ask.counts_below([lo for lo, _ in windows])
         values = np.sort(ask.values_within(windows))
         missed = []
         for k, (lo, hi), n_below in zip(todo, windows, below, strict=True):
-            at = k - int(n_below) + int(np.searchsorted(values, lo, side="left"))
-            if int(n_below) <= k and at < len(values) and values[at] <= hi:
+            start = 0 if lo is None else int(np.searchsorted(values, lo, side="left"))
+            at = k - int(n_below) + start
+            if int(n_below) <= k and at < len(values) and (hi is None or values[at] <= hi):
                 found[k] = float(values[at])
             else:
                 missed.append(k)
@@ -1210,17 +1212,33 @@ class _OrderStatQueries:
             return [float(v) for v in self.native.aggregate(sql).fetchall()[0][0]]
         return [float(v) for v in self.native.approxQuantile("x", qs, width / 4)]
 
-    def counts_below(self, cuts: list[float]) -> list[int]:
-        if self.duckdb:
-            sql = ", ".join(f"count(*) FILTER (WHERE x < {lo!r})" for lo in cuts)
-            return [int(v) for v in self.native.aggregate(sql).fetchall()[0]]
-        from pyspark.sql import functions as F
+    def counts_below(self, cuts: list[float | None]) -> list[int]:
+        """Rows below each cut (None: no cut, none below)."""
+        asked = [lo for lo in cuts if lo is not None]
+        if not asked:
+            found: list[int] = []
+        elif self.duckdb:
+            sql = ", ".join(f"count(*) FILTER (WHERE x < {lo!r})" for lo in asked)
+            found = [int(v) for v in self.native.aggregate(sql).fetchall()[0]]
+        else:
+            from pyspark.sql import functions as F
 
-        row = self.native.agg(*[F.count(F.when(F.col("x") < F.lit(lo), 1)) for lo in cuts]).collect()[0]
-        return [int(v) for v in row]
+            row = self.native.agg(*[F.count(F.when(F.col("x") < F.lit(lo), 1)) for lo in asked]).collect()[0]
+            found = [int(v) for v in row]
+        counts = iter(found)
+        return [0 if lo is None else next(counts) for lo in cuts]
 
-    def values_within(self, windows: list[tuple[float, float]]) -> np.ndarray:
-        inside = " OR ".join(f"(x >= {lo!r} AND x <= {hi!r})" for lo, hi in windows)
+    def values_within(self, windows: list[tuple[float | None, float | None]]) -> np.ndarray:
+        """The values inside any window (an end of None: open)."""
+        inside = " OR ".join(
+            "("
+            + " AND ".join(
+                [*([f"x >= {lo!r}"] if lo is not None else []), *([f"x <= {hi!r}"] if hi is not None else [])]
+                or ["TRUE"]
+            )
+            + ")"
+            for lo, hi in windows
+        )
         if self.duckdb:
             return self.native.filter(inside).project("x").fetchnumpy()["x"].astype(np.float64)
         table = self.native.filter(inside).select("x").toArrow()

@@ -838,6 +838,7 @@ class LazyEngine(Engine):
         if top.frame is None:
             kept = self.frame.filter(nw.col(ROW).is_in(top.rows().tolist()))
             top.frame = _as_read(self._collect(self._with_roles(kept, loss=True))).set_index(ROW, drop=False)
+            top.ids = pd.Index(top.frame[self.roles.ids or ROW].map(_python))  # for fetch, once
         page = top.frame.loc[rows].reset_index(drop=True)
         values = _id_array(page[self.roles.ids or ROW].tolist())
         self._last_page = ([_python(v) for v in values.tolist()], page)
@@ -993,16 +994,15 @@ class LazyEngine(Engine):
         """The rows of the ids ``wanted`` from rows already here, with no query: the last row page's
         (:meth:`page` brings them along) or the pre-aggregated first rows of each cell (every page they
         answer: the slice browser's, the force viewer's and the error tagger's, their cards included)."""
-        key = self.roles.ids or ROW
         last = self._last_page
         if last is not None and wanted == last[0]:
             return last[1]
         top = self._preagg.top_rows() if self._preagg is not None else None
-        for frame in (last[1] if last is not None else None, top.frame if top is not None else None):
-            if frame is None or not len(wanted):
-                continue
-            index = pd.Index(frame[key].map(_python))
-            at = index.get_indexer(wanted) if index.is_unique else np.array([-1])
+        held = [(pd.Index(last[0]), last[1])] if last is not None else []
+        if top is not None and top.frame is not None:
+            held.append((top.ids, top.frame))
+        for ids, frame in held:
+            at = ids.get_indexer(wanted) if ids.is_unique and wanted else np.array([-1])
             if (at >= 0).all():
                 return frame.iloc[at]
         return None
@@ -1230,19 +1230,17 @@ class _OrderStatQueries:
 
     def values_within(self, windows: list[tuple[float | None, float | None]]) -> np.ndarray:
         """The values inside any window (an end of None: open)."""
-        inside = " OR ".join(
-            "("
-            + " AND ".join(
-                [*([f"x >= {lo!r}"] if lo is not None else []), *([f"x <= {hi!r}"] if hi is not None else [])]
-                or ["TRUE"]
-            )
-            + ")"
-            for lo, hi in windows
-        )
+        inside = " OR ".join(_window_sql(lo, hi) for lo, hi in windows)
         if self.duckdb:
             return self.native.filter(inside).project("x").fetchnumpy()["x"].astype(np.float64)
         table = self.native.filter(inside).select("x").toArrow()
         return table.column("x").to_numpy().astype(np.float64)
+
+
+def _window_sql(lo: float | None, hi: float | None) -> str:
+    """``lo <= x <= hi`` in SQL, an end of None left open."""
+    bounds = ([] if lo is None else [f"x >= {lo!r}"]) + ([] if hi is None else [f"x <= {hi!r}"])
+    return "(" + (" AND ".join(bounds) or "TRUE") + ")"
 
 
 def _nothing() -> None:

@@ -148,6 +148,7 @@ class FirstRows:
     def __init__(self, cells: dict[str, int], k: int) -> None:
         self.orders = {order: TopRows(cells, k) for order in TOP_ORDERS}
         self.frame: Any = None
+        self.ids: Any = None  # the frame's ids as plain values (a pandas Index), set with it
 
     def rows(self) -> np.ndarray:
         """Every row kept for any order, once."""

@@ -458,10 +458,12 @@ def case_positive_class_unknown_name():
 @case(
     "y_true a continuous float target",
     ValueError,
-    r'y_true looks like a regression target \(6 distinct float values.*task="regression"\) is planned',
+    r'y_true looks like a regression target \(6 distinct float values.*a classification: for a numeric target pass task="regression"',
 )
 def case_y_true_continuous():
-    build(y_true=np.array([0.3, 1.7, 2.2, 5.1, 0.9, 3.3]), y_score=None, y_pred=np.zeros(6))
+    build(
+        y_true=np.array([0.3, 1.7, 2.2, 5.1, 0.9, 3.3]), y_score=None, y_pred=np.zeros(6), task="classification"
+    )
 
 
 @case(
@@ -471,7 +473,7 @@ def case_y_true_continuous():
 )
 def case_y_true_many_float_values():
     values = np.arange(60.0)
-    es.Evaluation(pd.DataFrame({"x": values}), values, y_pred=values)
+    es.Evaluation(pd.DataFrame({"x": values}), values, y_pred=values, task="classification")
 
 
 @case("y_pred from a regressor", ValueError, r"y_pred looks like a regression target.*pass them as y_score=")
@@ -479,12 +481,12 @@ def case_y_pred_continuous():
     build(y_pred=np.array([0.1, 0.9, 0.6, 0.7, 0.4, 0.2]))
 
 
-@case("model a regressor", ValueError, r'model is a regressor \(LinearRegression\).*task="regression"')
+@case("model a regressor", ValueError, r'task="classification" but model is a regressor \(LinearRegression\)')
 def case_model_a_regressor():
     from sklearn.linear_model import LinearRegression
 
     df = frame()
-    build(model=LinearRegression().fit(df[["age"]], df["label"]), features=["age"])
+    build(model=LinearRegression().fit(df[["age"]], df["label"]), features=["age"], task="classification")
 
 
 @case("y_true an infinite class", ValueError, r"y_true has a non-finite class inf: a class must be a finite")

@@ -158,18 +158,21 @@ def diabetes() -> tuple[pd.DataFrame, LinearRegression]:
     return frame, model
 
 
-def test_regressor_predictions_are_refused(diabetes):
+def test_regressor_predictions_make_a_regression(diabetes):
     frame, model = diabetes
+    predictions = model.predict(frame.drop(columns="target"))
+    assert es.Evaluation(frame, "target", y_pred=predictions).task == "regression"
     with pytest.raises(ValueError, match=r'y_true looks like a regression target .*task="regression"'):
-        es.Evaluation(frame, "target", y_pred=model.predict(frame.drop(columns="target")))
+        es.Evaluation(frame, "target", y_pred=predictions, task="classification")
 
 
-def test_regressor_model_is_refused(diabetes):
+def test_regressor_model_makes_a_regression_and_refuses_class_arguments(diabetes):
     frame, model = diabetes
     y = (frame["target"] > 140).astype(int)
-    with pytest.raises(ValueError, match=r'model is a regressor \(LinearRegression\).*task="regression"'):
-        es.Evaluation(frame.drop(columns="target"), y, model=model)
-    with pytest.raises(ValueError, match=r"model is a regressor"):
+    assert es.Evaluation(frame.drop(columns="target"), y, model=model).task == "regression"
+    with pytest.raises(ValueError, match=r'task="classification" but model is a regressor \(LinearRegression\)'):
+        es.Evaluation(frame.drop(columns="target"), y, model=model, task="classification")
+    with pytest.raises(ValueError, match=r"y_score only apply to a classifier; this Evaluation is a regression"):
         es.Evaluation(frame.drop(columns="target"), y, model=model, y_score=np.full(len(y), 0.5))
 
 

@@ -28,9 +28,10 @@ from .inputs import (
     require_text_column,
 )
 from .jobs import JobRunner
-from .plans import ALL_ROWS, CONFUSION
+from .plans import ALL_ROWS, CONFUSION, Measure
 from .query import parse
 from .selection import ROLES, Clause, Predicate, Selection, SelectionChange
+from .task import MAX_FLOAT_CLASSES, as_target, given_arguments, resolve_task
 from .tags import (
     TAG_COLUMNS,
     EngineRowKeys,
@@ -45,7 +46,7 @@ from .tags import (
 T = TypeVar("T")
 
 TAG_ROLE = "tag"  # a role predicate on "tag" selects the rows carrying those tags
-OUTCOME_COLUMNS = frozenset({"actual", "predicted", TAG_ROLE, "score", "confidence"})
+OUTCOME_COLUMNS = frozenset({"actual", "predicted", TAG_ROLE, "score", "confidence", "residual"})
 """What a clause reads when it is defined by the model's outcome (a matrix cell, a score bin, a tag)."""
 
 
@@ -57,15 +58,19 @@ IN_MEMORY = frozenset({"data", "X", "true_codes", "pred_codes", "scores", "ids",
 
 
 class Evaluation:
-    """A classifier's evaluation set, validated once and coded for fast linked views.
+    """A classifier's or a regressor's evaluation set, validated once and coded for fast linked views.
 
     Parameters
     ----------
     data : pandas or polars DataFrame, or a 2-D numpy array (with ``feature_names``).
-    y_true : column name or array-like of true labels (int, str, bool or categorical). A continuous float
-        target (a regression) is refused: regression support (``task="regression"``) is planned.
+    y_true : column name or array-like of true labels (int, str, bool or categorical), or of numbers for a
+        regression.
     y_pred : column name or array-like; derived from ``y_score`` (``threshold`` for binary, argmax for
-        multiclass) or from ``model`` when omitted.
+        multiclass) or from ``model`` when omitted. A regression: the predicted numbers.
+    task : "classification" or "regression"; inferred when omitted (:mod:`errorscope.task`: a regressor,
+        or a float target without y_score, means regression; ``ev.task`` says which). A regression's
+        residual is prediction minus actual (positive: over-prediction); y_score, labels, positive_class
+        and threshold are classification-only.
     y_score : class probabilities: a column name or list of columns, an (n,) array (binary only: the
         probability of the positive class) or an (n, k) array whose columns follow the class order
         below (before ``positive_class`` moves the positive class second).
@@ -113,6 +118,7 @@ class Evaluation:
         positive_class: Any = None,
         metadata: Sequence[str] | None = None,
         engine: str | None = None,
+        task: str | None = None,
     ) -> None:
         if engine not in (None, "numpy") or (engine is None and is_lazy_source(data)):
             if feature_names is not None:
@@ -121,13 +127,12 @@ class Evaluation:
                 )
             arguments = Arguments(
                 y_true, y_pred, y_score, model, features, sensitive, text, ids, labels, threshold,
-                positive_class, metadata,
+                positive_class, metadata, task,
             )  # fmt: skip
             return self._init_lazy(data, engine, arguments)
         self.data = as_frame(data, feature_names)
         self.model = model
         n = len(self.data)
-        _refuse_regressor(model)
 
         true_values, true_col = column_or_array(y_true, "y_true", self.data)
         check_no_missing(true_values, "y_true")
@@ -135,6 +140,11 @@ class Evaluation:
         if y_pred is not None:
             pred_values, pred_col = column_or_array(y_pred, "y_pred", self.data)
             check_no_missing(pred_values, "y_pred")
+        given = given_arguments(y_score, labels, positive_class, threshold)
+        self.task = resolve_task(task, model, true_values, pred_values, given)
+        if self.task == "regression":
+            roles = (true_values, true_col, pred_values, pred_col)
+            return self._init_regression(roles, features, metadata, sensitive, text, ids)
         if labels is None:  # labels= declares the classes, however many float values they are
             _refuse_continuous(true_values, "y_true")
             if pred_values is not None:
@@ -190,6 +200,35 @@ class Evaluation:
             raise ValueError(
                 "No predictions: pass y_pred (labels), y_score (probabilities) or a fitted model."
             )
+        self._finish_init()
+
+    def _init_regression(
+        self, roles: tuple[Any, ...], features: Any, metadata: Any, sensitive: Any, text: Any, ids: Any
+    ) -> None:
+        """A regressor's evaluation in memory: numbers for y_true and y_pred (or the model's predictions)."""
+        true_values, true_col, pred_values, pred_col = roles
+        self.actual_values = as_target(true_values, "y_true")
+        self.classes, self.class_names, self._positive_code = [], [], None
+        self.scores, self._threshold, self.pred_from_scores = None, 0.5, False
+        self.ids = self._ids(ids, len(self.data))
+        self.text_column = require_text_column(text, self.data) if text is not None else None
+        self.sensitive = column_list(sensitive, "sensitive", self.data)
+        role_cols = {c for c in (true_col, pred_col, self.text_column) if c}
+        if isinstance(ids, str):
+            role_cols.add(ids)
+        self.features, self.metadata = self._features(features, metadata, self.model, role_cols)
+        if pred_values is not None:
+            self.predicted_values = as_target(pred_values, "y_pred")
+        elif self.model is not None:
+            X = self.X if hasattr(self.model, "feature_names_in_") else self.X.to_numpy()
+            self.predicted_values = as_target(np.asarray(self.model.predict(X)).ravel(), "model.predict")
+        else:
+            raise ValueError("No predictions: pass y_pred (numbers) or a fitted regressor as model=.")
+        self._finish_init()
+
+    def _finish_init(self) -> None:
+        """What every in-memory Evaluation has once its roles are validated: derived columns, the engine
+        and the Selection."""
         self._bins: dict[str, Any] = {}
         self.derived = self._derived_columns()
         self.predictions_version = 0
@@ -240,6 +279,10 @@ class Evaluation:
     @property
     def n_classes(self) -> int:
         return len(self.classes)
+
+    @property
+    def is_regression(self) -> bool:
+        return self.task == "regression"
 
     @property
     def is_binary(self) -> bool:
@@ -308,11 +351,20 @@ class Evaluation:
 
     @property
     def y_true(self) -> np.ndarray:
-        return self.classes_array[self.true_codes]
+        """The actual labels (a regression: the actual numbers)."""
+        return self.actual_values if self.is_regression else self.classes_array[self.true_codes]
 
     @property
     def y_pred(self) -> np.ndarray:
-        return self.classes_array[self.pred_codes]
+        """The predicted labels (a regression: the predicted numbers)."""
+        return self.predicted_values if self.is_regression else self.classes_array[self.pred_codes]
+
+    @property
+    def residual(self) -> np.ndarray:
+        """A regression's residuals, prediction minus actual (positive: over-prediction), read-only."""
+        if not self.is_regression:
+            raise ValueError("residual is a regression's: this Evaluation is a classification.")
+        return self.engine.measure(Measure("residual"))
 
     @property
     def classes_array(self) -> np.ndarray:
@@ -380,7 +432,9 @@ class Evaluation:
     def frame(self) -> pd.DataFrame:
         """The data with the evaluation's columns added (``es_`` prefixed where a name is taken)."""
         extra: dict[str, Any] = {"id": self.ids, "actual": self.y_true, "predicted": self.y_pred}
-        if self.positive_score is not None:
+        if self.is_regression:
+            extra["residual"] = self.residual
+        elif self.positive_score is not None:
             extra["score"] = self.positive_score
         elif self.scores is not None:
             extra["score"] = self.scores[np.arange(self.n_rows), self.pred_codes]
@@ -517,10 +571,13 @@ class Evaluation:
         return self.tag_store
 
     def _fingerprint(self) -> str:
-        """The dataset's fingerprint (:func:`errorscope.tags.dataset_fingerprint`), streamed from a SQL engine."""
+        """The dataset's fingerprint (:func:`errorscope.tags.dataset_fingerprint`), streamed from a SQL engine.
+        A regression's: its ids and actual numbers (with the class list ``["regression"]``)."""
+        classes = ["regression"] if self.is_regression else self.classes
         if self.in_memory:
-            return dataset_fingerprint(self.ids, self.true_codes, self.classes)
-        return streamed_fingerprint(self.classes, self.engine.id_batches())
+            actual = self.actual_values if self.is_regression else self.true_codes
+            return dataset_fingerprint(self.ids, actual, classes)
+        return streamed_fingerprint(classes, self.engine.id_batches())
 
     def _tagged_ids(self, names: Sequence[str]) -> list[Any]:
         """The ids (values of the id column) carrying any of the tags ``names``: what a tag clause keeps on a
@@ -593,6 +650,16 @@ class Evaluation:
         return write_report(self, path, groups)
 
     def __repr__(self) -> str:
+        engine = "" if self.in_memory else f", {self.engine.name} engine"
+        meta = f" + {len(self.metadata)} metadata" if self.metadata else ""
+        if self.is_regression:
+            from .regression import regression_metrics
+
+            mae = regression_metrics(self, ALL_ROWS).mae
+            return (
+                f"Evaluation({self.n_rows:,} rows, regression, {len(self.features)} features{meta}, "
+                f"MAE {float(mae):.4g}, {len(self.selection)} active clause(s){engine})"
+            )
         names = self.class_names
         shown = ", ".join(map(repr, names[:6])) + (", ..." if len(names) > 6 else "")
         kind = f"binary [{shown}]" if self.is_binary else f"{self.n_classes}-class [{shown}]"
@@ -600,9 +667,7 @@ class Evaluation:
             kind += f", positive class {self.positive_name!r}"
             if self.is_binary and self.has_scores:
                 kind += f" (score = P({self.positive_name!r}))"
-        meta = f" + {len(self.metadata)} metadata" if self.metadata else ""
         counts = self.engine.count(CONFUSION, ALL_ROWS).counts
-        engine = "" if self.in_memory else f", {self.engine.name} engine"
         return (
             f"Evaluation({self.n_rows:,} rows, {kind}, {len(self.features)} features{meta}, "
             f"accuracy {np.trace(counts) / max(1, counts.sum()):.3f}, "
@@ -623,6 +688,8 @@ class Evaluation:
 
         if not self.in_memory:
             return {role: f"es_{role}" if role in self.engine.schema else role for role in ROLES}
+        if self.is_regression:  # actual and predicted are derived numeric columns
+            return {role: f"es_{role}" if role in self.data.columns else role for role in ROLES}
 
         def build() -> dict[str, str]:
             own = {"actual": self.y_true, "predicted": None if self.pred_from_scores else self.y_pred}
@@ -649,6 +716,8 @@ class Evaluation:
         if not self.in_memory:
             return self.engine.query_name(name)
         roles = {text: role for role, text in self.role_names().items()}
+        if self.is_regression:  # only tags are a role; actual, predicted and residual are numbers
+            roles = {text: role for text, role in roles.items() if role == TAG_ROLE}
         if name in roles:
             return name, roles[name]
         if name in self.data.columns or name in self.derived:
@@ -665,7 +734,11 @@ class Evaluation:
     def _derived_columns(self) -> dict[str, Any]:
         """Columns computed from the evaluation itself, by name (prefixed ``es_`` if the data has one)."""
         found: dict[str, Any] = {}
-        if self.scores is not None and self.is_binary:
+        if self.is_regression:
+            found["actual"] = lambda: self.actual_values
+            found["predicted"] = lambda: self.predicted_values
+            found["residual"] = lambda: self.residual
+        elif self.scores is not None and self.is_binary:
             found["score"] = lambda: self.scores[:, 1]
         elif self.scores is not None:
             found["confidence"] = lambda: self.scores[np.arange(self.n_rows), self.pred_codes]
@@ -805,33 +878,6 @@ class Evaluation:
         return np.argmax(self.scores, axis=1).astype(np.int32)
 
 
-MAX_FLOAT_CLASSES = 50  # more distinct float labels than this reads as a regression target
-
-
-def _is_regressor(model: Any) -> bool:
-    """scikit-learn's ``is_regressor`` for estimators that declare tags (other objects: their
-    ``_estimator_type``), without raising on objects that are not scikit-learn estimators."""
-    if model is None:
-        return False
-    if hasattr(model, "__sklearn_tags__"):
-        from sklearn.base import is_regressor
-
-        try:
-            return bool(is_regressor(model))
-        except (AttributeError, TypeError):  # a half-implemented estimator
-            pass
-    return getattr(model, "_estimator_type", None) == "regressor"
-
-
-def _refuse_regressor(model: Any) -> None:
-    if _is_regressor(model):
-        raise ValueError(
-            f"model is a regressor ({type(model).__name__}): errorscope analyses classifiers for now; "
-            'regression support (task="regression") is planned but not available yet. Pass a fitted '
-            "classifier, or bin the target (e.g. pd.cut) and fit a classifier on the bins."
-        )
-
-
 def _refuse_continuous(values: np.ndarray, name: str) -> None:
     """Refuse float labels that look like a regression target: fractional values (scikit-learn's
     "continuous" target type), or more than :data:`MAX_FLOAT_CLASSES` distinct values."""
@@ -846,9 +892,9 @@ def _refuse_continuous(values: np.ndarray, name: str) -> None:
     hint = " If these are probabilities, pass them as y_score=." if name == "y_pred" else ""
     raise ValueError(
         f"{name} looks like a regression target ({len(distinct):,} distinct float values, e.g. "
-        f"{examples}): errorscope analyses classifiers for now; regression support "
-        '(task="regression") is planned but not available yet. For a classifier, pass class labels '
-        f"(ints, strings or categories), bin the target (e.g. pd.cut), or list the classes in labels=.{hint}"
+        f'{examples}) but this Evaluation is a classification: for a numeric target pass task="regression" '
+        "(and no y_score, labels or threshold). For a classifier, pass class labels (ints, strings or "
+        f"categories), bin the target (e.g. pd.cut), or list the classes in labels=.{hint}"
     )
 
 

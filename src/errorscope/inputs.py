@@ -30,6 +30,7 @@ class Arguments:
     threshold: float = 0.5
     positive_class: Any = None
     metadata: Sequence[str] | None = None
+    task: str | None = None
 
 
 def as_frame(data: Any, feature_names: Sequence[str] | None = None) -> pd.DataFrame:

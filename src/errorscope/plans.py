@@ -17,11 +17,16 @@ Keys are small integers per row, so an answer is a dense array with one axis per
 ``Key.tag(name)``       0 when the row carries tag ``name``, else 1
 ``Key.split(h, seed)``  1 for the rows held out (a share ``h``, seeded: :func:`holdout_hash` of the row's
                         position), 0 for the others: the same rows on every engine
+``Key.value_bin(c, ...)`` a numeric column's (or a regression's ``actual``, ``predicted``, ``residual``)
+                        ``bins`` equal bins of [lo, hi] (values outside in the end bins), missing ``bins``
 ======================  ============================================================================
 
 Measures are per-row numbers summed per group: ``score`` (``pos``'s probability), ``score2`` (its square),
 ``brier`` ((score - actual is ``pos``) squared), ``log_loss`` (-log p(actual class), clipped like
-scikit-learn's), ``log_loss2`` (its square) and ``wrong`` (1 where the prediction is wrong).
+scikit-learn's), ``log_loss2`` (its square) and ``wrong`` (1 where the prediction is wrong). A
+regression's (the residual e = prediction - actual): ``residual`` (e), ``abs_error`` (|e|), ``sq_error``
+(e²), ``sq_error2`` (e⁴), ``actual`` (y), ``actual2`` (y²), ``prediction`` (ŷ), ``prediction2`` (ŷ²),
+``abs_pct_error`` (|e| / max(|y|, eps), scikit-learn's MAPE term) and ``zero_actual`` (1 where y == 0).
 """
 
 from __future__ import annotations
@@ -31,9 +36,20 @@ from typing import Any, Literal
 
 import numpy as np
 
-KeyKind = Literal["column", "actual", "predicted", "outcome", "score_bin", "tag", "split"]
-MeasureKind = Literal["score", "score2", "brier", "log_loss", "log_loss2", "wrong"]
-OrderKind = Literal["loss", "confident_wrong", "least_confident", "id", "stratified_random", "random", "data"]
+KeyKind = Literal["column", "actual", "predicted", "outcome", "score_bin", "tag", "split", "value_bin"]
+MeasureKind = Literal[
+    "score", "score2", "brier", "log_loss", "log_loss2", "wrong",
+    "residual", "abs_error", "sq_error", "sq_error2", "actual", "actual2", "prediction", "prediction2",
+    "abs_pct_error", "zero_actual",
+]  # fmt: skip
+REGRESSION_MEASURES = frozenset(
+    {"residual", "abs_error", "sq_error", "sq_error2", "actual", "actual2", "prediction", "prediction2",
+     "abs_pct_error", "zero_actual"}
+)  # fmt: skip
+OrderKind = Literal[
+    "loss", "confident_wrong", "least_confident", "id", "stratified_random", "random", "data",
+    "over_prediction", "under_prediction",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,8 @@ class Key:
     bins: int = 0  # score_bin: how many equal bins of [0, 1]
     share: float = 0.0  # split: the share of rows held out
     seed: int = 0  # split: which rows (see holdout_hash)
+    lo: float = 0.0  # value_bin: the range [lo, hi] cut into ``bins`` equal bins
+    hi: float = 1.0
 
     @classmethod
     def column(cls, name: str) -> Key:
@@ -75,9 +93,25 @@ class Key:
     def split(cls, share: float, seed: int = 0) -> Key:
         return cls("split", share=share, seed=seed)
 
+    @classmethod
+    def value_bin(cls, name: str, bins: int, lo: float, hi: float) -> Key:
+        if not (hi > lo and bins >= 1):
+            raise ValueError(f"value_bin({name!r}): need hi > lo and bins >= 1, got [{lo}, {hi}], {bins}.")
+        return cls("value_bin", name, bins=int(bins), lo=float(lo), hi=float(hi))
+
+    @property
+    def bin_scale(self) -> float:
+        """value_bin: bins per unit (see :func:`value_bins`)."""
+        return self.bins / (self.hi - self.lo)
+
+    def bin_edges(self) -> np.ndarray:
+        """value_bin: the ``bins + 1`` edges ``lo + i / scale``; bin i holds lo + i / scale <= x < lo +
+        (i + 1) / scale (the end bins also what lies outside)."""
+        return self.lo + np.arange(self.bins + 1, dtype=np.float64) / self.bin_scale
+
     def reads(self) -> frozenset[str]:
         """What the key's values depend on: a column's name, or "actual", "predicted", "score", "tag"."""
-        if self.kind == "column":
+        if self.kind in ("column", "value_bin"):
             return frozenset({self.name})
         if self.kind == "outcome":
             return frozenset({"actual", "predicted"})
@@ -183,6 +217,18 @@ def holdout_hash(position: Any, seed: int, mod: Any = None) -> Any:
     return x
 
 
+def value_bins(x: Any, key: Key, floor: Any, where: Any) -> Any:
+    """Each value's bin of ``key`` (a value_bin), exactly as its :meth:`Key.bin_edges` bound it: the bin
+    floor((x - lo) * scale), clipped, then moved by one where rounding put it across an edge. Written once
+    for numpy arrays and SQL expressions (``floor(e)``, ``where(cond, a, b)``): the same IEEE arithmetic
+    gives the same bins on every engine, and a brushed range selects exactly the rows its bins counted."""
+    lo, scale, last = key.lo, key.bin_scale, key.bins - 1
+    f = floor((x - lo) * scale)
+    f = where(f < 0, 0.0, where(f > last, float(last), f))
+    f = where((x < lo + f / scale) & (f > 0), f - 1.0, f)
+    return where((x >= lo + (f + 1.0) / scale) & (f < last), f + 1.0, f)
+
+
 @dataclass(frozen=True)
 class RowPage:
     """The kept rows in review ``order`` (see :mod:`errorscope.ranking`), ``limit`` of them from ``offset``.
@@ -207,10 +253,19 @@ class RocAuc:
     positive: int
 
 
+@dataclass(frozen=True)
+class Quantiles:
+    """``np.quantile`` (linear, as numpy's default and ``np.median``) of a measure among the kept rows, at
+    each of ``qs``: answered as a float64 array (empty when no row is kept)."""
+
+    measure: Measure
+    qs: tuple[float, ...] = (0.5,)
+
+
 CONFUSION = GroupCounts((Key.actual(), Key.predicted()))
 """Rows per (actual, predicted) class: the confusion matrix."""
 
-Plan = GroupCounts | Marginals | GroupingSets | Coverage | RowPage | RocAuc
+Plan = GroupCounts | Marginals | GroupingSets | Coverage | RowPage | RocAuc | Quantiles
 
 
 @dataclass(frozen=True)

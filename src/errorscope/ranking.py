@@ -9,6 +9,10 @@
   ``strata`` column) in proportion to their size, so any prefix of the order is a stratified sample.
 - ``random``: a seeded pseudo-random order of the rows (:func:`random_key`: integer arithmetic on the row
   number that every engine computes alike), so any prefix is a seeded sample, found without a shuffle.
+
+A regression's orders (residual = prediction - actual): ``loss`` is the absolute residual, largest first;
+``over_prediction`` the residual, largest first; ``under_prediction`` the residual, most negative first;
+``stratified_random`` interleaves the actual value's quantile bins; ``id`` and ``random`` as above.
 Ties keep the data's order (stable sorts), so every order is deterministic.
 """
 
@@ -20,6 +24,7 @@ from .evaluation import Evaluation
 from .slicing import row_log_loss
 
 ORDERS = ("loss", "confident_wrong", "least_confident", "id", "stratified_random", "random")
+REGRESSION_ORDERS = ("loss", "over_prediction", "under_prediction", "id", "stratified_random", "random")
 RANDOM_PRIME = 2_147_483_579  # the largest prime below 2**31 that is 2 mod 3: cubing is a bijection mod it
 RANDOM_STEPS = ((48_271, 12_345), (69_621, 40_503))  # (multiplier, offset) of each affine step
 
@@ -36,17 +41,20 @@ def row_order(
 
     ``limit``: only the first ``limit`` rows of that order (found without sorting the rest).
     """
-    if by not in ORDERS:
-        raise ValueError(f"order must be one of {ORDERS}, got {by!r}.")
+    check_order(ev, by)
     rows = np.arange(ev.n_rows) if mask is None else np.flatnonzero(mask)
     if by == "stratified_random":
-        groups = ev.true_codes[rows] if strata is None else ev.codes(strata).codes[rows]
+        default = ev.codes(ev.role_names()["actual"]).codes if ev.is_regression else ev.true_codes
+        groups = default[rows] if strata is None else ev.codes(strata).codes[rows]
         return rows[_stratified(groups, seed)][:limit]
     if by == "id":
         return rows[np.argsort(ev.ids[rows], kind="stable")][:limit]
     if by == "random":
         return rows[_smallest_first(random_key(rows, seed), limit)]
-    if ev.scores is None:  # no scores: errors first, then the rest, each in data order
+    if ev.is_regression:
+        residual = ev.residual[rows]
+        key = {"loss": -np.abs(residual), "over_prediction": -residual, "under_prediction": residual}[by]
+    elif ev.scores is None:  # no scores: errors first, then the rest, each in data order
         key = (~ev.wrong[rows]).astype(np.float64)
     elif by == "loss":
         key = -row_log_loss(ev)[rows]
@@ -55,6 +63,14 @@ def row_order(
     else:
         key = margin(ev)[rows]
     return rows[_smallest_first(key, limit)]
+
+
+def check_order(ev: Evaluation, order: str) -> None:
+    """A review order this Evaluation's task has, or a ValueError listing them."""
+    orders = REGRESSION_ORDERS if ev.is_regression else ORDERS
+    if order not in orders:
+        kind = "a regression" if ev.is_regression else "a classification"
+        raise ValueError(f"order must be one of {orders} for {kind}, got {order!r}.")
 
 
 def random_key(rows: np.ndarray, seed: int) -> np.ndarray:

@@ -65,4 +65,23 @@ def load_sms_spam() -> pd.DataFrame:
         )  # fmt: skip
 
 
-__all__ = ["load_adult", "load_compas", "load_letter", "load_sms_spam"]
+def load_wage() -> pd.DataFrame:
+    """ISLR's Wage: 3,000 male workers in the US Mid-Atlantic (CPS 2003-2009); target ``wage``
+    (thousands of USD). ``logwage`` is the target's log (drop it before fitting); ``region`` has one value."""
+    with _path("Wage.csv.gz").open("rb") as f:
+        return pd.read_csv(f, compression="gzip")
+
+
+BIKESHARE_MONTHS = ["Jan", "Feb", "March", "April", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec"]
+
+
+def load_bikeshare() -> pd.DataFrame:
+    """Capital Bikeshare (Washington D.C.), 8,645 hours of 2011; target ``bikers`` (rentals in the hour).
+    ``casual + registered = bikers`` (drop both before fitting); ``mnth`` is an ordered categorical."""
+    with _path("Bikeshare.csv.gz").open("rb") as f:
+        frame = pd.read_csv(f, compression="gzip")
+    frame["mnth"] = pd.Categorical(frame["mnth"], categories=BIKESHARE_MONTHS, ordered=True)
+    return frame
+
+
+__all__ = ["load_adult", "load_bikeshare", "load_compas", "load_letter", "load_sms_spam", "load_wage"]

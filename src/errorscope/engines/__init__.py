@@ -34,6 +34,7 @@ from ..plans import (
     Key,
     Marginals,
     Patterns,
+    Quantiles,
     RocAuc,
     RowPage,
 )  # fmt: skip
@@ -140,6 +141,8 @@ class Engine(ABC):
             return 2 if key.positive is None else 8
         if key.kind == "score_bin":
             return key.bins
+        if key.kind == "value_bin":
+            return key.bins + 1  # the last: missing
         if key.kind in ("tag", "split"):
             return 2
         raise ValueError(f"unknown key kind {key.kind!r}")
@@ -148,6 +151,13 @@ class Engine(ABC):
     def count(self, plan: GroupCounts, where: Filter = ALL_ROWS) -> Counted:
         """Rows (and the measures' sums) per combination of the plan's keys, among the kept rows."""
         return self._answer(plan, where, lambda: self._count(plan, where))
+
+    def quantiles(self, plan: Quantiles, where: Filter = ALL_ROWS) -> np.ndarray:
+        """The plan's quantiles of its measure among the kept rows (empty when none is kept)."""
+        return self._answer(plan, where, lambda: self._quantiles(plan, where))
+
+    def _quantiles(self, plan: Quantiles, where: Filter) -> np.ndarray:
+        raise NotImplementedError(f"the {self.name} engine does not answer Quantiles")
 
     def marginals(self, plan: Marginals, where: Filter = ALL_ROWS) -> list[np.ndarray]:
         """Per column of the plan, rows per (column code, *by keys) among the kept rows."""

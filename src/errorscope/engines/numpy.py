@@ -34,10 +34,13 @@ from ..plans import (
     Marginals,
     Measure,
     Patterns,
+    Quantiles,
     RocAuc,
     RowPage,
+    REGRESSION_MEASURES,
     holdout_hash,
     holdout_threshold,
+    value_bins,
 )  # fmt: skip
 from ..selection import Clause, Predicate, Ref
 from . import Engine
@@ -49,6 +52,7 @@ COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }  # fmt: skip
 LOG_LOSS_EPS = np.finfo(np.float64).eps  # scikit-learn's log_loss clips probabilities the same way
+MAPE_EPS = np.finfo(np.float64).eps  # scikit-learn's mean_absolute_percentage_error: |e| / max(|y|, eps)
 MASKS_CACHED = 16
 WORD_BITS = 62  # terms per int64 word of a Coverage pattern
 
@@ -160,7 +164,8 @@ class NumpyEngine(Engine):
         ev = self._ev
         values = ev.column_values(column)
         bins = ev._bins.get(column)
-        if bins is None and column in ev.derived and column != ev._text_length_name():
+        probability = column in ev.derived and column != ev._text_length_name() and not ev.is_regression
+        if bins is None and probability:  # a score or confidence: tenths of [0, 1]
             bins = np.linspace(0, 1, 11)
         if isinstance(bins, int):
             return encode_column(column, values, bins=bins)
@@ -182,7 +187,7 @@ class NumpyEngine(Engine):
 
     def _key_version(self, key: Key) -> Any:
         ev = self._ev
-        if key.kind == "column":
+        if key.kind in ("column", "value_bin"):
             version = self._versions.get(key.name, 0)
             return (version, ev.predictions_version) if key.name in ev.derived else version
         if key.kind == "tag":
@@ -214,11 +219,18 @@ class NumpyEngine(Engine):
         if key.kind == "split":
             position = np.arange(self.n_rows, dtype=np.int64)
             return (holdout_hash(position, key.seed) < holdout_threshold(key.share)).astype(np.uint8)
+        if key.kind == "value_bin":
+            x = ev.column_values(key.name).to_numpy(dtype=np.float64, na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                binned = value_bins(x, key, np.floor, np.where)
+            return np.where(np.isnan(x), key.bins, binned).astype(code_dtype(key.bins + 1))
         raise ValueError(f"unknown key kind {key.kind!r}")
 
     def wrong(self) -> np.ndarray:
         """Per row, whether the prediction is wrong (read-only)."""
         ev = self._ev
+        if ev.is_regression:
+            raise ValueError("a regression's predictions are not right or wrong: use its residuals.")
         return self.cached(
             ("wrong", ev.predictions_version), lambda: _read_only(ev.true_codes != ev.pred_codes)
         )
@@ -226,6 +238,8 @@ class NumpyEngine(Engine):
     def measure(self, measure: Measure) -> np.ndarray:
         """Each row's value of ``measure`` (float64), computed once per predictions."""
         ev = self._ev
+        if measure.kind in REGRESSION_MEASURES:
+            return self.cached(("measure", measure, ev.predictions_version), lambda: regression_measure(ev, measure))
         if measure.kind == "wrong":
             wrong = self.wrong()
             return self.cached(("measure", measure, ev.predictions_version), lambda: wrong.astype(np.float64))
@@ -391,7 +405,7 @@ class NumpyEngine(Engine):
         from ..ranking import row_order
 
         mask = None if where.everything else self.mask(where)
-        if plan.wrong_only:
+        if plan.wrong_only and not self._ev.is_regression:  # a regression has no wrong rows: every row
             mask = self.wrong() if mask is None else mask & self.wrong()
         stop = plan.offset + plan.limit
         order = row_order(self._ev, mask, by=plan.order, seed=plan.seed, strata=plan.strata, limit=stop)
@@ -405,6 +419,14 @@ class NumpyEngine(Engine):
         ev = self._ev
         positions = np.asarray(positions, dtype=np.intp)
         frame = ev.data.iloc[positions]
+        if ev.is_regression:
+            residual = self.measure(Measure("residual"))[positions]
+            extra = {"id": ev.ids[positions], "actual": ev.actual_values[positions],
+                     "predicted": ev.predicted_values[positions], "residual": residual}  # fmt: skip
+            if loss:
+                extra["loss"] = np.abs(residual)
+            named = {name if name not in ev.data.columns else f"es_{name}": v for name, v in extra.items()}
+            return pd.concat([frame, pd.DataFrame(named, index=frame.index)], axis=1)
         pred = ev.pred_codes[positions]
         extra: dict[str, Any] = {
             "id": ev.ids[positions],
@@ -417,6 +439,11 @@ class NumpyEngine(Engine):
                 extra["loss"] = self.measure(Measure("log_loss"))[positions]
         named = {name if name not in ev.data.columns else f"es_{name}": v for name, v in extra.items()}
         return pd.concat([frame, pd.DataFrame(named, index=frame.index)], axis=1)
+
+    def _quantiles(self, plan: Quantiles, where: Filter) -> np.ndarray:
+        values = self.measure(plan.measure)
+        kept = values if where.everything else values[self.mask(where)]
+        return np.quantile(kept, plan.qs) if len(kept) else np.zeros(0)
 
     def _roc_auc(self, plan: RocAuc, where: Filter) -> float:
         """For each positive, the share of negatives scored lower (ties count half), from a sort of the
@@ -635,6 +662,26 @@ def _pack_blocks(sizes: Sequence[int], by_size: int) -> list[tuple[int, ...]]:
             block.append(left.pop(0))
         blocks.append(tuple(block))
     return blocks
+
+
+def regression_measure(ev: Evaluation, measure: Measure) -> np.ndarray:
+    """A regression's per-row measure (see :mod:`errorscope.plans`), float64 and read-only."""
+    y, p = ev.actual_values, ev.predicted_values
+    kind = measure.kind
+    e = p - y
+    values = {
+        "residual": lambda: e,
+        "abs_error": lambda: np.abs(e),
+        "sq_error": lambda: e * e,
+        "sq_error2": lambda: (e * e) * (e * e),
+        "actual": lambda: y.copy(),
+        "actual2": lambda: y * y,
+        "prediction": lambda: p.copy(),
+        "prediction2": lambda: p * p,
+        "abs_pct_error": lambda: np.abs(e) / np.maximum(np.abs(y), MAPE_EPS),
+        "zero_actual": lambda: (y == 0).astype(np.float64),
+    }[kind]()
+    return _read_only(np.ascontiguousarray(values, dtype=np.float64))
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

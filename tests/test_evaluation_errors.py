@@ -462,7 +462,10 @@ def case_positive_class_unknown_name():
 )
 def case_y_true_continuous():
     build(
-        y_true=np.array([0.3, 1.7, 2.2, 5.1, 0.9, 3.3]), y_score=None, y_pred=np.zeros(6), task="classification"
+        y_true=np.array([0.3, 1.7, 2.2, 5.1, 0.9, 3.3]),
+        y_score=None,
+        y_pred=np.zeros(6),
+        task="classification",
     )
 
 

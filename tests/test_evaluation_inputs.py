@@ -170,9 +170,13 @@ def test_regressor_model_makes_a_regression_and_refuses_class_arguments(diabetes
     frame, model = diabetes
     y = (frame["target"] > 140).astype(int)
     assert es.Evaluation(frame.drop(columns="target"), y, model=model).task == "regression"
-    with pytest.raises(ValueError, match=r'task="classification" but model is a regressor \(LinearRegression\)'):
+    with pytest.raises(
+        ValueError, match=r'task="classification" but model is a regressor \(LinearRegression\)'
+    ):
         es.Evaluation(frame.drop(columns="target"), y, model=model, task="classification")
-    with pytest.raises(ValueError, match=r"y_score only apply to a classifier; this Evaluation is a regression"):
+    with pytest.raises(
+        ValueError, match=r"y_score only apply to a classifier; this Evaluation is a regression"
+    ):
         es.Evaluation(frame.drop(columns="target"), y, model=model, y_score=np.full(len(y), 0.5))
 
 

@@ -31,7 +31,6 @@ from .jobs import JobRunner
 from .plans import ALL_ROWS, CONFUSION, Measure
 from .query import parse
 from .selection import ROLES, Clause, Predicate, Selection, SelectionChange
-from .task import MAX_FLOAT_CLASSES, as_target, given_arguments, resolve_task
 from .tags import (
     TAG_COLUMNS,
     EngineRowKeys,
@@ -42,6 +41,7 @@ from .tags import (
     default_store_path,
     streamed_fingerprint,
 )
+from .task import MAX_FLOAT_CLASSES, as_target, given_arguments, resolve_task
 
 T = TypeVar("T")
 

@@ -31,7 +31,11 @@ REGRESSION_SUMS = tuple(
 """The measures :meth:`RegressionMetrics.from_counted` reads, in this order."""
 
 METRICS = ("mae", "rmse", "mean_error")
-METRIC_NAMES = {"mae": "mean absolute error", "rmse": "root mean squared error", "mean_error": "mean residual"}
+METRIC_NAMES = {
+    "mae": "mean absolute error",
+    "rmse": "root mean squared error",
+    "mean_error": "mean residual",
+}
 METRIC_MEASURES = {  # the measure whose mean the metric is, and that measure's square
     "mae": (Measure("abs_error"), Measure("sq_error")),
     "rmse": (Measure("sq_error"), Measure("sq_error2")),

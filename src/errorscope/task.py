@@ -98,7 +98,7 @@ def check_regression(model: Any, given: dict[str, bool], y_true: np.ndarray | No
     if passed:
         raise ValueError(
             f"{', '.join(passed)} only apply to a classifier; this Evaluation is a regression: omit "
-            f"{' and '.join(passed)}, or pass task=\"classification\"."
+            f'{" and ".join(passed)}, or pass task="classification".'
         )
     if is_classifier(model):
         raise ValueError(

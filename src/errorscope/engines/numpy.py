@@ -25,6 +25,7 @@ from ..coding import ColumnCodes, code_dtype, encode_column, encode_many
 from ..counting import KeyCounter, Rows, prefetch
 from ..plans import (
     ALL_ROWS,
+    REGRESSION_MEASURES,
     Counted,
     Coverage,
     Filter,
@@ -37,7 +38,6 @@ from ..plans import (
     Quantiles,
     RocAuc,
     RowPage,
-    REGRESSION_MEASURES,
     holdout_hash,
     holdout_threshold,
     value_bins,
@@ -239,7 +239,9 @@ class NumpyEngine(Engine):
         """Each row's value of ``measure`` (float64), computed once per predictions."""
         ev = self._ev
         if measure.kind in REGRESSION_MEASURES:
-            return self.cached(("measure", measure, ev.predictions_version), lambda: regression_measure(ev, measure))
+            return self.cached(
+                ("measure", measure, ev.predictions_version), lambda: regression_measure(ev, measure)
+            )
         if measure.kind == "wrong":
             wrong = self.wrong()
             return self.cached(("measure", measure, ev.predictions_version), lambda: wrong.astype(np.float64))

@@ -1,4 +1,4 @@
-"""errorscope: linked Jupyter widgets for debugging classifiers.
+"""errorscope: linked Jupyter widgets for debugging classifiers and regressors.
 
 >>> import errorscope as es
 >>> ev = es.Evaluation(df, y_true="income", model=model)
@@ -16,6 +16,7 @@ from .widgets import (
     ForceViewer,
     GroupComparer,
     ModelOverview,
+    ResidualPlot,
     SelectionBar,
     SliceBrowser,
     dashboard,
@@ -32,6 +33,7 @@ __all__ = [
     "GroupComparer",
     "ModelOverview",
     "Predicate",
+    "ResidualPlot",
     "Selection",
     "SelectionBar",
     "SliceBrowser",

@@ -126,6 +126,52 @@ def bars_figure(
     return fig
 
 
+def residual_figure(
+    density: np.ndarray,
+    value_edges: np.ndarray,
+    histogram: np.ndarray,
+    residual_edges: np.ndarray,
+    feature: pd.DataFrame,
+    feature_name: str,
+    feature_kind: str,
+    title: str,
+) -> Figure:
+    """A regression's residual plot: predicted against actual (rows per 2-D bin, log colour, the
+    diagonal), the residual histogram (0 marked) and the mean residual against a feature."""
+    fig = Figure(figsize=(12, 3.8), layout="constrained")
+    ax_d, ax_h, ax_f = fig.subplots(1, 3)
+    shown = np.where(density > 0, np.log10(np.maximum(density, 1)) + 1, np.nan).T  # rows: predicted
+    lo, hi = float(value_edges[0]), float(value_edges[-1])
+    image = ax_d.imshow(shown, origin="lower", extent=(lo, hi, lo, hi), cmap="Blues", aspect="auto")
+    fig.colorbar(image, ax=ax_d, shrink=0.8, label="log10(rows) + 1")
+    ax_d.plot([lo, hi], [lo, hi], color="black", linewidth=0.8)
+    ax_d.set_xlabel("actual")
+    ax_d.set_ylabel("predicted")
+    ax_d.set_title("predicted against actual")
+    widths = np.diff(residual_edges)
+    colors = [ERROR if left >= 0 else BRAND for left in residual_edges[:-1]]
+    ax_h.bar(residual_edges[:-1], histogram, width=widths, align="edge", color=colors, alpha=0.8)
+    ax_h.axvline(0, color="black", linewidth=0.8)
+    ax_h.set_xlabel("residual (prediction − actual)")
+    ax_h.set_ylabel("rows")
+    ax_h.set_title("residual histogram")
+    values = feature["mean_residual"].to_numpy(dtype=float)
+    if feature_kind == "numeric":
+        low = feature.iloc[:, 0].to_numpy(dtype=float)
+        high = feature.iloc[:, 1].to_numpy(dtype=float)
+        ax_f.plot((low + high) / 2, values, marker="o", color=BRAND)
+        ax_f.set_xlabel(feature_name, **DATA_TEXT)
+    else:
+        y = np.arange(len(feature))[::-1]
+        ax_f.barh(y, values, color=[ERROR if v > 0 else BRAND for v in values], alpha=0.8)
+        ax_f.set_yticks(y, [_short(v, 24) for v in feature[feature_name]], **DATA_TEXT)
+        ax_f.set_xlabel("mean residual")
+    (ax_f.axhline if feature_kind == "numeric" else ax_f.axvline)(0, color="black", linewidth=0.8)
+    ax_f.set_title(f"mean residual by {_short(feature_name, 30)}", **DATA_TEXT)
+    fig.suptitle(title, **DATA_TEXT)
+    return fig
+
+
 def png_bytes(fig: Figure, dpi: int = 80) -> bytes:
     """The figure as PNG bytes."""
     buffer = io.BytesIO()

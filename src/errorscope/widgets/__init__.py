@@ -7,6 +7,7 @@ from .error_tagger import ErrorTagger
 from .force_viewer import ForceViewer
 from .group_comparer import GroupComparer
 from .overview import ModelOverview, SelectionBar
+from .residual_plot import ResidualPlot
 from .slice_browser import SliceBrowser
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "GroupComparer",
     "LinkedView",
     "ModelOverview",
+    "ResidualPlot",
     "SelectionBar",
     "SliceBrowser",
     "dashboard",

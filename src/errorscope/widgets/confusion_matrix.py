@@ -50,6 +50,11 @@ class ConfusionMatrix(LinkedView):
             raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}.")
         if order not in ("class", "errors"):
             raise ValueError(f"order must be 'class' or 'errors', got {order!r}.")
+        if getattr(evaluation, "is_regression", False):
+            raise ValueError(
+                "ConfusionMatrix needs classes; this Evaluation is a regression (a numeric target): use "
+                "es.ResidualPlot(ev) for predicted against actual and the residuals."
+            )
         self._counts = np.zeros((0, 0), dtype=np.int64)
         super().__init__(
             evaluation,

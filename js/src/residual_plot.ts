@@ -4,7 +4,7 @@
 import { toFloat64, toUint32 } from "./lib/buffers";
 import { BRAND, ERROR, shade } from "./lib/color";
 import { h, svg } from "./lib/dom";
-import { abbreviate, formatCount, withMinus } from "./lib/format";
+import { abbreviate, formatCount, formatSigned, formatValue, niceTicks } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 
 export type Plot = "density" | "histogram" | "feature";
@@ -26,18 +26,6 @@ export const M = { left: 46, right: 10, top: 8, bottom: 36 };
 const PW = W - M.left - M.right;
 const PH = H - M.top - M.bottom;
 
-/** A number as axes and labels show it: up to 4 significant digits, a true minus sign. */
-export function formatValue(x: number): string {
-  if (!Number.isFinite(x)) return "–";
-  const big = Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-3);
-  return withMinus(big ? x.toExponential(2) : String(Number(x.toPrecision(4))));
-}
-
-/** A residual with its sign: "+12.3", "−4.5", "0". */
-export function formatSigned(x: number): string {
-  return Number.isFinite(x) && x > 0 ? `+${formatValue(x)}` : formatValue(x);
-}
-
 /** Which of `bins` equal bins over [0, size) a position falls in (clipped to the ends). */
 export function binAt(pos: number, size: number, bins: number): number {
   return Math.max(0, Math.min(bins - 1, Math.floor((pos / size) * bins)));
@@ -47,18 +35,6 @@ export function binAt(pos: number, size: number, bins: number): number {
 export function logIntensity(n: number, max: number): number {
   if (n <= 0 || max <= 0) return 0;
   return 0.15 + 0.85 * (Math.log1p(n) / Math.log1p(max));
-}
-
-/** About `count` round tick values inside [lo, hi] (a step of 1, 2, 2.5 or 5 times a power of ten, the nearest). */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const candidates = [1, 2, 2.5, 5, 10].map((m) => m * power);
-  const step = candidates.reduce((best, s) => (Math.abs(Math.log(s / raw)) < Math.abs(Math.log(best / raw)) ? s : best));
-  const out: number[] = [];
-  for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++) out.push(Number((i * step).toPrecision(12)));
-  return out;
 }
 
 /** "70 to 80": the values bins i..j of `edges` span. */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import widget, { binAt, formatSigned, formatValue, logIntensity, moveKey, niceTicks, rangeCount, rangeText } from "../src/residual_plot";
+import { formatSigned, formatValue, niceTicks } from "../src/lib/format";
+import widget, { binAt, logIntensity, moveKey, rangeCount, rangeText } from "../src/residual_plot";
 import { f64, MockModel, u32 } from "./mock";
 
 const edges = (lo: number, step: number, n: number): DataView => f64(Array.from({ length: n + 1 }, (_, i) => lo + i * step));

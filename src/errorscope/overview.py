@@ -1,11 +1,13 @@
-"""The model overview: the task's key metrics, class balance and data checks (missing values, duplicate
-rows, features that give the label away).
+"""The model overview: the task's key metrics, class balance (a regression: the target's and the
+predictions' distributions) and data checks (missing values, duplicate rows, features that give the label
+away).
 
 Metrics are computed from bincounts and equal scikit-learn's (tested). The leakage hint flags a feature whose values alone predict the label
 almost perfectly: the accuracy of predicting each code's majority class (on the feature's cached codes)
 is at least ``leak_accuracy`` while the majority-class rate is below it. Its (code, actual class) counts
 over all rows are the slice browser's single-column counts (one plan, counted once for both views) on a
-binary task. Duplicate rows are found without a full ``DataFrame.duplicated``: see :func:`duplicate_rows`.
+binary task. On a regression a leak is a feature whose values (numbers: in 256 equal bins) alone explain at least ``leak_r2`` of the
+target's variance (R² of predicting each code's mean, from per-code sums of y and y²). Duplicate rows are found without a full ``DataFrame.duplicated``: see :func:`duplicate_rows`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import pandas as pd
 
 from .evaluation import Evaluation
 from .metrics import ClassMetrics
-from .plans import CONFUSION, Filter, GroupCounts, Key, Marginals, Measure, RocAuc
+from .plans import CONFUSION, Filter, GroupCounts, GroupingSets, Key, Marginals, Measure, RocAuc
+from .regression import median_absolute_error, regression_metrics
 from .slicing import feature_family, slice_columns, slice_counts, slice_key
 
 
@@ -26,7 +29,8 @@ def key_metrics(ev: Evaluation, where: Filter | np.ndarray | None = None) -> dic
     Computed from grouped counts and sums (and the engine's ROC AUC), so they follow every selection
     change at 1M rows; each equals scikit-learn's (tested): accuracy, balanced accuracy, precision /
     recall / F1 (binary) or macro F1, log loss, ROC AUC (binary; one-vs-rest macro for multiclass) and
-    Brier (binary).
+    Brier (binary). A regression's: MAE, RMSE, R², median absolute error, mean residual (prediction minus
+    actual: the bias) and MAPE when no actual value is 0 (see :mod:`errorscope.regression`).
     """
     where = ev.engine.as_filter(where)
     if where.everything and ev.in_memory:  # the overview's "all rows" and its first selection: once
@@ -35,6 +39,8 @@ def key_metrics(ev: Evaluation, where: Filter | np.ndarray | None = None) -> dic
 
 
 def _key_metrics(ev: Evaluation, where: Filter) -> dict[str, float]:
+    if ev.is_regression:
+        return _regression_key_metrics(ev, where)
     engine = ev.engine
     k = ev.n_classes
     n = engine.n_kept(where)
@@ -61,6 +67,35 @@ def _key_metrics(ev: Evaluation, where: Filter) -> dict[str, float]:
     return out
 
 
+def _regression_key_metrics(ev: Evaluation, where: Filter) -> dict[str, float]:
+    n = ev.engine.n_kept(where)
+    out: dict[str, float] = {"rows": float(n)}
+    if n == 0:
+        return out
+    m = regression_metrics(ev, where)
+    out.update(
+        {"MAE": float(m.mae), "RMSE": float(m.rmse), "R²": float(m.r2),
+         "median AE": median_absolute_error(ev, where), "mean residual": float(m.mean_error)}
+    )  # fmt: skip
+    if not np.isnan(regression_metrics(ev, ev.engine.as_filter(None)).mape):  # no actual value is 0
+        out["MAPE"] = float(m.mape)
+    return out
+
+
+def value_distributions(ev: Evaluation) -> pd.DataFrame:
+    """A regression's rows per bin of the actual and of the predicted values (one shared range: the
+    residual plot's bins), over all rows."""
+    from .residuals import residual_bins
+
+    bins = residual_bins(ev)
+    n = bins.actual.bins
+    counts = ev.engine.count(bins.density, ev.engine.as_filter(None)).counts[:n, :n]
+    edges = bins.actual.bin_edges()
+    return pd.DataFrame(
+        {"low": edges[:-1], "high": edges[1:], "actual": counts.sum(axis=1), "predicted": counts.sum(axis=0)}
+    )
+
+
 def outcome_plan(ev: Evaluation) -> GroupCounts:
     """Rows per (actual, predicted), with the sums of the log loss and (binary) the squared error."""
     if not ev.has_scores:
@@ -70,7 +105,10 @@ def outcome_plan(ev: Evaluation) -> GroupCounts:
 
 
 def class_balance(ev: Evaluation) -> pd.DataFrame:
-    """Rows per actual and per predicted class."""
+    """Rows per actual and per predicted class (a regression: per bin of the values, see
+    :func:`value_distributions`)."""
+    if ev.is_regression:
+        return value_distributions(ev)
     counts = ev.engine.count(CONFUSION, ev.engine.as_filter(None)).counts
     actual, predicted = counts.sum(axis=1), counts.sum(axis=0)
     return pd.DataFrame(
@@ -79,8 +117,9 @@ def class_balance(ev: Evaluation) -> pd.DataFrame:
     )
 
 
-def data_checks(ev: Evaluation, leak_accuracy: float = 0.98) -> pd.DataFrame:
-    """One row per finding: missing values per column, duplicate feature rows, likely label leaks."""
+def data_checks(ev: Evaluation, leak_accuracy: float = 0.98, leak_r2: float = 0.98) -> pd.DataFrame:
+    """One row per finding: missing values per column, duplicate feature rows, likely label leaks
+    (a classification: ``leak_accuracy``; a regression: ``leak_r2``)."""
     rows: list[tuple[str, str, int, str]] = []
     if ev.in_memory:
         missing = pd.Series({c: int(ev.data[c].isna().sum()) for c in ev.data.columns}, dtype=np.int64)
@@ -92,6 +131,14 @@ def data_checks(ev: Evaluation, leak_accuracy: float = 0.98) -> pd.DataFrame:
         rows.append(("missing values", str(column), int(count), f"{count / ev.n_rows:.1%} of rows"))
     if duplicated:
         rows.append(("duplicate rows", "features", duplicated, "rows whose features repeat an earlier row"))
+    if ev.is_regression:
+        for column, r2 in _explained_variance(ev).items():
+            if r2 >= leak_r2:
+                rows.append(
+                    ("possible leak", column, int(ev.n_rows),
+                     f"its values alone explain {r2:.1%} of the target's variance (R² of each value's mean)")
+                )  # fmt: skip
+        return pd.DataFrame(rows, columns=["check", "column", "rows", "detail"])
     everything = ev.engine.as_filter(None)
     majority = ev.engine.count(CONFUSION, everything).counts.sum(axis=1).max() / ev.n_rows
     for column, table in _by_actual(ev).items():
@@ -102,6 +149,36 @@ def data_checks(ev: Evaluation, leak_accuracy: float = 0.98) -> pd.DataFrame:
                  f"its values alone predict the label with {accuracy:.1%} accuracy (majority class: {majority:.1%})")
             )  # fmt: skip
     return pd.DataFrame(rows, columns=["check", "column", "rows", "detail"])
+
+
+LEAK_BINS = 256
+
+
+def _explained_variance(ev: Evaluation) -> dict[str, float]:
+    """Per feature-family column, the share of the target's variance its codes (a numeric column: its
+    value in :data:`LEAK_BINS` equal bins) explain: 1 - (within-code sum of squares) / (total sum of
+    squares), from rows and sums of y and y² per code (one plan for every column)."""
+    from .residuals import finite_range
+
+    features = feature_family(ev)
+    keys = []
+    for coded in features:  # a numeric column: fine equal bins (its deciles would hide a leak's precision)
+        extent = finite_range(ev, coded.column) if coded.kind == "numeric" else None
+        fine = extent is not None and extent[1] > extent[0]
+        keys.append(
+            Key.value_bin(coded.column, LEAK_BINS, extent[0], extent[1]) if fine else slice_key(coded)
+        )  # type: ignore[index]
+    plan = GroupingSets(tuple((k,) for k in keys), (Measure("actual"), Measure("actual2")))
+    out: dict[str, float] = {}
+    for coded, counted in zip(
+        features, ev.engine.grouping_sets(plan, ev.engine.as_filter(None)), strict=True
+    ):
+        n, (y, y2) = counted.counts.astype(np.float64), counted.sums
+        total = float(y2.sum() - y.sum() ** 2 / max(n.sum(), 1.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            within = float(np.sum(np.where(n > 0, y2 - y**2 / n, 0.0)))
+        out[coded.column] = 1 - max(within, 0.0) / total if total > 0 else 0.0
+    return out
 
 
 def _by_actual(ev: Evaluation) -> dict[str, np.ndarray]:

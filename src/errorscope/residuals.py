@@ -135,7 +135,7 @@ def feature_axis(ev: Evaluation, name: str) -> FeatureAxis:
 
     def build() -> FeatureAxis:
         coded = ev.codes(name)
-        extent = _finite_range(ev, name) if coded.kind == "numeric" else None
+        extent = finite_range(ev, name) if coded.kind == "numeric" else None
         if extent is not None:
             lo, hi, integer = extent
             return FeatureAxis(
@@ -153,7 +153,7 @@ def feature_axis(ev: Evaluation, name: str) -> FeatureAxis:
     return ev.cached(("feature_axis", name), build, keep=4)
 
 
-def _finite_range(ev: Evaluation, name: str) -> tuple[float, float, bool] | None:
+def finite_range(ev: Evaluation, name: str) -> tuple[float, float, bool] | None:
     """A numeric column's smallest and largest finite values and whether it holds whole numbers (None
     when it is not numeric or has no finite value): a profile, read once."""
     if ev.in_memory:

@@ -33,3 +33,27 @@ export function abbreviate(label: string, max: number): string {
   const chars = Array.from(label);
   return chars.length <= max ? label : `${chars.slice(0, Math.max(1, max - 1)).join("")}…`;
 }
+
+/** A number as axes and labels show it: up to 4 significant digits, a true minus sign. */
+export function formatValue(x: number): string {
+  if (!Number.isFinite(x)) return "–";
+  const big = Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-3);
+  return withMinus(big ? x.toExponential(2) : String(Number(x.toPrecision(4))));
+}
+
+/** A residual with its sign: "+12.3", "−4.5", "0". */
+export function formatSigned(x: number): string {
+  return Number.isFinite(x) && x > 0 ? `+${formatValue(x)}` : formatValue(x);
+}
+
+/** About `count` round tick values inside [lo, hi] (a step of 1, 2, 2.5 or 5 times a power of ten, the nearest). */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const candidates = [1, 2, 2.5, 5, 10].map((m) => m * power);
+  const step = candidates.reduce((best, s) => (Math.abs(Math.log(s / raw)) < Math.abs(Math.log(best / raw)) ? s : best));
+  const out: number[] = [];
+  for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++) out.push(Number((i * step).toPrecision(12)));
+  return out;
+}

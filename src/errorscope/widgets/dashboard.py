@@ -17,20 +17,22 @@ from .error_tagger import ErrorTagger
 from .force_viewer import ForceViewer
 from .group_comparer import GroupComparer
 from .overview import ModelOverview, SelectionBar
+from .residual_plot import ResidualPlot
 from .slice_browser import SliceBrowser
 
 GRID = "repeat(auto-fit, minmax(min(100%, 600px), 1fr))"  # two columns at 1280 px, one in a narrow column
 
 
 class Dashboard(widgets.VBox):
-    """The model overview, the selection bar and the five views over one Evaluation, linked.
+    """The model overview, the selection bar and the five views over one Evaluation, linked. On a
+    regression the residual plot takes the confusion matrix's place.
 
     ``check_memory``: estimate the memory the views need first and raise a MemoryError that says what to
     do when it would not fit (see :mod:`errorscope.memory`).
 
-    Its views are attributes (``overview``, ``selection_bar``, ``confusion_matrix``, ``slice_browser``,
-    ``group_comparer``, ``force_viewer``, ``tagger``); a view that does not apply (no sensitive columns,
-    no model for explanations) is None and the dashboard says why.
+    Its views are attributes (``overview``, ``selection_bar``, ``confusion_matrix`` or, on a regression,
+    ``residual_plot``, ``slice_browser``, ``group_comparer``, ``force_viewer``, ``tagger``); a view that
+    does not apply (no sensitive columns, no model for explanations) is None and the dashboard says why.
     """
 
     def __init__(
@@ -62,16 +64,24 @@ class Dashboard(widgets.VBox):
         self.tagger = ErrorTagger(ev, store=store, tags=tags)
         self.overview = ModelOverview(ev)
         self.selection_bar = SelectionBar(ev)
-        self.confusion_matrix = ConfusionMatrix(ev)
+        self.confusion_matrix: ConfusionMatrix | None = None
+        self.residual_plot: ResidualPlot | None = None
+        if ev.is_regression:
+            self.residual_plot = ResidualPlot(ev)
+        else:
+            self.confusion_matrix = ConfusionMatrix(ev)
         self.slice_browser = SliceBrowser(ev)
         self.group_comparer: GroupComparer | None = None
         if groups is not None or ev.sensitive:
-            positive = (
-                positive_class
-                if positive_class is not None or ev.positive_code is not None
-                else ev.class_names[0]
-            )
-            self.group_comparer = GroupComparer(ev, groups=groups, positive_class=positive)
+            if ev.is_regression:  # per-group errors: no positive class
+                self.group_comparer = GroupComparer(ev, groups=groups)
+            else:
+                positive = (
+                    positive_class
+                    if positive_class is not None or ev.positive_code is not None
+                    else ev.class_names[0]
+                )
+                self.group_comparer = GroupComparer(ev, groups=groups, positive_class=positive)
         else:
             notes.append(
                 _note_card(
@@ -80,12 +90,15 @@ class Dashboard(widgets.VBox):
                 )
             )
         self.force_viewer: ForceViewer | None = None
-        if ev.model is not None and hasattr(ev.model, "predict_proba"):
+        if ev.model is not None and (ev.is_regression or hasattr(ev.model, "predict_proba")):
             self.force_viewer = ForceViewer(ev, explainer=explainer)
         else:
-            notes.append(
-                _note_card("Force viewer", "No explanations: the Evaluation has no model with predict_proba.")
+            needs = (
+                "no model (pass model= to the Evaluation)"
+                if ev.is_regression
+                else "no model with predict_proba"
             )
+            notes.append(_note_card("Force viewer", f"No explanations: the Evaluation has {needs}."))
         wide = widgets.Layout(grid_column="1 / -1")
         for view in (self.slice_browser, self.force_viewer):
             if view is not None:
@@ -94,6 +107,7 @@ class Dashboard(widgets.VBox):
             v
             for v in (
                 self.confusion_matrix,
+                self.residual_plot,
                 self.group_comparer,
                 self.slice_browser,
                 self.force_viewer,
@@ -113,8 +127,8 @@ class Dashboard(widgets.VBox):
     @property
     def views(self) -> list[Any]:
         """Every linked view in the dashboard (those built so far, if building it failed)."""
-        names = ("overview", "selection_bar", "confusion_matrix", "slice_browser", "group_comparer",
-                 "force_viewer", "tagger")  # fmt: skip
+        names = ("overview", "selection_bar", "confusion_matrix", "residual_plot", "slice_browser",
+                 "group_comparer", "force_viewer", "tagger")  # fmt: skip
         return [v for v in (getattr(self, name, None) for name in names) if v is not None]
 
     def summary(self) -> str:
@@ -126,7 +140,8 @@ class Dashboard(widgets.VBox):
         if base.STATIC_FALLBACK and isinstance(data, dict):
             from ..figures import png_bytes
 
-            data["image/png"] = base64.b64encode(png_bytes(self.slice_browser.to_figure())).decode("ascii")
+            figure = (self.residual_plot or self.slice_browser).to_figure()  # a regression: its residuals
+            data["image/png"] = base64.b64encode(png_bytes(figure)).decode("ascii")
             data["text/plain"] = self.summary()
         return bundle
 

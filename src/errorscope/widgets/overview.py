@@ -17,7 +17,13 @@ from .base import LinkedView, as_buffer
 
 
 class ModelOverview(LinkedView):
-    """The task's key metrics on all rows and on the current selection, class balance and data checks."""
+    """The task's key metrics on all rows and on the current selection, class balance and data checks.
+
+    On a regression (``task == "regression"``) the metrics are MAE, RMSE, R², median absolute error, mean
+    residual (and MAPE when no actual value is 0), and instead of the class balance it draws the
+    distributions of the actual and the predicted values over one range (``actual_counts`` and
+    ``predicted_counts`` per bin of ``value_edges``, and the same for the selection).
+    """
 
     _bundle = "overview"
     metric_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -29,6 +35,10 @@ class ModelOverview(LinkedView):
     checks = traitlets.List(traitlets.Dict()).tag(sync=True)
     n_features = traitlets.Int(0).tag(sync=True)
     positive_label = traitlets.Unicode("").tag(sync=True)  # the class precision and recall are about
+    task = traitlets.Unicode("classification").tag(sync=True)
+    value_edges = traitlets.Bytes(b"").tag(sync=True)  # a regression: the bins of its distributions
+    selected_actual_counts = traitlets.Bytes(b"").tag(sync=True)  # a regression: the selection's, per bin
+    selected_predicted_counts = traitlets.Bytes(b"").tag(sync=True)
 
     def __init__(self, evaluation: Evaluation, **kwargs: Any) -> None:
         super().__init__(evaluation, **kwargs)
@@ -40,6 +50,9 @@ class ModelOverview(LinkedView):
             self.metric_names = [k for k in self._overall if k != "rows"]
             self.overall = as_buffer(np.array([self._overall[k] for k in self.metric_names]), "f8")
             self.classes = list(ev.class_names)
+            self.task = ev.task
+            if ev.is_regression:
+                self.value_edges = as_buffer(np.r_[balance["low"], balance["high"].iloc[-1:]], "f8")
             self.actual_counts = as_buffer(balance["actual"].to_numpy(), "u4")
             self.predicted_counts = as_buffer(balance["predicted"].to_numpy(), "u4")
             self.checks = self._checks.astype({"rows": int}).to_dict("records")
@@ -54,14 +67,35 @@ class ModelOverview(LinkedView):
         return pd.DataFrame({"all rows": self._overall, "selection": selection})
 
     @property
+    def distributions(self) -> pd.DataFrame:
+        """A regression's rows per bin of the actual and the predicted values, on all rows and on the
+        selection (``selected_actual``, ``selected_predicted``)."""
+        from ..overview import value_distributions
+
+        table = value_distributions(self.evaluation)
+        for name in ("actual", "predicted"):
+            raw = getattr(self, f"selected_{name}_counts")
+            table[f"selected_{name}"] = np.frombuffer(raw, dtype="<u4").astype(np.int64)
+        return table
+
+    @property
     def checks_table(self) -> pd.DataFrame:
         return self._checks.copy()
 
     def _compute(self, where: Filter) -> None:
         if not hasattr(self, "_overall"):
             return  # the first compute runs at the end of __init__
-        found = key_metrics(self.evaluation, where)
+        ev = self.evaluation
+        found = key_metrics(ev, where)
         self.selected_metrics = as_buffer(np.array([found.get(k, np.nan) for k in self.metric_names]), "f8")
+        if ev.is_regression:
+            from ..residuals import residual_bins
+
+            bins = residual_bins(ev)
+            n = bins.actual.bins
+            counts = ev.engine.count(bins.density, where).counts[:n, :n]
+            self.selected_actual_counts = as_buffer(counts.sum(axis=1), "u4")
+            self.selected_predicted_counts = as_buffer(counts.sum(axis=0), "u4")
 
     def _highlight(self, clause: Clause | None) -> None:
         pass  # selects nothing

@@ -16,8 +16,10 @@ interface Check {
 const PERCENT = new Set(["accuracy", "balanced accuracy", "precision", "recall", "F1", "macro F1", "MAPE"]);
 /** A regression's errors are in the target's units: 4 significant digits. */
 const UNITS = new Set(["MAE", "RMSE", "median AE", "mean residual"]);
-export const formatOverviewMetric = (name: string, x: number): string =>
-  PERCENT.has(name) ? formatPercent(x) : UNITS.has(name) ? formatValue(x) : formatMetric(x);
+/** `scale` (a regression's MAE): a mean residual under a billionth of it is rounding noise (a least-squares
+ * fit's bias is 0), shown as 0. */
+export const formatOverviewMetric = (name: string, x: number, scale = 0): string =>
+  PERCENT.has(name) ? formatPercent(x) : UNITS.has(name) ? formatValue(name === "mean residual" && Math.abs(x) < 1e-9 * scale ? 0 : x) : formatMetric(x);
 
 const DW = 360;
 const DH = 150;
@@ -76,8 +78,9 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     root.setAttribute("data-rows", String(nRows));
     const metrics = h("dl", { className: "es-metrics", "aria-label": "Key metrics" });
     names.forEach((name, i) => {
-      const all = formatOverviewMetric(name, overall[i]!);
-      const sel = formatOverviewMetric(name, selected[i]!);
+      const scale = overall[names.indexOf("MAE")] ?? 0;
+      const all = formatOverviewMetric(name, overall[i]!, scale);
+      const sel = formatOverviewMetric(name, selected[i]!, scale);
       metrics.append(
         h("div", { className: "es-metric" }, [
           h("dt", { text: name }),

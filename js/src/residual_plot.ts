@@ -98,6 +98,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     feature: { x: 0, y: 0, ax: 0, ay: 0, moved: false },
   };
   let drag: { plot: Plot; x0: number; y0: number; x1: number; y1: number } | null = null;
+  let byPointer = false; // the plots were last used with the pointer: no focus ring or keyboard cursor until a key
 
   const send = (plot: Plot, x: [number, number], y?: [number, number]): void => {
     const sorted = (r: [number, number]): number[] => [Math.min(...r), Math.max(...r)];
@@ -105,7 +106,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   };
 
   // The feature picker is built once: re-creating it on a repaint would close it under the pointer.
-  const picker = h("select", { className: "es-rp-feature" });
+  const pickerId = `es-rp-feature-${Math.random().toString(36).slice(2)}`;
+  const picker = h("select", { className: "es-rp-feature", id: pickerId });
   picker.addEventListener("change", () => {
     model.set("feature", picker.value);
     model.save_changes();
@@ -115,7 +117,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     e.stopPropagation(); // arrows and Enter choose a feature, they never move notebook cells
   });
   const header = h("div", { className: "es-header" });
-  const toolbar = h("div", { className: "es-toolbar" }, [h("label", {}, ["Residual against ", picker])]);
+  const toolbar = h("div", { className: "es-toolbar" }, [h("label", { for: pickerId, text: "Residual against" }), picker]);
   const panels = h("div", { className: "es-rp-panels" });
   root.append(header, toolbar, panels);
   root.addEventListener("keydown", (e) => {
@@ -128,6 +130,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
    * in, and `finish`, which puts the brush and the keyboard cursor over them. */
   const brushable = (g: GridPlot, brush: Brush, status: HTMLElement): { plot: SVGSVGElement; finish: () => void } => {
     const plot = svg("svg", {
+      ...(byPointer ? { "data-pointer": "true" } : {}),
       viewBox: `0 0 ${W} ${H}`,
       class: "es-rp-plot",
       role: "group",
@@ -168,6 +171,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     plot.addEventListener("pointerdown", (e) => {
       if (e.button !== 0) return;
       const [x, y] = at(e);
+      byPointer = true;
+      plot.setAttribute("data-pointer", "true");
       drag = { plot: g.plot, x0: x, y0: y, x1: x, y1: y };
       plot.setPointerCapture?.(e.pointerId);
       plot.focus({ preventScroll: true });
@@ -192,10 +197,14 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     plot.addEventListener("pointercancel", () => (drag = null));
     plot.addEventListener("focus", () => {
       if (!c.moved && own) Object.assign(c, { ax: brushX[0], x: brushX[1], ay: brushY[0], y: brushY[1] });
-      showCursor();
+      if (!byPointer) showCursor();
     });
     plot.addEventListener("blur", () => cursorMark.setAttribute("visibility", "hidden"));
     plot.addEventListener("keydown", (e) => {
+      if (byPointer && e.key !== "Escape") {
+        byPointer = false;
+        plot.removeAttribute("data-pointer");
+      }
       if (e.key === "Enter" || e.key === " ") {
         handled(e);
         send(g.plot, [c.ax, c.x], g.ny > 1 ? [c.ay, c.y] : undefined);

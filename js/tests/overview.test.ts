@@ -29,6 +29,8 @@ describe("model overview", () => {
     expect(formatOverviewMetric("R²", 0.3312)).toBe("0.331");
     expect(formatOverviewMetric("MAPE", 0.198)).toBe("19.8%");
     expect(formatOverviewMetric("accuracy", 0.85)).toBe("85.0%");
+    expect(formatOverviewMetric("mean residual", 4.08e-13, 27.8)).toBe("0"); // a least-squares fit's rounding noise
+    expect(formatOverviewMetric("mean residual", 4.08e-13)).toBe("4.08e-13");
   });
 
   it("draws the actual values as bars and the predictions as a step line on one axis", () => {

@@ -68,8 +68,8 @@ describe("residual plot widget", () => {
     const root = el.querySelector("[role=region]")!;
     expect(root.getAttribute("aria-label")).toBe("Residual plot");
     expect(root.getAttribute("data-rows")).toBe("28");
-    const picker = el.querySelector("label select") as HTMLSelectElement;
-    expect(picker.closest("label")!.textContent).toContain("Residual against");
+    const picker = el.querySelector("select") as HTMLSelectElement;
+    expect(el.querySelector(`label[for="${picker.id}"]`)!.textContent).toBe("Residual against");
     expect([...picker.options].map((o) => o.value)).toEqual(["age", "race"]);
     expect(picker.value).toBe("race");
     expect([...el.querySelectorAll(".es-rp-cats button")].map((b) => b.getAttribute("aria-label"))).toEqual([
@@ -119,6 +119,9 @@ describe("residual plot widget", () => {
     at("pointermove", 150, 120);
     at("pointerup", 180, 100);
     expect(model.sent.at(-1)).toEqual({ type: "brush", plot: "density", x: [0, 2], y: [0, 2] });
+    expect(density.getAttribute("data-pointer")).toBe("true"); // no focus ring or keyboard cursor after a drag
+    density.dispatchEvent(new FocusEvent("focus"));
+    expect(density.querySelector(".es-rp-cursor")!.getAttribute("visibility")).toBe("hidden");
     model.set("brush", { plot: "density", x: [0, 2], y: [0, 2], categories: [] });
     model.set("clause_text", "actual < 30.0 and predicted < 30.0");
     await flush();
@@ -144,7 +147,7 @@ describe("residual plot widget", () => {
     expect(model.sent.at(-1)).toEqual({ type: "clear" });
     key(buttons()[0]!, "ArrowDown");
     expect(document.activeElement).toBe(buttons()[1]);
-    const picker = el.querySelector<HTMLSelectElement>("label select")!;
+    const picker = el.querySelector<HTMLSelectElement>("select")!;
     picker.value = "age";
     picker.dispatchEvent(new Event("change"));
     expect(model.get("feature")).toBe("age");

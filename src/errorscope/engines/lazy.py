@@ -320,7 +320,7 @@ class LazyEngine(Engine):
     @property
     def preagg(self) -> PreAggregate | None:
         """The pre-aggregated tables (:mod:`errorscope.engines.preagg`), on DuckDB once the task is set."""
-        if not self.preaggregate or self.name != "duckdb" or self.task is None or self.task.regression:
+        if not self.preaggregate or self.name != "duckdb" or self.task is None:
             return None
         if self._preagg is None:
             roles = {ROW, self.roles.y_true, self.roles.y_pred, self.roles.ids, *self.roles.y_score}
@@ -896,7 +896,7 @@ class LazyEngine(Engine):
         in one query), or None."""
         cube = self._preagg if self.preaggregate else None
         rows = cube.page(plan, where) if cube is not None else None
-        top = cube.top_rows() if cube is not None else None
+        top = cube.page_top if cube is not None else None
         if rows is None or top is None:
             return None
         if top.frame is None:
@@ -1088,10 +1088,9 @@ class LazyEngine(Engine):
         last = self._last_page
         if last is not None and wanted == last[0]:
             return last[1]
-        top = self._preagg.top_rows() if self._preagg is not None else None
+        tops = self._preagg.top_rows() if self._preagg is not None else []
         held = [(pd.Index(last[0]), last[1])] if last is not None else []
-        if top is not None and top.frame is not None:
-            held.append((top.ids, top.frame))
+        held += [(top.ids, top.frame) for top in tops if top.frame is not None]
         for ids, frame in held:
             at = ids.get_indexer(wanted) if ids.is_unique and wanted else np.array([-1])
             if (at >= 0).all():

@@ -21,7 +21,9 @@ COLUMNS = ["group", "count", *(f"{m}{s}" for m in gr.METRICS for s in ("", "_low
 def wage() -> pd.DataFrame:
     data = load_wage().drop(columns=["logwage", "region"])
     X = pd.get_dummies(data.drop(columns=["wage"]), dtype=float)
-    model = GradientBoostingRegressor(n_estimators=40, random_state=0).fit(X.iloc[::2], data["wage"].iloc[::2])
+    model = GradientBoostingRegressor(n_estimators=40, random_state=0).fit(
+        X.iloc[::2], data["wage"].iloc[::2]
+    )
     return data.assign(pred=model.predict(X))
 
 
@@ -68,7 +70,9 @@ def test_the_browser_gets_histograms_and_mean_residual_by_actual(ev: es.Evaluati
     k = len(gc.table)
     prediction = np.frombuffer(r["prediction"], dtype="<u4").reshape(k, r["bins"])
     residual = np.frombuffer(r["residual"], dtype="<u4").reshape(k, r["bins"])
-    assert (prediction.sum(axis=1) == gc.table["count"]).all() and (residual.sum(axis=1) == gc.table["count"]).all()
+    assert (prediction.sum(axis=1) == gc.table["count"]).all() and (
+        residual.sum(axis=1) == gc.table["count"]
+    ).all()
     assert len(np.frombuffer(r["prediction_edges"], dtype="<f8")) == r["bins"] + 1
     b = len(r["actual_bins"])
     means = np.frombuffer(r["actual_mean_error"], dtype="<f8").reshape(k, b)
@@ -76,7 +80,9 @@ def test_the_browser_gets_histograms_and_mean_residual_by_actual(ev: es.Evaluati
     np.testing.assert_allclose(means.reshape(-1), by_actual["mean_error"], equal_nan=True)
     assert by_actual["count"].sum() == len(ev.actual_values)
     for name in ("mae", "mae_low", "r2_high", "mean_error_p_adjusted"):
-        np.testing.assert_allclose(np.frombuffer(gc.groups[name], dtype="<f8"), gc.table[name], equal_nan=True)
+        np.testing.assert_allclose(
+            np.frombuffer(gc.groups[name], dtype="<f8"), gc.table[name], equal_nan=True
+        )
     assert gc.distributions == {}
 
 

@@ -1,7 +1,7 @@
 /** GroupComparer widget: a metric per group with intervals, disparities, score distributions, what-if. */
 import { toFloat64, toUint32, toUint8 } from "./lib/buffers";
 import { h, positiveClassNote, svg } from "./lib/dom";
-import { formatCount, formatInterval, formatMetric, formatPercent, formatSignificant } from "./lib/format";
+import { abbreviate, formatCount, formatInterval, formatMetric, formatPercent, formatSignificant } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 
 export const METRICS: [string, string][] = [
@@ -38,8 +38,8 @@ const REGRESSION_DISPARITIES: [string, string, string][] = [
   ["rmse", "difference", "RMSE − ref."],
   ["rmse", "ratio", "RMSE ÷ ref."],
   ["r2", "difference", "R² − ref."],
-  ["mean_error", "difference", "mean residual − ref."],
-  ["mean_prediction", "difference", "mean prediction − ref."],
+  ["mean_error", "difference", "mean resid. − ref."],
+  ["mean_prediction", "difference", "mean pred. − ref."],
   ["mean_actual", "difference", "mean actual − ref."],
 ];
 /** Okabe-Ito, colour-blind safe: one colour per group in the residual-by-actual plot. */
@@ -67,12 +67,12 @@ const SUMMARY: [string, string][] = [
 
 const f64 = (raw: any, key: string): Float64Array => toFloat64(raw?.[key]);
 /** One small histogram (counts per bin), with a vertical mark at bin position `mark` (NaN: none). */
-function histogram(row: number[], mark: number): SVGSVGElement {
+function histogram(row: number[], mark: number, markClass = "es-median"): SVGSVGElement {
   const nBins = row.length;
   const peak = Math.max(1, ...row);
   const plot = svg("svg", { viewBox: `0 0 ${nBins} 10`, preserveAspectRatio: "none", "aria-hidden": "true" });
   row.forEach((c, b) => plot.append(svg("rect", { x: b + 0.05, width: 0.9, y: 10 - (10 * c) / peak, height: (10 * c) / peak })));
-  if (Number.isFinite(mark)) plot.append(svg("line", { x1: mark, x2: mark, y1: 0, y2: 10, class: "es-median" }));
+  if (Number.isFinite(mark)) plot.append(svg("line", { x1: mark, x2: mark, y1: 0, y2: 10, class: markClass }));
   return plot;
 }
 
@@ -85,7 +85,7 @@ function regressionDisparities(labels: string[], refIndex: number, d: any): HTML
         h("th", { scope: "row", text: i === refIndex ? `${label} (reference)` : label }),
         ...REGRESSION_DISPARITIES.map(([m, kind]) => {
           const x = f64(d, `${m}_${kind}`)[i]!;
-          const text = kind === "ratio" ? (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–") : formatSignificant(x);
+          const text = kind === "ratio" ? (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–") : m === "r2" ? formatMetric(x) : formatSignificant(x);
           return h("td", { className: "es-num", text: kind === "difference" && x > 0 ? `+${text}` : text });
         }),
       ]),
@@ -97,9 +97,9 @@ function regressionDisparities(labels: string[], refIndex: number, d: any): HTML
  * the prediction and residual histograms per group, and the mean residual per group by actual value. */
 function regressionSections(r: any, g: any, labels: string[]): HTMLElement[] {
   const [bias, rest, p, adjusted] = [f64(g, "mean_error"), f64(g, "mean_error_rest"), f64(g, "mean_error_p_value"), f64(g, "mean_error_p_adjusted")];
+  const testsNote = h("p", { className: "es-cohort-heading", text: "Is a group over- or under-predicted? Each group's mean residual (prediction − actual) against the other rows': Welch's t-test, p-values Benjamini-Hochberg adjusted over the groups." });
   const tests = h("table", { className: "es-table", role: "table", "aria-label": "Mean residual against the other rows" }, [
-    h("caption", { text: "Is a group over- or under-predicted? Each group's mean residual (prediction − actual) against the other rows': Welch's t-test, p-values Benjamini-Hochberg adjusted over the groups." }),
-    h("thead", {}, [h("tr", {}, ["group", "mean residual", "other rows", "p", "adjusted p"].map((t) => h("th", { scope: "col", text: t })))]),
+    h("thead", {}, [h("tr", {}, ["group", "mean resid.", "other rows", "p", "adj. p"].map((t) => h("th", { scope: "col", text: t })))]),
     h("tbody", {}, labels.map((label, i) => h("tr", {}, [
       h("th", { scope: "row", text: label }),
       h("td", { className: "es-num", text: formatSignificant(bias[i]!) }),
@@ -120,7 +120,7 @@ function regressionSections(r: any, g: any, labels: string[]): HTMLElement[] {
       h("ul", { className: "es-dists", "aria-label": title }, labels.map((label, i) => {
         const row = Array.from(hist.slice(i * nBins, (i + 1) * nBins));
         const total = row.reduce((a, c) => a + c, 0);
-        return h("li", { "aria-label": `${label}: ${formatCount(total)} rows` }, [h("span", { className: "es-group-label", text: label }), histogram(row, zero), h("span", { className: "es-num", text: `${what} ${formatSignificant(f64(g, key === "residual" ? "mean_error" : "mean_prediction")[i]!)}` })]);
+        return h("li", { "aria-label": `${label}: ${formatCount(total)} rows` }, [h("span", { className: "es-group-label", text: label }), histogram(row, zero, "es-zero-mark"), h("span", { className: "es-num", text: `${what} ${formatSignificant(f64(g, key === "residual" ? "mean_error" : "mean_prediction")[i]!)}` })]);
       })),
     ]);
   };
@@ -133,7 +133,7 @@ function regressionSections(r: any, g: any, labels: string[]): HTMLElement[] {
     const b = bins.length;
     const values = Array.from(means).filter(Number.isFinite);
     const [lo, hi] = [Math.min(0, ...values), Math.max(0, ...values)];
-    const width = 360, height = 150, left = 44, right = 8, top = 8, bottom = 24;
+    const width = 420, height = 170, left = 44, right = 8, top = 8, bottom = 26;
     const X = (j: number): number => left + ((j + 0.5) / b) * (width - left - right);
     const Y = (v: number): number => top + ((hi - v) / (hi - lo || 1)) * (height - top - bottom);
     const plot = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "es-by-actual", role: "img", "aria-label": `Mean residual per group in ${b} bins of the actual value, from ${bins[0]} to ${bins[b - 1]}` });
@@ -147,8 +147,12 @@ function regressionSections(r: any, g: any, labels: string[]): HTMLElement[] {
     z.textContent = "0";
     plot.append(z);
     const xl = svg("text", { x: (left + width - right) / 2, y: height - 6, "text-anchor": "middle", class: "es-axis-text" });
-    xl.textContent = `actual value, low to high (${b} quantile bins)`;
-    plot.append(xl);
+    xl.textContent = `actual (${b} bins)`;
+    const first = svg("text", { x: left, y: height - 6, "text-anchor": "start", class: "es-axis-text" });
+    first.textContent = abbreviate(bins[0]!, 14);
+    const last = svg("text", { x: width - right, y: height - 6, "text-anchor": "end", class: "es-axis-text" });
+    last.textContent = abbreviate(bins[b - 1]!, 14);
+    plot.append(xl, first, last);
     labels.forEach((label, i) => {
       const colour = PALETTE[i % PALETTE.length]!;
       let path = "";
@@ -189,6 +193,7 @@ function regressionSections(r: any, g: any, labels: string[]): HTMLElement[] {
     ]);
   }
   return [
+    testsNote,
     h("div", { className: "es-scroll" }, [tests]),
     ...[dists("prediction", "Predictions by group", "mean"), dists("residual", "Residuals by group", "mean"), byActual].filter((x): x is HTMLElement => !!x),
   ];

@@ -75,7 +75,7 @@ describe("group comparer", () => {
     const buttons = Array.from(el.querySelectorAll<HTMLButtonElement>(".es-group-bars button")).map((b) => b.getAttribute("aria-label"));
     expect(buttons[1]).toBe("B: 20 rows, mean residual 4.38, small group");
     const welch = el.querySelector('[aria-label="Mean residual against the other rows"]')!;
-    expect(welch.querySelector("caption")!.textContent).toContain("Welch's t-test");
+    expect(el.textContent).toContain("Welch's t-test, p-values Benjamini-Hochberg adjusted");
     expect(welch.querySelectorAll(".es-flag").length).toBe(2);
     const plot = el.querySelector('svg[aria-label^="Mean residual per group in 2 bins"]')!;
     expect(plot.querySelectorAll("circle").length).toBe(3); // the empty cell has no dot

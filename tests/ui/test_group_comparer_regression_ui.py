@@ -17,6 +17,7 @@ from lab import (
     write_notebook,
 )
 from playwright.sync_api import Page, expect
+from test_group_comparer_ui import click_group
 
 SETUP = """
 import pandas as pd
@@ -57,12 +58,7 @@ def test_group_click_drives_the_force_viewer_and_a_row_shows_its_contributions(
         "MAE", "RMSE", "R²", "mean residual", "mean prediction", "mean actual",
     ]  # fmt: skip
 
-    group = gc.get_by_role("button", name=re.compile(r"^2\. Black: [\d,]+ rows, MAE "))
-    n = int(re.search(r": ([\d,]+) rows", group.get_attribute("aria-label") or "").group(1).replace(",", ""))  # type: ignore[union-attr]
-    assert n == int(kernel_eval(page, "print((frame['race'] == '2. Black').sum())"))
-    group.scroll_into_view_if_needed()
-    group.click()
-    expect(group).to_have_attribute("aria-pressed", "true")
+    n = click_group(page, gc, r"2\. Black: [\d,]+ rows, MAE ", "(frame['race'] == '2. Black').sum()")
     expect(fv).to_have_attribute("data-rows", str(n))
     assert int(kernel_eval(page, "print(len(ev.selected()))")) == n
     assert (

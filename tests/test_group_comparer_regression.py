@@ -95,6 +95,20 @@ def test_intersections_reference_and_errors(ev: es.Evaluation) -> None:
     gc.reference = "best"
     assert gc.table["mae"][gc.disparity["reference"]] == gc.table["mae"].min()
     assert "lowest MAE" in gc.reference_label
+    gc.reference = "race=2. Black, age=in [35, 50)"
+    ev.select("age > 50", source="code")  # a named reference, and the lift against all rows' shares
+    lift = gc.lift_rows.set_index("group")
+    everything = make_groups(ev, ["race", "age"])
+    assert lift["share_of_all"].sum() == pytest.approx(1.0) and lift[
+        "share_of_filter"
+    ].sum() == pytest.approx(1.0)
+    assert not np.allclose(lift["lift"].fillna(1.0), 1.0)  # the age bins of the filter are over-represented
+    assert len(lift) == everything.n_groups
+    ev.selection.clear()
+    shares = es.GroupComparer(
+        ev, groups="race", representation={"1. White": 0.6, "2. Black": 0.2, "3. Asian": 0.1, "4. Other": 0.1}
+    )
+    assert shares.representation_table["given"] and shares.representation_table["p_value"] < 0.05
     with pytest.raises(ValueError, match="positive_class= is a classification's"):
         es.GroupComparer(ev, groups="race", positive_class=">50K")
     with pytest.raises(ValueError, match="on a regression choose one of"):

@@ -152,9 +152,8 @@ class GroupComparer(LinkedView):
         """The chosen metric per group with intervals, and the score distributions, as a matplotlib figure."""
         from ..figures import groups_figure
 
-        return groups_figure(
-            self._metrics, self.metric, self._score_hist, f"{self.metric.replace('_', ' ')} by group"
-        )
+        name = gr.METRIC_NAMES.get(self.metric, self.metric.replace("_", " "))
+        return groups_figure(self._metrics, self.metric, self._score_hist, f"{name} by group")
 
     def summary(self) -> str:
         if self.task == "regression":
@@ -290,8 +289,8 @@ class GroupComparer(LinkedView):
         """The regression's numbers: metrics, disparities, distributions, mean residual by actual."""
         ev, groups = self.evaluation, self._groups
         reference = self.reference or None
-        overall = None
-        if not where.everything and reference in (None, "best", "worst"):
+        overall = None  # all rows' metrics: the largest / best / worst group, and the lift's shares
+        if not where.everything:
             key = ("group_regression_overall", id(groups), ev.predictions_version)
             overall = ev.cached(key, lambda: (groups, gr.regression_group_metrics(ev, groups)), keep=4)[1]
         table, self._disparities, ref = gr.group_regression(

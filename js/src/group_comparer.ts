@@ -42,6 +42,8 @@ const REGRESSION_DISPARITIES: [string, string, string][] = [
   ["mean_prediction", "difference", "mean pred. − ref."],
   ["mean_actual", "difference", "mean actual − ref."],
 ];
+/** Cells of the mean residual by actual value with fewer rows than this are drawn faint. */
+const FEW_ROWS = 10;
 /** Okabe-Ito, colour-blind safe: one colour per group in the residual-by-actual plot. */
 export const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C8C8C", "#F0E442"];
 
@@ -165,7 +167,8 @@ function regressionSections(r: any, g: any, labels: string[]): HTMLElement[] {
       for (let j = 0; j < b; j++) {
         const v = means[i * b + j]!;
         if (!Number.isFinite(v)) continue;
-        plot.append(svg("circle", { cx: X(j), cy: Y(v), r: 2.6, fill: colour }, `${label}, actual ${bins[j]}: mean residual ${formatSignificant(v)} (${formatCount(cells[i * b + j]!)} rows)`));
+        const few = cells[i * b + j]! < FEW_ROWS;
+        plot.append(svg("circle", { cx: X(j), cy: Y(v), r: 2.6, fill: colour, class: few ? "es-few" : "" }, `${label}, actual ${bins[j]}: mean residual ${formatSignificant(v)} (${formatCount(cells[i * b + j]!)} rows${few ? ", few" : ""})`));
       }
     });
     const legend = h("ul", { className: "es-legend", "aria-hidden": "true" }, labels.map((label, i) => {
@@ -186,7 +189,7 @@ function regressionSections(r: any, g: any, labels: string[]): HTMLElement[] {
       ]),
     ]);
     byActual = h("section", { className: "es-by-actual-wrap", "aria-label": "Mean residual by actual value" }, [
-      h("p", { className: "es-cohort-heading", text: "Mean residual at the same actual value: below 0, a group is predicted lower than it is; hover a dot for its rows" }),
+      h("p", { className: "es-cohort-heading", text: `Mean residual at the same actual value: below 0, a group is predicted lower than it is; faint dots hold fewer than ${FEW_ROWS} rows (hover a dot for its rows)` }),
       plot,
       legend,
       table,

@@ -33,3 +33,12 @@ export function abbreviate(label: string, max: number): string {
   const chars = Array.from(label);
   return chars.length <= max ? label : `${chars.slice(0, Math.max(1, max - 1)).join("")}…`;
 }
+
+/** A number in its own units to `digits` significant digits: 112.56 -> "112.6", 0.38343 -> "0.3834",
+ * -1.2783 -> "−1.278"; NaN -> "–". */
+export function formatSignificant(x: number, digits = 4): string {
+  if (!Number.isFinite(x)) return "–";
+  const rounded = Number(x.toPrecision(digits));
+  const text = Math.abs(rounded) >= 10 ** digits ? rounded.toFixed(0) : String(rounded);
+  return withMinus(text);
+}

@@ -192,3 +192,28 @@ def test_a_classifier_passed_as_a_regressor_is_refused(wage) -> None:  # type: i
         es.Evaluation(wage, y_true="wage", model=model, features=["age"], task="regression")
     with pytest.raises(ValueError, match=r"No predictions: pass y_pred \(numbers\) or a fitted regressor"):
         es.Evaluation(wage.drop(columns="pred"), y_true="wage", task="regression")
+
+
+def test_group_metrics_intervals_and_tests_are_the_same_on_every_engine(wage_ev, wage):  # type: ignore[no-untyped-def]
+    """The group comparer's statistics (group_regression) on this engine equal the numpy engine's, and
+    the metrics Fairlearn's MetricFrame, for race crossed with an age split."""
+    from fairlearn.metrics import MetricFrame
+
+    from errorscope import group_regression as gr
+    from errorscope.fairness import make_groups
+
+    reference = es.Evaluation(wage, y_true="wage", y_pred="pred", sensitive="race")
+    got = gr.regression_group_metrics(wage_ev, make_groups(wage_ev, "race"))
+    want = gr.regression_group_metrics(reference, make_groups(reference, "race"))
+    numbers = [c for c in want.columns if c not in ("group", "term", "small")]
+    assert got["group"].tolist() == want["group"].tolist()
+    np.testing.assert_allclose(
+        got[numbers].to_numpy(float), want[numbers].to_numpy(float), equal_nan=True, **TOL
+    )
+    frame = MetricFrame(
+        metrics={"mae": mean_absolute_error, "r2": r2_score}, y_true=wage["wage"], y_pred=wage["pred"],
+        sensitive_features=wage["race"],
+    )  # fmt: skip
+    by_group = frame.by_group.loc[got["group"]]
+    np.testing.assert_allclose(got["mae"], by_group["mae"], **TOL)
+    np.testing.assert_allclose(got["r2"], by_group["r2"], **TOL)

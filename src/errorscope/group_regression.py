@@ -18,10 +18,8 @@ intervals are therefore computed from the sums, exactly on the data:
 - RMSE: the roots of the t interval of the mean squared error (Σe², Σe⁴), clipped at 0: the RMSE is in
   its interval exactly when the MSE is in the MSE's, so the coverage is the MSE interval's;
 - R² = 1 - Σe² / Σ(y - ȳ)²: the delta method (the ratio's influence function), a t interval of
-  ± t·se. Its variance needs E[(y - ȳ)⁴] and E[e²(y - ȳ)²], which the measures do not sum; they come
-  from the rows, Σy, Σy² and Σe² per group and fine bin of the actual value (:data:`FINE_BINS` equal
-  bins of its range: each bin's rows taken at the bin's mean, with its exact within-bin variance; the
-  error is of the order of the bin's width, :func:`binned_moments`).
+  ± t·se. Its variance needs Σ(y - ȳ)⁴ and Σe²(y - ȳ)², expanded exactly from the sums of y, y², y³, y⁴,
+  e², e²y and e²y² (:func:`central_moments`).
 
 ``tests/test_group_regression.py`` checks their coverage by simulation on the Wage data (resampling it as
 a population), the t intervals against scipy, and the R² interval against a numpy bootstrap of the rows.
@@ -56,66 +54,47 @@ METRIC_NAMES = {
     "mean_actual": "mean actual",
 }
 LOWER_IS_BETTER = {"mae": True, "rmse": True, "r2": False}  # "best" / "worst" reference groups
-FINE_BINS = 1000  # bins of the actual value for R²'s fourth moments
 HIST_BINS = 20  # bins of the prediction and residual histograms
 HIST_RANGE = (0.01, 0.99)  # their shared range: these quantiles of all rows (the end bins hold the tails)
 LEVEL = 0.95
 _SUM = {m.kind: i for i, m in enumerate(REGRESSION_SUMS)}
-_FINE_SUMS = (Measure("actual"), Measure("actual2"), Measure("sq_error"))
+MOMENT_SUMS = tuple(Measure(kind) for kind in ("actual3", "actual4", "sq_error_actual", "sq_error_actual2"))  # type: ignore[arg-type]
+"""Beside :data:`REGRESSION_SUMS`: what R²'s variance needs (:func:`central_moments`)."""
+_SUM |= {m.kind: len(REGRESSION_SUMS) + i for i, m in enumerate(MOMENT_SUMS)}
 
 
 @dataclass(frozen=True)
 class RegressionGroupCounts:
-    """Per group: rows (k,), the :data:`REGRESSION_SUMS` (10, k), and per fine bin of the actual value
-    rows and sums of y, y², e² (k, FINE_BINS + 1, 4)."""
+    """Per group: rows (k,) and the sums of :data:`REGRESSION_SUMS` then :data:`MOMENT_SUMS` (m, k)."""
 
     counts: np.ndarray
     sums: np.ndarray
-    fine: np.ndarray
 
     def sum(self, kind: str) -> np.ndarray:
         return self.sums[_SUM[kind]]
 
 
-def actual_range(ev: Evaluation) -> tuple[float, float]:
-    """The smallest and largest actual value of all rows (the fine bins' range; one order statistic)."""
-    lo, hi = ev.engine.quantiles(Quantiles(Measure("actual"), (0.0, 1.0)), ALL_ROWS)
-    return float(lo), float(hi) if hi > lo else float(lo) + 1.0
-
-
 def count_regression_groups(
     ev: Evaluation, groups: Groups, where: Filter | np.ndarray | None
 ) -> RegressionGroupCounts:
-    """Two grouped counts: the regression sums per group, and R²'s fine cells per group and actual bin."""
+    """One grouped count: the regression sums and R²'s moment sums per group."""
     require_regression(ev)
     engine = ev.engine
     where = engine.as_filter(where)
-    k = groups.n_groups
-    counted = engine.count(GroupCounts(groups.keys, REGRESSION_SUMS), where)
+    counted = engine.count(GroupCounts(groups.keys, (*REGRESSION_SUMS, *MOMENT_SUMS)), where)
     counts = _by_group(groups, counted.counts, 1)[:, 0]
     sums = np.stack([_by_group(groups, s, 1)[:, 0] for s in counted.sums])
-    lo, hi = ev.cached(("actual_range", ev.predictions_version), lambda: actual_range(ev))
-    fine_key = Key.value_bin(ev.role_names()["actual"], FINE_BINS, lo, hi)
-    cells = engine.count(GroupCounts((*groups.keys, fine_key), _FINE_SUMS), where)
-    per = FINE_BINS + 1
-    fine = np.stack(
-        [_by_group(groups, cells.counts, per), *(_by_group(groups, s, per) for s in cells.sums)], axis=-1
-    ).reshape(k, per, 4)
-    return RegressionGroupCounts(counts, sums, fine.astype(np.float64))
+    return RegressionGroupCounts(counts, sums)
 
 
-def binned_moments(fine: np.ndarray, mean_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per group, Σ(y - ȳ)⁴ and Σe²(y - ȳ)² from fine cells (rows, Σy, Σy², Σe² per bin of y): a bin's
-    rows at their mean c with their exact Σ(y - c)²; the terms in Σ(y - c)³, Σ(y - c)⁴ and Σe²(y - c)
-    (of the order of the bin's width) are left out."""
-    n, sy, sy2, se = (fine[..., j] for j in range(4))
+def central_moments(n: np.ndarray, sums: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, Σ(y - ȳ)⁴ and Σe²(y - ȳ)² from the sums of y, y², y³, y⁴, e², e²y and e²y² (the binomial
+    expansions; exact up to rounding)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(n > 0, sy / np.maximum(n, 1), 0.0)
-        within = np.maximum(sy2 - n * c**2, 0.0)  # Σ(y - c)² in each bin
-        delta = np.where(n > 0, c - mean_y[:, None], 0.0)
-    fourth = (n * delta**4 + 6 * delta**2 * within).sum(axis=-1)
-    cross = (delta**2 * se).sum(axis=-1)
-    return fourth, cross
+        m = sums["actual"] / n
+        fourth = sums["actual4"] - 4 * m * sums["actual3"] + 6 * m**2 * sums["actual2"] - 3 * n * m**4
+        cross = sums["sq_error_actual2"] - 2 * m * sums["sq_error_actual"] + m**2 * sums["sq_error"]
+    return np.maximum(fourth, 0.0), np.maximum(cross, 0.0)
 
 
 def _t_interval(s: np.ndarray, sq: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +130,7 @@ def intervals(
     n: np.ndarray, sums: dict[str, np.ndarray], fourth: np.ndarray, cross: np.ndarray
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The 95% interval of each of :data:`METRICS` from per-group sums (named as the measures) and R²'s
-    fourth moments (:func:`binned_moments`, or exact ones)."""
+    fourth moments (:func:`central_moments`)."""
     n = np.asarray(n, dtype=np.float64)
     out = {
         "mae": _t_interval(sums["abs_error"], sums["sq_error"], n),
@@ -182,7 +161,7 @@ def regression_group_metrics(
     n = counted.counts
     m = RegressionMetrics.from_counted(_as_counted(counted))
     sums = {kind: counted.sum(kind) for kind in _SUM}
-    fourth, cross = binned_moments(counted.fine, np.asarray(m.mean_actual, dtype=np.float64))
+    fourth, cross = central_moments(np.asarray(n, dtype=np.float64), sums)
     found = intervals(n, sums, fourth, cross)
     total = int(n.sum())
     columns: dict[str, Any] = {
@@ -215,7 +194,7 @@ def regression_group_metrics(
 
 
 def _as_counted(counted: RegressionGroupCounts) -> Counted:
-    return Counted(counted.counts, counted.sums)
+    return Counted(counted.counts, counted.sums[: len(REGRESSION_SUMS)])
 
 
 def reference_index(table: pd.DataFrame, reference: str | int | None, metric: str = "mae") -> int:

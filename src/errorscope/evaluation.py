@@ -707,6 +707,16 @@ class Evaluation:
 
         return self.cached(("role_names",), build)
 
+    def regression_names(self) -> dict[str, str]:
+        """A regression's derived columns by what they are: ``actual``, ``predicted`` and ``residual``
+        (``es_`` prefixed when the data has a column of that name), as query text names them."""
+        if not self.is_regression:
+            raise ValueError("regression_names: this Evaluation is a classification.")
+        return {
+            name: f"es_{name}" if name in self.columns else name
+            for name in ("actual", "predicted", "residual")
+        }
+
     def role_predicate(self, role: str, op: str, values: tuple[Any, ...]) -> Predicate:
         """A predicate on a role (``actual``, ``predicted``, ``tag``), named as query text names it."""
         return Predicate(self.role_names()[role], op, values, role=role)

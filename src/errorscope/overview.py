@@ -39,7 +39,7 @@ def key_metrics(ev: Evaluation, where: Filter | np.ndarray | None = None) -> dic
 
 
 def _key_metrics(ev: Evaluation, where: Filter) -> dict[str, float]:
-    if ev.is_regression:
+    if _regression(ev):
         return _regression_key_metrics(ev, where)
     engine = ev.engine
     k = ev.n_classes
@@ -65,6 +65,11 @@ def _key_metrics(ev: Evaluation, where: Filter) -> dict[str, float]:
             else:
                 out["ROC AUC (ovr)"] = float(np.mean([engine.roc_auc(RocAuc(c), where) for c in range(k)]))
     return out
+
+
+def _regression(ev: Evaluation) -> bool:
+    """Whether ``ev`` is a regression (a SQL engine's Evaluation may not name its task yet)."""
+    return getattr(ev, "task", "classification") == "regression"
 
 
 def _regression_key_metrics(ev: Evaluation, where: Filter) -> dict[str, float]:
@@ -107,7 +112,7 @@ def outcome_plan(ev: Evaluation) -> GroupCounts:
 def class_balance(ev: Evaluation) -> pd.DataFrame:
     """Rows per actual and per predicted class (a regression: per bin of the values, see
     :func:`value_distributions`)."""
-    if ev.is_regression:
+    if _regression(ev):
         return value_distributions(ev)
     counts = ev.engine.count(CONFUSION, ev.engine.as_filter(None)).counts
     actual, predicted = counts.sum(axis=1), counts.sum(axis=0)
@@ -131,7 +136,7 @@ def data_checks(ev: Evaluation, leak_accuracy: float = 0.98, leak_r2: float = 0.
         rows.append(("missing values", str(column), int(count), f"{count / ev.n_rows:.1%} of rows"))
     if duplicated:
         rows.append(("duplicate rows", "features", duplicated, "rows whose features repeat an earlier row"))
-    if ev.is_regression:
+    if _regression(ev):
         for column, r2 in _explained_variance(ev).items():
             if r2 >= leak_r2:
                 rows.append(

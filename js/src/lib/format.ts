@@ -34,11 +34,20 @@ export function abbreviate(label: string, max: number): string {
   return chars.length <= max ? label : `${chars.slice(0, Math.max(1, max - 1)).join("")}…`;
 }
 
-/** A number as axes and labels show it: up to 4 significant digits, a true minus sign. */
+/** A number in its own units to `digits` significant digits: 112.56 -> "112.6", 0.38343 -> "0.3834",
+ * -1.2783 -> "−1.278"; NaN -> "–". */
+export function formatSignificant(x: number, digits = 4): string {
+  if (!Number.isFinite(x)) return "–";
+  const rounded = Number(x.toPrecision(digits));
+  const text = Math.abs(rounded) >= 10 ** digits ? rounded.toFixed(0) : String(rounded);
+  return withMinus(text);
+}
+
+/** A number as axes and labels show it: 4 significant digits (beyond 1e5 or below 1e-3: an exponent). */
 export function formatValue(x: number): string {
   if (!Number.isFinite(x)) return "–";
   const big = Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-3);
-  return withMinus(big ? x.toExponential(2) : String(Number(x.toPrecision(4))));
+  return big ? withMinus(x.toExponential(2)) : formatSignificant(x, 4);
 }
 
 /** A residual with its sign: "+12.3", "−4.5", "0". */
@@ -57,3 +66,4 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++) out.push(Number((i * step).toPrecision(12)));
   return out;
 }
+

@@ -69,6 +69,29 @@ def outcome_rows(ev: Evaluation, frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def is_regression(ev: Evaluation) -> bool:
+    """Whether ``ev`` is a regression (an Evaluation on a SQL engine that does not name its task yet is a
+    classification)."""
+    return getattr(ev, "task", "classification") == "regression"
+
+
+def regression_rows(ev: Evaluation, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A regression's rows fetched from the engine as row records: id (text), actual, predicted and
+    residual (prediction - actual) as numbers."""
+
+    def column(name: str) -> list[float]:
+        return [
+            float(v)
+            for v in frame[name if name not in ev.columns else f"es_{name}"].to_numpy(dtype=np.float64)
+        ]
+
+    ids = frame["id" if "id" not in ev.columns else "es_id"].tolist()
+    return [
+        {"id": str(i), "actual": a, "predicted": p, "residual": r}
+        for i, a, p, r in zip(ids, column("actual"), column("predicted"), column("residual"), strict=True)
+    ]
+
+
 def as_buffer(values: np.ndarray, dtype: str) -> bytes:
     """A numpy array as little-endian bytes: the binary form arrays take to the browser."""
     return np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()

@@ -66,22 +66,21 @@ class Dashboard(widgets.VBox):
         self.selection_bar = SelectionBar(ev)
         self.confusion_matrix: ConfusionMatrix | None = None
         self.residual_plot: ResidualPlot | None = None
-        if ev.is_regression:
+        if base.is_regression(ev):
             self.residual_plot = ResidualPlot(ev)
         else:
             self.confusion_matrix = ConfusionMatrix(ev)
         self.slice_browser = SliceBrowser(ev)
         self.group_comparer: GroupComparer | None = None
         if groups is not None or ev.sensitive:
-            if ev.is_regression:  # per-group errors: no positive class
-                self.group_comparer = GroupComparer(ev, groups=groups)
-            else:
-                positive = (
-                    positive_class
-                    if positive_class is not None or ev.positive_code is not None
-                    else ev.class_names[0]
-                )
-                self.group_comparer = GroupComparer(ev, groups=groups, positive_class=positive)
+            positive = (
+                None  # a regression has no positive class
+                if base.is_regression(ev)
+                else positive_class
+                if positive_class is not None or ev.positive_code is not None
+                else ev.class_names[0]
+            )
+            self.group_comparer = GroupComparer(ev, groups=groups, positive_class=positive)
         else:
             notes.append(
                 _note_card(
@@ -90,12 +89,12 @@ class Dashboard(widgets.VBox):
                 )
             )
         self.force_viewer: ForceViewer | None = None
-        if ev.model is not None and (ev.is_regression or hasattr(ev.model, "predict_proba")):
+        if ev.model is not None and (base.is_regression(ev) or hasattr(ev.model, "predict_proba")):
             self.force_viewer = ForceViewer(ev, explainer=explainer)
         else:
             needs = (
                 "no model (pass model= to the Evaluation)"
-                if ev.is_regression
+                if base.is_regression(ev)
                 else "no model with predict_proba"
             )
             notes.append(_note_card("Force viewer", f"No explanations: the Evaluation has {needs}."))

@@ -13,7 +13,7 @@ from ..evaluation import Evaluation
 from ..overview import class_balance, data_checks, key_metrics
 from ..plans import Filter
 from ..selection import Clause
-from .base import LinkedView, as_buffer
+from .base import LinkedView, as_buffer, is_regression
 
 
 class ModelOverview(LinkedView):
@@ -51,7 +51,7 @@ class ModelOverview(LinkedView):
             self.overall = as_buffer(np.array([self._overall[k] for k in self.metric_names]), "f8")
             self.classes = list(ev.class_names)
             self.task = ev.task
-            if ev.is_regression:
+            if is_regression(ev):
                 self.value_edges = as_buffer(np.r_[balance["low"], balance["high"].iloc[-1:]], "f8")
             self.actual_counts = as_buffer(balance["actual"].to_numpy(), "u4")
             self.predicted_counts = as_buffer(balance["predicted"].to_numpy(), "u4")
@@ -88,7 +88,7 @@ class ModelOverview(LinkedView):
         ev = self.evaluation
         found = key_metrics(ev, where)
         self.selected_metrics = as_buffer(np.array([found.get(k, np.nan) for k in self.metric_names]), "f8")
-        if ev.is_regression:
+        if is_regression(ev):
             from ..residuals import residual_bins
 
             bins = residual_bins(ev)

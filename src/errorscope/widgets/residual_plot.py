@@ -23,7 +23,7 @@ from ..residuals import (
     residual_bins,
 )
 from ..selection import Clause, Predicate
-from .base import LinkedView, as_buffer
+from .base import LinkedView, as_buffer, is_regression
 
 PLOTS = ("density", "histogram", "feature")
 NO_BRUSH: dict[str, Any] = {"plot": "", "x": [], "y": [], "categories": []}
@@ -60,7 +60,7 @@ class ResidualPlot(LinkedView):
     brush = traitlets.Dict(NO_BRUSH).tag(sync=True)  # this view's own selection, in bins
 
     def __init__(self, evaluation: Evaluation, feature: str | None = None, **kwargs: Any) -> None:
-        if isinstance(evaluation, Evaluation) and not evaluation.is_regression:
+        if isinstance(evaluation, Evaluation) and not is_regression(evaluation):
             raise ValueError(
                 "ResidualPlot shows a regression's residuals; this Evaluation is a classification: use "
                 'es.ConfusionMatrix(ev), or build the Evaluation with task="regression" for a numeric target.'

@@ -206,3 +206,32 @@ def test_static_fallback_and_summary(ev: es.Evaluation) -> None:
     worst = pd.Series(ev.residual).groupby(ev.data["education"].to_numpy()).mean().abs().idxmax()
     assert f"largest mean residual by education: education = {worst}" in text
     es.ResidualPlot(ev, feature="age").to_figure()
+
+
+def test_the_same_numbers_and_rows_on_every_engine(on_engine, wage: pd.DataFrame, wage_model) -> None:  # type: ignore[no-untyped-def]
+    frame = wage.assign(pred=wage_model.predict(wage[MODEL_COLUMNS]))
+    ev = on_engine("wage", frame, y_true="wage", y_pred="pred", task="regression")
+    ref = es.Evaluation(frame, "wage", y_pred="pred", task="regression")
+    for feature in ("age", "education"):
+        got, want = es.ResidualPlot(ev, feature=feature), es.ResidualPlot(ref, feature=feature)
+        for table in ("table", "histogram_table", "feature_table"):
+            pd.testing.assert_frame_equal(
+                getattr(got, table), getattr(want, table), check_dtype=False, rtol=1e-9
+            )
+        n = got._bins.residual.bins
+        for view in (got, want):
+            view.select_bins("histogram", (3, n // 2))
+        assert (
+            len(ev.selected())
+            == len(ref.selected())
+            == want.histogram_table["count"].iloc[3 : n // 2 + 1].sum()
+        )
+        for view in (got, want):
+            view.select_bins("density", (5, 12), (4, 10))
+        assert len(ev.selected()) == len(ref.selected()) == want.table.query("selected")["count"].sum()
+        got.clear(), want.clear()
+    overview, expected = es.ModelOverview(ev), es.ModelOverview(ref)
+    ev.select("age > 50"), ref.select("age > 50")
+    pd.testing.assert_frame_equal(overview.table, expected.table, rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(overview.distributions, expected.distributions, check_dtype=False)
+    pd.testing.assert_frame_equal(overview.checks_table, expected.checks_table)

@@ -235,3 +235,21 @@ def test_the_same_numbers_and_rows_on_every_engine(on_engine, wage: pd.DataFrame
     pd.testing.assert_frame_equal(overview.table, expected.table, rtol=1e-9, atol=1e-9)
     pd.testing.assert_frame_equal(overview.distributions, expected.distributions, check_dtype=False)
     pd.testing.assert_frame_equal(overview.checks_table, expected.checks_table)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_an_empty_selection_renders(ev: es.Evaluation) -> None:
+    views = [
+        es.ResidualPlot(ev, feature="education"),
+        es.ResidualPlot(ev, feature="age"),
+        es.ModelOverview(ev),
+    ]
+    ev.select("age > 1000")
+    for view in views:
+        assert view.n_rows == 0 and view.error == ""
+    plot = views[0]
+    assert plot.table.empty and plot.histogram_table["count"].sum() == 0
+    assert plot.feature_table["mean_residual"].isna().all()
+    assert "0 of 3,000 rows" in plot.summary()
+    plot.to_figure(), views[1].to_figure()
+    assert np.isnan(views[2].table.loc["MAE", "selection"])

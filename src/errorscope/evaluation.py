@@ -553,7 +553,7 @@ class Evaluation:
         if isinstance(store, TagStore):
             if store.fingerprint and store.fingerprint != fingerprint:
                 raise TagStoreError(f"{store.path} holds tags for another dataset: pass this data's store.")
-            store.bind(self.row_keys, self.classes, self.class_names)
+            store.bind(self.row_keys, self.classes, self.class_names, self._numeric_relabels())
             store.add_tag_names(vocabulary, "vocabulary")
             self.tag_store = store
         else:
@@ -564,11 +564,16 @@ class Evaluation:
                 self.tag_store = TagStore(
                     store, fingerprint, who=who, model=model, vocabulary=vocabulary,
                     rows=self.row_keys, classes=self.classes, class_names=self.class_names,
+                    numeric_relabels=self._numeric_relabels(),
                 )  # fmt: skip
         if not self.in_memory:
             self.engine.tag_ids = self._tagged_ids  # a tag clause keeps the rows of these ids
         self.tags_changed()
         return self.tag_store
+
+    def _numeric_relabels(self) -> bool:
+        """Whether relabels are numbers (a regression's corrected target values), not classes."""
+        return getattr(self, "task", "classification") == "regression"
 
     def _fingerprint(self) -> str:
         """The dataset's fingerprint (:func:`errorscope.tags.dataset_fingerprint`), streamed from a SQL engine.
@@ -619,6 +624,8 @@ class Evaluation:
         if self.tag_store is None:
             return pd.DataFrame(columns=TAG_COLUMNS)
         frame = self.tag_store.tags()
+        if self._numeric_relabels():  # a regression's relabels are numbers (NaN: none)
+            frame["relabel"] = pd.to_numeric(frame["relabel"]).astype(np.float64)
         if not self.in_memory:
             typed = self.row_keys.typed(frame["id"])
             if all(v is not None for v in typed):  # ids in their own type; unknown ones stay text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import logging
+import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,37 @@ def display_text(value: Any) -> str:
     return str(value)
 
 
+def value_text(value: float, signed: bool = False) -> str:
+    """A number in the target's units as a view shows it: four significant digits, at least the units
+    (75.04, 154.7, 1,235, 0.01230), a true minus sign, and with ``signed`` a "+" on positives (residuals)."""
+    value = float(value)
+    if not np.isfinite(value):
+        return "–"
+    if value == 0:
+        return "0"
+    decimals = min(6, max(0, 3 - math.floor(math.log10(abs(value)))))
+    text = f"{abs(value):,.{decimals}f}"
+    return ("\u2212" if value < 0 else "+" if signed else "") + text
+
+
 def outcome_rows(ev: Evaluation, frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows fetched from the engine (``engine.fetch``) as the views' row records: id (text), actual and
-    predicted class names, wrong, and score (the predicted class's probability; None without scores)."""
+    predicted class names, wrong, and score (the predicted class's probability; None without scores).
+    A regression's: id, actual and predicted values and the residual as text (:func:`value_text`), and
+    ``residual_value`` (the number); wrong is False and score None."""
 
     def column(name: str) -> pd.Series:
         return frame[name if name not in ev.columns else f"es_{name}"]
+
+    if getattr(ev, "task", "classification") == "regression":
+        values = {
+            name: column(name).to_numpy(dtype=np.float64) for name in ("actual", "predicted", "residual")
+        }
+        return [
+            {"id": str(i), "actual": value_text(a), "predicted": value_text(p), "residual": value_text(r, True),
+             "residual_value": float(r), "wrong": False, "score": None}
+            for i, a, p, r in zip(column("id").tolist(), *values.values(), strict=True)
+        ]  # fmt: skip
 
     classes = pd.Index(ev.classes, dtype=object)
     actual = classes.get_indexer(pd.Index(column("actual").to_numpy(dtype=object)))

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import widget, { KeyQueue, keyAction, type RowCard } from "../src/error_tagger";
+import widget, { KeyQueue, keyAction, relabelNumber, type RowCard } from "../src/error_tagger";
 import { MockModel } from "./mock";
 
 const EVIL = "<img src=x onerror=alert(1)>";
@@ -116,5 +116,41 @@ describe("key queue", () => {
     show(row("c", 2));
     keys.push({ kind: "move", delta: 1 }); // already at the end
     expect(sent).toHaveLength(4);
+  });
+});
+
+describe("error tagger on a regression", () => {
+  function regression() {
+    const card = { id: "12", actual: "75.04", predicted: "112.0", residual: "+36.96", residual_value: 36.96, wrong: false, score: null, tags: [], note: "", relabel: "", text: "", fields: [], position: 0 };
+    const model = new TaggerModel({
+      vocabulary: ["mislabeled"], counts: [0], selected_tags: [], order: "loss", errors_only: false, mode: "card", task: "regression",
+      n_queue: 5, position: 0, card, list_page: 0, list_page_size: 10, list_rows: [card], checked: [], class_names: [],
+      status: "", can_undo: false, n_rows: 5, clause_text: "",
+    });
+    const el = document.createElement("div");
+    document.body.append(el);
+    widget.render({ model, el });
+    return { model, el };
+  }
+  it("offers the residual orders, shows actual, predicted and residual, and no errors-only box", () => {
+    const { el } = regression();
+    const order = el.querySelector<HTMLSelectElement>('select[aria-label="Review order"]')!;
+    expect(Array.from(order.options).map((o) => o.value)).toEqual(["loss", "over_prediction", "under_prediction", "stratified_random", "id"]);
+    expect(el.textContent).toContain("actual 75.04 · predicted 112.0 · residual +36.96");
+    expect(el.querySelector("article")!.getAttribute("aria-label")).toBe("Row 12: actual 75.04, predicted 112.0, residual +36.96");
+    expect(el.textContent).not.toContain("Errors only");
+    expect(el.querySelector('select[aria-label="Correct label"]')).toBeNull();
+  });
+  it("relabels with a typed number on Enter, and refuses what is not one", () => {
+    const { el, model } = regression();
+    const input = el.querySelector<HTMLInputElement>('input[aria-label="Corrected value"]')!;
+    expect(input.type).toBe("number");
+    expect(input.closest("label")!.textContent).toContain("Corrected value");
+    input.value = "73.5";
+    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(model.sent.at(-1)).toMatchObject({ type: "relabel", ids: ["12"], label: "73.5" });
+    expect(relabelNumber("abc")).toBeNull();
+    expect(relabelNumber(" −4 ")).toBe("-4");
+    expect(relabelNumber("")).toBe("");
   });
 });

@@ -316,9 +316,11 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       ]));
     }
     return h("div", {}, [
-      h("table", { className: "es-table", "aria-label": "Rows to review" }, [
-        h("thead", {}, [h("tr", {}, ["", "id", "actual", "predicted", regression() ? "residual" : "confidence", "tags", "note"].map((t) => h("th", { scope: "col", text: t })))]),
-        body,
+      h("div", { className: "es-list-scroll" }, [ // a narrow notebook scrolls the list, never clips it
+        h("table", { className: "es-table", "aria-label": "Rows to review" }, [
+          h("thead", {}, [h("tr", {}, ["", "id", "actual", "predicted", regression() ? "residual" : "confidence", "tags", "note"].map((t) => h("th", { scope: "col", text: t })))]),
+          body,
+        ]),
       ]),
       pager(page, n, size, "page of rows", (p) => setTrait("list_page", p), "list_page"),
     ]);

@@ -1,7 +1,7 @@
 /** SliceBrowser widget: ranked slices, discovered conjunctions, the selection's rows, and a comparison. */
 import { toFloat64, toInt32, toUint32, toUint8 } from "./lib/buffers";
 import { h, positiveClassNote } from "./lib/dom";
-import { formatCount, formatMetric, formatNumber, formatPercent } from "./lib/format";
+import { formatCount, formatMetric, formatNumber, formatPercent, withMinus } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 import { pager } from "./lib/pager";
 
@@ -78,7 +78,7 @@ export function readSlicePage(raw: any): SlicePage {
 
 /** A ratio or a lift: "2.50×", "–". */
 export function formatTimes(x: number): string {
-  return Number.isFinite(x) ? `${x.toFixed(2)}×` : "–";
+  return Number.isFinite(x) ? withMinus(`${x.toFixed(2)}×`) : "–"; // a mean residual's ratio is signed
 }
 
 /** The keys a view handles stop here: JupyterLab must not also act on them (move cells, edit mode). */

@@ -145,6 +145,7 @@ describe("slice browser on a regression", () => {
     expect(formatValue("mean_error", -0.0123456)).toBe("−0.01235");
     expect(formatDifference("mean_error", 4.8787)).toBe("+4.879");
     expect(formatDifference("mae", -14.03)).toBe("−14.03");
+    expect(formatTimes(-3.41)).toBe("−3.41×");
   });
   it("shows the regression columns (no lift), residual orders and actual/predicted/residual rows", async () => {
     const slices = page(["education", "residual"], ["5. Advanced Degree", "< -29.16"]);

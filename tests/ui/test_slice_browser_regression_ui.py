@@ -141,6 +141,20 @@ def test_a_slice_click_moves_the_tagger_and_the_kernel_and_a_relabel_is_typed(
     expect(first).to_have_attribute("aria-label", re.compile(r"residual \+"))
     sb.get_by_role("tab", name="Slices").click()
 
+    # the mean residual: over- and under-predicted slices, in the target's units; the tagger's list
+    sb.get_by_role("combobox", name="Metric").select_option("mean_error")
+    sb.get_by_role("searchbox", name="Filter slices by feature").fill("")
+    expect(grid.locator("thead th").nth(4)).to_have_text("Mean residual ▾")
+    expect(grid.locator(".es-bar-under").first).to_be_attached()  # an under-predicted slice
+    tagger.get_by_role("button", name="Show list view").click()
+    listed = tagger.get_by_role("table", name="Rows to review")
+    assert [t.strip() for t in listed.locator("thead th").all_inner_texts()][1:5] == [
+        "id",
+        "actual",
+        "predicted",
+        "residual",
+    ]
+
     for width in (420, 1100):
         set_notebook_width(page, width)
         for view in (sb, tagger):

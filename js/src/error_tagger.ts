@@ -123,13 +123,15 @@ export function relabelNumber(text: string): string | null {
   return Number.isFinite(value) ? String(value) : null;
 }
 
-/** Keys that act on the card, or null: digits toggle tags, j/k (or arrows) move, s skips, u undoes. */
-export function keyAction(key: string, nTags: number): { kind: "tag"; index: number } | { kind: "move"; delta: number } | { kind: "undo" } | { kind: "note" } | null {
+/** Keys that act on the card, or null: digits toggle tags, j/k (or arrows) move, s skips, u undoes, n
+ * goes to the note and r to the relabel (the correct class, or a regression's corrected value). */
+export function keyAction(key: string, nTags: number): { kind: "tag"; index: number } | { kind: "move"; delta: number } | { kind: "undo" } | { kind: "note" } | { kind: "relabel" } | null {
   if (/^[1-9]$/.test(key) && Number(key) <= nTags) return { kind: "tag", index: Number(key) - 1 };
   if (key === "j" || key === "ArrowRight" || key === "s") return { kind: "move", delta: 1 };
   if (key === "k" || key === "ArrowLeft") return { kind: "move", delta: -1 };
   if (key === "u") return { kind: "undo" };
   if (key === "n") return { kind: "note" };
+  if (key === "r") return { kind: "relabel" };
   return null;
 }
 
@@ -219,7 +221,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   /** A regression's relabel: the corrected value, typed in a number input (saved on Enter or leaving it;
    * empty clears it; what is not a number is refused here, and by the kernel). */
   const numberRelabel = (card: RowCard): HTMLElement => {
-    const input = h("input", { type: "number", step: "any", inputmode: "decimal", placeholder: "value is right", "aria-label": "Corrected value", "data-focus": "relabel" });
+    const input = h("input", { type: "number", step: "any", inputmode: "decimal", placeholder: "value is right (r)", "aria-label": "Corrected value", "data-focus": "relabel" });
     input.value = card.relabel;
     const save = (): void => {
       const label = relabelNumber(input.value);
@@ -326,10 +328,16 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     ]);
   };
 
+  let paintedCard: string | null = null;
   const paint = (): void => {
     const focused = (document.activeElement as HTMLElement | null)?.closest?.("[data-focus]")?.getAttribute("data-focus");
     const rootHadFocus = document.activeElement === root;
     const card = shownCard();
+    // what is being typed (a note, a corrected value, a tag name) survives a repaint of the same row
+    const active = document.activeElement;
+    const typing = root.contains(active) && (active instanceof HTMLTextAreaElement || (active instanceof HTMLInputElement && active.type !== "checkbox"));
+    const draft = typing && (card?.id ?? null) === paintedCard ? (active as HTMLInputElement).value : null;
+    paintedCard = card?.id ?? null;
     const n = Number(model.get("n_queue") ?? 0);
     root.setAttribute("data-rows", String(Number(model.get("n_rows") ?? 0)));
     const clause = String(model.get("clause_text") ?? "");
@@ -362,7 +370,11 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       h("div", { className: "es-tagger-body" }, [mode === "card" ? cardView(card) : listView(), countsList()]),
     );
     if (rootHadFocus) root.focus();
-    else if (focused) root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focused)}"]`)?.focus();
+    else if (focused) {
+      const target = root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focused)}"]`);
+      if (draft !== null && (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement)) target.value = draft;
+      target?.focus();
+    }
   };
 
   root.addEventListener("keydown", (e) => {
@@ -379,8 +391,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     if (!action) return;
     e.preventDefault();
     e.stopPropagation(); // a handled key never reaches the notebook's shortcuts
-    if (action.kind === "note") {
-      root.querySelector<HTMLTextAreaElement>("textarea")?.focus();
+    if (action.kind === "note" || action.kind === "relabel") {
+      root.querySelector<HTMLElement>(action.kind === "note" ? "textarea" : '[data-focus="relabel"]')?.focus();
       return;
     }
     if (action.kind === "tag") tagKey(vocabulary()[action.index]!);

@@ -461,20 +461,17 @@ def _regression_result(
     found: list[Found],
     coded: list[ColumnCodes],
     cells: list[np.ndarray],
-    totals: Counted | np.ndarray,
+    totals: Counted,
     tested: bool,
 ) -> pd.DataFrame:
     """The table of the listed slices of a regression (the score on |e|); ``cells`` are each slice's
-    rows and sums of |e| and e² per [search, held out], ``totals`` the kept rows'."""
+    rows and sums of |e| and e² per [search, held out], ``totals`` the kept rows' per [held out]."""
     rows = []
     for candidate in found:
         predicates = tuple(coded[c].predicates[d] for c, d in _term(candidate, coded))
         rows.append((", ".join(p.label for p in predicates), len(candidate[1]), candidate[0], predicates))
     table = pd.DataFrame(rows, columns=["slice", "level", "score", "predicates"])
-    if isinstance(totals, Counted):
-        all_n, all_s, all_q = totals.counts.astype(np.float64), totals.sums[0], totals.sums[1]
-    else:
-        all_n = all_s = all_q = np.zeros(2)
+    all_n, all_s, all_q = totals.counts.astype(np.float64), totals.sums[0], totals.sums[1]
     cell = np.array(cells, dtype=np.float64).reshape(-1, 3, 2)
     size, s = cell[:, 0].sum(axis=1), cell[:, 1].sum(axis=1)
     held_n, held_s, held_q = cell[:, 0, 1], cell[:, 1, 1], cell[:, 2, 1]

@@ -119,7 +119,8 @@ def test_a_slice_click_moves_the_tagger_and_the_kernel_and_a_relabel_is_typed(
         "aria-pressed", "true"
     )
     relabel = tagger.get_by_role("spinbutton", name="Corrected value")
-    relabel.focus()
+    page.keyboard.press("r")  # to the corrected value
+    expect(relabel).to_be_focused()
     page.keyboard.type("73.5")
     page.keyboard.press("Enter")
     expect(tagger.get_by_role("status")).to_have_text(re.compile("relabel saved"))

@@ -39,9 +39,10 @@ class ErrorTagger(LinkedView):
     relabel is the corrected target value, a number (``tagger.relabel(ids, 73.5)``).
 
     Keys (card view): 1-9 toggle a tag on the row (or on the checked rows), j / → next, k / ← previous,
-    u undo, n write a note; the counts select their rows when clicked. Every message from the browser
-    names the rows it acts on (the kernel keeps no "current row" for them) and is acknowledged by its
-    ``seq``, so the browser applies keys in order to the row it shows.
+    u undo, n write a note, r relabel (on a regression: type the corrected value, Enter saves); the
+    counts select their rows when clicked. Every message from the browser names the rows it acts on (the
+    kernel keeps no "current row" for them) and is acknowledged by its ``seq``, so the browser applies
+    keys in order to the row it shows.
 
     The queue is a row page of the engine (``RowPage`` in the tagger's order) and its cards are rows fetched
     by id, so the tagger works alike in memory and on DuckDB or Spark; tags stay in the SQLite store.

@@ -30,3 +30,17 @@ def binary_evaluation(n_rows: int, n_features: int = 20, seed: int = 0) -> es.Ev
     """An Evaluation of :func:`binary_data`."""
     data, y_true, score = binary_data(n_rows, n_features, seed)
     return es.Evaluation(data, y_true, y_score=score)
+
+
+def regression_data(
+    n_rows: int, n_features: int = 20, seed: int = 0
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """n_rows x n_features as :func:`binary_data`, a numeric target and predictions whose errors grow in
+    one category (heteroscedastic, and biased there: a slice to find)."""
+    data, _, _ = binary_data(n_rows, n_features, seed)
+    rng = np.random.default_rng(seed + 1)
+    signal = 3 * data["num0"].to_numpy() + data["num2"].to_numpy() + 2 * (data["cat1"] == "a").to_numpy()
+    noisy = np.where(data["cat3"].to_numpy() == "b", 2.5, 1.0)
+    y_true = 50 + signal + rng.normal(scale=noisy)
+    y_pred = 50 + signal + 0.4 * (data["cat3"].to_numpy() == "b")
+    return data, y_true, y_pred

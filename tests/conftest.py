@@ -158,3 +158,31 @@ def _background_work_finishes() -> Iterator[None]:
             ("errorscope-count", "errorscope-progress")  # an engine's: they wait for its next query
         ):
             thread.join(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def wage_model_and_frame() -> tuple[object, pd.DataFrame]:
+    """ISLR's Wage (3,000 rows; ``logwage`` and the one-valued ``region`` dropped) and a gradient-boosted
+    regressor of ``wage`` fitted on half of it (seeded), with its predictions as the column ``pred``."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    frame = es.datasets.load_wage().drop(columns=["logwage", "region"])
+    X = frame.drop(columns="wage")
+    categorical = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    model = make_pipeline(
+        make_column_transformer((OrdinalEncoder(), categorical), remainder="passthrough"),
+        HistGradientBoostingRegressor(max_iter=60, random_state=0),
+    )
+    train = frame.sample(frac=0.5, random_state=0).index
+    model.fit(X.loc[train], frame.loc[train, "wage"])
+    frame["pred"] = model.predict(X)
+    return model, frame
+
+
+@pytest.fixture
+def wage(wage_model_and_frame: tuple[object, pd.DataFrame]) -> pd.DataFrame:
+    """A private copy of the Wage frame with the regressor's predictions in ``pred``."""
+    return wage_model_and_frame[1].copy()

@@ -4,6 +4,7 @@ held-out Welch tests (scipy) valid when no slice is worse, on the Wage data with
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
@@ -11,12 +12,12 @@ from statsmodels.stats.multitest import multipletests
 import errorscope as es
 from errorscope.discovery import discover_slices, sliceline_score, split_rows
 from sliceline_oracle import brute_force_top_k
-from wage_fit import wage_evaluation, wage_frame
 
 
 @pytest.fixture(scope="module")
-def ev() -> es.Evaluation:
-    return wage_evaluation()
+def ev(wage_model_and_frame: tuple[object, pd.DataFrame]) -> es.Evaluation:
+    frame = wage_model_and_frame[1].copy()
+    return es.Evaluation(frame, y_true="wage", y_pred="pred", sensitive="race", task="regression")
 
 
 def test_counts_scores_intervals_and_p_values_equal_the_rows_the_predicates_select(ev: es.Evaluation) -> None:
@@ -64,29 +65,27 @@ def test_pruned_search_equals_brute_force_top_k(ev: es.Evaluation) -> None:
     np.testing.assert_allclose(found["score"].to_numpy(), expected, rtol=1e-12)
 
 
-def null_regression(seed: int, n: int = 3000) -> es.Evaluation:
+def null_regression(wage: pd.DataFrame, seed: int, n: int = 3000) -> es.Evaluation:
     """Wage's features with residuals independent of them (no slice is worse)."""
     rng = np.random.default_rng(seed)
-    data = (
-        wage_frame().drop(columns=["pred"]).sample(n, replace=True, random_state=seed).reset_index(drop=True)
-    )
+    data = wage.drop(columns=["pred"]).sample(n, replace=True, random_state=seed).reset_index(drop=True)
     return es.Evaluation(
         data, y_true="wage", y_pred=data["wage"] + rng.normal(0, 20, n), sensitive="race", task="regression"
     )
 
 
-def test_p_values_are_valid_when_no_slice_is_worse() -> None:
+def test_p_values_are_valid_when_no_slice_is_worse(wage: pd.DataFrame) -> None:
     significant = listed = 0
     for seed in range(20):
-        found = discover_slices(null_regression(seed), alpha=0.99, min_support=20)
+        found = discover_slices(null_regression(wage, seed), alpha=0.99, min_support=20)
         significant += int((found["p_adjusted"] < 0.05).sum())
         listed += len(found)
     assert listed >= 100  # the search does list slices: chance makes some look worse
     assert significant / listed <= 0.05
 
 
-def test_a_planted_failure_is_found_first() -> None:
-    data = wage_frame().drop(columns=["pred"])
+def test_a_planted_failure_is_found_first(wage: pd.DataFrame) -> None:
+    data = wage.drop(columns=["pred"])
     rng = np.random.default_rng(1)
     noise = rng.normal(0, 10, len(data))
     planted = (data["jobclass"].str.startswith("2") & (data["age"] >= 50)).to_numpy()
@@ -95,3 +94,15 @@ def test_a_planted_failure_is_found_first() -> None:
     top = discover_slices(ev).iloc[0]
     assert {p.column for p in top["predicates"]} == {"jobclass", "age"}
     assert top["mae"] > 50 and top["p_adjusted"] < 1e-10
+
+
+def test_the_same_table_on_every_engine(on_engine, wage_model_and_frame, ev: es.Evaluation) -> None:  # type: ignore[no-untyped-def]
+    """DuckDB and Spark find the same slices with the same numbers (GroupingSets sums of |e|, the largest |e|
+    from Quantiles, the held-out cells from GroupCounts by Key.split)."""
+    other = on_engine("wage", wage_model_and_frame[1], y_true="wage", y_pred="pred", sensitive="race")
+    expected = discover_slices(ev, min_support=30)
+    found = discover_slices(other, min_support=30)
+    assert list(found["slice"]) == list(expected["slice"]) and len(found) >= 3
+    numbers = ["size", "share", "mae", "rest_mae", "score", "holdout_size", "holdout_mae", "ci_low", "ci_high",
+               "p_value", "p_adjusted"]  # fmt: skip
+    np.testing.assert_allclose(found[numbers].to_numpy(float), expected[numbers].to_numpy(float), rtol=1e-9)

@@ -4,17 +4,17 @@ as numbers (kept by the store, shown by ev.tags), non-numbers refused."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import traitlets
 
 import errorscope as es
 from errorscope.tags import TagStore, relabel_number
-from wage_fit import wage_evaluation
 
 
 @pytest.fixture
-def ev() -> es.Evaluation:
-    return wage_evaluation()
+def ev(wage: pd.DataFrame) -> es.Evaluation:
+    return es.Evaluation(wage, y_true="wage", y_pred="pred", sensitive="race", task="regression")
 
 
 @pytest.fixture

@@ -4,17 +4,18 @@ discovery on |e|, and the classification metrics refused."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import traitlets
 
 import errorscope as es
 from errorscope.slicing import slice_table
-from wage_fit import wage_evaluation
+from errorscope.widgets.base import value_text
 
 
 @pytest.fixture
-def ev() -> es.Evaluation:
-    return wage_evaluation()
+def ev(wage: pd.DataFrame) -> es.Evaluation:
+    return es.Evaluation(wage, y_true="wage", y_pred="pred", sensitive="race", task="regression")
 
 
 def test_metrics_table_and_selecting_a_slice(ev: es.Evaluation) -> None:
@@ -59,7 +60,7 @@ def test_rows_tab_orders_by_residual(ev: es.Evaluation) -> None:
     first = view.rows["cells"][0]
     worst = int(np.argmax(np.abs(residual)))
     assert first[0] == str(ev.ids[worst])
-    assert first[3] == ("+" if residual[worst] > 0 else "\u2212") + f"{abs(residual[worst]):,.1f}"
+    assert first[3] == value_text(residual[worst], signed=True)
     view.row_order = "over_prediction"
     assert view.rows["cells"][0][0] == str(ev.ids[int(np.argmax(residual))])
     view.row_order = "under_prediction"

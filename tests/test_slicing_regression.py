@@ -1,23 +1,31 @@
 """Slice statistics on a regression (Wage, a fitted regressor): MAE, RMSE and mean residual per slice against
 sklearn.metrics on the slice's rows, t intervals against scipy, Welch's test against scipy.stats.ttest_ind and
-the Benjamini-Hochberg adjustment against statsmodels."""
+the Benjamini-Hochberg adjustment against statsmodels, on every engine (numpy, DuckDB over Parquet, Spark)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from sklearn.metrics import mean_absolute_error, mean_squared_error
 from statsmodels.stats.multitest import multipletests
 
 import errorscope as es
+from engines import where
 from errorscope.slicing import slice_table
-from wage_fit import wage_evaluation
+
+WAGE = {"y_true": "wage", "y_pred": "pred", "sensitive": "race", "task": "regression"}
 
 
 @pytest.fixture(scope="module")
-def ev() -> es.Evaluation:
-    return wage_evaluation()
+def ev(wage_model_and_frame: tuple[object, pd.DataFrame]) -> es.Evaluation:
+    return es.Evaluation(wage_model_and_frame[1].copy(), **WAGE)
+
+
+@pytest.fixture
+def wage_ev(on_engine, wage_model_and_frame) -> es.Evaluation:  # type: ignore[no-untyped-def]
+    return on_engine("wage", wage_model_and_frame[1], **WAGE)
 
 
 def rows_of(ev: es.Evaluation, predicate: object, mask: np.ndarray | None = None) -> np.ndarray:
@@ -31,12 +39,13 @@ def per_row(ev: es.Evaluation, metric: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("metric", ["mae", "rmse", "mean_error"])
-@pytest.mark.parametrize("kept", ["all", "age > 40"])
+@pytest.mark.parametrize("kept", ["", "age > 40"])
 def test_metric_per_slice_equals_sklearn_scipy_and_statsmodels(
-    ev: es.Evaluation, metric: str, kept: str
+    wage_ev: es.Evaluation, ev: es.Evaluation, metric: str, kept: str
 ) -> None:
-    mask = None if kept == "all" else ev.data["age"].to_numpy() > 40
-    table = slice_table(ev, mask, metric=metric)
+    """On each engine; the oracle's rows of a slice are the numpy engine's mask of its predicate."""
+    table = slice_table(wage_ev, where(wage_ev, kept), metric=metric)
+    mask = ev.data["age"].to_numpy() > 40 if kept else None
     y, p = ev.y_true, ev.y_pred
     kept_rows = np.ones(ev.n_rows, dtype=bool) if mask is None else mask
     x = per_row(ev, metric)
@@ -99,8 +108,8 @@ def test_mean_error_ratio_is_signed(ev: es.Evaluation) -> None:
     )
 
 
-def test_tags_are_a_family(ev: es.Evaluation, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    tagged = wage_evaluation()
+def test_tags_are_a_family(wage_model_and_frame, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    tagged = es.Evaluation(wage_model_and_frame[1].copy(), **WAGE)
     tagger = es.ErrorTagger(tagged, store=str(tmp_path / "tags.sqlite"), tags=["outlier"])
     ids = tagged.ids[np.argsort(-np.abs(tagged.residual))[:25]]
     tagger.tag(list(ids), "outlier")

@@ -1,22 +1,9 @@
 /** ForceViewer widget: the selection's rows, a force plot per row (our SVG), LIME, cohort and importance. */
 import { toFloat64 } from "./lib/buffers";
-import { h } from "./lib/dom";
-import { abbreviate, formatCount, formatMetric, formatPercent } from "./lib/format";
+import { h, svg } from "./lib/dom";
+import { abbreviate, formatCount, formatMetric, formatPercent, formatSignificant } from "./lib/format";
 import { pager } from "./lib/pager";
 import { mountView, type WidgetModel } from "./lib/model";
-
-const SVG = "http://www.w3.org/2000/svg";
-
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, title?: string): SVGElementTagNameMap[K] {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (title !== undefined) {
-    const t = document.createElementNS(SVG, "title");
-    t.textContent = title; // data stays text
-    el.append(t);
-  }
-  return el;
-}
 
 export type Segment = { index: number; start: number; end: number };
 
@@ -68,9 +55,13 @@ export function formatTick(x: number): string {
 
 /** The name of the space an explanation is in: "log-odds", "probability" or a multiclass booster's margin. */
 export const spaceLabel = (space: unknown): string =>
-  space === "probability" ? "probability" : space === "margin" ? "margin (softmax score)" : "log-odds";
+  space === "probability" ? "probability" : space === "margin" ? "margin (softmax score)" : space === "prediction" ? "prediction" : "log-odds";
 
 const signed = (x: number): string => (x >= 0 ? `+${formatMetric(x)}` : `−${formatMetric(-x)}`);
+const signedValue = (x: number): string => (x >= 0 ? `+${formatSignificant(x)}` : formatSignificant(x));
+
+/** A regression's rows to explain: id, actual, predicted and residual (prediction − actual). */
+type RegressionRow = { id: string; actual: number; predicted: number; residual: number };
 
 function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
   const root = h("div", { className: "es-root es-force", role: "region", "aria-label": "Force viewer" });
@@ -94,7 +85,9 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const width = forceWidth, pad = 10; // drawn at its on-screen width: text keeps its size
     const X = (v: number): number => pad + ((v - lo) / span) * (width - 2 * pad);
     const space = spaceLabel(f.space);
-    const plot = svg("svg", { viewBox: `0 0 ${width} 84`, class: "es-force-plot", role: "img", "aria-label": `Force plot of row ${f.id}: base value ${formatMetric(base)} to output ${formatMetric(output)} (${space} of ${f.class})` });
+    const regression = f.space === "prediction";
+    const of = regression ? "prediction" : `${space} of ${f.class}`;
+    const plot = svg("svg", { viewBox: `0 0 ${width} 84`, class: "es-force-plot", role: "img", "aria-label": `Force plot of row ${f.id}: base value ${formatMetric(base)} to output ${formatMetric(output)} (${of})` });
     const unlabelled: string[] = [];
     for (const s of segments) {
       const c = contributions[s.index]!;
@@ -129,7 +122,9 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       list.append(h("li", { "aria-label": `${features[i]} = ${values[i]}: ${signed(c)}` }, [h("span", { text: `${features[i]} = ${values[i]}` }), bar, h("span", { className: "es-num", text: signed(c) })]));
     });
     return h("div", { className: "es-force-row" }, [
-      h("p", { text: `Row ${f.id}: actual ${f.actual}, predicted ${f.predicted}; explaining the ${space} of ${f.class}` }),
+      h("p", { text: regression
+        ? `Row ${f.id}: actual ${f.actual}, predicted ${f.predicted} (residual ${signedValue(Number(f.residual))}); base value + contributions = the prediction, in the target's units`
+        : `Row ${f.id}: actual ${f.actual}, predicted ${f.predicted}; explaining the ${space} of ${f.class}` }),
       plot,
       legend,
       list,
@@ -175,7 +170,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const order = model.get("stacked_order") === "similarity" ? "by similarity of their explanations" : "by output";
     const classes = (s.classes ?? []) as string[];
     const explained = classes.length === 1 ? classes[0]! : "each row's predicted class";
-    const plot = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "es-stacked", role: "img", "aria-label": `Stacked force plot of ${ids.length} rows, ordered ${order}; y axis: ${space} of ${explained}` });
+    const yText = s.space === "prediction" ? "prediction" : classes.length === 1 ? `${space} of ${abbreviate(explained, 16)}` : `${space} (predicted class)`;
+    const plot = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "es-stacked", role: "img", "aria-label": `Stacked force plot of ${ids.length} rows, ordered ${order}; y axis: ${s.space === "prediction" ? "prediction" : `${space} of ${explained}`}` });
     columns.forEach((segments, r) => {
       for (const g of segments) {
         const v = values[r * f + g.index]!;
@@ -192,7 +188,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       axis.append(label);
     }
     const yLabel = svg("text", { x: 0, y: 0, transform: `translate(11 ${top + plotH / 2}) rotate(-90)`, "text-anchor": "middle", class: "es-force-label es-axis-label" });
-    yLabel.textContent = classes.length === 1 ? `${space} of ${abbreviate(explained, 16)}` : `${space} (predicted class)`;
+    yLabel.textContent = yText;
     const xLabel = svg("text", { x: left + plotW / 2, y: height - 8, "text-anchor": "middle", class: "es-force-label es-axis-label" });
     xLabel.textContent = `${ids.length} sampled rows, ordered ${order}`;
     axis.append(yLabel, xLabel);
@@ -223,11 +219,12 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       const number = c.showing === "comparison" ? signed(diff[i]!) : formatMetric(c.showing === "rest" ? rest[i]! : sel[i]!);
       list.append(h("li", {}, [button, bars, h("span", { className: "es-num", text: number })]));
     });
+    const who = c.class === "prediction" && model.get("task") === "regression" ? "the prediction" : `class ${c.class}`;
     const heading = c.showing === "global"
-      ? `What drives these rows (class ${c.class}): global importance, mean |SHAP| of every row (nothing selected, so nothing to compare with)`
+      ? `What drives these rows (${who}): global importance, mean |SHAP| of every row (nothing selected, so nothing to compare with)`
       : c.showing === "rest"
-        ? `What drives the other rows (class ${c.class}): mean |SHAP| of the rows outside the selection (none selected)`
-        : `What drives these rows (class ${c.class}): mean |SHAP|, selection (top bar) against the rest`;
+        ? `What drives the other rows (${who}): mean |SHAP| of the rows outside the selection (none selected)`
+        : `What drives these rows (${who}): mean |SHAP|, selection (top bar) against the rest`;
     return h("div", {}, [h("p", { className: "es-cohort-heading", text: heading }), list]);
   };
 
@@ -248,7 +245,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       (bars.children[1] as HTMLElement).style.width = perm.length ? `${(100 * Math.max(0, perm[i]!)) / maxPerm}%` : "0";
       list.append(h("li", {}, [feature, bars, h("span", { className: "es-num", text: formatMetric(shapImp[i]!) })]));
     });
-    return h("div", {}, [button, h("p", { className: "es-muted", text: `Mean |SHAP| (top bar) and permutation importance (accuracy drop, bottom bar) on ${formatCount(Number(imp.rows))} rows` }), list]);
+    const drop = model.get("task") === "regression" ? "R² drop" : "accuracy drop";
+    return h("div", {}, [button, h("p", { className: "es-muted", text: `Mean |SHAP| (top bar) and permutation importance (${drop}, bottom bar) on ${formatCount(Number(imp.rows))} rows` }), list]);
   };
 
   // the plots are drawn at their on-screen width (measured after layout, and again on resize)
@@ -288,17 +286,25 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     (bar.firstChild as HTMLElement).style.width = `${Math.round(progress * 100)}%`;
 
     const current = String(model.get("current") ?? "");
-    const rows = (model.get("rows") ?? []) as { id: string; actual: string; predicted: string; score: number | null }[];
+    const regression = model.get("task") === "regression";
+    const rows = (model.get("rows") ?? []) as ({ id: string; actual: string; predicted: string; score: number | null } | RegressionRow)[];
     const page = Number(model.get("rows_page") ?? 0);
     const pageSize = Number(model.get("rows_page_size") ?? 8);
-    const table = h("table", { className: "es-table", role: "grid", "aria-label": "Rows to explain" }, [
-      h("thead", {}, [h("tr", { role: "row" }, ["id", "actual", "predicted", "confidence"].map((t) => h("th", { role: "columnheader", scope: "col", text: t })))]),
+    const headers = regression ? ["id", "actual", "predicted", "residual"] : ["id", "actual", "predicted", "confidence"];
+    const table = h("table", { className: "es-table", role: "grid", "aria-label": regression ? "Rows to explain, largest |residual| first" : "Rows to explain" }, [
+      h("thead", {}, [h("tr", { role: "row" }, headers.map((t) => h("th", { role: "columnheader", scope: "col", text: t })))]),
       h("tbody", {}, rows.map((r) => {
-        const tr = h("tr", { role: "row", tabindex: 0, "aria-selected": String(r.id === current), "aria-label": `row ${r.id}: actual ${r.actual}, predicted ${r.predicted}` }, [
+        const cells = regression
+          ? [formatSignificant((r as RegressionRow).actual), formatSignificant((r as RegressionRow).predicted), signedValue((r as RegressionRow).residual)]
+          : [String(r.actual), String(r.predicted), (r as { score: number | null }).score === null ? "" : formatPercent((r as { score: number }).score)];
+        const label = regression
+          ? `row ${r.id}: actual ${cells[0]}, predicted ${cells[1]}, residual ${cells[2]}`
+          : `row ${r.id}: actual ${r.actual}, predicted ${r.predicted}`;
+        const tr = h("tr", { role: "row", tabindex: 0, "aria-selected": String(r.id === current), "aria-label": label }, [
           h("td", { role: "gridcell", text: r.id }),
-          h("td", { role: "gridcell", text: r.actual }),
-          h("td", { role: "gridcell", text: r.predicted }),
-          h("td", { role: "gridcell", className: "es-num", text: r.score === null ? "" : formatPercent(r.score) }),
+          h("td", { role: "gridcell", className: regression ? "es-num" : "", text: cells[0]! }),
+          h("td", { role: "gridcell", className: regression ? "es-num" : "", text: cells[1]! }),
+          h("td", { role: "gridcell", className: "es-num", text: cells[2]! }),
         ]);
         tr.addEventListener("click", () => setTrait("current", r.id));
         tr.addEventListener("keydown", (e) => {
@@ -317,7 +323,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         h("span", { text: `${formatCount(nRows)} selected rows · ${String(model.get("algorithm"))} explainer` }),
         clause ? h("span", { className: "es-chip" }, [h("span", { text: clause }), h("button", { type: "button", "aria-label": "Clear force viewer selection", text: "×" })]) : null,
       ]),
-      h("div", { className: "es-toolbar" }, [h("label", {}, ["Output ", output]), h("label", {}, ["Class ", cls]), h("label", {}, ["Stack ", order]), bar, cancel, h("span", { role: "status", className: "es-muted", text: `${status === "running" ? `explaining… ${Math.round(progress * 100)}%` : status}; ${String(model.get("sampling") ?? "")}` })]),
+      h("div", { className: "es-toolbar" }, [regression ? null : h("label", {}, ["Output ", output]), regression ? null : h("label", {}, ["Class ", cls]), h("label", {}, ["Stack ", order]), bar, cancel, h("span", { role: "status", className: "es-muted", text: `${status === "running" ? `explaining… ${Math.round(progress * 100)}%` : status}; ${String(model.get("sampling") ?? "")}` })]),
       h("div", { className: "es-force-grid" }, [
         h("div", { className: "es-force-rows" }, [table, pager(page, nRows, pageSize, "page of rows", (p) => setTrait("rows_page", p), "rows_page")]),
         h("div", { className: "es-force-detail" }, [forcePlot(), limePanel()]),
@@ -329,7 +335,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   const unmount = mountView(
     model,
     root,
-    ["n_selected", "job_status", "job_progress", "output", "outputs", "explain_class", "class_names", "stacked_order", "current", "rows", "rows_page", "force", "lime", "stacked", "cohort", "importance", "sampling", "algorithm", "clause_text", "selected_feature"],
+    ["n_selected", "task", "job_status", "job_progress", "output", "outputs", "explain_class", "class_names", "stacked_order", "current", "rows", "rows_page", "force", "lime", "stacked", "cohort", "importance", "sampling", "algorithm", "clause_text", "selected_feature"],
     paint,
   );
   return () => {

@@ -1,7 +1,7 @@
 /** GroupComparer widget: a metric per group with intervals, disparities, score distributions, what-if. */
 import { toFloat64, toUint32, toUint8 } from "./lib/buffers";
-import { h, positiveClassNote } from "./lib/dom";
-import { formatCount, formatInterval, formatMetric, formatPercent } from "./lib/format";
+import { h, positiveClassNote, svg } from "./lib/dom";
+import { abbreviate, formatCount, formatInterval, formatMetric, formatPercent, formatSignificant } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 
 export const METRICS: [string, string][] = [
@@ -16,6 +16,44 @@ export const METRICS: [string, string][] = [
   ["mean_score", "mean score"],
   ["ece", "calibration error (ECE)"],
 ];
+/** A regression's metrics per group (in the target's units, R² apart). */
+export const REGRESSION_METRICS: [string, string][] = [
+  ["mae", "MAE"],
+  ["rmse", "RMSE"],
+  ["r2", "R²"],
+  ["mean_error", "mean residual"],
+  ["mean_prediction", "mean prediction"],
+  ["mean_actual", "mean actual"],
+];
+const REGRESSION_SUMMARY: [string, string][] = [
+  ["mae_range", "MAE range (max − min)"],
+  ["mae_ratio", "MAE ratio (min / max)"],
+  ["rmse_range", "RMSE range"],
+  ["mean_error_range", "Mean residual range"],
+];
+/** Columns of a regression's disparity table: [metric, kind, header]. */
+const REGRESSION_DISPARITIES: [string, string, string][] = [
+  ["mae", "difference", "MAE − ref."],
+  ["mae", "ratio", "MAE ÷ ref."],
+  ["rmse", "difference", "RMSE − ref."],
+  ["rmse", "ratio", "RMSE ÷ ref."],
+  ["r2", "difference", "R² − ref."],
+  ["mean_error", "difference", "mean resid. − ref."],
+  ["mean_prediction", "difference", "mean pred. − ref."],
+  ["mean_actual", "difference", "mean actual − ref."],
+];
+/** Cells of the mean residual by actual value with fewer rows than this are drawn faint. */
+const FEW_ROWS = 10;
+/** Okabe-Ito, colour-blind safe: one colour per group in the residual-by-actual plot. */
+export const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C8C8C", "#F0E442"];
+
+/** Where a bar of `v` (and its interval) sits on a scale spanning 0 and every value: [left, width] in %. */
+export function barPlacement(v: number, lo: number, hi: number): [number, number] {
+  const span = hi - lo || 1;
+  if (!Number.isFinite(v)) return [(100 * (0 - lo)) / span, 0];
+  return [(100 * (Math.min(0, v) - lo)) / span, (100 * Math.abs(v)) / span];
+}
+
 const DISPARITIES: [string, string][] = [
   ["demographic_parity_difference", "Demographic parity difference"],
   ["disparate_impact", "Disparate impact (ratio)"],
@@ -30,6 +68,139 @@ const SUMMARY: [string, string][] = [
 ];
 
 const f64 = (raw: any, key: string): Float64Array => toFloat64(raw?.[key]);
+/** One small histogram (counts per bin), with a vertical mark at bin position `mark` (NaN: none). */
+function histogram(row: number[], mark: number, markClass = "es-median"): SVGSVGElement {
+  const nBins = row.length;
+  const peak = Math.max(1, ...row);
+  const plot = svg("svg", { viewBox: `0 0 ${nBins} 10`, preserveAspectRatio: "none", "aria-hidden": "true" });
+  row.forEach((c, b) => plot.append(svg("rect", { x: b + 0.05, width: 0.9, y: 10 - (10 * c) / peak, height: (10 * c) / peak })));
+  if (Number.isFinite(mark)) plot.append(svg("line", { x1: mark, x2: mark, y1: 0, y2: 10, class: markClass }));
+  return plot;
+}
+
+/** A regression's disparities against the reference group: differences (and ratios of the errors). */
+function regressionDisparities(labels: string[], refIndex: number, d: any): HTMLElement {
+  return h("table", { className: "es-table", role: "table", "aria-label": `Disparities against ${labels[refIndex] ?? "the reference"}` }, [
+    h("thead", {}, [h("tr", {}, ["group", ...REGRESSION_DISPARITIES.map(([, , n]) => n)].map((t) => h("th", { scope: "col", text: t })))]),
+    h("tbody", {}, labels.map((label, i) =>
+      h("tr", { className: i === refIndex ? "es-reference" : "" }, [
+        h("th", { scope: "row", text: i === refIndex ? `${label} (reference)` : label }),
+        ...REGRESSION_DISPARITIES.map(([m, kind]) => {
+          const x = f64(d, `${m}_${kind}`)[i]!;
+          const text = kind === "ratio" ? (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–") : m === "r2" ? formatMetric(x) : formatSignificant(x);
+          return h("td", { className: "es-num", text: kind === "difference" && x > 0 ? `+${text}` : text });
+        }),
+      ]),
+    )),
+  ]);
+}
+
+/** A regression's extra sections: the Welch test of each group's mean residual against the other rows,
+ * the prediction and residual histograms per group, and the mean residual per group by actual value. */
+function regressionSections(r: any, g: any, labels: string[]): HTMLElement[] {
+  const [bias, rest, p, adjusted] = [f64(g, "mean_error"), f64(g, "mean_error_rest"), f64(g, "mean_error_p_value"), f64(g, "mean_error_p_adjusted")];
+  const testsNote = h("p", { className: "es-cohort-heading", text: "Is a group over- or under-predicted? Each group's mean residual (prediction − actual) against the other rows': Welch's t-test, p-values Benjamini-Hochberg adjusted over the groups." });
+  const tests = h("table", { className: "es-table", role: "table", "aria-label": "Mean residual against the other rows" }, [
+    h("thead", {}, [h("tr", {}, ["group", "mean resid.", "other rows", "p", "adj. p"].map((t) => h("th", { scope: "col", text: t })))]),
+    h("tbody", {}, labels.map((label, i) => h("tr", {}, [
+      h("th", { scope: "row", text: label }),
+      h("td", { className: "es-num", text: formatSignificant(bias[i]!) }),
+      h("td", { className: "es-num", text: formatSignificant(rest[i]!) }),
+      h("td", { className: "es-num", text: formatMetric(p[i]!) }),
+      h("td", { className: `es-num${adjusted[i]! < 0.05 ? " es-flag" : ""}`, text: `${formatMetric(adjusted[i]!)}${adjusted[i]! < 0.05 ? " ⚠" : ""}` }),
+    ]))),
+  ]);
+  const nBins = Number(r.bins ?? 20);
+  const dists = (key: string, title: string, what: string): HTMLElement | null => {
+    const hist = toUint32(r[key]);
+    const edges = f64(r, `${key}_edges`);
+    if (!hist.length || !edges.length) return null;
+    const lo = edges[0]!, hi = edges[edges.length - 1]!;
+    const zero = key === "residual" && lo < 0 && hi > 0 ? ((0 - lo) / (hi - lo)) * nBins : NaN;
+    return h("section", { className: "es-dist-section", "aria-label": title }, [
+      h("p", { className: "es-cohort-heading", text: `${title}: ${formatSignificant(lo)} to ${formatSignificant(hi)} in ${nBins} bins (the end bins hold the tails)${key === "residual" ? "; the line is 0" : ""}` }),
+      h("ul", { className: "es-dists", "aria-label": title }, labels.map((label, i) => {
+        const row = Array.from(hist.slice(i * nBins, (i + 1) * nBins));
+        const total = row.reduce((a, c) => a + c, 0);
+        return h("li", { "aria-label": `${label}: ${formatCount(total)} rows` }, [h("span", { className: "es-group-label", text: label }), histogram(row, zero, "es-zero-mark"), h("span", { className: "es-num", text: `${what} ${formatSignificant(f64(g, key === "residual" ? "mean_error" : "mean_prediction")[i]!)}` })]);
+      })),
+    ]);
+  };
+  // mean residual per group within bins of the actual value: lines of dots, 0 marked
+  const bins = (r.actual_bins ?? []) as string[];
+  const means = f64(r, "actual_mean_error");
+  const cells = toUint32(r.actual_counts);
+  let byActual: HTMLElement | null = null;
+  if (bins.length) {
+    const b = bins.length;
+    const values = Array.from(means).filter(Number.isFinite);
+    const [lo, hi] = [Math.min(0, ...values), Math.max(0, ...values)];
+    const width = 420, height = 170, left = 44, right = 8, top = 8, bottom = 26;
+    const X = (j: number): number => left + ((j + 0.5) / b) * (width - left - right);
+    const Y = (v: number): number => top + ((hi - v) / (hi - lo || 1)) * (height - top - bottom);
+    const plot = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "es-by-actual", role: "img", "aria-label": `Mean residual per group in ${b} bins of the actual value, from ${bins[0]} to ${bins[b - 1]}` });
+    plot.append(svg("line", { x1: left, x2: width - right, y1: Y(0), y2: Y(0), class: "es-zero" }));
+    for (const v of [lo, hi]) {
+      const t = svg("text", { x: left - 4, y: Y(v) + 3.5, "text-anchor": "end", class: "es-axis-text" });
+      t.textContent = formatSignificant(v, 3);
+      plot.append(t);
+    }
+    const z = svg("text", { x: left - 4, y: Y(0) + 3.5, "text-anchor": "end", class: "es-axis-text" });
+    z.textContent = "0";
+    plot.append(z);
+    const xl = svg("text", { x: (left + width - right) / 2, y: height - 6, "text-anchor": "middle", class: "es-axis-text" });
+    xl.textContent = `actual (${b} bins)`;
+    const first = svg("text", { x: left, y: height - 6, "text-anchor": "start", class: "es-axis-text" });
+    first.textContent = abbreviate(bins[0]!, 14);
+    const last = svg("text", { x: width - right, y: height - 6, "text-anchor": "end", class: "es-axis-text" });
+    last.textContent = abbreviate(bins[b - 1]!, 14);
+    plot.append(xl, first, last);
+    labels.forEach((label, i) => {
+      const colour = PALETTE[i % PALETTE.length]!;
+      let path = "";
+      for (let j = 0; j < b; j++) {
+        const v = means[i * b + j]!;
+        if (!Number.isFinite(v)) continue;
+        path += `${path ? "L" : "M"}${X(j)} ${Y(v)}`;
+      }
+      plot.append(svg("path", { d: path, class: "es-by-actual-line", stroke: colour }));
+      for (let j = 0; j < b; j++) {
+        const v = means[i * b + j]!;
+        if (!Number.isFinite(v)) continue;
+        const few = cells[i * b + j]! < FEW_ROWS;
+        plot.append(svg("circle", { cx: X(j), cy: Y(v), r: 2.6, fill: colour, class: few ? "es-few" : "" }, `${label}, actual ${bins[j]}: mean residual ${formatSignificant(v)} (${formatCount(cells[i * b + j]!)} rows${few ? ", few" : ""})`));
+      }
+    });
+    const legend = h("ul", { className: "es-legend", "aria-hidden": "true" }, labels.map((label, i) => {
+      const swatch = h("span", { className: "es-swatch" });
+      swatch.style.background = PALETTE[i % PALETTE.length]!;
+      return h("li", {}, [swatch, h("span", { text: label })]);
+    }));
+    const table = h("details", { className: "es-by-actual-table" }, [
+      h("summary", { text: "As a table (mean residual, rows)" }),
+      h("div", { className: "es-scroll" }, [
+        h("table", { className: "es-table", role: "table", "aria-label": "Mean residual by group and actual value" }, [
+          h("thead", {}, [h("tr", {}, ["group", ...bins].map((t) => h("th", { scope: "col", text: t })))]),
+          h("tbody", {}, labels.map((label, i) => h("tr", {}, [
+            h("th", { scope: "row", text: label }),
+            ...bins.map((_, j) => h("td", { className: "es-num", text: cells[i * b + j] ? `${formatSignificant(means[i * b + j]!, 3)} (${formatCount(cells[i * b + j]!)})` : "–" })),
+          ]))),
+        ]),
+      ]),
+    ]);
+    byActual = h("section", { className: "es-by-actual-wrap", "aria-label": "Mean residual by actual value" }, [
+      h("p", { className: "es-cohort-heading", text: `Mean residual at the same actual value: below 0, a group is predicted lower than it is; faint dots hold fewer than ${FEW_ROWS} rows (hover a dot for its rows)` }),
+      plot,
+      legend,
+      table,
+    ]);
+  }
+  return [
+    testsNote,
+    h("div", { className: "es-scroll" }, [tests]),
+    ...[dists("prediction", "Predictions by group", "mean"), dists("residual", "Residuals by group", "mean"), byActual].filter((x): x is HTMLElement => !!x),
+  ];
+}
 
 function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
   const root = h("div", { className: "es-root es-groups", role: "region", "aria-label": "Group comparer" });
@@ -46,10 +217,12 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const labels: string[] = g.labels ?? [];
     const count = toUint32(g.count);
     const small = toUint8(g.small);
-    const metric = String(model.get("metric") ?? "selection_rate");
-    const metricName = METRICS.find(([k]) => k === metric)?.[1] ?? metric;
-    const isRate = metric !== "mean_score" && metric !== "ece";
-    const fmt = (x: number): string => (isRate ? formatPercent(x) : formatMetric(x));
+    const regression = model.get("task") === "regression";
+    const metrics = regression ? REGRESSION_METRICS : METRICS;
+    const metric = String(model.get("metric") ?? (regression ? "mae" : "selection_rate"));
+    const metricName = metrics.find(([k]) => k === metric)?.[1] ?? metric;
+    const isRate = !regression && metric !== "mean_score" && metric !== "ece";
+    const fmt = (x: number): string => (isRate ? formatPercent(x) : regression ? formatSignificant(x) : formatMetric(x));
     const [value, low, high] = [f64(g, metric), f64(g, `${metric}_low`), f64(g, `${metric}_high`)];
     const selected = new Set((model.get("selected_groups") ?? []) as number[]);
     const nRows = Number(model.get("n_rows") ?? 0);
@@ -59,7 +232,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const minSize = Number(model.get("min_size") ?? 30);
 
     const metricSelect = h("select", { "aria-label": "Metric", "data-focus": "metric" });
-    for (const [k, name] of METRICS) if (g[k]) metricSelect.append(h("option", { value: k, text: name }));
+    for (const [k, name] of metrics) if (g[k]) metricSelect.append(h("option", { value: k, text: name }));
     metricSelect.value = metric;
     metricSelect.addEventListener("change", () => setTrait("metric", metricSelect.value));
     const classes = (model.get("class_names") ?? []) as string[];
@@ -69,15 +242,17 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     positive.addEventListener("change", () => setTrait("positive", positive.value));
     const reference = h("select", { "aria-label": "Reference group", "data-focus": "reference" }, [
       h("option", { value: "", text: "largest group" }),
-      h("option", { value: "best", text: "best group" }),
-      h("option", { value: "worst", text: "worst group" }),
+      h("option", { value: "best", text: regression ? "best group (lowest MAE)" : "best group" }),
+      h("option", { value: "worst", text: regression ? "worst group (highest MAE)" : "worst group" }),
       ...labels.map((l) => h("option", { value: l, text: l })),
     ]);
     reference.value = String(model.get("reference") ?? "");
     reference.addEventListener("change", () => setTrait("reference", reference.value));
 
     // bars: the chosen metric per group with its interval
-    const maxValue = Math.max(1e-12, ...Array.from(high).filter(Number.isFinite), ...Array.from(value).filter(Number.isFinite));
+    const finite = [...Array.from(high), ...Array.from(low), ...Array.from(value)].filter(Number.isFinite);
+    const scaleHi = Math.max(1e-12, ...finite);
+    const scaleLo = Math.min(0, ...finite);
     const bars = h("ul", { className: "es-group-bars", "aria-label": `${metricName} by group` });
     labels.forEach((label, i) => {
       const button = h("button", {
@@ -93,18 +268,24 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       button.addEventListener("click", (e) => model.send({ type: "select_group", index: i, additive: e.shiftKey || e.ctrlKey || e.metaKey }));
       const track = h("span", { className: "es-track", "aria-hidden": "true" }, [h("span", { className: "es-fill" }), h("span", { className: "es-ci" })]);
       const v = value[i]!;
-      (track.children[0] as HTMLElement).style.width = `${(100 * (Number.isFinite(v) ? v : 0)) / maxValue}%`;
+      const [left, width] = barPlacement(v, scaleLo, scaleHi);
+      const fill = track.children[0] as HTMLElement;
+      fill.style.left = `${left}%`;
+      fill.style.width = `${width}%`;
       const ci = track.children[1] as HTMLElement;
-      ci.style.left = `${(100 * (Number.isFinite(low[i]!) ? low[i]! : 0)) / maxValue}%`;
-      ci.style.width = `${(100 * Math.max(0, (high[i] ?? 0) - (low[i] ?? 0))) / maxValue || 0}%`;
+      const span = scaleHi - scaleLo || 1;
+      ci.style.left = `${(100 * ((Number.isFinite(low[i]!) ? low[i]! : 0) - scaleLo)) / span}%`;
+      ci.style.width = `${(100 * Math.max(0, (high[i] ?? 0) - (low[i] ?? 0))) / span || 0}%`;
       bars.append(h("li", { className: small[i] ? "es-small" : "" }, [button, track, h("span", { className: "es-num", text: formatInterval(v, low[i]!, high[i]!, fmt) })]));
     });
 
     // disparity summary across groups, and per group against the reference
     const summaryValues = (model.get("summary_values") ?? {}) as Record<string, number>;
+    const summaryNames = regression ? REGRESSION_SUMMARY : SUMMARY;
     const summaryList = h("table", { className: "es-summary", role: "table", "aria-label": "Disparities across groups" }, [
-      h("thead", {}, [h("tr", {}, SUMMARY.map(([, name]) => h("th", { scope: "col", text: name })))]),
-      h("tbody", {}, [h("tr", {}, SUMMARY.map(([k]) => {
+      h("thead", {}, [h("tr", {}, summaryNames.map(([, name]) => h("th", { scope: "col", text: name })))]),
+      h("tbody", {}, [h("tr", {}, summaryNames.map(([k]) => {
+        if (regression) return h("td", { text: k.endsWith("ratio") ? formatMetric(summaryValues[k] ?? NaN) : formatSignificant(summaryValues[k] ?? NaN) });
         const x = summaryValues[k] ?? NaN;
         const flag = k === "demographic_parity_ratio" && x < 0.8;
         return h("td", { className: flag ? "es-flag" : "", text: `${formatMetric(x)}${flag ? " (below four-fifths)" : ""}` });
@@ -113,7 +294,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const d = model.get("disparity") ?? {};
     const refIndex = Number(d.reference ?? 0);
     const fourFifths = toUint8(d.four_fifths);
-    const dispTable = h("table", { className: "es-table", role: "table", "aria-label": `Disparities against ${labels[refIndex] ?? "the reference"}` }, [
+    const dispTable = regression ? regressionDisparities(labels, refIndex, d) : h("table", { className: "es-table", role: "table", "aria-label": `Disparities against ${labels[refIndex] ?? "the reference"}` }, [
       h("thead", {}, [h("tr", {}, ["group", ...DISPARITIES.map(([, n]) => n)].map((t) => h("th", { scope: "col", text: t })))]),
       h("tbody", {}, labels.map((label, i) =>
         h("tr", { className: i === refIndex ? "es-reference" : "" }, [
@@ -156,34 +337,11 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const hist = toUint32(dist.hist);
     const nBins = Number(dist.bins ?? 20);
     const median = f64(dist, "median");
-    const distributions = hist.length
+    const distributions = regression ? null : hist.length
       ? h("ul", { className: "es-dists", "aria-label": "Score distributions by group" }, labels.map((label, i) => {
           const row = Array.from(hist.slice(i * nBins, (i + 1) * nBins));
-          const peak = Math.max(1, ...row);
-          const svgNs = "http://www.w3.org/2000/svg";
-          const svg = document.createElementNS(svgNs, "svg");
-          svg.setAttribute("viewBox", `0 0 ${nBins} 10`);
-          svg.setAttribute("preserveAspectRatio", "none");
-          svg.setAttribute("aria-hidden", "true");
-          row.forEach((c, b) => {
-            const rect = document.createElementNS(svgNs, "rect");
-            rect.setAttribute("x", String(b + 0.05));
-            rect.setAttribute("width", "0.9");
-            rect.setAttribute("y", String(10 - (10 * c) / peak));
-            rect.setAttribute("height", String((10 * c) / peak));
-            svg.append(rect);
-          });
           const m = median[i]!;
-          if (Number.isFinite(m)) {
-            const line = document.createElementNS(svgNs, "line");
-            line.setAttribute("x1", String(m * nBins));
-            line.setAttribute("x2", String(m * nBins));
-            line.setAttribute("y1", "0");
-            line.setAttribute("y2", "10");
-            line.setAttribute("class", "es-median");
-            svg.append(line);
-          }
-          return h("li", { "aria-label": `${label}: median score ${formatMetric(m)}` }, [h("span", { className: "es-group-label", text: label }), svg, h("span", { className: "es-num", text: `median ${formatMetric(m)}` })]);
+          return h("li", { "aria-label": `${label}: median score ${formatMetric(m)}` }, [h("span", { className: "es-group-label", text: label }), histogram(row, m * nBins), h("span", { className: "es-num", text: `median ${formatMetric(m)}` })]);
         }))
       : null;
 
@@ -254,7 +412,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       ]),
       h("div", { className: "es-toolbar" }, [
         h("label", {}, ["Metric ", metricSelect]),
-        classes.length > 2 ? h("label", {}, ["Positive class ", positive]) : positiveClassNote(String(model.get("positive") ?? "")),
+        regression ? null : classes.length > 2 ? h("label", {}, ["Positive class ", positive]) : positiveClassNote(String(model.get("positive") ?? "")),
         h("label", {}, ["Reference ", reference]),
         h("span", { className: "es-muted", "data-testid": "reference", text: `disparities against ${String(model.get("reference_label") ?? "")}` }),
       ]),
@@ -262,6 +420,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       bars,
       h("div", { className: "es-scroll" }, [summaryList]),
       h("div", { className: "es-scroll" }, [dispTable]),
+      ...(regression ? regressionSections(model.get("regression") ?? {}, g, labels) : []),
       ...[distributions, representation && h("div", { className: "es-scroll" }, [representation]), whatIf].filter((x): x is HTMLElement => !!x),
     );
     root.querySelector(".es-chip button")?.addEventListener("click", () => model.send({ type: "clear" }));
@@ -270,7 +429,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   return mountView(
     model,
     root,
-    ["groups", "metric", "positive", "class_names", "reference", "disparity", "summary_values", "distributions", "representation_table", "selected_groups", "thresholds", "what_if", "can_threshold", "n_rows", "clause_text", "filter_text", "group_columns", "min_size", "reference_label", "outcome_filter", "lift_table"],
+    ["groups", "metric", "task", "regression", "positive", "class_names", "reference", "disparity", "summary_values", "distributions", "representation_table", "selected_groups", "thresholds", "what_if", "can_threshold", "n_rows", "clause_text", "filter_text", "group_columns", "min_size", "reference_label", "outcome_filter", "lift_table"],
     paint,
   );
 }

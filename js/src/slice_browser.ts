@@ -1,7 +1,7 @@
 /** SliceBrowser widget: ranked slices, discovered conjunctions, the selection's rows, and a comparison. */
 import { toFloat64, toInt32, toUint32, toUint8 } from "./lib/buffers";
 import { h, positiveClassNote } from "./lib/dom";
-import { formatCount, formatMetric, formatNumber, formatPercent, withMinus } from "./lib/format";
+import { formatCount, formatMetric, formatPercent, formatSignificant, withMinus } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 import { pager } from "./lib/pager";
 
@@ -97,7 +97,7 @@ export function rove(items: HTMLElement[], target: HTMLElement | undefined): voi
 
 /** A metric's value as shown: rates in percent, log loss as a number, a regression's in the target's units. */
 export function formatValue(metric: string, x: number): string {
-  if (REGRESSION_METRICS.has(metric)) return formatNumber(x);
+  if (REGRESSION_METRICS.has(metric)) return formatSignificant(x);
   return metric === "log_loss" ? formatMetric(x) : formatPercent(x);
 }
 
@@ -110,7 +110,7 @@ export function formatP(p: number): string {
 /** Signed difference: "+12.3 pp" for rates, "+0.123" for log loss. */
 export function formatDifference(metric: string, d: number): string {
   if (!Number.isFinite(d)) return "–";
-  if (REGRESSION_METRICS.has(metric)) return d === 0 ? "±0" : formatNumber(d, true);
+  if (REGRESSION_METRICS.has(metric)) return d === 0 ? "±0" : `${d > 0 ? "+" : ""}${formatSignificant(d)}`;
   const sign = d > 0 ? "+" : d < 0 ? "−" : "±";
   return metric === "log_loss" ? `${sign}${Math.abs(d).toFixed(3)}` : `${sign}${(Math.abs(d) * 100).toFixed(1)} pp`;
 }
@@ -341,7 +341,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const slices: string[] = raw.slice ?? [];
     const [level, size, errors] = [toUint32(raw.level), toUint32(raw.size), toUint32(raw.errors)];
     const reg = regression();
-    const show = reg ? (x: number): string => formatNumber(x) : (x: number): string => formatPercent(x);
+    const show = reg ? (x: number): string => formatSignificant(x) : (x: number): string => formatPercent(x);
     const rate = toFloat64(raw.value);
     const rest = toFloat64(raw.rest);
     const score = toFloat64(raw.score);

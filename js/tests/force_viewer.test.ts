@@ -95,4 +95,19 @@ describe("stacked plot and cohort", () => {
     expect(el.querySelector(".es-cohort-heading")!.textContent).toContain("global importance");
     expect(Array.from(cohort.querySelectorAll(".es-num")).map((n) => n.textContent)).toEqual(["0.200", "0.100"]);
   });
+  it("on a regression lists rows with actual, predicted and residual, and explains the prediction", () => {
+    const { el } = setup({
+      task: "regression", output: "prediction", outputs: ["prediction"], class_names: [],
+      rows: [{ id: "1229", actual: 318.34243, predicted: 108.7623, residual: -209.58011 }],
+      force: { id: "1229", features: ["age", "education"], values: ["46", "HS"], contributions: f64([3.4, -7.6]), base: 111.16, output: 106.96, class: "prediction", space: "prediction", actual: "318.342", predicted: "106.96", residual: -211.38 },
+      stacked: {}, cohort: {},
+    });
+    const headers = Array.from(el.querySelectorAll('[aria-label="Rows to explain, largest |residual| first"] th')).map((t) => t.textContent);
+    expect(headers).toEqual(["id", "actual", "predicted", "residual"]);
+    const row = el.querySelector('tr[aria-label^="row 1229"]')!;
+    expect(row.getAttribute("aria-label")).toBe("row 1229: actual 318.3, predicted 108.8, residual \u2212209.6");
+    expect(el.querySelector('[aria-label="Explain class"]')).toBeNull();
+    expect(el.querySelector(".es-force-row p")!.textContent).toContain("residual \u2212211.4");
+    expect(el.querySelector(".es-force-plot")!.getAttribute("aria-label")).toContain("(prediction)");
+  });
 });

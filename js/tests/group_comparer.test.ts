@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import widget from "../src/group_comparer";
+import widget, { barPlacement } from "../src/group_comparer";
 import { formatInterval, formatMetric, formatPercent } from "../src/lib/format";
 import { f64, MockModel, u32 } from "./mock";
 
@@ -54,5 +54,39 @@ describe("group comparer", () => {
     const rows = Array.from(el.querySelectorAll('[aria-label="Lift by group"] tbody tr')).map((r) => r.textContent);
     expect(rows).toEqual(["B60.0%17.0%3.50× (3.00× to 4.00×)", `${EVIL}40.0%83.0%0.48× (0.40× to 0.60×)`]);
     expect(el.querySelector('[role="note"]')!.textContent).toContain("defined by the outcome (actual = 0, predicted = 1)");
+  });
+  it("on a regression: metrics in the target's units, no positive class, the Welch test and the mean residual by actual", () => {
+    const model = new MockModel({
+      task: "regression", metric: "mean_error", positive: "", class_names: [], reference: "", selected_groups: [], thresholds: {}, what_if: {}, can_threshold: false,
+      groups: { labels: [EVIL, "B"], count: u32([100, 20]), share: f64([0.83, 0.17]), small: u8([0, 1]), mae: f64([22.28, 20.6]), mean_error: f64([-1.5, 4.38]), mean_error_low: f64([-3, 0.65]), mean_error_high: f64([0.1, 8.1]),
+        mean_error_rest: f64([4.38, -1.5]), mean_error_p_value: f64([0.02, 0.02]), mean_error_p_adjusted: f64([0.04, 0.04]) },
+      disparity: { reference: 0, mae_difference: f64([0, -1.68]), mae_ratio: f64([1, 0.925]) }, summary_values: { mae_range: 1.68, mae_ratio: 0.925 },
+      distributions: {}, representation_table: {}, n_rows: 120, clause_text: "", filter_text: "", group_columns: ["race"], min_size: 30, reference_label: "A (largest group overall)", outcome_filter: "", lift_table: {},
+      regression: { bins: 2, prediction: u32([60, 40, 5, 15]), residual: u32([50, 50, 10, 10]), prediction_edges: f64([60, 110, 160]), residual_edges: f64([-100, 0, 60]),
+        actual_bins: ["< 80", "≥ 80"], actual_counts: u32([50, 50, 10, 10]), actual_mean_error: f64([20, -20, 15, NaN]), actual_overall: f64([19, -20]) },
+    });
+    const el = document.createElement("div");
+    document.body.append(el);
+    widget.render({ model, el });
+    const options = Array.from(el.querySelectorAll<HTMLOptionElement>('select[aria-label="Metric"] option')).map((o) => o.textContent);
+    expect(options).toEqual(["MAE", "mean residual"]);
+    expect(el.querySelector('[aria-label="Positive class"]')).toBeNull();
+    expect(el.querySelector("img")).toBeNull();
+    const buttons = Array.from(el.querySelectorAll<HTMLButtonElement>(".es-group-bars button")).map((b) => b.getAttribute("aria-label"));
+    expect(buttons[1]).toBe("B: 20 rows, mean residual 4.38, small group");
+    const welch = el.querySelector('[aria-label="Mean residual against the other rows"]')!;
+    expect(el.textContent).toContain("Welch's t-test, p-values Benjamini-Hochberg adjusted");
+    expect(welch.querySelectorAll(".es-flag").length).toBe(2);
+    const plot = el.querySelector('svg[aria-label^="Mean residual per group in 2 bins"]')!;
+    expect(plot.querySelectorAll("circle").length).toBe(3); // the empty cell has no dot
+    expect(plot.querySelector("circle title")!.textContent).toBe(`${EVIL}, actual < 80: mean residual 20 (50 rows)`);
+    expect(el.querySelector('[aria-label="Residuals by group"]')).not.toBeNull();
+    expect(el.textContent).toContain("MAE ÷ ref.");
+    expect(el.textContent).toContain("0.93×");
+  });
+  it("places signed bars on a scale that spans 0", () => {
+    expect(barPlacement(5, -5, 5)).toEqual([50, 50]);
+    expect(barPlacement(-2.5, -5, 5)).toEqual([25, 25]);
+    expect(barPlacement(0.5, 0, 1)).toEqual([0, 50]);
   });
 });

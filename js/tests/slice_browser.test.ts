@@ -141,7 +141,7 @@ describe("slice browser rendering", () => {
 describe("slice browser on a regression", () => {
   it("formats means in the target's units and signed differences", () => {
     expect(formatValue("mae", 32.424955)).toBe("32.42");
-    expect(formatValue("rmse", 1234.5)).toBe("1,235");
+    expect(formatValue("rmse", 1234.56)).toBe("1235");
     expect(formatValue("mean_error", -0.0123456)).toBe("−0.01235");
     expect(formatDifference("mean_error", 4.8787)).toBe("+4.879");
     expect(formatDifference("mae", -14.03)).toBe("−14.03");

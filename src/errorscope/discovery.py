@@ -77,7 +77,7 @@ from .plans import (
     holdout_threshold,
 )  # fmt: skip
 from .regression import mean_stats
-from .slicing import feature_family, is_regression, slice_key, two_proportion_p_value
+from .slicing import feature_family, slice_key, two_proportion_p_value
 
 Progress = Callable[[float, str], None]
 WRONG = (Measure("wrong"),)
@@ -189,7 +189,7 @@ def discover_slices(
     coded = [ev.codes(c) for c in columns] if columns is not None else feature_family(ev)
     keys = [slice_key(c) for c in coded]
     split = Key.split(holdout, seed)
-    regression = is_regression(ev)
+    regression = ev.is_regression
     tested = holdout > 0
     if regression:  # rows and sums of |e|, |e|² per [held out]
         outcome: tuple[Key, ...] = (split,)

@@ -553,7 +553,7 @@ class Evaluation:
         if isinstance(store, TagStore):
             if store.fingerprint and store.fingerprint != fingerprint:
                 raise TagStoreError(f"{store.path} holds tags for another dataset: pass this data's store.")
-            store.bind(self.row_keys, self.classes, self.class_names, self._numeric_relabels())
+            store.bind(self.row_keys, self.classes, self.class_names, self.is_regression)
             store.add_tag_names(vocabulary, "vocabulary")
             self.tag_store = store
         else:
@@ -564,16 +564,12 @@ class Evaluation:
                 self.tag_store = TagStore(
                     store, fingerprint, who=who, model=model, vocabulary=vocabulary,
                     rows=self.row_keys, classes=self.classes, class_names=self.class_names,
-                    numeric_relabels=self._numeric_relabels(),
+                    numeric_relabels=self.is_regression,
                 )  # fmt: skip
         if not self.in_memory:
             self.engine.tag_ids = self._tagged_ids  # a tag clause keeps the rows of these ids
         self.tags_changed()
         return self.tag_store
-
-    def _numeric_relabels(self) -> bool:
-        """Whether relabels are numbers (a regression's corrected target values), not classes."""
-        return getattr(self, "task", "classification") == "regression"
 
     def _fingerprint(self) -> str:
         """The dataset's fingerprint (:func:`errorscope.tags.dataset_fingerprint`), streamed from a SQL engine.
@@ -624,7 +620,7 @@ class Evaluation:
         if self.tag_store is None:
             return pd.DataFrame(columns=TAG_COLUMNS)
         frame = self.tag_store.tags()
-        if self._numeric_relabels():  # a regression's relabels are numbers (NaN: none)
+        if self.is_regression:  # a regression's relabels are numbers (NaN: none)
             frame["relabel"] = pd.to_numeric(frame["relabel"]).astype(np.float64)
         if not self.in_memory:
             typed = self.row_keys.typed(frame["id"])
@@ -713,6 +709,16 @@ class Evaluation:
             return names
 
         return self.cached(("role_names",), build)
+
+    def regression_names(self) -> dict[str, str]:
+        """A regression's derived columns by what they are: ``actual``, ``predicted`` and ``residual``
+        (``es_`` prefixed when the data has a column of that name), as query text names them."""
+        if not self.is_regression:
+            raise ValueError("regression_names: this Evaluation is a classification.")
+        return {
+            name: f"es_{name}" if name in self.columns else name
+            for name in ("actual", "predicted", "residual")
+        }
 
     def role_predicate(self, role: str, op: str, values: tuple[Any, ...]) -> Predicate:
         """A predicate on a role (``actual``, ``predicted``, ``tag``), named as query text names it."""

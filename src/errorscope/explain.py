@@ -21,6 +21,13 @@ Which algorithm (``Explainer.algorithm``, and ``algorithm_for(output)`` per outp
   centroids of category codes would be categories that do not exist).
 - **precomputed**: ``shap.Explanation`` objects or arrays passed as ``values=``.
 
+A **regression** (``ev.is_regression``) has one output, ``"prediction"``, in the target's units: tree
+ensembles by ``shap.TreeExplainer`` (interventional over the same background, raw output: the trees'
+prediction), a linear regressor alone or ending a Pipeline of column-wise preprocessing exactly as
+``shap.LinearExplainer`` (per original column), anything else by the Permutation explainer over
+``model.predict``; base value plus contributions equals ``model.predict`` (tested to 1e-6). LIME runs in
+``mode="regression"``.
+
 Outputs are the predicted class's (or a chosen class's) probability or log-odds; base value plus the
 contributions equals the model's output for the row in that space (tested to 1e-6). Every path uses the same
 background, so a space has one base value (the mean output over the background, as shap defines it) whichever
@@ -50,8 +57,14 @@ from .jobs import Job
 from .plans import ALL_ROWS, RowPage
 from .selection import Predicate
 
-OUTPUTS = ("log_odds", "probability", "margin")  # margin: a multiclass booster's softmax score, exactly
-OUTPUT_LABELS = {"log_odds": "log-odds", "probability": "probability", "margin": "margin (softmax score)"}
+OUTPUTS = ("log_odds", "probability", "margin", "prediction")  # margin: a multiclass booster's softmax
+# score, exactly; prediction: a regressor's output, in the target's units
+OUTPUT_LABELS = {
+    "log_odds": "log-odds",
+    "probability": "probability",
+    "margin": "margin (softmax score)",
+    "prediction": "prediction",
+}
 _GLOBAL_RNG_LOCK = threading.Lock()  # shap's model-agnostic explainers draw from numpy's global generator
 EPS = 1e-12
 LIME_TRAINING_ROWS = 5000  # the seeded rows LIME draws its statistics from
@@ -158,10 +171,19 @@ class MemoryRows:
         return self.ev.X.iloc[keys]
 
     def predicted(self, keys: np.ndarray) -> np.ndarray:
+        """The rows' predicted class codes (a regression: its one output, 0)."""
+        if self.ev.is_regression:
+            return np.zeros(len(keys), dtype=np.int64)
         return self.ev.pred_codes[keys]
 
+    def predicted_value(self, keys: np.ndarray) -> np.ndarray:
+        """A regression's predictions of the rows (the Evaluation's, in the target's units)."""
+        return self.ev.predicted_values[keys]
+
     def actual(self, keys: np.ndarray) -> np.ndarray:
-        """The rows' actual labels (class values)."""
+        """The rows' actual labels (class values; a regression's actual numbers)."""
+        if self.ev.is_regression:
+            return self.ev.actual_values[keys]
         return self.ev.classes_array[self.actual_codes(keys)]
 
     def actual_codes(self, keys: np.ndarray) -> np.ndarray:
@@ -194,6 +216,7 @@ class EngineRows:
         self._frame = pd.DataFrame(columns=self.features)
         self._predicted = pd.Series(dtype=np.int64)
         self._actual = pd.Series(dtype=object)
+        self._values = pd.Series(dtype=np.float64)  # a regression's predictions
         self._samples: dict[tuple[int, int], pd.DataFrame] = {}
         self._lock = threading.Lock()
 
@@ -218,8 +241,13 @@ class EngineRows:
             rows = self.engine.fetch(np.asarray(todo, dtype=keys.dtype))
             names = {n: n if n not in self.ev.columns else f"es_{n}" for n in ("actual", "predicted")}
             index = pd.Index(todo, dtype=object)
-            classes = pd.Index(self.ev.classes, dtype=object)
-            predicted = classes.get_indexer(pd.Index(rows[names["predicted"]].to_numpy(dtype=object)))
+            if getattr(self.ev, "task", "") == "regression":  # one output (0); predictions kept apart
+                predicted = np.zeros(len(todo), dtype=np.int64)
+                values = pd.Series(rows[names["predicted"]].to_numpy(dtype=np.float64), index=index)
+                self._values = values if self._values.empty else pd.concat([self._values, values])
+            else:
+                classes = pd.Index(self.ev.classes, dtype=object)
+                predicted = classes.get_indexer(pd.Index(rows[names["predicted"]].to_numpy(dtype=object)))
             fetched = rows[self.features].set_axis(index)
             self._frame = fetched if not len(self._frame) else pd.concat([self._frame, fetched])
             self._predicted = pd.concat([self._predicted, pd.Series(predicted, index=index, dtype=np.int64)])
@@ -233,8 +261,13 @@ class EngineRows:
         self._fetch(keys)
         return self._predicted.loc[pd.Index(keys.tolist(), dtype=object)].to_numpy(dtype=np.int64)
 
+    def predicted_value(self, keys: np.ndarray) -> np.ndarray:
+        """A regression's predictions of the rows."""
+        self._fetch(keys)
+        return self._values.loc[pd.Index(keys.tolist(), dtype=object)].to_numpy(dtype=np.float64)
+
     def actual(self, keys: np.ndarray) -> np.ndarray:
-        """The rows' actual labels (class values)."""
+        """The rows' actual labels (class values; a regression's numbers)."""
         self._fetch(keys)
         return self._actual.loc[pd.Index(keys.tolist(), dtype=object)].to_numpy()
 
@@ -311,6 +344,7 @@ class Explainer:
         self._cache: dict[tuple[Any, int, str], tuple[np.ndarray, float, float]] = {}
         self._lock = threading.Lock()
         self._precomputed = None
+        self.regression = getattr(ev, "task", "") == "regression"  # (a SQL engine's may not say yet)
         self._tree: dict[str, Any] = {}
         self._linear: _Linear | None = None
         if values is not None:
@@ -325,7 +359,12 @@ class Explainer:
             self._precomputed = _precomputed(ev, values, base_values)
             self.algorithm, self.native_output, self.outputs = "precomputed", values_output, (values_output,)
             return
-        if self.model is None or not hasattr(self.model, "predict_proba"):
+        if self.regression and (self.model is None or not hasattr(self.model, "predict")):
+            raise ValueError(
+                "explanations of a regression need a model with predict (pass model= to the Evaluation), "
+                "or precomputed SHAP values: Explainer(ev, values=shap_values, base_values=...)."
+            )
+        if not self.regression and (self.model is None or not hasattr(self.model, "predict_proba")):
             raise ValueError(
                 "explanations need a model with predict_proba (pass model= to the Evaluation), "
                 "or precomputed SHAP values: Explainer(ev, values=shap_values, base_values=...)."
@@ -342,14 +381,18 @@ class Explainer:
             np.random.seed(seed)  # shap.kmeans uses numpy's global generator
             self._background = shap.kmeans(filled, min(background, len(filled))).data
         if not self._codec.categories:
-            self._tree = _tree_explainers(self.model, self._codec.decode(self._background), self.rows.probe())
+            found_trees = _regression_trees if self.regression else _tree_explainers
+            self._tree = found_trees(self.model, self._codec.decode(self._background), self.rows.probe())
         if not self._tree:
             self._linear = _Linear.of(
                 self.model, sampled, self.rows.distinct, self._codec.decode(self._background)
             )
         self.algorithm = "tree" if self._tree else "linear" if self._linear is not None else "permutation"
-        self.native_output = next(iter(self._tree), "log_odds")
-        self.outputs = tuple(o for o in OUTPUTS if o != "margin" or o in self._tree)
+        if self.regression:
+            self.native_output, self.outputs = "prediction", ("prediction",)
+        else:
+            self.native_output = next(iter(self._tree), "log_odds")
+            self.outputs = tuple(o for o in OUTPUTS if o not in ("margin", "prediction") or o in self._tree)
         self.max_evals = max_evals or max(2 * len(self.features) + 1, 200)
         self._permutation: dict[tuple[int, str], Any] = {}
 
@@ -368,7 +411,7 @@ class Explainer:
             return "precomputed"
         if output in self._tree:
             return "tree"
-        if self._linear is not None and output == "log_odds":
+        if self._linear is not None and output == ("prediction" if self.regression else "log_odds"):
             return "linear"
         return "permutation"
 
@@ -389,7 +432,13 @@ class Explainer:
                 )
             )
         rows = self.rows.keys(rows)
-        if class_index is not None and not 0 <= class_index < self.ev.n_classes:
+        if self.regression:
+            if class_index not in (None, 0):
+                raise ValueError(
+                    f"a regression has one output: class_index must be None or 0, got {class_index}."
+                )
+            class_index = 0
+        elif class_index is not None and not 0 <= class_index < self.ev.n_classes:
             raise ValueError(
                 f"class_index {class_index} is out of range for {self.ev.n_classes} classes {self.ev.class_names}."
             )
@@ -415,8 +464,11 @@ class Explainer:
         return self._output(self._codec.encode(self.rows.X(self.rows.keys(rows))), class_index, output)
 
     def _output(self, A: np.ndarray, c: int, output: str) -> np.ndarray:
-        """Probability or log-odds of class ``c`` on encoded rows. A binary model's log-odds is its
-        ``decision_function`` where it has one (exact where a probability has rounded to 0 or 1)."""
+        """Probability or log-odds of class ``c`` on encoded rows (a regression: its prediction). A binary
+        model's log-odds is its ``decision_function`` where it has one (exact where a probability has
+        rounded to 0 or 1)."""
+        if output == "prediction":
+            return np.asarray(self.model.predict(self._codec.decode(A)), dtype=np.float64).reshape(len(A))
         if output == "margin":
             margins = np.asarray(self.model.decision_function(self._codec.decode(A)), dtype=float)
             return margins[:, self._model_classes().index(self.ev.classes[c])]
@@ -438,7 +490,8 @@ class Explainer:
             if algorithm == "tree":
                 v, b = self._tree_values(rows, c, output)
             elif algorithm == "linear":
-                v, b = self._linear.values(self.rows.X(rows), self._sign(c))  # type: ignore[union-attr]
+                sign = 1.0 if self.regression else self._sign(c)
+                v, b = self._linear.values(self.rows.X(rows), sign)  # type: ignore[union-attr]
             else:
                 v, b = self._permutation_values(rows, c, output)
             out = b + v.sum(axis=1)
@@ -469,6 +522,8 @@ class Explainer:
         explainer = self._tree[output]
         values = np.asarray(explainer.shap_values(self.rows.X(rows), check_additivity=False))
         base = np.asarray(explainer.expected_value, dtype=float).reshape(-1)
+        if self.regression:  # one output, in the target's units
+            return values.reshape(len(rows), len(self.features)), np.full(len(rows), base[0])
         if values.ndim == 3:  # (rows, features, classes) in the model's class order
             k = self._model_classes().index(self.ev.classes[c])
             return values[:, :, k], np.full(len(rows), base[k])
@@ -520,21 +575,30 @@ class Explainer:
         explainer = LimeTabularExplainer(
             training,
             feature_names=self.features,
-            class_names=[str(n) for n in self.ev.class_names],
+            class_names=None if self.regression else [str(n) for n in self.ev.class_names],
             categorical_features=self._codec.categorical_indices,
             categorical_names={
                 self.features.index(k): [str(v) for v in cats] for k, cats in self._codec.categories.items()
             },
             discretize_continuous=True,
             random_state=self.seed,
-            mode="classification",
+            mode="regression" if self.regression else "classification",
         )
         point = self._codec.encode(self.rows.X(key))[0]
         point = np.where(np.isnan(point), np.nanmedian(training, axis=0), point)
-        explanation = explainer.explain_instance(
-            point, self._proba, labels=(c,), num_features=len(self.features), num_samples=num_samples
-        )
-        weights = dict(explanation.as_map()[c])
+        if self.regression:  # the weights of the prediction (LIME keeps them under label 1)
+            explanation = explainer.explain_instance(
+                point,
+                lambda A: self._output(A, 0, "prediction"),
+                num_features=len(self.features),
+                num_samples=num_samples,
+            )
+            weights = dict(explanation.as_map()[1])
+        else:
+            explanation = explainer.explain_instance(
+                point, self._proba, labels=(c,), num_features=len(self.features), num_samples=num_samples
+            )
+            weights = dict(explanation.as_map()[c])
         frame = pd.DataFrame(
             {"feature": self.features, "weight": [weights.get(i, 0.0) for i in range(len(self.features))]}
         )
@@ -568,7 +632,8 @@ class Explainer:
     def importance(
         self, rows: Sequence[int], class_index: int, permutation: bool = True, output: str | None = None
     ) -> pd.DataFrame:
-        """Mean |SHAP| over ``rows`` and, with a model, scikit-learn's permutation importance (accuracy drop)."""
+        """Mean |SHAP| over ``rows`` and, with a model, scikit-learn's permutation importance (the drop of
+        the model's default score: accuracy, or R² for a regressor)."""
         frame = pd.DataFrame(
             {
                 "feature": self.features,
@@ -659,9 +724,32 @@ def _tree_explainers(model: Any, background: pd.DataFrame, probe: pd.DataFrame) 
     return found
 
 
+def _regression_trees(model: Any, background: pd.DataFrame, probe: pd.DataFrame) -> dict[str, Any]:
+    """A regressor's shap TreeExplainer (interventional over the background, raw output: the trees'
+    prediction), as {"prediction": explainer}, when it explains ``model.predict`` additively on the
+    probe rows; else empty (not trees shap supports, or a transformed output)."""
+    import shap
+
+    try:
+        found = shap.TreeExplainer(
+            model, data=background, feature_perturbation="interventional", model_output="raw"
+        )
+        values = np.asarray(found.shap_values(probe, check_additivity=False), dtype=np.float64)
+    except Exception:  # not a tree model shap supports (pipelines, linear models...)
+        return {}
+    base = float(np.asarray(found.expected_value, dtype=np.float64).reshape(-1)[0])
+    predicted = np.asarray(model.predict(probe), dtype=np.float64).reshape(-1)
+    if values.shape != probe.shape or not np.allclose(
+        base + values.sum(axis=1), predicted, rtol=1e-6, atol=1e-6
+    ):
+        return {}
+    return {"prediction": found}
+
+
 @dataclass
 class _Linear:
-    """A binary logistic regression over column-wise preprocessing, explained exactly in log-odds as
+    """A binary logistic regression (in log-odds) or a linear regressor (in its prediction) over column-wise
+    preprocessing, explained exactly as
     ``shap.LinearExplainer`` does: coefficient * (transformed value - its background mean), summed per
     original column (``owner`` maps each transformed column to the original column it is computed from)."""
 
@@ -682,11 +770,21 @@ class _Linear:
         """The linear explanation of ``model``, or None when it is not such a model (``sample``: rows of
         the data; ``distinct(column, limit)``: up to ``limit`` of a column's distinct values)."""
         from scipy import sparse
+        from sklearn.base import is_regressor
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
 
         final = model[-1] if isinstance(model, Pipeline) else model
-        if not isinstance(final, LogisticRegression) or np.shape(final.coef_)[0] != 1:
+        linear_regressor = (
+            is_regressor(final)
+            and hasattr(final, "coef_")
+            and np.size(getattr(final, "intercept_", 0.0)) == 1
+            and np.ndim(np.squeeze(final.coef_)) == 1
+            and type(final).__module__.startswith("sklearn.linear_model")
+        )
+        if not linear_regressor and (
+            not isinstance(final, LogisticRegression) or np.shape(final.coef_)[0] != 1
+        ):
             return None  # multinomial: a class's log-odds is not linear in the coefficients
         pre = model[:-1] if isinstance(model, Pipeline) else None
 
@@ -701,8 +799,9 @@ class _Linear:
             return None
         if owner is None or (np.ptp(T_background[:, owner < 0], axis=0) > 0).any():
             return None
-        return cls(transform, final.coef_[0].astype(np.float64), float(final.intercept_[0]),
-                   T_background.mean(axis=0), owner)  # fmt: skip
+        coef = np.asarray(final.coef_, dtype=np.float64).reshape(-1)
+        intercept = float(np.asarray(final.intercept_, dtype=np.float64).reshape(-1)[0])
+        return cls(transform, coef, intercept, T_background.mean(axis=0), owner)
 
     def values(self, X: pd.DataFrame, sign: float) -> tuple[np.ndarray, np.ndarray]:
         """Contributions per original column and the base value, in the log-odds of the positive class

@@ -26,7 +26,8 @@ Measures are per-row numbers summed per group: ``score`` (``pos``'s probability)
 scikit-learn's), ``log_loss2`` (its square) and ``wrong`` (1 where the prediction is wrong). A
 regression's (the residual e = prediction - actual): ``residual`` (e), ``abs_error`` (|e|), ``sq_error``
 (e²), ``sq_error2`` (e⁴), ``actual`` (y), ``actual2`` (y²), ``prediction`` (ŷ), ``prediction2`` (ŷ²),
-``abs_pct_error`` (|e| / max(|y|, eps), scikit-learn's MAPE term) and ``zero_actual`` (1 where y == 0).
+``abs_pct_error`` (|e| / max(|y|, eps), scikit-learn's MAPE term), ``zero_actual`` (1 where y == 0), and
+for R²'s variance ``actual3`` (y³), ``actual4`` (y⁴), ``sq_error_actual`` (e²y), ``sq_error_actual2`` (e²y²).
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ KeyKind = Literal["column", "actual", "predicted", "outcome", "score_bin", "tag"
 MeasureKind = Literal[
     "score", "score2", "brier", "log_loss", "log_loss2", "wrong",
     "residual", "abs_error", "sq_error", "sq_error2", "actual", "actual2", "prediction", "prediction2",
-    "abs_pct_error", "zero_actual",
+    "abs_pct_error", "zero_actual", "actual3", "actual4", "sq_error_actual", "sq_error_actual2",
 ]  # fmt: skip
 REGRESSION_MEASURES = frozenset(
     {"residual", "abs_error", "sq_error", "sq_error2", "actual", "actual2", "prediction", "prediction2",
-     "abs_pct_error", "zero_actual"}
+     "abs_pct_error", "zero_actual", "actual3", "actual4", "sq_error_actual", "sq_error_actual2"}
 )  # fmt: skip
 OrderKind = Literal[
     "loss", "confident_wrong", "least_confident", "id", "stratified_random", "random", "data",

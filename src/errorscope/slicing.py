@@ -67,19 +67,14 @@ METRIC_NAMES = {
 }
 
 
-def is_regression(ev: Evaluation) -> bool:
-    """Whether ``ev`` is a regression (an Evaluation on an engine that knows no task is a classification)."""
-    return getattr(ev, "task", "classification") == "regression"
-
-
 def default_metric(ev: Evaluation) -> str:
     """The metric a slice table ranks by when none is named: the error rate, or a regression's MAE."""
-    return "mae" if is_regression(ev) else "error_rate"
+    return "mae" if ev.is_regression else "error_rate"
 
 
 def check_slice_metric(ev: Evaluation, metric: str) -> None:
     """A metric this Evaluation's task has, or a ValueError naming the task's metrics."""
-    if is_regression(ev):
+    if ev.is_regression:
         if metric in METRICS:
             raise ValueError(
                 f"metric={metric!r} is a classification metric; this Evaluation is a regression: use "
@@ -122,7 +117,7 @@ def derived_family(ev: Evaluation) -> list[ColumnCodes]:
 def class_family(ev: Evaluation) -> list[ColumnCodes]:
     """The actual and the predicted class (none on a regression: its actual and predicted values are
     derived numeric columns, binned by :func:`derived_family`)."""
-    if is_regression(ev):
+    if ev.is_regression:
         return []
 
     def build() -> list[ColumnCodes]:
@@ -266,11 +261,11 @@ def slice_table(
         raise TypeError(f"min_support must be a whole number of rows, got {min_support!r}.")
     if min_support is not None and min_support < 1:
         raise ValueError(f"min_support must be at least 1 row, got {min_support!r}.")
-    positive = None if is_regression(ev) else positive_class_code(ev, metric, positive_class)
+    positive = None if ev.is_regression else positive_class_code(ev, metric, positive_class)
     coded = slice_columns(ev, columns)
     where = ev.engine.as_filter(where)
     n_codes = [c.n_codes for c in coded]
-    if is_regression(ev):
+    if ev.is_regression:
         size, value_cols = _regression_stats(ev, coded, where, metric)
         n = ev.engine.n_kept(where)
         columns: dict[str, np.ndarray] = {}

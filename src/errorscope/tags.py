@@ -115,8 +115,9 @@ def dataset_fingerprint(ids: np.ndarray, y_true: np.ndarray, classes: Sequence[A
         digest.update("\x1f".join(map(str, ids[start : start + FINGERPRINT_CHUNK].tolist())).encode())
     digest.update(b"\x1e")
     y_true = np.asarray(y_true)
+    dtype = "<f8" if y_true.dtype.kind == "f" else "<i8"  # a regression's numbers, else class codes
     for start in range(0, len(y_true), FINGERPRINT_CHUNK):
-        digest.update(np.ascontiguousarray(y_true[start : start + FINGERPRINT_CHUNK], dtype="<i8").tobytes())
+        digest.update(np.ascontiguousarray(y_true[start : start + FINGERPRINT_CHUNK], dtype=dtype).tobytes())
     return digest.hexdigest()
 
 
@@ -1036,9 +1037,11 @@ def streamed_fingerprint(classes: Sequence[Any], batches: Iterable[tuple[list[An
         if not first:
             digest.update(b"\x1f")
         digest.update("\x1f".join(map(str, ids)).encode())
-        codes.append(np.asarray(actual, dtype=np.int32))
+        actual = np.asarray(actual)
+        codes.append(actual if actual.dtype.kind == "f" else actual.astype(np.int32))
         first = False
     digest.update(b"\x1e")
     for chunk in codes:
-        digest.update(np.ascontiguousarray(chunk, dtype="<i8").tobytes())
+        dtype = "<f8" if chunk.dtype.kind == "f" else "<i8"
+        digest.update(np.ascontiguousarray(chunk, dtype=dtype).tobytes())
     return digest.hexdigest()

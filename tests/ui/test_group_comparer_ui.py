@@ -13,7 +13,7 @@ from lab import (
     set_notebook_width,
     write_notebook,
 )
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from test_confusion_matrix_ui import cell_counts, click_cell
 from test_slice_browser_ui import matrix
 
@@ -28,6 +28,18 @@ cm
 GROUPS = 'gc = es.GroupComparer(ev, groups="race")\ngc'
 
 
+def click_group(page: Page, gc: Locator, name: str, count: str) -> int:
+    """Click the group whose button's name matches ``name`` (a regex from its start), after checking the
+    row count it names against ``count`` (an expression the kernel evaluates); its row count."""
+    group = gc.get_by_role("button", name=re.compile(f"^{name}"))
+    n = int(re.search(r": ([\d,]+) rows", group.get_attribute("aria-label") or "").group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert n == int(kernel_eval(page, f"print({count})"))
+    group.scroll_into_view_if_needed()
+    group.click()
+    expect(group).to_have_attribute("aria-pressed", "true")
+    return n
+
+
 def test_group_click_filters_matrix_and_matrix_click_recomputes_groups(
     page: Page, lab, notebook_dir: Path, artifacts: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -36,12 +48,7 @@ def test_group_click_filters_matrix_and_matrix_click_recomputes_groups(
     panel = page.locator(".jp-NotebookPanel:visible")
     gc, cm = panel.get_by_role("region", name="Group comparer"), matrix(page)
     expect(gc).to_have_attribute("data-rows", "7214")
-    group = gc.get_by_role("button", name=re.compile(r"^Caucasian: [\d,]+ rows, selection rate "))
-    n = int(re.search(r": ([\d,]+) rows", group.get_attribute("aria-label") or "").group(1).replace(",", ""))  # type: ignore[union-attr]
-    assert n == int(kernel_eval(page, "print((df['race'] == 'Caucasian').sum())"))
-    group.scroll_into_view_if_needed()
-    group.click()
-    expect(group).to_have_attribute("aria-pressed", "true")
+    n = click_group(page, gc, r"Caucasian: [\d,]+ rows, selection rate ", "(df['race'] == 'Caucasian').sum()")
     expect(cm).to_have_attribute("data-rows", str(n))
     assert sum(cell_counts(cm).values()) == n
     gc.scroll_into_view_if_needed()

@@ -26,3 +26,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 export function positiveClassNote(name: string): HTMLElement | null {
   return name ? h("span", { className: "es-muted es-positive-class", "data-positive-class": name, text: `positive class: ${name}` }) : null;
 }
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** An SVG element with attributes and, optionally, a <title> (a tooltip and an accessible name; text only). */
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, title?: string): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (title !== undefined) {
+    const t = document.createElementNS(SVG, "title");
+    t.textContent = title; // data stays text
+    el.append(t);
+  }
+  return el;
+}

@@ -34,13 +34,11 @@ export function abbreviate(label: string, max: number): string {
   return chars.length <= max ? label : `${chars.slice(0, Math.max(1, max - 1)).join("")}…`;
 }
 
-/** A number in the target's units (a regression's values, MAE, RMSE, residuals): four significant digits,
- * at least the units, thousands separated, a true minus sign; `signed` adds "+" to positives. 75.043 ->
- * "75.04", 154.68 -> "154.7", 1234.5 -> "1,235", −0.01234 -> "−0.01234". */
-export function formatNumber(x: number, signed = false): string {
+/** A number in its own units to `digits` significant digits: 112.56 -> "112.6", 0.38343 -> "0.3834",
+ * -1.2783 -> "−1.278"; NaN -> "–". */
+export function formatSignificant(x: number, digits = 4): string {
   if (!Number.isFinite(x)) return "–";
-  if (x === 0) return "0";
-  const decimals = Math.min(6, Math.max(0, 3 - Math.floor(Math.log10(Math.abs(x)))));
-  const text = Math.abs(x).toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
-  return (x < 0 ? "\u2212" : signed ? "+" : "") + text;
+  const rounded = Number(x.toPrecision(digits));
+  const text = Math.abs(rounded) >= 10 ** digits ? rounded.toFixed(0) : String(rounded);
+  return withMinus(text);
 }

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..coding import PERIODS, ColumnCodes, bin_codes, category_codes, inner_cuts, top_codes
 from ..plans import (
+    REGRESSION_MEASURES,
     Counted,
     Coverage,
     Filter,
@@ -33,10 +34,12 @@ from ..plans import (
     Marginals,
     Measure,
     Patterns,
+    Quantiles,
     RocAuc,
     RowPage,
     holdout_hash,
     holdout_threshold,
+    value_bins,
 )  # fmt: skip
 from ..selection import Clause
 from . import Engine
@@ -46,6 +49,7 @@ from .progress import Listener, QueryProgress
 from .sources import ROW, Source
 
 LOG_LOSS_EPS = float(np.finfo(np.float64).eps)  # scikit-learn's clipping, as slicing.row_log_loss
+MAPE_EPS = float(np.finfo(np.float64).eps)  # scikit-learn's MAPE: |e| / max(|y|, eps), as the numpy engine
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class Task:
     positive: int | None
     threshold: float = 0.5
     score_order: tuple[int, ...] | None = None
+    regression: bool = False  # then no classes: y_true and y_pred are numbers
 
 
 def numpy_quantiles(
@@ -210,6 +215,8 @@ class LazyEngine(Engine):
         """Fix the class order and how predictions are made; the codes of the roles follow."""
         self.task = task
         self._codings.clear()
+        if task.regression:
+            return self._set_regression()
         k = len(task.classes)
         self.scores = self._score_exprs(task) if self.roles.y_score else None
         self.actual = _code_of(nw.col(self.roles.y_true), task.classes)
@@ -234,6 +241,58 @@ class LazyEngine(Engine):
             if self.roles.y_pred is not None
             else Column(_class_value(self.predicted, task.classes), _kind_of_values(task.classes)),
         }
+
+    def _set_regression(self) -> None:
+        """A regression: the actual and predicted numbers and the residual (prediction - actual), also as
+        the derived columns ``actual``, ``predicted`` and ``residual`` (``es_`` prefixed where taken)."""
+        assert self.roles.y_pred is not None
+        self.scores = None
+        self.actual_value = nw.col(self.roles.y_true).cast(nw.Float64)
+        self.predicted_value = nw.col(self.roles.y_pred).cast(nw.Float64)
+        self.residual = self.predicted_value - self.actual_value
+        self.actual = self.predicted = self.wrong = None
+        self._preagg = None
+        values = {"actual": self.actual_value, "predicted": self.predicted_value, "residual": self.residual}
+        self.derived = {(f"es_{n}" if n in self.schema else n): Column(v, NUMBER) for n, v in values.items()}
+        self.labels = {}
+
+    def regression_measure(self, kind: str) -> nw.Expr:
+        """A regression's per-row measure (see :mod:`errorscope.plans`), as the numpy engine computes it."""
+        e, y, p = self.residual, self.actual_value, self.predicted_value
+        if kind == "residual":
+            return e
+        if kind == "abs_error":
+            return e.abs()
+        if kind == "sq_error":
+            return e * e
+        if kind == "sq_error2":
+            return (e * e) * (e * e)
+        if kind == "actual":
+            return y
+        if kind == "actual2":
+            return y * y
+        if kind == "prediction":
+            return p
+        if kind == "prediction2":
+            return p * p
+        if kind == "abs_pct_error":
+            floor = nw.when(y.abs() > MAPE_EPS).then(y.abs()).otherwise(nw.lit(MAPE_EPS))
+            return e.abs() / floor
+        if kind == "zero_actual":
+            return (y == 0).cast(nw.Float64)
+        if kind == "actual3":
+            return y * y * y
+        if kind == "actual4":
+            return (y * y) * (y * y)
+        if kind == "sq_error_actual":
+            return (e * e) * y
+        if kind == "sq_error_actual2":
+            return (e * e) * (y * y)
+        raise ValueError(f"unknown measure {kind!r}")
+
+    @property
+    def is_regression(self) -> bool:
+        return self.task is not None and self.task.regression
 
     def set_threshold(self, value: float) -> None:
         """Binary predictions from scores at threshold ``value``: the predicted class follows; the codings
@@ -306,6 +365,8 @@ class LazyEngine(Engine):
 
     def query_name(self, name: str) -> tuple[str, str | None]:
         """(column, role) of a name in a clause: the roles, then data and derived columns."""
+        if self.is_regression and name in self.derived:  # actual, predicted, residual: numbers
+            return name, None
         if name in ("actual", "predicted", "tag") and name not in self.schema:
             return name, name
         if name == "score" and name not in self.schema and "confidence" in self.derived:
@@ -529,12 +590,18 @@ class LazyEngine(Engine):
         if key.kind == "split":  # the numpy engine's hash of the row's position, in SQL's int64
             held = holdout_hash(nw.col(ROW), key.seed) < holdout_threshold(key.share)
             return held.cast(nw.Int64)
+        if key.kind == "value_bin":  # the numpy engine's arithmetic (plans.value_bins), missing last
+            x = self.column(key.name).numbers()
+            binned = value_bins(x, key, lambda e: e.floor(), lambda c, a, b: nw.when(c).then(a).otherwise(b))
+            return nw.when(x.is_null() | x.is_nan()).then(nw.lit(key.bins)).otherwise(binned).cast(nw.Int64)
         tagged = self.tag_ids([key.name]) if self.tag_ids is not None else []
         ids = nw.col(self.roles.ids) if self.roles.ids else nw.col(ROW)
         inside = ids.is_in(tagged) if tagged else nw.lit(False)
         return (~inside).cast(nw.Int64)
 
     def measure_expr(self, measure: Measure) -> nw.Expr:
+        if measure.kind in REGRESSION_MEASURES:
+            return self.regression_measure(measure.kind)
         if measure.kind == "wrong":
             return self.wrong.cast(nw.Float64)
         if self.scores is None:
@@ -571,6 +638,11 @@ class LazyEngine(Engine):
         counts = np.zeros(shape, dtype=np.int64)
         totals = np.zeros((len(plan.sums), *shape), dtype=np.float64)
         out = out[out["n"].astype(np.int64) > 0]  # a global aggregate of no rows
+        if not names:  # no keys: one total (0-d arrays)
+            if len(out):
+                counts[()] = int(out["n"].iloc[0])
+                totals[:] = [float(out[f"s{j}"].iloc[0]) for j in range(len(plan.sums))]
+            return Counted(counts, totals)
         index = tuple(out[n].to_numpy(dtype=np.int64) for n in names)
         np.add.at(counts, index, out["n"].to_numpy(dtype=np.int64))
         for j in range(len(plan.sums)):
@@ -805,7 +877,7 @@ class LazyEngine(Engine):
         if found is not None:
             return found
         frame = self._kept(where)
-        if plan.wrong_only:
+        if plan.wrong_only and not self.is_regression:  # a regression has no wrong rows: every row
             frame = frame.filter(self.wrong)
         ids = self.roles.ids or ROW
         if plan.order == "stratified_random":
@@ -832,7 +904,7 @@ class LazyEngine(Engine):
         in one query), or None."""
         cube = self._preagg if self.preaggregate else None
         rows = cube.page(plan, where) if cube is not None else None
-        top = cube.top_rows() if cube is not None else None
+        top = cube.page_top if cube is not None else None
         if rows is None or top is None:
             return None
         if top.frame is None:
@@ -861,6 +933,13 @@ class LazyEngine(Engine):
             return nw.col(self.roles.ids) if order == "id" and self.roles.ids else nw.col(ROW)
         if order == "random":
             return self._random_key(seed)
+        if self.is_regression:
+            keys = {
+                "loss": -self.residual.abs(),
+                "over_prediction": -self.residual,
+                "under_prediction": self.residual,
+            }
+            return keys[order]
         if self.scores is None:
             return (~self.wrong).cast(nw.Float64)
         if order == "loss":
@@ -893,7 +972,11 @@ class LazyEngine(Engine):
         row's stratum (one small integer per row), so it costs a pass that brings those to the driver."""
         from ..ranking import _stratified
 
-        key = self.actual if plan.strata is None else self.code_expr(plan.strata)
+        if plan.strata is None:
+            actual = next(iter(self.derived)) if self.is_regression else None  # a regression's actual bins
+            key = self.code_expr(actual) if actual is not None else self.actual
+        else:
+            key = self.code_expr(plan.strata)
         out = self._collect(frame.select(nw.col(ROW), key.alias("g")).sort(ROW)).to_pandas()
         order = _stratified(out["g"].to_numpy(dtype=np.int64), plan.seed)[
             plan.offset : plan.offset + plan.limit
@@ -906,6 +989,15 @@ class LazyEngine(Engine):
         ).to_pandas()
         by_row = dict(zip(found[ROW].to_numpy(dtype=np.int64).tolist(), found[ids].tolist(), strict=True))
         return _id_array([_python(by_row[r]) for r in rows.tolist()])
+
+    def _quantiles(self, plan: Quantiles, where: Filter) -> np.ndarray:
+        """``np.quantile`` of the measure among the kept rows, from exact order statistics (as the
+        profiles' quantiles: the same floats as numpy)."""
+        frame = self._kept(where).select(self.measure_expr(plan.measure).alias("x"))
+        n = int(self._scalar(nw.len(), frame))
+        if not n:
+            return np.zeros(0)
+        return numpy_quantiles(lambda ks: self._order_stats(frame, ks, n), n, np.asarray(plan.qs))
 
     def _roc_auc(self, plan: RocAuc, where: Filter) -> float:
         """Exact ROC AUC from rows per (distinct score, is positive), as overview.roc_auc counts them:
@@ -970,11 +1062,18 @@ class LazyEngine(Engine):
         there are scores) as Evaluation.frame names them."""
         assert self.task is not None
         data = [c for c in self.schema if c != ROW]
-        extra = {
-            "id": nw.col(self.roles.ids) if self.roles.ids else nw.col(ROW),
-            "actual": _class_value(self.actual, self.task.classes),
-            "predicted": _class_value(self.predicted, self.task.classes),
-        }
+        extra = {"id": nw.col(self.roles.ids) if self.roles.ids else nw.col(ROW)}
+        if self.is_regression:
+            extra |= {
+                "actual": self.actual_value,
+                "predicted": self.predicted_value,
+                "residual": self.residual,
+            }
+            if loss:
+                extra["loss"] = self.residual.abs()
+        else:
+            extra["actual"] = _class_value(self.actual, self.task.classes)
+            extra["predicted"] = _class_value(self.predicted, self.task.classes)
         if self.scores is not None:
             extra["score"] = self.scores[1] if self.n_classes == 2 else _pick(self.scores, self.predicted)
             if loss:
@@ -997,10 +1096,9 @@ class LazyEngine(Engine):
         last = self._last_page
         if last is not None and wanted == last[0]:
             return last[1]
-        top = self._preagg.top_rows() if self._preagg is not None else None
+        tops = self._preagg.top_rows() if self._preagg is not None else []
         held = [(pd.Index(last[0]), last[1])] if last is not None else []
-        if top is not None and top.frame is not None:
-            held.append((top.ids, top.frame))
+        held += [(top.ids, top.frame) for top in tops if top.frame is not None]
         for ids, frame in held:
             at = ids.get_indexer(wanted) if ids.is_unique and wanted else np.array([-1])
             if (at >= 0).all():
@@ -1046,7 +1144,8 @@ class LazyEngine(Engine):
         """Every row's id and actual class code, in the data's order, ``batch`` rows at a time (as pairs of
         a list of ids and an int32 array): what a tag store's dataset fingerprint reads."""
         key = nw.col(self.roles.ids) if self.roles.ids else nw.col(ROW)
-        frame = self.frame.select(key.alias("i"), self.actual.cast(nw.Int32).alias("a"), nw.col(ROW))
+        actual = self.actual_value if self.is_regression else self.actual.cast(nw.Int32)
+        frame = self.frame.select(key.alias("i"), actual.alias("a"), nw.col(ROW))
         native = nw.to_native(frame.sort(ROW).select("i", "a"))
         with self.__dict__.setdefault("_query_lock", threading.RLock()):  # as QUERIES: while it streams
             yield from self._stream(native, batch)
@@ -1058,15 +1157,16 @@ class LazyEngine(Engine):
                 yield chunk.column(0).to_pylist(), chunk.column(1).to_numpy(zero_copy_only=False)
             return
         ids: list[Any] = []
-        codes: list[int] = []
+        codes: list[Any] = []
+        kind = np.float64 if self.is_regression else np.int32  # a regression's actual numbers
         for row in native.toLocalIterator(prefetchPartitions=True):
             ids.append(row[0])
             codes.append(row[1])
             if len(ids) == batch:
-                yield ids, np.asarray(codes, dtype=np.int32)
+                yield ids, np.asarray(codes, dtype=kind)
                 ids, codes = [], []
         if ids:
-            yield ids, np.asarray(codes, dtype=np.int32)
+            yield ids, np.asarray(codes, dtype=kind)
 
     def selected(self, where: Filter) -> pd.DataFrame:
         """Every kept row, in the data's order (as Evaluation.selected: bring only what fits in memory)."""

@@ -682,6 +682,10 @@ def regression_measure(ev: Evaluation, measure: Measure) -> np.ndarray:
         "prediction2": lambda: p * p,
         "abs_pct_error": lambda: np.abs(e) / np.maximum(np.abs(y), MAPE_EPS),
         "zero_actual": lambda: (y == 0).astype(np.float64),
+        "actual3": lambda: y * y * y,
+        "actual4": lambda: (y * y) * (y * y),
+        "sq_error_actual": lambda: (e * e) * y,
+        "sq_error_actual2": lambda: (e * e) * (y * y),
     }[kind]()
     return _read_only(np.ascontiguousarray(values, dtype=np.float64))
 

@@ -13,6 +13,12 @@ dimension of its own, ``f:<n>`` (kept or not): the families over it take one sca
 every view's plans for it instead of a scan per plan. Plans the tables cannot hold (three columns at once,
 tag keys) return None and the engine scans. Counts are the scan's exactly; sums agree to rounding (another
 summation order).
+
+A regression has no classes: its bases hold no ``a`` and ``p`` and every family keeps the regression sums
+(:data:`~errorscope.regression.REGRESSION_SUMS`). Its equal-width value bins (``Key.value_bin``, the
+residual plot's) are dimensions ``v:<n>`` too, registered when a plan first uses them: a brushed range, a
+``between`` predicate whose ends are bin edges (or open), keeps whole bins of one, so brushing the residual
+histogram is answered from a family over ``v:<n>`` built at the first brush.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any
 import narwhals as nw
 import numpy as np
 
-from ..plans import Counted, Filter, GroupCounts, Key, Marginals, Measure, RowPage
+from ..plans import REGRESSION_MEASURES, Counted, Filter, GroupCounts, Key, Marginals, Measure, RowPage
 from ..selection import Clause, Predicate, Ref
 from .sources import ROW
 
@@ -138,6 +144,7 @@ class TopRows:
 
 
 TOP_ORDERS = ("loss", "confident_wrong")  # the review orders whose first rows per cell are kept
+REGRESSION_TOP_ORDERS = ("loss", "over_prediction", "under_prediction")  # a regression's
 
 
 class FirstRows:
@@ -145,8 +152,8 @@ class FirstRows:
     loss order, the error tagger's confident-wrong queue), and the kept rows' data (``frame``, fetched once
     by the engine)."""
 
-    def __init__(self, cells: dict[str, int], k: int) -> None:
-        self.orders = {order: TopRows(cells, k) for order in TOP_ORDERS}
+    def __init__(self, cells: dict[str, int], k: int, orders: Sequence[str] = TOP_ORDERS) -> None:
+        self.orders = {order: TopRows(cells, k) for order in orders}
         self.frame: Any = None
         self.ids: Any = None  # the frame's ids as plain values (a pandas Index), set with it
 
@@ -200,11 +207,26 @@ class PreAggregate:
         self._numbers = itertools.count()
         self.answered = 0  # plans answered from the tables (for benchmarks and tests)
         self.scanned = 0  # plans left to the engine's scan
+        self.regression = bool(getattr(engine, "is_regression", False))
+        self.value_keys: dict[str, Key] = {}  # v:<n> -> its value_bin key, in the order first used
+        self.page_top: FirstRows | None = None  # the first rows the last page came from
+
+    def value_dim(self, key: Key) -> str:
+        """The dimension of a value_bin key, registered at its first use (clauses are mapped again)."""
+        for dim, known in self.value_keys.items():
+            if known == key:
+                return dim
+        dim = f"v:{len(self.value_keys)}"
+        self.value_keys[dim] = key
+        self._cells.clear()  # a range that mapped to no codes may now keep whole bins of this one
+        return dim
 
     # -- dimensions ----------------------------------------------------------------------------
     def size(self, dim: str) -> int:
         if dim in (A, P):
             return self.engine.n_classes
+        if dim.startswith("v:"):
+            return self.value_keys[dim].bins + 1
         if dim.startswith("s:"):
             return int(dim.split(":")[1])
         if dim.startswith("f:"):
@@ -223,13 +245,15 @@ class PreAggregate:
             return (A, P)
         if key.kind == "score_bin":
             return (f"s:{key.bins}:{key.positive}",)
+        if key.kind == "value_bin":
+            return (self.value_dim(key),)
         return None
 
     def key_values(self, key: Key, dims: tuple[str, ...], shape: tuple[int, ...]) -> np.ndarray:
         """Each cell's value of ``key``, over a table of ``dims`` (shaped ``shape``)."""
         grid = {d: np.arange(n).reshape([n if i == j else 1 for j in range(len(dims))])
                 for i, (d, n) in enumerate(zip(dims, shape, strict=True))}  # fmt: skip
-        if key.kind in ("column", "score_bin"):
+        if key.kind in ("column", "score_bin", "value_bin"):
             return grid[self.key_dims(key)[0]]  # type: ignore[index]
         a, p, pos = grid.get(A), grid.get(P), key.positive
         if key.kind == "actual":
@@ -327,6 +351,10 @@ class PreAggregate:
                 return None
             inside = np.array([any(_same(c, v) for v in p.values) for c in classes])
             return Cells((dim,), inside if p.op != "not in" else ~inside)
+        if role is None and p.op == "between":
+            found = self._range_cells(column, p)
+            if found is not None:
+                return found
         if role is not None or column not in self.columns:
             return None
         coding = self.engine.coding(column)
@@ -336,6 +364,23 @@ class PreAggregate:
                 keep[code] = True
                 return Cells((f"c:{column}",), keep)
         return self._values_cells(column, coding, p)
+
+    def _range_cells(self, column: str, p: Predicate) -> Cells | None:
+        """A ``between`` range whose ends are edges of a value_bin dimension of ``column`` (or open): the
+        whole bins it keeps (missing values are in no range)."""
+        lo, hi = p.values
+        for dim, key in self.value_keys.items():
+            if key.name != column:
+                continue
+            edges = key.bin_edges()
+            first = 0 if lo is None else _edge_index(edges, lo)
+            stop = key.bins if hi is None else _edge_index(edges, hi)
+            if first is None or stop is None or stop <= first:
+                continue
+            keep = np.zeros(key.bins + 1, dtype=bool)
+            keep[first:stop] = True
+            return Cells((dim,), keep)
+        return None
 
     def _values_cells(self, column: str, coding: Any, p: Predicate) -> Cells | None:
         """``==`` / ``in`` / ``not in`` over kept category values (each is one code), and ``isna``."""
@@ -409,26 +454,34 @@ class PreAggregate:
         """Row numbers of a page of the kept rows in a review order of :data:`TOP_ORDERS` (of the wrong
         ones: the cells off the diagonal), from the (a, p) family's first rows per cell, when the filter's
         cells lie in one of its tables; else None (the engine scans)."""
-        if plan.order not in TOP_ORDERS:
+        if plan.order not in (REGRESSION_TOP_ORDERS if self.regression else TOP_ORDERS):
             return None
         cells = self.cells(where)
-        family = next((f for f in self.families if f.top is not None), None)
-        if cells is None or family is None:
+        if cells is None:
             return None
         free = [d for d in cells.dims if d not in (A, P)]
-        if len(free) > 1 or (free and free[0] not in family.counts):
+        for family in (f for f in self.families if f.top is not None):
+            outside = [d for d in free if d not in family.base]
+            if len(outside) <= 1 and all(d in family.counts for d in outside):
+                break
+        else:
             return None
-        column = free[0] if free else next(iter(family.counts))
+        column = outside[0] if outside else next(iter(family.counts))
         dims = (*family.base, column)
         shape = family.counts[column].shape
         kept = np.broadcast_to(cells.over(dims), shape)
-        if plan.wrong_only:  # a row is wrong exactly when its cell is off the diagonal
+        if (
+            plan.wrong_only and not self.regression
+        ):  # a row is wrong exactly when its cell is off the diagonal
             kept = kept & np.not_equal.outer(np.arange(shape[0]), np.arange(shape[1]))[:, :, None]
+        self.page_top = family.top  # whose kept rows the page's are (their data fetched once)
         top = family.top.orders[plan.order]  # type: ignore[union-attr]
         return top.page(column, kept.ravel(), plan.offset, plan.limit)
 
-    def top_rows(self) -> FirstRows | None:
-        return next((f.top for f in self.families if f.top is not None), None)
+    def top_rows(self) -> list[FirstRows]:
+        """Every family's first rows (classification: the (a, p) family's; a regression: also the family
+        over the residual histogram's bins)."""
+        return [f.top for f in self.families if f.top is not None]
 
     def n_kept(self, where: Filter) -> int | None:
         cells = self.cells(where)
@@ -492,9 +545,10 @@ class PreAggregate:
         if found:
             return min(found, key=lambda t: t.counts.size)
         columns = sorted(d for d in dims if d.startswith("c:"))
-        if free is None and (len(columns) > 1 or (len(columns) == 1 and dims - {columns[0]} <= {A, P})):
+        alone = len(columns) == 1 and (self.regression or dims - {columns[0]} <= {A, P})
+        if free is None and (len(columns) > 1 or alone):
             free = columns[-1]  # one column with classes only: the (a, p) family; two: cross the last
-        base = tuple(sorted((dims - {free}) | {A, P}))
+        base = tuple(sorted((dims - {free}) | (set() if self.regression else {A, P})))
         if len([d for d in base if d.startswith("c:")]) > 1:
             return None  # two columns besides the free one: no family crosses three
         defaults = self.default_measures(base)
@@ -509,7 +563,10 @@ class PreAggregate:
         return family.table(dims)
 
     def default_measures(self, base: tuple[str, ...]) -> tuple[Measure, ...]:
-        """The measures a family over (actual, predicted) keeps: every one the views sum, with scores."""
+        """The measures a family over (actual, predicted) keeps: every one the views sum, with scores; a
+        regression's family, every regression measure."""
+        if self.regression:
+            return tuple(Measure(kind) for kind in sorted(REGRESSION_MEASURES))  # type: ignore[arg-type]
         if tuple(d for d in base if not d.startswith("f:")) != (A, P) or self.engine.scores is None:
             return ()
         k = self.engine.n_classes
@@ -523,6 +580,7 @@ class PreAggregate:
         streams them in Arrow batches; numpy counts each batch into the dense tables ``base + (c,)``."""
         base_sizes = [self.size(d) for d in base]
         columns = [f"c:{c}" for c in self.columns if f"c:{c}" not in base]
+        columns += [d for d in self.value_keys if d not in base]  # the value bins known so far
         sizes = {c: self.size(c) for c in columns}
         n_base = int(np.prod(base_sizes, dtype=np.int64))
         columns = [c for c in columns if n_base * sizes[c] <= self.max_cells]
@@ -538,11 +596,16 @@ class PreAggregate:
         sums = [self.engine.measure_expr(m).cast(nw.Float64).fill_null(0.0).alias(f"m{j}")
                 for j, m in enumerate(measures)]  # fmt: skip
         top = None
-        if base == (A, P) and self.engine.scores is not None and max(sizes.values()) * n_base < 1 << 16:
-            top = FirstRows({c: n_base * sizes[c] for c in columns}, TOP_ROWS)
-        keys = {order: f"key_{order}" for order in TOP_ORDERS}
+        orders = REGRESSION_TOP_ORDERS if self.regression else TOP_ORDERS
+        small = max(sizes.values()) * n_base < 1 << 16
+        if small and (
+            (base == (A, P) and self.engine.scores is not None)
+            or (self.regression and len(base) <= 1 and all(d.startswith("v:") for d in base))
+        ):  # a regression: the family over no dimension or one value bin (the residual histogram's)
+            top = FirstRows({c: n_base * sizes[c] for c in columns}, TOP_ROWS, orders)
+        keys = {order: f"key_{order}" for order in orders}
         if top is not None:  # each row page order: smallest key, then row (LazyEngine._order_key)
-            sums += [self.engine._order_key(order).alias(keys[order]) for order in TOP_ORDERS]
+            sums += [self.engine._order_key(order).alias(keys[order]) for order in orders]
             sums.append(nw.col(ROW).alias("row"))
         inner = nw.to_native(self.engine.frame.select(*exprs, *[nw.col(c) for c in raw], *sums))
         outer = [names[d] for d in dims if d not in fast] + [f"m{j}" for j in range(len(measures))]
@@ -626,7 +689,17 @@ class PreAggregate:
         if dim.startswith("s:"):
             _, bins, positive = dim.split(":")
             return self.engine.key_expr(Key.score_bin(int(bins), int(positive)))
+        if dim.startswith("v:"):
+            return self.engine.key_expr(self.value_keys[dim])
         return self.engine.code_expr(dim[2:])
+
+
+def _edge_index(edges: np.ndarray, value: Any) -> int | None:
+    """The index of an inner edge equal to ``value`` (as a float, exactly), or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    found = np.flatnonzero(edges[1:-1] == float(value))
+    return int(found[0]) + 1 if len(found) else None
 
 
 def _plain(value: Any) -> bool:

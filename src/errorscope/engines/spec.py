@@ -20,6 +20,7 @@ import pandas as pd
 from ..inputs import Arguments, column_list, require_column, require_text_column
 from ..plans import ALL_ROWS, RocAuc
 from ..selection import Selection
+from ..task import given_arguments, is_classifier, is_regressor
 from .compile import NUMBER, Column
 from .lazy import LazyEngine, Roles, Task
 from .sources import ROW, open_source, require
@@ -42,6 +43,7 @@ class LazySpec:
     sensitive: tuple[str, ...]
     text: str | None
     n_rows: int
+    task: str = "classification"
 
 
 def open_lazy(data: Any, engine: str | None) -> Any:
@@ -112,6 +114,8 @@ def lazy_spec(source: Any, arguments: Arguments) -> tuple[LazySpec, LazyEngine]:
     for column, argument in ((true_col, "y_true"), (pred_col, "y_pred"), (id_col, "ids")):
         if column is not None:
             _check_no_missing(engine, column, argument)
+    if _lazy_task(engine, arguments) == "regression":
+        return _regression_spec(engine, schema, arguments)
 
     true_values = np.asarray(engine.distinct(true_col), dtype=object)
     pred_values = None if pred_col is None else np.asarray(engine.distinct(pred_col), dtype=object)
@@ -144,9 +148,7 @@ def lazy_spec(source: Any, arguments: Arguments) -> tuple[LazySpec, LazyEngine]:
 
     text_col = require_text_column(text, schema) if text is not None else None
     if text_col is not None:
-        length = f"len({text_col})"
-        length = f"es_{length}" if length in schema.columns else length
-        engine.add_derived(length, Column(nw.col(text_col).str.len_chars().cast(nw.Float64), NUMBER))
+        _add_text_length(engine, schema, text_col)
     role_cols = {c for c in (true_col, pred_col, text_col, id_col) if c} | set(score_cols)
     shim = _Schema(schema)
     chosen, meta = ev_module.Evaluation._features(shim, features, metadata, model, role_cols)  # type: ignore[arg-type]
@@ -155,6 +157,75 @@ def lazy_spec(source: Any, arguments: Arguments) -> tuple[LazySpec, LazyEngine]:
         tuple(column_list(sensitive, "sensitive", schema)), text_col, n,
     )  # fmt: skip
     return spec, engine
+
+
+def _lazy_task(engine: LazyEngine, arguments: Arguments) -> str:
+    """The task (:func:`errorscope.task.resolve_task`) from the target's profile: its distinct values when
+    there are few, else only its kind (many floats: regression; many integers: ask for task=)."""
+    from ..task import MAX_FLOAT_CLASSES, resolve_task
+
+    a, given = arguments, given_arguments_of(arguments)
+    decided = a.task is not None or is_regressor(a.model) or is_classifier(a.model) or any(given.values())
+    column = engine.column(a.y_true)
+    dtype = np.float64 if column.floating else np.int64 if column.kind == NUMBER else object
+    if decided:
+        values = np.zeros(0)
+    elif engine.n_distinct(a.y_true) <= MAX_FLOAT_CLASSES:
+        values = np.asarray(engine.distinct(a.y_true), dtype=dtype)
+    else:  # many distinct values: only their kind matters (the fraction of a float tells regression)
+        values = np.arange(MAX_FLOAT_CLASSES + 1, dtype=dtype) + (0.5 if column.floating else 0)
+    return resolve_task(a.task, a.model, values, None, given)
+
+
+def _regression_spec(
+    engine: LazyEngine, schema: pd.DataFrame, arguments: Arguments
+) -> tuple[LazySpec, LazyEngine]:
+    """A regression over a SQL engine: numeric, finite y_true and y_pred columns; no classes."""
+    from ..evaluation import Evaluation
+    from ..task import check_regression
+
+    a = arguments
+    check_regression(a.model, given_arguments_of(a), None)
+    if a.y_pred is None:
+        raise ValueError(
+            "No predictions: on a SQL engine a regression needs y_pred (a column of predicted numbers); "
+            "model= only explains rows fetched by id."
+        )
+    for column, argument in ((a.y_true, "y_true"), (a.y_pred, "y_pred")):
+        if engine.column(column).kind != NUMBER:
+            raise TypeError(
+                f"{argument}={column!r} holds {engine.dtype_of(column)} values, not numbers: a regression needs "
+                f'numeric y_true and y_pred; for class labels pass task="classification" (or omit task=).'
+            )
+        if engine.non_finite([column]):
+            raise ValueError(
+                f"{argument}={column!r} has NaN or infinite values: every row needs a finite number; drop or "
+                "fill those rows before building the Evaluation."
+            )
+    engine.set_task(Task((), None, regression=True))
+    if a.ids is not None and engine.n_unique_rows(a.ids) != engine.n_rows:
+        _refuse_repeated_ids(engine, a.ids, engine.n_rows)
+    text_col = require_text_column(a.text, schema) if a.text is not None else None
+    if text_col is not None:
+        _add_text_length(engine, schema, text_col)
+    role_cols = {c for c in (a.y_true, a.y_pred, text_col, a.ids) if c}
+    chosen, meta = Evaluation._features(_Schema(schema), a.features, a.metadata, a.model, role_cols)  # type: ignore[arg-type]
+    spec = LazySpec(
+        engine.roles, (), (), None, 0.5, False, tuple(chosen), tuple(meta),
+        tuple(column_list(a.sensitive, "sensitive", schema)), text_col, engine.n_rows, "regression",
+    )  # fmt: skip
+    return spec, engine
+
+
+def given_arguments_of(a: Arguments) -> dict[str, bool]:
+    """Which classification-only arguments were passed (see :func:`errorscope.task.given_arguments`)."""
+    return given_arguments(a.y_score, a.labels, a.positive_class, a.threshold)
+
+
+def _add_text_length(engine: LazyEngine, schema: pd.DataFrame, text_col: str) -> None:
+    length = f"len({text_col})"
+    length = f"es_{length}" if length in schema.columns else length
+    engine.add_derived(length, Column(nw.col(text_col).str.len_chars().cast(nw.Float64), NUMBER))
 
 
 @dataclass
@@ -242,7 +313,7 @@ def init_lazy(ev: Any, data: Any, engine: str | None, arguments: Arguments) -> N
     """Build Evaluation ``ev`` over the SQL engine ``data`` selects (or ``engine=`` forces): its spec's
     attributes, and ``ev.engine`` (a :class:`LazyEngine`) answering the query plans."""
     spec, lazy = lazy_spec(open_lazy(data, engine), arguments)
-    ev.spec, ev.engine, ev.model = spec, lazy, arguments.model
+    ev.spec, ev.engine, ev.model, ev.task = spec, lazy, arguments.model, spec.task
     ev.classes, ev.class_names, ev._positive_code = (
         list(spec.classes),
         list(spec.class_names),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import functools
 import logging
-import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -48,36 +47,23 @@ def display_text(value: Any) -> str:
 
 
 def value_text(value: float, signed: bool = False) -> str:
-    """A number in the target's units as a view shows it: four significant digits, at least the units
-    (75.04, 154.7, 1,235, 0.01230), a true minus sign, and with ``signed`` a "+" on positives (residuals)."""
+    """A number in the target's units as the browser's ``formatSignificant`` shows it: four significant
+    digits (75.04, 154.7, 212, 1235, 0.01234), a true minus sign, and with ``signed`` a "+" on positives
+    (residuals)."""
     value = float(value)
     if not np.isfinite(value):
         return "–"
-    if value == 0:
-        return "0"
-    decimals = min(6, max(0, 3 - math.floor(math.log10(abs(value)))))
-    text = f"{abs(value):,.{decimals}f}"
-    return ("\u2212" if value < 0 else "+" if signed else "") + text
+    rounded = float(f"{value:.4g}")
+    text = f"{abs(rounded):.0f}" if abs(rounded) >= 1e4 else repr(abs(rounded)).removesuffix(".0")
+    return ("\u2212" if rounded < 0 else "+" if signed and rounded > 0 else "") + text
 
 
 def outcome_rows(ev: Evaluation, frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows fetched from the engine (``engine.fetch``) as the views' row records: id (text), actual and
-    predicted class names, wrong, and score (the predicted class's probability; None without scores).
-    A regression's: id, actual and predicted values and the residual as text (:func:`value_text`), and
-    ``residual_value`` (the number); wrong is False and score None."""
+    predicted class names, wrong, and score (the predicted class's probability; None without scores)."""
 
     def column(name: str) -> pd.Series:
         return frame[name if name not in ev.columns else f"es_{name}"]
-
-    if getattr(ev, "task", "classification") == "regression":
-        values = {
-            name: column(name).to_numpy(dtype=np.float64) for name in ("actual", "predicted", "residual")
-        }
-        return [
-            {"id": str(i), "actual": value_text(a), "predicted": value_text(p), "residual": value_text(r, True),
-             "residual_value": float(r), "wrong": False, "score": None}
-            for i, a, p, r in zip(column("id").tolist(), *values.values(), strict=True)
-        ]  # fmt: skip
 
     classes = pd.Index(ev.classes, dtype=object)
     actual = classes.get_indexer(pd.Index(column("actual").to_numpy(dtype=object)))
@@ -92,6 +78,29 @@ def outcome_rows(ev: Evaluation, frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [
         {"id": str(i), "actual": names[a], "predicted": names[p], "wrong": bool(a != p), "score": s}
         for i, a, p, s in zip(column("id").tolist(), actual, predicted, score, strict=True)
+    ]
+
+
+def is_regression(ev: Evaluation) -> bool:
+    """Whether ``ev`` is a regression (an Evaluation on a SQL engine that does not name its task yet is a
+    classification)."""
+    return getattr(ev, "task", "classification") == "regression"
+
+
+def regression_rows(ev: Evaluation, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A regression's rows fetched from the engine as row records: id (text), actual, predicted and
+    residual (prediction - actual) as numbers."""
+
+    def column(name: str) -> list[float]:
+        return [
+            float(v)
+            for v in frame[name if name not in ev.columns else f"es_{name}"].to_numpy(dtype=np.float64)
+        ]
+
+    ids = frame["id" if "id" not in ev.columns else "es_id"].tolist()
+    return [
+        {"id": str(i), "actual": a, "predicted": p, "residual": r}
+        for i, a, p, r in zip(ids, column("actual"), column("predicted"), column("residual"), strict=True)
     ]
 
 

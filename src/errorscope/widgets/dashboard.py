@@ -67,7 +67,9 @@ class Dashboard(widgets.VBox):
         self.group_comparer: GroupComparer | None = None
         if groups is not None or ev.sensitive:
             positive = (
-                positive_class
+                None  # a regression has no positive class
+                if base.is_regression(ev)
+                else positive_class
                 if positive_class is not None or ev.positive_code is not None
                 else ev.class_names[0]
             )

@@ -13,9 +13,8 @@ import traitlets
 from ..evaluation import Evaluation
 from ..plans import Filter, GroupCounts, Key, RowPage
 from ..selection import Clause
-from ..slicing import is_regression
 from ..tags import TagStoreError, id_texts, relabel_number, shown_path, tag_names
-from .base import LinkedView, display_text, outcome_rows
+from .base import LinkedView, display_text, outcome_rows, regression_rows, value_text
 
 CLASSIFICATION_QUEUE_ORDERS = ("confident_wrong", "loss", "least_confident", "stratified_random", "id")
 REGRESSION_QUEUE_ORDERS = ("loss", "over_prediction", "under_prediction", "stratified_random", "id")
@@ -87,7 +86,7 @@ class ErrorTagger(LinkedView):
                 store, who=who, model=model_name, vocabulary=tag_names(tags, "tags")
             )
         self.seed, self.strata = seed, strata
-        self._regression = isinstance(evaluation, Evaluation) and is_regression(evaluation)
+        self._regression = isinstance(evaluation, Evaluation) and evaluation.is_regression
         if self._regression:
             kwargs.setdefault("order", "loss")
             kwargs["errors_only"] = False  # no row of a regression is "an error"
@@ -340,7 +339,8 @@ class ErrorTagger(LinkedView):
         if not ev.in_memory:
             ev.row_keys.remember(ids.tolist())  # read from the data: tagging them needs no lookup
         out = []
-        for i, record in enumerate(outcome_rows(ev, frame)):
+        records = _regression_records(ev, frame) if self._regression else outcome_rows(ev, frame)
+        for i, record in enumerate(records):
             tags = self.store.row_tags(record["id"])
             text = "" if ev.text_column is None else display_text(frame[ev.text_column].iloc[i])
             record |= {
@@ -434,6 +434,17 @@ class ErrorTagger(LinkedView):
             if needed > len(self._queue):
                 self._queue = self._ordered(max(needed, self.position + 1))
             self._show_list()
+
+
+def _regression_records(ev: Evaluation, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A regression's rows as the card's records: actual, predicted and residual as text in the target's
+    units (:func:`~errorscope.widgets.base.value_text`) and ``residual_value``; never "wrong", no score."""
+    return [
+        {**row, "actual": value_text(row["actual"]), "predicted": value_text(row["predicted"]),
+         "residual": value_text(row["residual"], signed=True), "residual_value": row["residual"],
+         "wrong": False, "score": None}
+        for row in regression_rows(ev, frame)
+    ]  # fmt: skip
 
 
 def _check_queue_order(regression: bool, order: Any, error: type[Exception] = ValueError) -> None:

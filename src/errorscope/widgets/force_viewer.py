@@ -13,7 +13,7 @@ from ..explain import OUTPUT_LABELS, OUTPUTS, Explainer, RowExplanation, explain
 from ..jobs import Job
 from ..plans import ALL_ROWS, Filter, RowPage
 from ..selection import Clause
-from .base import LinkedView, as_buffer, display_text, outcome_rows
+from .base import LinkedView, as_buffer, display_text, is_regression, outcome_rows, regression_rows
 
 
 class ForceViewer(LinkedView):
@@ -32,11 +32,16 @@ class ForceViewer(LinkedView):
     ``base_values``: precomputed SHAP values instead of a model (``values_output``: the space they are in).
     ``output``: "log_odds" or "probability"; default: the space the model's exact explainer works in
     (probability for random forests, log-odds for boosting and logistic regression).
+
+    On a regression the one output is the prediction, in the target's units (base value + contributions
+    = ``model.predict``); the rows are listed by |residual| (largest first) with their actual, predicted
+    and residual values; LIME runs in regression mode.
     """
 
     _bundle = "force_viewer"
     primary = traitlets.Enum(("shap", "lime"), "shap")  # the explainer asked for (the kernel side only)
     output = traitlets.Enum(OUTPUTS, "log_odds").tag(sync=True)
+    task = traitlets.Unicode("classification").tag(sync=True)
     outputs = traitlets.List(traitlets.Unicode()).tag(sync=True)  # the spaces this model can be explained in
     class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     explain_class = traitlets.Unicode("").tag(sync=True)  # "" = each row's predicted class
@@ -92,7 +97,13 @@ class ForceViewer(LinkedView):
         self._rest_rows = np.zeros(0, dtype=np.int64)
         self._where: Filter | None = None  # the selection the viewer shows (set on the first highlight)
         output = self.explainer.native_output if output is None else output
-        super().__init__(evaluation, primary=explainer, output=output, **kwargs)
+        super().__init__(
+            evaluation,
+            primary=explainer,
+            output=output,
+            task="regression" if is_regression(evaluation) else "classification",
+            **kwargs,
+        )
         self.class_names = list(self.evaluation.class_names)
         self.outputs = list(self.explainer.outputs)
         self.algorithm = self.explainer.algorithm_for(self.output)
@@ -197,7 +208,7 @@ class ForceViewer(LinkedView):
                 if "permutation" in frame
                 else b"",
                 "rows": len(sample),
-                "class": ev.class_names[c],
+                "class": self._class_name(c),
             }
             self.job_status = "done"
 
@@ -231,7 +242,8 @@ class ForceViewer(LinkedView):
         if self.rows_page >= pages:
             self.rows_page = pages - 1
         ids = ev.engine.page(RowPage("loss", limit=size, offset=self.rows_page * size), self._where)
-        self.rows = outcome_rows(ev, ev.engine.fetch(ids)) if len(ids) else []
+        rows = regression_rows if is_regression(ev) else outcome_rows
+        self.rows = rows(ev, ev.engine.fetch(ids)) if len(ids) else []
 
     def _cap(self) -> int:
         slow = self.explainer.algorithm_for(self.output) == "permutation"
@@ -277,6 +289,8 @@ class ForceViewer(LinkedView):
                 else (
                     1
                     if ev.is_binary
+                    else 0
+                    if is_regression(ev)
                     else int(np.bincount(self.explainer.rows.predicted(selected)).argmax())
                     if len(selected)
                     else 0
@@ -289,7 +303,7 @@ class ForceViewer(LinkedView):
                 "selection": as_buffer(frame["selection"].to_numpy(), "f8"),
                 "rest": as_buffer(frame["rest"].to_numpy(), "f8"),
                 "difference": as_buffer(frame["difference"].to_numpy(), "f8"),
-                "class": ev.class_names[cohort_class],
+                "class": self._class_name(cohort_class),
             }
             self.job_status = "done"
 
@@ -335,8 +349,12 @@ class ForceViewer(LinkedView):
             "outputs": as_buffer(explained.outputs[order], "f8"),
             "bases": as_buffer(explained.base_values[order], "f8"),
             "space": self.output,
-            "classes": [self.evaluation.class_names[c] for c in np.unique(explained.class_index)],
+            "classes": [self._class_name(c) for c in np.unique(explained.class_index)],
         }
+
+    def _class_name(self, c: int) -> str:
+        """Class ``c``'s name (a regression's one output: "prediction")."""
+        return "prediction" if is_regression(self.evaluation) else self.evaluation.class_names[int(c)]
 
     def _class_index(self) -> int | None:
         if not self.explain_class:
@@ -361,18 +379,26 @@ class ForceViewer(LinkedView):
         ev = self.evaluation
         explained = self.explainer.explain(row, self._class_index(), self.output)
         frame = explained.frame(0, self._data())
-        self.force = {
+        payload = {
             "id": row_id,
             "features": frame["feature"].tolist(),
             "values": [display_text(v) for v in frame["value"]],
             "contributions": as_buffer(frame["contribution"].to_numpy(), "f8"),
             "base": frame.attrs["base_value"],
             "output": frame.attrs["output"],
-            "class": ev.class_names[int(explained.class_index[0])],
+            "class": self._class_name(int(explained.class_index[0])),
             "space": self.output,
-            "actual": ev.class_names[int(self.explainer.rows.actual_codes(row)[0])],
-            "predicted": ev.class_names[int(self.explainer.rows.predicted(row)[0])],
         }
+        if is_regression(ev):
+            actual = float(self.explainer.rows.actual(row)[0])
+            predicted = float(self.explainer.rows.predicted_value(row)[0])
+            payload.update(actual=f"{actual:.6g}", predicted=f"{predicted:.6g}", residual=predicted - actual)
+        else:
+            payload.update(
+                actual=ev.class_names[int(self.explainer.rows.actual_codes(row)[0])],
+                predicted=ev.class_names[int(self.explainer.rows.predicted(row)[0])],
+            )
+        self.force = payload
         return explained
 
     def _show_current(self) -> None:

@@ -1,4 +1,6 @@
-"""GroupComparer: metrics with intervals, disparities and score distributions per sensitive group."""
+"""GroupComparer: metrics with intervals, disparities and score distributions per sensitive group; on a
+regression, MAE, RMSE, R², mean residual, mean prediction and actual per group, with the prediction and
+residual distributions and the mean residual per group within bins of the actual value."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import numpy as np
 import pandas as pd
 import traitlets
 
+from .. import group_regression as gr
 from ..evaluation import Evaluation
 from ..fairness import (
     RATES,
@@ -26,9 +29,10 @@ from ..fairness import (
 )
 from ..plans import ALL_ROWS, Filter
 from ..selection import Clause
-from .base import LinkedView, as_buffer
+from .base import LinkedView, as_buffer, is_regression
 
 SHOWN = (*RATES, "mean_score", "ece")
+REGRESSION_SHOWN = gr.METRICS
 DISPARITIES = (
     "demographic_parity_difference",
     "disparate_impact",
@@ -48,11 +52,22 @@ class GroupComparer(LinkedView):
     share of those rows against their share of all rows. ``positive_class``: the class rates are about
     (binary: the second class; multiclass: one-vs-rest, required). ``representation``: expected shares
     {group: share} to compare the data with. ``min_size``: groups smaller than this are flagged.
+
+    On a regression (``ev.is_regression``) the table has ``count``, ``mae``, ``rmse``, ``r2``,
+    ``mean_error`` (mean residual, prediction - actual), ``mean_prediction`` and ``mean_actual``, each
+    with ``_low``/``_high`` 95% intervals computed from sums (see :mod:`errorscope.group_regression`
+    for why they are analytic), ``<metric>_difference`` and ``<metric>_ratio`` against the reference
+    (the largest group, "best" / "worst" by MAE, or a name), and Welch's test of each group's mean
+    residual against the other rows (``mean_error_p_value``, BH-adjusted ``mean_error_p_adjusted``).
+    The view adds the prediction and residual histograms per group and the mean residual per group
+    within quantile bins of the actual value. ``positive_class`` does not apply.
     """
 
     _bundle = "group_comparer"
     group_columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    metric = traitlets.Enum(SHOWN, "selection_rate").tag(sync=True)
+    metric = traitlets.Enum((*SHOWN, *REGRESSION_SHOWN), "selection_rate").tag(sync=True)
+    task = traitlets.Unicode("classification").tag(sync=True)
+    regression = traitlets.Dict().tag(sync=True)  # histograms and mean residual by actual (regression)
     positive = traitlets.Unicode("").tag(sync=True)
     class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     reference = traitlets.Unicode("").tag(sync=True)  # "" = largest, "best", "worst" or a group name
@@ -82,9 +97,14 @@ class GroupComparer(LinkedView):
         **kwargs: Any,
     ) -> None:
         self._lift = pd.DataFrame()
+        regression = isinstance(evaluation, Evaluation) and is_regression(evaluation)
         if isinstance(evaluation, Evaluation):
             self._set_groups(evaluation, make_groups(evaluation, groups))
-            self._positive = positive_code(evaluation, positive_class)
+            if regression and positive_class is not None:
+                raise ValueError(
+                    "positive_class= is a classification's: this Evaluation is a regression (omit it)."
+                )
+            self._positive = 0 if regression else positive_code(evaluation, positive_class)
             if reference not in (None, "", "best", "worst") and reference not in self._groups.labels:
                 raise ValueError(
                     f"reference={reference!r} is not a group; groups are {list(self._groups.labels)[:8]}."
@@ -96,16 +116,21 @@ class GroupComparer(LinkedView):
         self._metrics = pd.DataFrame()
         self._disparities = pd.DataFrame()
         self._where: Filter = ALL_ROWS
+        self._score_hist: np.ndarray | None = None
         super().__init__(
             evaluation,
             group_columns=list(self._groups.columns),
-            positive=evaluation.class_names[self._positive],
-            class_names=list(evaluation.class_names),
+            positive="" if regression else evaluation.class_names[self._positive],
+            class_names=[] if regression else list(evaluation.class_names),
             reference=reference or "",
             min_size=min_size,
-            can_threshold=evaluation.is_binary and evaluation.has_scores,
+            can_threshold=not regression and evaluation.is_binary and evaluation.has_scores,
+            task="regression" if is_regression(evaluation) else "classification",
+            **({"metric": "mae"} if regression and "metric" not in kwargs else {}),
             **kwargs,
         )
+        if regression and self.metric not in REGRESSION_SHOWN:
+            raise ValueError(f"metric={self.metric!r}: on a regression choose one of {REGRESSION_SHOWN}.")
 
     # -- what the view shows -------------------------------------------------------------------
     @property
@@ -127,11 +152,20 @@ class GroupComparer(LinkedView):
         """The chosen metric per group with intervals, and the score distributions, as a matplotlib figure."""
         from ..figures import groups_figure
 
-        return groups_figure(
-            self._metrics, self.metric, self._score_hist, f"{self.metric.replace('_', ' ')} by group"
-        )
+        name = gr.METRIC_NAMES.get(self.metric, self.metric.replace("_", " "))
+        return groups_figure(self._metrics, self.metric, self._score_hist, f"{name} by group")
 
     def summary(self) -> str:
+        if self.task == "regression":
+            lines = [f"Group comparer ({', '.join(self.group_columns)}; regression), {self.n_rows:,} rows:"]
+            for name, value in self.summary_values.items():
+                lines.append(f"  {name.replace('_', ' ')}: {value:.3f}")
+            flagged = self._metrics.loc[self._metrics["mean_error_p_adjusted"] < 0.05, "group"].tolist()
+            if flagged:
+                lines.append(
+                    f"  mean residual differs from the other rows (BH-adjusted p < 0.05): {', '.join(flagged)}"
+                )
+            return "\n".join(lines)
         lines = [
             f"Group comparer ({', '.join(self.group_columns)}; positive class {self.positive}), {self.n_rows:,} rows:"
         ]
@@ -184,6 +218,9 @@ class GroupComparer(LinkedView):
         if any(ev.codes(c) is not coded for c, coded in zip(self._groups.columns, self._coded, strict=True)):
             self._set_groups(ev, make_groups(ev, list(self._groups.columns)))  # new bins (ev.set_bins)
         self._where = where
+        if is_regression(ev):
+            self._compute_regression(where)
+            return
         positive = ev.class_names[self._positive]
         counted = count_groups(ev, self._groups, self._where, positive)
         overall = counted if where.everything else self._overall_counts(positive)
@@ -248,6 +285,77 @@ class GroupComparer(LinkedView):
             }
         self._show_what_if()
 
+    def _compute_regression(self, where: Filter) -> None:
+        """The regression's numbers: metrics, disparities, distributions, mean residual by actual."""
+        ev, groups = self.evaluation, self._groups
+        reference = self.reference or None
+        overall = None  # all rows' metrics: the largest / best / worst group, and the lift's shares
+        if not where.everything:
+            key = ("group_regression_overall", id(groups), ev.predictions_version)
+            overall = ev.cached(key, lambda: (groups, gr.regression_group_metrics(ev, groups)), keep=4)[1]
+        table, self._disparities, ref = gr.group_regression(
+            ev, groups, where, reference, self.min_size, overall=overall
+        )
+        self._metrics = table.merge(
+            self._disparities.drop(columns=["count", "reference"]), on="group", sort=False
+        )
+        why = {"": "largest group overall", "best": "lowest MAE overall", "worst": "highest MAE overall"}
+        self.reference_label = f"{groups.labels[ref]} ({why.get(self.reference, 'chosen')})"
+        counts = table["count"].to_numpy()
+        all_counts = counts if overall is None else overall["count"].to_numpy()
+        self._lift = pd.concat(
+            [pd.DataFrame({"group": list(groups.labels)}), lift(counts, all_counts)], axis=1
+        )
+        self.lift_table = {
+            name: as_buffer(self._lift[name].to_numpy(dtype=float), "f8")
+            for name in ("share_of_filter", "share_of_all", "lift", "lift_low", "lift_high")
+        }
+        self.summary_values = _regression_summary(table)
+        self.groups = self._groups_payload()
+        self.disparity = {
+            "reference": ref,
+            **{
+                f"{name}_{kind}": as_buffer(self._disparities[f"{name}_{kind}"].to_numpy(dtype=float), "f8")
+                for name in gr.METRICS
+                for kind in ("difference", "ratio")
+            },
+        }
+        hist = gr.histograms(ev, groups, where)
+        by_actual = gr.residual_by_actual(ev, groups, where)
+        self._by_actual = gr.by_actual_table(groups, by_actual)
+        self.regression = {
+            "bins": gr.HIST_BINS,
+            "prediction": as_buffer(hist.prediction, "u4"),
+            "residual": as_buffer(hist.residual, "u4"),
+            "prediction_edges": as_buffer(hist.prediction_key.bin_edges(), "f8"),
+            "residual_edges": as_buffer(hist.residual_key.bin_edges(), "f8"),
+            "actual_bins": list(by_actual.labels),
+            "actual_counts": as_buffer(by_actual.counts, "u4"),
+            "actual_mean_error": as_buffer(by_actual.mean_error, "f8"),
+            "actual_overall": as_buffer(by_actual.overall, "f8"),
+        }
+        if self._expected_shares is None:
+            self.representation_table = {"given": False}
+        else:
+            shares, p_value = representation(
+                ev, groups, self._expected_shares, where, counted=GroupCounts(counts[:, None], None)
+            )
+            self.representation_table = {
+                "share": as_buffer(shares["share"].to_numpy(dtype=float), "f8"),
+                "reference_share": as_buffer(shares["reference_share"].to_numpy(dtype=float), "f8"),
+                "p_value": None if np.isnan(p_value) else p_value,
+                "given": True,
+            }
+        self.what_if = {}
+
+    @property
+    def residual_by_actual(self) -> pd.DataFrame:
+        """Regression: the mean residual per group within quantile bins of the actual value (group,
+        actual_bin, count, mean_error): who is predicted lower than others at the same actual value."""
+        if self.task != "regression":
+            raise ValueError("residual_by_actual is a regression's; this Evaluation is a classification.")
+        return self._by_actual.copy()
+
     def _groups_payload(self) -> dict[str, Any]:
         m = self._metrics
         out: dict[str, Any] = {
@@ -256,10 +364,13 @@ class GroupComparer(LinkedView):
             "share": as_buffer(m["share"].to_numpy(dtype=float), "f8"),
             "small": as_buffer(m["small"].to_numpy(), "u1"),
         }
-        for name in SHOWN:
+        for name in (*SHOWN, *REGRESSION_SHOWN):
             for suffix in ("", "_low", "_high"):
                 if f"{name}{suffix}" in m:
                     out[f"{name}{suffix}"] = as_buffer(m[f"{name}{suffix}"].to_numpy(dtype=float), "f8")
+        for name in ("mean_error_rest", "mean_error_p_value", "mean_error_p_adjusted"):
+            if name in m:
+                out[name] = as_buffer(m[name].to_numpy(dtype=float), "f8")
         return out
 
     def _show_what_if(self) -> None:
@@ -294,6 +405,11 @@ class GroupComparer(LinkedView):
         if not hasattr(self, "evaluation") or not hasattr(self, "_groups"):
             return
         ev = self.evaluation
+        if change["name"] == "positive" and is_regression(ev):
+            if change["new"]:
+                self.positive = ""
+                raise ValueError("a regression has no positive class.")
+            return
         if change["name"] == "positive":
             self._positive = positive_code(ev, change["new"])
         elif change["new"] not in ("", "best", "worst") and change["new"] not in self._groups.labels:
@@ -305,3 +421,20 @@ class GroupComparer(LinkedView):
     def _thresholds_changed(self, _change: dict[str, Any]) -> None:
         if hasattr(self, "evaluation") and hasattr(self, "_groups"):
             self._show_what_if()
+
+
+def _regression_summary(table: pd.DataFrame) -> dict[str, float]:
+    """Between groups with rows: the range (max - min) of MAE, RMSE and mean residual, and the ratio of
+    the lowest MAE to the highest."""
+    rows = table[table["count"] > 0]
+    names = ("mae_range", "mae_ratio", "rmse_range", "mean_error_range")
+    if rows.empty:
+        return dict.fromkeys(names, float("nan"))
+    mae, rmse, bias = (rows[c].to_numpy(dtype=float) for c in ("mae", "rmse", "mean_error"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "mae_range": float(np.nanmax(mae) - np.nanmin(mae)),
+            "mae_ratio": float(np.nanmin(mae) / np.nanmax(mae)),
+            "rmse_range": float(np.nanmax(rmse) - np.nanmin(rmse)),
+            "mean_error_range": float(np.nanmax(bias) - np.nanmin(bias)),
+        }

@@ -23,7 +23,6 @@ from ..slicing import (
     default_metric,
     default_min_support,
     feature_family,
-    is_regression,
     positive_class_code,
     slice_table,
 )
@@ -114,7 +113,7 @@ class SliceBrowser(LinkedView):
         discover: bool = True,
         **kwargs: Any,
     ) -> None:
-        self._regression = isinstance(evaluation, Evaluation) and is_regression(evaluation)
+        self._regression = isinstance(evaluation, Evaluation) and evaluation.is_regression
         if isinstance(evaluation, Evaluation):
             metric = default_metric(evaluation) if metric is None else metric
             check_slice_metric(evaluation, metric)
@@ -399,9 +398,7 @@ class SliceBrowser(LinkedView):
         page = self.inspected_rows(self.rows_page)
         ev = self.evaluation
         if self._regression:  # the roles' columns (es_ prefixed when the data has one of their names)
-            roles = {
-                c: c if c not in ev.columns else f"es_{c}" for c in ("id", "actual", "predicted", "residual")
-            }
+            roles = {"id": "id" if "id" not in ev.columns else "es_id", **ev.regression_names()}
             shown = list(roles.values())
             signed = {roles["residual"]}
             texts = {c: [value_text(v, c in signed) for v in page[c].tolist()] for c in shown[1:]}

@@ -469,6 +469,9 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   const paint = (): void => {
     const focused = (document.activeElement as HTMLElement | null)?.closest?.("[data-focus]")?.getAttribute("data-focus");
     const hadFocus = root.contains(document.activeElement);
+    // the filter being typed (its debounce not yet sent) survives a repaint that arrives meanwhile
+    const active = document.activeElement;
+    const draft = hadFocus && active instanceof HTMLInputElement && active.type === "search" ? active.value : null;
     const nRows = Number(model.get("n_rows") ?? 0);
     const nTotal = Number(model.get("n_total") ?? 0);
     const filter = String(model.get("filter_text") ?? "");
@@ -523,6 +526,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
           target.setAttribute("tabindex", "0");
         }
         target.focus();
+        if (target instanceof HTMLInputElement && target.type === "search" && draft !== null) target.value = draft;
         if (target instanceof HTMLInputElement) target.setSelectionRange(target.value.length, target.value.length);
       }
     }

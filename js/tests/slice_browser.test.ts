@@ -166,3 +166,19 @@ describe("slice browser on a regression", () => {
     expect(el.querySelector("tbody tr")!.getAttribute("aria-label")).toBe("row 4: actual 318.3, predicted 112.0, residual −206.4");
   });
 });
+
+describe("slice browser repaints", () => {
+  it("keep the filter being typed when a repaint arrives before it is sent", async () => {
+    const { el, model } = setup();
+    const filter = el.querySelector<HTMLInputElement>('input[aria-label="Filter slices by feature"]')!;
+    filter.focus();
+    filter.value = "edu";
+    filter.dispatchEvent(new Event("input"));
+    model.set("n_slices", 4); // the kernel's answer to something else, within the debounce
+    await flush();
+    const again = el.querySelector<HTMLInputElement>('input[aria-label="Filter slices by feature"]')!;
+    expect(again).not.toBe(filter);
+    expect(again.value).toBe("edu");
+    expect(document.activeElement).toBe(again);
+  });
+});

@@ -145,6 +145,7 @@ def test_a_slice_click_moves_the_tagger_and_the_kernel_and_a_relabel_is_typed(
     # the mean residual: over- and under-predicted slices, in the target's units; the tagger's list
     sb.get_by_role("combobox", name="Metric").select_option("mean_error")
     sb.get_by_role("searchbox", name="Filter slices by feature").fill("")
+    expect(sb.get_by_text(re.compile(r"^\d{2,} slices$"))).to_be_visible()  # every feature again
     expect(grid.locator("thead th").nth(4)).to_have_text("Mean residual ▾")
     expect(grid.locator(".es-bar-under").first).to_be_attached()  # an under-predicted slice
     tagger.get_by_role("button", name="Show list view").click()

@@ -25,17 +25,17 @@ output trivially top an error ranking, so views show the feature group first. Sl
 ranked after every supported one (``supported`` is False): a 1-row slice at 100% error tells nothing,
 but it stays listed, so a small tag can still be found and selected.
 
-**Regression.** On a regression Evaluation the metric is a mean of a per-row measure (:mod:`errorscope.regression`):
-``mae`` (the default: mean |residual|), ``rmse`` (the root of the mean squared residual) or ``mean_error``
-(the mean residual, prediction - actual: positive is over-prediction). Each slice gets the metric and
-the rest's, difference, ratio, a 95% Student t interval and Welch's t-test against the rest, all from
-sums of the measure and its square per code (one ``GroupCounts`` per column), the same path as log loss.
-There are no ``errors``, ``error_rate`` or ``lift`` columns (no row is "an error"). The mean residual's
-``ratio`` is signed (value / rest's, NaN when the rest's is 0): -2 reads "twice as biased, the other way". The families are the
-features, metadata and sensitive columns, the derived ``actual``, ``predicted`` and ``residual`` bins
-(group "outcome") and tags; there is no class family. Worst first is the largest MAE or RMSE, and for the
-mean residual the largest |mean residual|: a slice over-predicted by 20 ranks with one under-predicted by
-20.
+**Regression.** On a regression Evaluation the metric is a mean of a per-row measure (see
+:mod:`errorscope.regression`): ``mae`` (the default: mean |residual|), ``rmse`` (the root of the mean
+squared residual) or ``mean_error`` (the mean residual, prediction - actual: positive is
+over-prediction). Each slice gets the metric and the rest's, difference, ratio, a 95% Student t interval
+and Welch's t-test against the rest, all from sums of the measure and its square per code (one
+``GroupCounts`` per column), the same path as log loss. There are no ``errors``, ``error_rate`` or
+``lift`` columns (no row is "an error"). The mean residual's ``ratio`` is signed (value / rest's, NaN
+when the rest's is 0): -2 reads "twice as biased, the other way". The families are the features,
+metadata and sensitive columns, the derived ``actual``, ``predicted`` and ``residual`` bins (group
+"outcome") and tags; there is no class family. Worst first is the largest MAE or RMSE, and for the mean
+residual the largest |mean residual|: a slice over-predicted by 20 ranks with one under-predicted by 20.
 """
 
 from __future__ import annotations

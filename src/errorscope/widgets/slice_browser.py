@@ -62,8 +62,9 @@ class SliceBrowser(LinkedView):
     over- and under-predicted slices both rank high). A regression's table has no errors and no lift
     (see :mod:`errorscope.slicing`), its slices include bins of the actual and predicted values and of
     the residual, and its rows tab orders by |residual|, over- or under-prediction, or stratified random
-    (:data:`errorscope.ranking.REGRESSION_ORDERS`), showing actual, predicted and residual. ``bins``: {column: edges or a number of
-    quantile bins}, applied to the Evaluation (every view sees them).
+    (:data:`errorscope.ranking.REGRESSION_ORDERS`), showing actual, predicted and residual.
+    ``bins``: {column: edges or a number of quantile bins}, applied to the Evaluation (every view sees
+    them).
 
     Feature slices are listed first, slices of the model's output, the classes and tags after them in
     their own group; slices with fewer than ``min_support`` rows (default max(10, 0.5% of the rows))

@@ -3,7 +3,6 @@ engine (numpy, DuckDB over Parquet, Spark), with the same table and the same hel
 
 from __future__ import annotations
 
-import itertools
 import threading
 
 import numpy as np
@@ -15,6 +14,7 @@ import errorscope as es
 from errorscope.discovery import DiscoveryCancelled, discover_slices, sliceline_score, split_rows
 from errorscope.plans import Filter
 from errorscope.query import parse
+from sliceline_oracle import brute_force_top_k
 
 ENGINES = ("numpy", "duckdb", pytest.param("spark", marks=pytest.mark.spark))
 
@@ -128,25 +128,8 @@ def test_pruned_search_equals_brute_force_top_k(
     )
     assert found["p_adjusted"].isna().all()  # no held-out rows: no valid test
     coded = [ev.codes(c) for c in ev.features]
-    wrong = ev.true_codes != ev.pred_codes
-    n, mean = ev.n_rows, wrong.mean()
-    brute, scores = [], {}
-    for level in (1, 2, 3):
-        for combo in itertools.combinations(range(len(coded)), level):
-            frame = pd.DataFrame({i: coded[i].codes for i in combo})
-            frame["wrong"] = wrong
-            stats = frame.groupby(list(combo))["wrong"].agg(["size", "sum"])
-            stats["score"] = sliceline_score(stats["sum"], stats["size"], mean, n, alpha)
-            scores[combo] = stats["score"].to_dict()
-            for key, row in stats.iterrows():
-                key = key if isinstance(key, tuple) else (key,)
-                parents = [scores[combo[:d] + combo[d + 1 :]] for d in range(level)] if level > 1 else []
-                best_parent = max(
-                    (p[_key(key[:d] + key[d + 1 :])] for d, p in enumerate(parents)), default=0.0
-                )
-                if row["size"] >= min_support and row["score"] > max(0.0, (1 + gain) * best_parent):
-                    brute.append(row["score"])
-    expected = sorted(brute, reverse=True)[:k]
+    wrong = (ev.true_codes != ev.pred_codes).astype(np.int64)
+    expected = brute_force_top_k(coded, wrong, alpha, min_support, gain, k)
     np.testing.assert_allclose(found["score"].to_numpy(), expected, rtol=1e-12)
 
 
@@ -168,10 +151,6 @@ def test_p_values_are_valid_when_no_slice_is_worse(alpha: float, min_support: in
         listed += len(found)
     assert listed >= 100  # the search does list slices: chance makes some look worse
     assert significant / listed <= 0.05
-
-
-def _key(digits: tuple[int, ...]) -> int | tuple[int, ...]:
-    return digits[0] if len(digits) == 1 else digits
 
 
 def test_redundant_conjunctions_are_not_listed() -> None:

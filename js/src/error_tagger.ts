@@ -10,6 +10,9 @@ export interface RowCard {
   predicted: string;
   wrong: boolean;
   score: number | null;
+  /** A regression's residual (prediction − actual) as text, and its number. */
+  residual?: string;
+  residual_value?: number;
   tags: string[];
   note: string;
   relabel: string;
@@ -103,13 +106,32 @@ const ORDERS: [string, string][] = [
   ["id", "By id"],
 ];
 
-/** Keys that act on the card, or null: digits toggle tags, j/k (or arrows) move, s skips, u undoes. */
-export function keyAction(key: string, nTags: number): { kind: "tag"; index: number } | { kind: "move"; delta: number } | { kind: "undo" } | { kind: "note" } | null {
+/** A regression's queue orders (residual = prediction − actual). */
+export const REGRESSION_ORDERS: [string, string][] = [
+  ["loss", "Largest |residual| first"],
+  ["over_prediction", "Largest over-predictions first"],
+  ["under_prediction", "Largest under-predictions first"],
+  ["stratified_random", "Random, stratified by actual value"],
+  ["id", "By id"],
+];
+
+/** What a typed relabel sends: the number's text, "" (clear), or null when it is not a number. */
+export function relabelNumber(text: string): string | null {
+  const typed = text.trim().replace("\u2212", "-");
+  if (typed === "") return "";
+  const value = Number(typed);
+  return Number.isFinite(value) ? String(value) : null;
+}
+
+/** Keys that act on the card, or null: digits toggle tags, j/k (or arrows) move, s skips, u undoes, n
+ * goes to the note and r to the relabel (the correct class, or a regression's corrected value). */
+export function keyAction(key: string, nTags: number): { kind: "tag"; index: number } | { kind: "move"; delta: number } | { kind: "undo" } | { kind: "note" } | { kind: "relabel" } | null {
   if (/^[1-9]$/.test(key) && Number(key) <= nTags) return { kind: "tag", index: Number(key) - 1 };
   if (key === "j" || key === "ArrowRight" || key === "s") return { kind: "move", delta: 1 };
   if (key === "k" || key === "ArrowLeft") return { kind: "move", delta: -1 };
   if (key === "u") return { kind: "undo" };
   if (key === "n") return { kind: "note" };
+  if (key === "r") return { kind: "relabel" };
   return null;
 }
 
@@ -187,6 +209,39 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     return h("ul", { className: "es-counts", "aria-label": "Tag counts" }, items);
   };
 
+  const regression = (): boolean => model.get("task") === "regression";
+  /** A classifier's relabel: the correct class, from a list. */
+  const classRelabel = (card: RowCard): HTMLElement => {
+    const relabel = h("select", { "aria-label": "Correct label", "data-focus": "relabel" }, [h("option", { value: "", text: "label is right" })]);
+    for (const c of (model.get("class_names") ?? []) as string[]) relabel.append(h("option", { value: c, text: `label is wrong: correct is ${c}` }));
+    relabel.value = card.relabel;
+    relabel.addEventListener("change", () => keys.message({ type: "relabel", ids: targets(card), label: relabel.value }));
+    return relabel;
+  };
+  /** A regression's relabel: the corrected value, typed in a number input (saved on Enter or leaving it;
+   * empty clears it; what is not a number is refused here, and by the kernel). */
+  const numberRelabel = (card: RowCard): HTMLElement => {
+    const input = h("input", { type: "number", step: "any", inputmode: "decimal", placeholder: "value is right (r)", "aria-label": "Corrected value", "data-focus": "relabel" });
+    input.value = card.relabel;
+    const save = (): void => {
+      const label = relabelNumber(input.value);
+      if (label === null || input.validity.badInput) {
+        input.setAttribute("aria-invalid", "true");
+        return;
+      }
+      input.removeAttribute("aria-invalid");
+      if (label !== card.relabel) keys.message({ type: "relabel", ids: targets(card), label });
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        save();
+      }
+    });
+    input.addEventListener("change", save);
+    return h("label", { className: "es-relabel" }, ["Corrected value ", input]);
+  };
+
   const cardView = (card: RowCard | null): HTMLElement => {
     const n = Number(model.get("n_queue") ?? 0);
     if (!card) return h("p", { className: "es-muted", text: "Nothing to review: no rows in the selection match." });
@@ -207,10 +262,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       }
     });
     note.addEventListener("blur", saveNote);
-    const relabel = h("select", { "aria-label": "Correct label", "data-focus": "relabel" }, [h("option", { value: "", text: "label is right" })]);
-    for (const c of (model.get("class_names") ?? []) as string[]) relabel.append(h("option", { value: c, text: `label is wrong: correct is ${c}` }));
-    relabel.value = card.relabel;
-    relabel.addEventListener("change", () => keys.message({ type: "relabel", ids: targets(card), label: relabel.value }));
+    const relabel = regression() ? numberRelabel(card) : classRelabel(card);
     const fields = h("dl", { className: "es-fields", role: "region", "aria-label": `Features of row ${card.id}`, tabindex: 0, "data-focus": "fields" });
     for (const [name, value, sensitive] of card.fields ?? []) {
       fields.append(h("div", { className: sensitive ? "es-field es-sensitive" : "es-field" }, [
@@ -219,11 +271,12 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       ]));
     }
     const tags = keys.tagsOf(card);
-    return h("article", { className: "es-card", "aria-label": `Row ${card.id}: actual ${card.actual}, predicted ${card.predicted}`, "aria-busy": String(keys.busy) }, [
+    const outcome = regression() ? `actual ${card.actual} · predicted ${card.predicted} · residual ${card.residual ?? ""}` : `actual ${card.actual} · predicted ${card.predicted}`;
+    return h("article", { className: "es-card", "aria-label": `Row ${card.id}: ${outcome.replaceAll(" · ", ", ")}`, "aria-busy": String(keys.busy) }, [
       h("div", { className: "es-card-head" }, [
         h("span", { text: `Row ${formatCount(position + 1)} of ${formatCount(n)}` }),
         h("strong", { text: `id ${card.id}` }),
-        h("span", { className: card.wrong ? "es-wrong-label" : "", text: `actual ${card.actual} · predicted ${card.predicted}` }),
+        h("span", { className: card.wrong ? "es-wrong-label" : "", text: outcome }),
         card.score === null ? null : h("span", { className: "es-muted", text: `confidence ${formatPercent(card.score)}` }),
         tags.length ? h("span", { className: "es-muted", text: `tags: ${tags.join(", ")}` }) : null,
       ]),
@@ -254,34 +307,42 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         else next.delete(r.id);
         setTrait("checked", Array.from(next));
       });
-      body.append(h("tr", { "aria-label": `row ${r.id}: actual ${r.actual}, predicted ${r.predicted}` }, [
+      body.append(h("tr", { "aria-label": `row ${r.id}: actual ${r.actual}, predicted ${r.predicted}${regression() ? `, residual ${r.residual ?? ""}` : ""}` }, [
         h("td", {}, [box]),
         h("td", { text: r.id }),
         h("td", { text: r.actual }),
         h("td", { text: r.predicted }),
-        h("td", { text: r.score === null ? "" : formatPercent(r.score) }),
+        h("td", { text: regression() ? (r.residual ?? "") : r.score === null ? "" : formatPercent(r.score) }),
         h("td", { text: r.tags.join(", ") }),
         h("td", { text: r.note }),
       ]));
     }
     return h("div", {}, [
-      h("table", { className: "es-table", "aria-label": "Rows to review" }, [
-        h("thead", {}, [h("tr", {}, ["", "id", "actual", "predicted", "confidence", "tags", "note"].map((t) => h("th", { scope: "col", text: t })))]),
-        body,
+      h("div", { className: "es-list-scroll" }, [ // a narrow notebook scrolls the list, never clips it
+        h("table", { className: "es-table", "aria-label": "Rows to review" }, [
+          h("thead", {}, [h("tr", {}, ["", "id", "actual", "predicted", regression() ? "residual" : "confidence", "tags", "note"].map((t) => h("th", { scope: "col", text: t })))]),
+          body,
+        ]),
       ]),
       pager(page, n, size, "page of rows", (p) => setTrait("list_page", p), "list_page"),
     ]);
   };
 
+  let paintedCard: string | null = null;
   const paint = (): void => {
     const focused = (document.activeElement as HTMLElement | null)?.closest?.("[data-focus]")?.getAttribute("data-focus");
     const rootHadFocus = document.activeElement === root;
     const card = shownCard();
+    // what is being typed (a note, a corrected value, a tag name) survives a repaint of the same row
+    const active = document.activeElement;
+    const typing = root.contains(active) && (active instanceof HTMLTextAreaElement || (active instanceof HTMLInputElement && active.type !== "checkbox"));
+    const draft = typing && (card?.id ?? null) === paintedCard ? (active as HTMLInputElement).value : null;
+    paintedCard = card?.id ?? null;
     const n = Number(model.get("n_queue") ?? 0);
     root.setAttribute("data-rows", String(Number(model.get("n_rows") ?? 0)));
     const clause = String(model.get("clause_text") ?? "");
     const orderSelect = h("select", { "aria-label": "Review order" });
-    for (const [value, text] of ORDERS) orderSelect.append(h("option", { value, text }));
+    for (const [value, text] of regression() ? REGRESSION_ORDERS : ORDERS) orderSelect.append(h("option", { value, text }));
     orderSelect.value = String(model.get("order"));
     orderSelect.addEventListener("change", () => setTrait("order", orderSelect.value));
     const errorsOnly = h("input", { type: "checkbox" });
@@ -301,7 +362,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       ]),
       h("div", { className: "es-toolbar" }, [
         h("label", {}, ["Order ", orderSelect]),
-        h("label", {}, [errorsOnly, "Errors only"]),
+        regression() ? null : h("label", {}, [errorsOnly, "Errors only"]),
         modeButton,
         undo,
       ]),
@@ -309,7 +370,11 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       h("div", { className: "es-tagger-body" }, [mode === "card" ? cardView(card) : listView(), countsList()]),
     );
     if (rootHadFocus) root.focus();
-    else if (focused) root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focused)}"]`)?.focus();
+    else if (focused) {
+      const target = root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focused)}"]`);
+      if (draft !== null && (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement)) target.value = draft;
+      target?.focus();
+    }
   };
 
   root.addEventListener("keydown", (e) => {
@@ -326,8 +391,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     if (!action) return;
     e.preventDefault();
     e.stopPropagation(); // a handled key never reaches the notebook's shortcuts
-    if (action.kind === "note") {
-      root.querySelector<HTMLTextAreaElement>("textarea")?.focus();
+    if (action.kind === "note" || action.kind === "relabel") {
+      root.querySelector<HTMLElement>(action.kind === "note" ? "textarea" : '[data-focus="relabel"]')?.focus();
       return;
     }
     if (action.kind === "tag") tagKey(vocabulary()[action.index]!);
@@ -338,7 +403,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   const unmount = mountView(
     model,
     root,
-    ["vocabulary", "counts", "selected_tags", "order", "errors_only", "mode", "n_queue", "position", "card", "list_page", "list_rows", "checked", "class_names", "status", "can_undo", "n_rows", "clause_text"],
+    ["vocabulary", "counts", "selected_tags", "order", "errors_only", "mode", "n_queue", "position", "card", "list_page", "list_rows", "checked", "class_names", "task", "status", "can_undo", "n_rows", "clause_text"],
     paint,
     false,
   );

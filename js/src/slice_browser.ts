@@ -1,7 +1,7 @@
 /** SliceBrowser widget: ranked slices, discovered conjunctions, the selection's rows, and a comparison. */
 import { toFloat64, toInt32, toUint32, toUint8 } from "./lib/buffers";
 import { h, positiveClassNote } from "./lib/dom";
-import { formatCount, formatMetric, formatPercent } from "./lib/format";
+import { formatCount, formatMetric, formatPercent, formatSignificant, withMinus } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 import { pager } from "./lib/pager";
 
@@ -18,6 +18,17 @@ const ORDERS: [string, string][] = [
   ["least_confident", "Least confident"],
   ["id", "By id"],
 ];
+/** A regression's row orders (residual = prediction − actual). */
+export const REGRESSION_ORDERS: [string, string][] = [
+  ["loss", "Largest |residual|"],
+  ["over_prediction", "Largest over-predictions"],
+  ["under_prediction", "Largest under-predictions"],
+  ["stratified_random", "Random, stratified by actual value"],
+  ["id", "By id"],
+];
+/** A regression's metrics: means in the target's units, not rates. */
+const REGRESSION_HEADERS: Record<string, string> = { mae: "MAE", rmse: "RMSE", mean_error: "Mean residual" };
+const REGRESSION_METRICS = new Set(Object.keys(REGRESSION_HEADERS));
 
 /** One page of the slice table, decoded. */
 export interface SlicePage {
@@ -67,7 +78,7 @@ export function readSlicePage(raw: any): SlicePage {
 
 /** A ratio or a lift: "2.50×", "–". */
 export function formatTimes(x: number): string {
-  return Number.isFinite(x) ? `${x.toFixed(2)}×` : "–";
+  return Number.isFinite(x) ? withMinus(`${x.toFixed(2)}×`) : "–"; // a mean residual's ratio is signed
 }
 
 /** The keys a view handles stop here: JupyterLab must not also act on them (move cells, edit mode). */
@@ -84,8 +95,9 @@ export function rove(items: HTMLElement[], target: HTMLElement | undefined): voi
   target.focus();
 }
 
-/** A metric's value as shown: rates in percent, log loss as a number. */
+/** A metric's value as shown: rates in percent, log loss as a number, a regression's in the target's units. */
 export function formatValue(metric: string, x: number): string {
+  if (REGRESSION_METRICS.has(metric)) return formatSignificant(x);
   return metric === "log_loss" ? formatMetric(x) : formatPercent(x);
 }
 
@@ -98,6 +110,7 @@ export function formatP(p: number): string {
 /** Signed difference: "+12.3 pp" for rates, "+0.123" for log loss. */
 export function formatDifference(metric: string, d: number): string {
   if (!Number.isFinite(d)) return "–";
+  if (REGRESSION_METRICS.has(metric)) return d === 0 ? "±0" : `${d > 0 ? "+" : ""}${formatSignificant(d)}`;
   const sign = d > 0 ? "+" : d < 0 ? "−" : "±";
   return metric === "log_loss" ? `${sign}${Math.abs(d).toFixed(3)}` : `${sign}${(Math.abs(d) * 100).toFixed(1)} pp`;
 }
@@ -105,6 +118,10 @@ export function formatDifference(metric: string, d: number): string {
 const DISCOVERED_HEADERS: [string, string?][] = [
   ["Slice"], ["Predicates"], ["Rows"], ["Error rate"], ["Rest"], ["Score", "Sliceline's score on the half of the rows the search ran on"],
   ["p (held out, BH)", "Tested on the half of the rows the search never saw (one-sided z-test against the rest), Benjamini-Hochberg adjusted over the slices found: valid although the slices were searched for"],
+];
+const REGRESSION_DISCOVERED_HEADERS: [string, string?][] = [
+  ["Slice"], ["Predicates"], ["Rows"], ["MAE", "Mean absolute residual of the slice"], ["Rest"], ["Score", "Sliceline's score on |residual|, on the half of the rows the search ran on"],
+  ["p (held out, BH)", "Tested on the half of the rows the search never saw (one-sided Welch t-test of |residual| against the rest), Benjamini-Hochberg adjusted over the slices found: valid although the slices were searched for"],
 ];
 
 /** Mark where a scroll box's content runs past its edges (`data-more` "left", "right"): CSS fades that
@@ -136,6 +153,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     model.save_changes();
   };
   const metric = (): string => String(model.get("metric") ?? "error_rate");
+  const regression = (): boolean => model.get("task") === "regression";
   const metricName = (): string => {
     const found = ((model.get("metrics") ?? []) as string[][]).find((m) => m[0] === metric());
     return found?.[1] ?? metric();
@@ -236,11 +254,13 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const toolbar = h("div", { className: "es-toolbar" }, [h("label", {}, ["Metric ", metricSelect]), rates ? positiveClassNote(String(model.get("positive_label") ?? "")) : null, filter]);
     const byOutcome = Boolean(model.get("outcome_selection"));
     const minRows = Number(model.get("min_rows") ?? 0);
+    const reg = regression();
+    const valueTitle = m === "mean_error" ? "Mean residual (prediction − actual): positive is over-prediction; ranked by its size" : undefined;
     const headers: [string, string, string?][] = [
-      ["feature", "Feature"], ["slice", "Slice"], ["size", "Rows"], ["share", "Share"], ["value", metricName().replace(/^./, (c) => c.toUpperCase())],
+      ["feature", "Feature"], ["slice", "Slice"], ["size", "Rows"], ["share", "Share"], ["value", reg ? (REGRESSION_HEADERS[m] ?? m) : metricName().replace(/^./, (c) => c.toUpperCase()), valueTitle],
       ["rest", "Rest"], ["difference", "Difference"], ["ratio", "Ratio"],
-      ["lift", "Lift", "Share of the selected rows' errors in the slice over its share of all rows (1: as common as in the data)"],
-      ["p_adjusted", "p (BH)", "Two-sided test against the rest, Benjamini-Hochberg adjusted over the slices listed"],
+      ...(reg ? [] : [["lift", "Lift", "Share of the selected rows' errors in the slice over its share of all rows (1: as common as in the data)"] as [string, string, string]]),
+      ["p_adjusted", "p (BH)", reg ? "Welch's t-test against the rest, Benjamini-Hochberg adjusted over the slices listed" : "Two-sided test against the rest, Benjamini-Hochberg adjusted over the slices listed"],
     ];
     const sortBy = String(model.get("sort_by"));
     const stop = headers.some(([k]) => k === sortBy) ? sortBy : headers[0]![0];
@@ -249,18 +269,26 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     ]);
     const body = h("tbody");
     const groupNames = ["Feature slices", "Model output, classes and tags (apart: they top an error ranking by construction)"];
-    const maxValue = Math.max(1e-12, ...Array.from(page.ci_high).filter(Number.isFinite), ...Array.from(page.value).filter(Number.isFinite));
+    // a mean residual's bar is its size (an interval across 0 starts at 0): over- and under-prediction alike
+    const span = (i: number): [number, number, number] => {
+      const [v, lo, hi] = [page.value[i]!, page.ci_low[i] ?? 0, page.ci_high[i] ?? 0];
+      if (m !== "mean_error") return [v, lo, hi];
+      return [Math.abs(v), lo <= 0 && hi >= 0 ? 0 : Math.min(Math.abs(lo), Math.abs(hi)), Math.max(Math.abs(lo), Math.abs(hi))];
+    };
+    const spans = page.feature.map((_, i) => span(i));
+    const maxValue = Math.max(1e-12, ...spans.flatMap(([v, , hi]) => [v, hi]).filter(Number.isFinite));
     page.feature.forEach((feature, i) => {
       const key = page.key[i]!;
       const value = page.value[i]!;
-      const bar = h("span", { className: "es-bar", "aria-hidden": "true" }, [
+      const [barValue, barLow, barHigh] = spans[i]!;
+      const bar = h("span", { className: value < 0 && m === "mean_error" ? "es-bar es-bar-under" : "es-bar", "aria-hidden": "true" }, [
         h("span", { className: "es-bar-fill" }),
         h("span", { className: "es-bar-ci" }),
       ]);
-      (bar.firstChild as HTMLElement).style.width = `${(100 * (Number.isFinite(value) ? value : 0)) / maxValue}%`;
+      (bar.firstChild as HTMLElement).style.width = `${(100 * (Number.isFinite(barValue) ? barValue : 0)) / maxValue}%`;
       const ci = bar.lastChild as HTMLElement;
-      ci.style.left = `${(100 * (page.ci_low[i] ?? 0)) / maxValue}%`;
-      ci.style.width = `${(100 * Math.max(0, (page.ci_high[i] ?? 0) - (page.ci_low[i] ?? 0))) / maxValue}%`;
+      ci.style.left = `${(100 * (Number.isFinite(barLow) ? barLow : 0)) / maxValue}%`;
+      ci.style.width = `${(100 * Math.max(0, (Number.isFinite(barHigh) ? barHigh : 0) - (Number.isFinite(barLow) ? barLow : 0))) / maxValue}%`;
       const interval = `95% CI ${formatValue(m, page.ci_low[i]!)}–${formatValue(m, page.ci_high[i]!)}`;
       const group = page.outcome[i] ?? 0;
       if (i === 0 || group !== (page.outcome[i - 1] ?? 0))
@@ -285,7 +313,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         h("td", { role: "gridcell", className: "es-num", text: formatValue(m, page.rest[i]!) }),
         h("td", { role: "gridcell", className: "es-num", text: formatDifference(m, page.difference[i]!) }),
         h("td", { role: "gridcell", className: "es-num", text: formatTimes(page.ratio[i]!) }),
-        h("td", { role: "gridcell", className: "es-num", text: formatTimes(page.lift[i]!) }),
+        reg ? null : h("td", { role: "gridcell", className: "es-num", text: formatTimes(page.lift[i]!) }),
         h("td", { role: "gridcell", className: "es-num", text: formatP(page.p_adjusted[i]!) }),
       ]);
       tr.addEventListener("click", (e) => model.send({ type: "select_slice", key, additive: additiveKey(e) }));
@@ -312,8 +340,10 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const raw = model.get("discovered") ?? {};
     const slices: string[] = raw.slice ?? [];
     const [level, size, errors] = [toUint32(raw.level), toUint32(raw.size), toUint32(raw.errors)];
-    const rate = toFloat64(raw.error_rate);
-    const rest = toFloat64(raw.rest_error_rate);
+    const reg = regression();
+    const show = reg ? (x: number): string => formatSignificant(x) : (x: number): string => formatPercent(x);
+    const rate = toFloat64(raw.value);
+    const rest = toFloat64(raw.rest);
     const score = toFloat64(raw.score);
     const [lo, hi, p] = [toFloat64(raw.ci_low), toFloat64(raw.ci_high), toFloat64(raw.p_adjusted)];
     const status = String(model.get("discovery_status") ?? "idle");
@@ -327,7 +357,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     (bar.firstChild as HTMLElement).style.width = `${Math.round(progress * 100)}%`;
     const statusText = status === "running" ? `Searching… ${Math.round(progress * 100)}%` : status === "done" ? `${slices.length} slices found` : status;
     const table = h("table", { role: "grid", "aria-label": "Discovered slices", className: "es-table" }, [
-      h("thead", {}, [h("tr", { role: "row" }, DISCOVERED_HEADERS.map(([t, title]) => h("th", { role: "columnheader", scope: "col", text: t, title })))]),
+      h("thead", {}, [h("tr", { role: "row" }, (reg ? REGRESSION_DISCOVERED_HEADERS : DISCOVERED_HEADERS).map(([t, title]) => h("th", { role: "columnheader", scope: "col", text: t, title })))]),
     ]);
     const body = h("tbody");
     slices.forEach((text, i) => {
@@ -337,13 +367,13 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         "data-action": "select",
         "data-focus": `found-${i}`,
         "aria-selected": String(selected.has(i)),
-        "aria-label": `${text}: ${formatCount(size[i]!)} rows, error rate ${formatPercent(rate[i]!)}`,
+        "aria-label": `${text}: ${formatCount(size[i]!)} rows, ${reg ? "MAE" : "error rate"} ${show(rate[i]!)}`,
       }, [
         h("td", { role: "gridcell", className: "es-slice-text", text }),
         h("td", { role: "gridcell", className: "es-num", text: String(level[i] ?? "") }),
         h("td", { role: "gridcell", className: "es-num", text: formatCount(size[i]!) }),
-        h("td", { role: "gridcell", className: "es-num", title: `${formatCount(errors[i]!)} errors; 95% CI ${formatPercent(lo[i]!)}–${formatPercent(hi[i]!)}`, text: formatPercent(rate[i]!) }),
-        h("td", { role: "gridcell", className: "es-num", text: formatPercent(rest[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", title: `${reg ? "" : `${formatCount(errors[i]!)} errors; `}95% CI (held out) ${show(lo[i]!)}–${show(hi[i]!)}`, text: show(rate[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: show(rest[i]!) }),
         h("td", { role: "gridcell", className: "es-num", text: formatMetric(score[i]!) }),
         h("td", { role: "gridcell", className: "es-num", text: formatP(p[i]!) }),
       ]);
@@ -354,7 +384,9 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     gridKeys(table, null);
     return h("div", { role: "tabpanel", "aria-label": "Discovered" }, [
       h("div", { className: "es-toolbar" }, [run, cancel, bar, h("span", { role: "status", text: statusText })]),
-      h("p", { className: "es-muted", text: "Conjunctions of up to 3 predicates, found on a random half of the rows and ranked by Sliceline's score (error rate against the average, penalised for small slices); p-values come from the other half." }),
+      h("p", { className: "es-muted", text: reg
+        ? "Conjunctions of up to 3 predicates, found on a random half of the rows and ranked by Sliceline's score on |residual| (MAE against the average, penalised for small slices); p-values come from the other half."
+        : "Conjunctions of up to 3 predicates, found on a random half of the rows and ranked by Sliceline's score (error rate against the average, penalised for small slices); p-values come from the other half." }),
       scrollBox(table),
     ]);
   };
@@ -366,7 +398,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const wrongFlags = toUint8(raw.wrong);
     const total = Number(model.get("n_selected") ?? 0);
     const orderSelect = h("select", { "aria-label": "Order rows by", "data-focus": "order" });
-    for (const [value, text] of ORDERS) orderSelect.append(h("option", { value, text }));
+    for (const [value, text] of regression() ? REGRESSION_ORDERS : ORDERS) orderSelect.append(h("option", { value, text }));
     orderSelect.value = String(model.get("row_order") ?? "loss");
     orderSelect.addEventListener("change", () => {
       model.set("rows_page", 0);
@@ -376,7 +408,6 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       h("thead", {}, [h("tr", { role: "row" }, columns.map((c) => h("th", { role: "columnheader", scope: "col", text: c })))]),
     ]);
     const body = h("tbody");
-    const at = (name: string, row: string[]): string => row[columns.indexOf(name)] ?? "";
     cells.forEach((row, i) => {
       const isWrong = wrongFlags[i] === 1;
       body.append(h("tr", {
@@ -384,7 +415,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         tabindex: i === 0 ? 0 : -1,
         className: isWrong ? "es-wrong" : "",
         "data-focus": `row-${i}`,
-        "aria-label": `row ${at("id", row)}: actual ${at("actual", row)}, predicted ${at("predicted", row)}${isWrong ? " (wrong)" : ""}`,
+        "aria-label": `row ${row[0] ?? ""}: actual ${row[1] ?? ""}, predicted ${row[2] ?? ""}${regression() ? `, residual ${row[3] ?? ""}` : isWrong ? " (wrong)" : ""}`,
       }, row.map((v) => h("td", { role: "gridcell", text: v, title: v.length > 40 ? v : undefined }))));
     });
     table.append(body);
@@ -438,6 +469,9 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   const paint = (): void => {
     const focused = (document.activeElement as HTMLElement | null)?.closest?.("[data-focus]")?.getAttribute("data-focus");
     const hadFocus = root.contains(document.activeElement);
+    // the filter being typed (its debounce not yet sent) survives a repaint that arrives meanwhile
+    const active = document.activeElement;
+    const draft = hadFocus && active instanceof HTMLInputElement && active.type === "search" ? active.value : null;
     const nRows = Number(model.get("n_rows") ?? 0);
     const nTotal = Number(model.get("n_total") ?? 0);
     const filter = String(model.get("filter_text") ?? "");
@@ -492,6 +526,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
           target.setAttribute("tabindex", "0");
         }
         target.focus();
+        if (target instanceof HTMLInputElement && target.type === "search" && draft !== null) target.value = draft;
         if (target instanceof HTMLInputElement) target.setSelectionRange(target.value.length, target.value.length);
       }
     }
@@ -500,7 +535,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   const unmount = mountView(
     model,
     root,
-    ["n_rows", "n_total", "filter_text", "clause_text", "tab", "metric", "metrics", "sort_by", "descending", "page", "n_slices", "slice_page", "outcome_selection", "min_rows", "selected_slices", "discovered", "selected_discovered", "discovery_status", "discovery_progress", "row_order", "rows_page", "n_selected", "rows", "comparison", "positive_label"],
+    ["n_rows", "n_total", "filter_text", "clause_text", "tab", "metric", "metrics", "sort_by", "descending", "page", "n_slices", "slice_page", "outcome_selection", "min_rows", "selected_slices", "discovered", "selected_discovered", "discovery_status", "discovery_progress", "row_order", "rows_page", "n_selected", "rows", "comparison", "positive_label", "task"],
     paint,
   );
   return () => {

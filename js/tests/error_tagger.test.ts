@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import widget, { KeyQueue, keyAction, type RowCard } from "../src/error_tagger";
+import widget, { KeyQueue, keyAction, relabelNumber, type RowCard } from "../src/error_tagger";
 import { MockModel } from "./mock";
 
 const EVIL = "<img src=x onerror=alert(1)>";
@@ -42,6 +42,7 @@ describe("error tagger", () => {
     expect(keyAction("j", 2)).toEqual({ kind: "move", delta: 1 });
     expect(keyAction("ArrowLeft", 2)).toEqual({ kind: "move", delta: -1 });
     expect(keyAction("u", 2)).toEqual({ kind: "undo" });
+    expect(keyAction("r", 2)).toEqual({ kind: "relabel" });
   });
   it("renders a labelled region with markup as text, and tags by key", () => {
     const { el, model, card } = setup();
@@ -116,5 +117,66 @@ describe("key queue", () => {
     show(row("c", 2));
     keys.push({ kind: "move", delta: 1 }); // already at the end
     expect(sent).toHaveLength(4);
+  });
+});
+
+const REGRESSION_CARD = { id: "12", actual: "75.04", predicted: "112.0", residual: "+36.96", residual_value: 36.96, wrong: false, score: null, tags: [] as string[], note: "", relabel: "", text: "", fields: [], position: 0 };
+
+/** A regression's tagger showing `card`. */
+function regression(card = REGRESSION_CARD) {
+  const model = new TaggerModel({
+    vocabulary: ["mislabeled"], counts: [0], selected_tags: [], order: "loss", errors_only: false, mode: "card", task: "regression",
+    n_queue: 5, position: 0, card, list_page: 0, list_page_size: 10, list_rows: [card], checked: [], class_names: [],
+    status: "", can_undo: false, n_rows: 5, clause_text: "",
+  });
+  const el = document.createElement("div");
+  document.body.append(el);
+  widget.render({ model, el });
+  return { model, el };
+}
+
+describe("error tagger on a regression", () => {
+  it("offers the residual orders, shows actual, predicted and residual, and no errors-only box", () => {
+    const { el } = regression();
+    const order = el.querySelector<HTMLSelectElement>('select[aria-label="Review order"]')!;
+    expect(Array.from(order.options).map((o) => o.value)).toEqual(["loss", "over_prediction", "under_prediction", "stratified_random", "id"]);
+    expect(el.textContent).toContain("actual 75.04 · predicted 112.0 · residual +36.96");
+    expect(el.querySelector("article")!.getAttribute("aria-label")).toBe("Row 12: actual 75.04, predicted 112.0, residual +36.96");
+    expect(el.textContent).not.toContain("Errors only");
+    expect(el.querySelector('select[aria-label="Correct label"]')).toBeNull();
+  });
+  it("relabels with a typed number on Enter, and refuses what is not one", () => {
+    const { el, model } = regression();
+    const input = el.querySelector<HTMLInputElement>('input[aria-label="Corrected value"]')!;
+    expect(input.type).toBe("number");
+    expect(input.closest("label")!.textContent).toContain("Corrected value");
+    input.value = "73.5";
+    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(model.sent.at(-1)).toMatchObject({ type: "relabel", ids: ["12"], label: "73.5" });
+    expect(relabelNumber("abc")).toBeNull();
+    expect(relabelNumber(" −4 ")).toBe("-4");
+    expect(relabelNumber("")).toBe("");
+  });
+});
+
+describe("error tagger repaints", () => {
+  it("keep what is being typed in the same row's fields", async () => {
+    const flush = () => new Promise((r) => setTimeout(r, 0));
+    const g = globalThis as unknown as { CSS?: { escape: (s: string) => string } };
+    g.CSS ??= { escape: (s: string) => s }; // jsdom has no CSS.escape
+    const card = REGRESSION_CARD;
+    const { el, model } = regression(card);
+    const input = el.querySelector<HTMLInputElement>('input[aria-label="Corrected value"]')!;
+    input.focus();
+    input.value = "7";
+    model.set("card", { ...card, tags: ["mislabeled"] }); // the kernel's answer to an earlier key
+    await flush();
+    const again = el.querySelector<HTMLInputElement>('input[aria-label="Corrected value"]')!;
+    expect(again).not.toBe(input);
+    expect(again.value).toBe("7");
+    expect(document.activeElement).toBe(again);
+    model.set("card", { ...card, id: "4" }); // another row: its own (empty) value
+    await flush();
+    expect(el.querySelector<HTMLInputElement>('input[aria-label="Corrected value"]')!.value).toBe("");
   });
 });

@@ -137,3 +137,48 @@ describe("slice browser rendering", () => {
     expect(leaked).toEqual([]);
   });
 });
+
+describe("slice browser on a regression", () => {
+  it("formats means in the target's units and signed differences", () => {
+    expect(formatValue("mae", 32.424955)).toBe("32.42");
+    expect(formatValue("rmse", 1234.56)).toBe("1235");
+    expect(formatValue("mean_error", -0.0123456)).toBe("−0.01235");
+    expect(formatDifference("mean_error", 4.8787)).toBe("+4.879");
+    expect(formatDifference("mae", -14.03)).toBe("−14.03");
+    expect(formatTimes(-3.41)).toBe("−3.41×");
+  });
+  it("shows the regression columns (no lift), residual orders and actual/predicted/residual rows", async () => {
+    const slices = page(["education", "residual"], ["5. Advanced Degree", "< -29.16"]);
+    const { el, model } = setup({
+      task: "regression", metric: "mae", metrics: [["mae", "mean absolute error"], ["rmse", "root mean squared error"], ["mean_error", "mean residual"]],
+      slice_page: { ...slices, errors: undefined, lift: undefined, value: f64([32.42, 61.2]), outcome: new DataView(new Uint8Array([0, 1]).buffer) },
+    });
+    const headers = Array.from(el.querySelectorAll("thead th")).map((t) => t.textContent);
+    expect(headers).toEqual(["Feature", "Slice", "Rows", "Share", "MAE ▾", "Rest", "Difference", "Ratio", "p (BH)"]);
+    const first = el.querySelector('tr[data-key="10"]')!;
+    expect(first.getAttribute("aria-label")).toBe("education = 5. Advanced Degree: 100 rows, mean absolute error 32.42");
+    expect(first.children).toHaveLength(9);
+    model.set("rows", { columns: ["id", "actual", "predicted", "residual"], cells: [["4", "318.3", "112.0", "−206.4"]], wrong: new DataView(new Uint8Array([0]).buffer), start: 0 });
+    model.set("tab", "rows");
+    await flush();
+    const order = el.querySelector<HTMLSelectElement>('select[aria-label="Order rows by"]')!;
+    expect(Array.from(order.options).map((o) => o.value)).toEqual(["loss", "over_prediction", "under_prediction", "stratified_random", "id"]);
+    expect(el.querySelector("tbody tr")!.getAttribute("aria-label")).toBe("row 4: actual 318.3, predicted 112.0, residual −206.4");
+  });
+});
+
+describe("slice browser repaints", () => {
+  it("keep the filter being typed when a repaint arrives before it is sent", async () => {
+    const { el, model } = setup();
+    const filter = el.querySelector<HTMLInputElement>('input[aria-label="Filter slices by feature"]')!;
+    filter.focus();
+    filter.value = "edu";
+    filter.dispatchEvent(new Event("input"));
+    model.set("n_slices", 4); // the kernel's answer to something else, within the debounce
+    await flush();
+    const again = el.querySelector<HTMLInputElement>('input[aria-label="Filter slices by feature"]')!;
+    expect(again).not.toBe(filter);
+    expect(again.value).toBe("edu");
+    expect(document.activeElement).toBe(again);
+  });
+});

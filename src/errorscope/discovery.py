@@ -34,6 +34,16 @@ for every second predicate). Then, best first, a slice is dropped when more than
 rows are already in the slices listed above it (one :class:`~errorscope.plans.Coverage` plan: rows per
 pattern of membership in the candidates). The counts, error rates and selection use every kept row;
 ``score`` is the search part's (what the ranking used).
+
+**Regression.** Sliceline's score works on any non-negative error per row; on a regression it is the
+absolute residual |e| (``Measure("abs_error")`` summed per cell of each ``GroupingSets`` plan): the
+"error rate" above becomes the slice's MAE and ē the search rows' MAE. The bound on a sub-slice's score
+takes each row's error at most the largest |e| among the search rows (one ``Quantiles`` plan at q = 1)
+instead of 1, so pruning stays exact. Each listed slice is tested on the held-out rows with Welch's
+t-test of |e| (one-sided: is its MAE above the rest's?) and gets a Student t interval of its held-out
+MAE, from the sums of |e| and e² per (held out, slice) cell (one ``GroupCounts`` per listed slice);
+Benjamini-Hochberg as above. The table's columns are then ``mae``, ``rest_mae``, ``holdout_mae`` in
+place of errors, error_rate, rest_error_rate and holdout_error_rate.
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
@@ -56,17 +67,22 @@ from .plans import (
     Counted,
     Coverage,
     Filter,
+    GroupCounts,
     GroupingSets,
     Key,
     Measure,
     Patterns,
+    Quantiles,
     holdout_hash,
     holdout_threshold,
 )  # fmt: skip
+from .regression import mean_stats
 from .slicing import feature_family, slice_key, two_proportion_p_value
 
 Progress = Callable[[float, str], None]
 WRONG = (Measure("wrong"),)
+ABS_ERROR = (Measure("abs_error"),)
+ABS_ERROR_SUMS = (Measure("abs_error"), Measure("sq_error"))  # |e| and |e|² = e²
 SETS_IN_MEMORY = 16  # combinations per plan on the numpy engine: cancel and progress stay fine-grained
 
 
@@ -76,7 +92,8 @@ class DiscoveryCancelled(Exception):
 
 @dataclass
 class _Level:
-    """The counted slices of one combination of columns: flat code -> size, errors."""
+    """The counted slices of one combination of columns: flat code -> size, errors (a regression's: the
+    sum of |e|)."""
 
     columns: tuple[int, ...]
     size: np.ndarray
@@ -94,15 +111,25 @@ def sliceline_score(
 
 
 def _upper_bound(
-    errors: np.ndarray, size: np.ndarray, mean_error: float, n: int, alpha: float, min_support: int
+    errors: np.ndarray,
+    size: np.ndarray,
+    mean_error: float,
+    n: int,
+    alpha: float,
+    min_support: int,
+    max_error: float = 1.0,
 ) -> np.ndarray:
-    """Sliceline's bound on the score of any sub-slice (at most ``size`` rows, ``errors`` errors, each
-    row's error at most 1): the score is checked at the sizes where its maximum can lie."""
-    candidates = np.stack([np.full_like(size, min_support), np.maximum(errors, min_support), size]).astype(
-        float
+    """Sliceline's bound on the score of any sub-slice (at most ``size`` rows, ``errors`` summed error,
+    each row's error at most ``max_error``): the score is checked at the sizes where its maximum can lie
+    (a sub-slice of s rows has at most min(s * max_error, errors); the score is constant in s below
+    errors / max_error rows and monotone above, so its maximum is at min_support, errors / max_error or
+    size)."""
+    size = np.asarray(size, dtype=np.float64)
+    candidates = np.stack(
+        [np.full_like(size, min_support), np.maximum(errors / max_error, min_support), size]
     )
     candidates = np.minimum(candidates, np.maximum(size, 1))
-    bounded_errors = np.minimum(candidates, errors)
+    bounded_errors = np.minimum(candidates * max_error, errors)
     return np.max(sliceline_score(bounded_errors, candidates, mean_error, n, alpha), axis=0)
 
 
@@ -139,7 +166,9 @@ def discover_slices(
     Columns: slice (readable), level, size, share, errors, error_rate, rest_error_rate (all kept rows),
     score (search rows), holdout_size, holdout_error_rate, ci_low, ci_high (Wilson), p_value (one-sided
     z-test against the rest) and p_adjusted (Benjamini-Hochberg over the listed slices), all on the
-    held-out rows, and predicates (the AND-term that selects the slice).
+    held-out rows, and predicates (the AND-term that selects the slice). On a regression (the score on
+    |e|): slice, level, size, share, mae, rest_mae, score, holdout_size, holdout_mae, ci_low, ci_high
+    (Student t), p_value (one-sided Welch t-test of |e|), p_adjusted, predicates.
     """
     if not 1 <= max_level <= 4:
         raise ValueError(f"max_level must be 1 to 4, got {max_level!r}.")
@@ -160,18 +189,42 @@ def discover_slices(
     coded = [ev.codes(c) for c in columns] if columns is not None else feature_family(ev)
     keys = [slice_key(c) for c in coded]
     split = Key.split(holdout, seed)
-    outcome = (split, Key.outcome(None))  # rows per [held out, wrong]
-    totals = engine.grouping_sets(GroupingSets((outcome,)), where)[0].counts
-    n, total_errors = int(totals[0].sum()), int(totals[0, 1])
+    regression = ev.is_regression
+    tested = holdout > 0
+    if regression:  # rows and sums of |e|, |e|² per [held out]
+        outcome: tuple[Key, ...] = (split,)
+        totals_counted = engine.count(GroupCounts(outcome, ABS_ERROR_SUMS), where)
+        totals = totals_counted.counts
+        n, total_errors = int(totals[0]), float(totals_counted.sums[0][0])
+        measures = ABS_ERROR
+    else:
+        outcome = (split, Key.outcome(None))  # rows per [held out, wrong]
+        totals = engine.grouping_sets(GroupingSets((outcome,)), where)[0].counts
+        n, total_errors = int(totals[0].sum()), int(totals[0, 1])
+        measures = WRONG
     if min_support is None:
         min_support = max(10, math.ceil(0.01 * n))
     if min_support < 1:
         raise ValueError(f"min_support must be at least 1 row, got {min_support!r}.")
-    tested = holdout > 0
     if n == 0 or total_errors == 0:
+        if regression:
+            return _regression_result([], coded, [], totals_counted, tested)
         return _result([], coded, [], None, totals, tested)
     search_rows = engine.key_filter(where, split, 0) if tested else where
-    search = _Search([c.n_codes for c in coded], n, total_errors / n, alpha, min_support, k, min_gain)
+    max_error = 1.0
+    if regression:  # each row's error is at most the largest |e| among the search rows
+        max_error = float(engine.quantiles(Quantiles(Measure("abs_error"), (1.0,)), search_rows)[0])
+    search = _Search(
+        [c.n_codes for c in coded],
+        n,
+        total_errors / n,
+        alpha,
+        min_support,
+        k,
+        min_gain,
+        max_error,
+        regression,
+    )
     per_plan = SETS_IN_MEMORY if engine.name == "numpy" else None  # a SQL engine scans once per plan
     levels: list[dict[tuple[int, ...], _Level]] = []
     for level in range(1, max_level + 1):
@@ -187,7 +240,9 @@ def discover_slices(
             if cancel is not None and cancel.is_set():
                 raise DiscoveryCancelled()
             chunk = candidates[start : start + step]
-            plan = GroupingSets(tuple(tuple(keys[c] for c in combo) for combo in chunk), WRONG, min_support)
+            plan = GroupingSets(
+                tuple(tuple(keys[c] for c in combo) for combo in chunk), measures, min_support
+            )
             for combo, counted in zip(chunk, engine.grouping_sets(plan, search_rows), strict=True):
                 current[combo] = search.level(combo, counted, parents)
             if progress is not None:
@@ -207,10 +262,14 @@ def discover_slices(
     listed = _drop_overlapping(len(candidates), patterns, k, max_overlap)
     if progress is not None:
         progress(1.0, "done")
-    return _result([search.found[j] for j in listed], coded, listed, patterns, totals, tested)
+    found = [search.found[j] for j in listed]
+    if regression:
+        cells = [_held_out_cell(engine, where, split, keys, coded, f) for f in found]
+        return _regression_result(found, coded, cells, totals_counted, tested)
+    return _result(found, coded, listed, patterns, totals, tested)
 
 
-Found = tuple[float, tuple[int, ...], int, int, int]  # score, combo, flat code, search size, search errors
+Found = tuple[float, tuple[int, ...], int, int, float]  # score, combo, flat code, search size, search error
 
 
 def _term(found: Found, coded: list[ColumnCodes]) -> list[tuple[int, int]]:
@@ -250,10 +309,13 @@ class _Search:
         min_support: int,
         k: int,
         min_gain: float,
+        max_error: float = 1.0,
+        continuous: bool = False,
     ) -> None:
         self.n_codes = n_codes
         self.n, self.mean_error, self.alpha, self.min_support, self.k = n, mean_error, alpha, min_support, k
         self.min_gain = min_gain
+        self.max_error, self.continuous = max_error, continuous  # a regression's |e|: summed as floats
         self.found: list[Found] = []
         self.threshold = 0.0  # the k-th best score so far (0 until k slices are found)
 
@@ -273,7 +335,7 @@ class _Search:
     ) -> _Level:
         """The counted slices of ``combo``, those with a parent not worth extending left out (0 rows)."""
         size = counted.counts.astype(np.int64)
-        errors = np.rint(counted.sums[0]).astype(np.int64)
+        errors = counted.sums[0] if self.continuous else np.rint(counted.sums[0]).astype(np.int64)
         if parents is not None:
             keep = np.ones(size.shape, dtype=bool)
             for drop in range(len(combo)):
@@ -300,17 +362,20 @@ class _Search:
                 best_parent = self._best_parent_score(combo, valid, parents)
                 valid = valid[score[valid] > (1 + self.min_gain) * np.maximum(best_parent, 0)]
             for code in valid:
+                error = counted.errors[code]
                 self.found.append(
-                    (float(score[code]), combo, int(code), int(counted.size[code]), int(counted.errors[code]))
-                )
+                    (float(score[code]), combo, int(code), int(counted.size[code]),
+                     float(error) if self.continuous else int(error))
+                )  # fmt: skip
         self.found.sort(key=lambda f: (-f[0], -f[3]))
         del self.found[self.k * 4 :]  # keep a margin for the overlap filter
         if len(self.found) >= self.k:
             self.threshold = max(self.threshold, self.found[self.k - 1][0])
         for counted in level.values():
             bound = _upper_bound(
-                counted.errors, counted.size, self.mean_error, self.n, self.alpha, self.min_support
-            )
+                counted.errors, counted.size, self.mean_error, self.n, self.alpha, self.min_support,
+                self.max_error,
+            )  # fmt: skip
             counted.alive = (
                 (counted.size >= self.min_support) & (counted.errors > 0) & (bound > self.threshold)
             )
@@ -380,3 +445,72 @@ def _result(
              "holdout_size", "holdout_error_rate", "ci_low", "ci_high", "p_value", "p_adjusted",
              "predicates"]  # fmt: skip
     return table[order]
+
+
+def _held_out_cell(
+    engine: Engine, where: Filter, split: Key, keys: list[Key], coded: list[ColumnCodes], found: Found
+) -> np.ndarray:
+    """A found slice's rows and sums of |e| and e², per [search, held out]: (3, 2)."""
+    term = _term(found, coded)
+    counted = engine.count(GroupCounts((split, *(keys[c] for c, _ in term)), ABS_ERROR_SUMS), where)
+    at = (slice(None), *(d for _, d in term))
+    return np.stack([counted.counts[at].astype(np.float64), counted.sums[0][at], counted.sums[1][at]])
+
+
+def _regression_result(
+    found: list[Found],
+    coded: list[ColumnCodes],
+    cells: list[np.ndarray],
+    totals: Counted,
+    tested: bool,
+) -> pd.DataFrame:
+    """The table of the listed slices of a regression (the score on |e|); ``cells`` are each slice's
+    rows and sums of |e| and e² per [search, held out], ``totals`` the kept rows' per [held out]."""
+    rows = []
+    for candidate in found:
+        predicates = tuple(coded[c].predicates[d] for c, d in _term(candidate, coded))
+        rows.append((", ".join(p.label for p in predicates), len(candidate[1]), candidate[0], predicates))
+    table = pd.DataFrame(rows, columns=["slice", "level", "score", "predicates"])
+    all_n, all_s, all_q = totals.counts.astype(np.float64), totals.sums[0], totals.sums[1]
+    cell = np.array(cells, dtype=np.float64).reshape(-1, 3, 2)
+    size, s = cell[:, 0].sum(axis=1), cell[:, 1].sum(axis=1)
+    held_n, held_s, held_q = cell[:, 0, 1], cell[:, 1, 1], cell[:, 2, 1]
+    n, total = float(all_n.sum()), float(all_s.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["size"] = size.astype(np.int64)
+        table["share"] = size / n if n else np.nan
+        table["mae"] = s / size
+        table["rest_mae"] = np.where(n - size > 0, (total - s) / (n - size), np.nan)
+        table["holdout_size"] = held_n.astype(np.int64)
+        table["holdout_mae"] = held_s / held_n
+    table["ci_low"], table["ci_high"] = np.nan, np.nan
+    table["p_value"], table["p_adjusted"] = np.nan, np.nan
+    if tested and len(table):
+        held = mean_stats(held_s, held_q, held_n, float(all_s[1]), float(all_q[1]), int(all_n[1]))
+        table["ci_low"], table["ci_high"] = held["ci_low"], held["ci_high"]
+        table["p_value"] = welch_greater_p_value(
+            held_s, held_q, held_n, all_s[1] - held_s, all_q[1] - held_q, all_n[1] - held_n
+        )
+        tested_rows = table["p_value"].notna().to_numpy()
+        if tested_rows.any():
+            adjusted = np.full(len(table), np.nan)
+            adjusted[tested_rows] = multipletests(table.loc[tested_rows, "p_value"], method="fdr_bh")[1]
+            table["p_adjusted"] = adjusted
+    order = ["slice", "level", "size", "share", "mae", "rest_mae", "score", "holdout_size", "holdout_mae",
+             "ci_low", "ci_high", "p_value", "p_adjusted", "predicates"]  # fmt: skip
+    return table[order]
+
+
+def welch_greater_p_value(
+    s1: np.ndarray, q1: np.ndarray, n1: np.ndarray, s2: np.ndarray, q2: np.ndarray, n2: np.ndarray
+) -> np.ndarray:
+    """Welch's t-test that the mean of group 1 is above group 2's, from sums of x (``s``) and x² (``q``)
+    over ``n`` rows (``scipy.stats.ttest_ind(..., equal_var=False, alternative="greater")``); NaN with
+    fewer than two rows on a side."""
+    n1, n2 = np.asarray(n1, dtype=np.float64), np.asarray(n2, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m1, m2 = s1 / n1, s2 / n2
+        sd1 = np.sqrt(np.maximum(q1 - n1 * m1**2, 0) / (n1 - 1))
+        sd2 = np.sqrt(np.maximum(q2 - n2 * m2**2, 0) / (n2 - 1))
+        test = stats.ttest_ind_from_stats(m1, sd1, n1, m2, sd2, n2, equal_var=False, alternative="greater")
+    return np.where((n1 > 1) & (n2 > 1), test.pvalue, np.nan)

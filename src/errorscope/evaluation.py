@@ -553,7 +553,7 @@ class Evaluation:
         if isinstance(store, TagStore):
             if store.fingerprint and store.fingerprint != fingerprint:
                 raise TagStoreError(f"{store.path} holds tags for another dataset: pass this data's store.")
-            store.bind(self.row_keys, self.classes, self.class_names)
+            store.bind(self.row_keys, self.classes, self.class_names, self.is_regression)
             store.add_tag_names(vocabulary, "vocabulary")
             self.tag_store = store
         else:
@@ -564,6 +564,7 @@ class Evaluation:
                 self.tag_store = TagStore(
                     store, fingerprint, who=who, model=model, vocabulary=vocabulary,
                     rows=self.row_keys, classes=self.classes, class_names=self.class_names,
+                    numeric_relabels=self.is_regression,
                 )  # fmt: skip
         if not self.in_memory:
             self.engine.tag_ids = self._tagged_ids  # a tag clause keeps the rows of these ids
@@ -619,6 +620,8 @@ class Evaluation:
         if self.tag_store is None:
             return pd.DataFrame(columns=TAG_COLUMNS)
         frame = self.tag_store.tags()
+        if self.is_regression:  # a regression's relabels are numbers (NaN: none)
+            frame["relabel"] = pd.to_numeric(frame["relabel"]).astype(np.float64)
         if not self.in_memory:
             typed = self.row_keys.typed(frame["id"])
             if all(v is not None for v in typed):  # ids in their own type; unknown ones stay text

@@ -24,6 +24,18 @@ output trivially top an error ranking, so views show the feature group first. Sl
 ``min_support`` kept rows (default :func:`default_min_support`: max(10, 0.5% of the kept rows)) are
 ranked after every supported one (``supported`` is False): a 1-row slice at 100% error tells nothing,
 but it stays listed, so a small tag can still be found and selected.
+
+**Regression.** On a regression Evaluation the metric is a mean of a per-row measure (see
+:mod:`errorscope.regression`): ``mae`` (the default: mean |residual|), ``rmse`` (the root of the mean
+squared residual) or ``mean_error`` (the mean residual, prediction - actual: positive is
+over-prediction). Each slice gets the metric and the rest's, difference, ratio, a 95% Student t interval
+and Welch's t-test against the rest, all from sums of the measure and its square per code (one
+``GroupCounts`` per column), the same path as log loss. There are no ``errors``, ``error_rate`` or
+``lift`` columns (no row is "an error"). The mean residual's ``ratio`` is signed (value / rest's, NaN
+when the rest's is 0): -2 reads "twice as biased, the other way". The families are the features,
+metadata and sensitive columns, the derived ``actual``, ``predicted`` and ``residual`` bins (group
+"outcome") and tags; there is no class family. Worst first is the largest MAE or RMSE, and for the mean
+residual the largest |mean residual|: a slice over-predicted by 20 ranks with one under-predicted by 20.
 """
 
 from __future__ import annotations
@@ -40,6 +52,10 @@ from statsmodels.stats.proportion import proportion_confint
 from .coding import ColumnCodes
 from .evaluation import OUTCOME_COLUMNS, Evaluation
 from .plans import Filter, GroupCounts, Key, Marginals, Measure
+from .regression import METRIC_MEASURES as REGRESSION_MEASURES
+from .regression import METRIC_NAMES as REGRESSION_METRIC_NAMES
+from .regression import METRICS as REGRESSION_METRICS
+from .regression import check_metric, metric_stats, ratio
 
 METRICS = ("error_rate", "fpr", "fnr", "log_loss")
 METRIC_NAMES = {
@@ -47,7 +63,31 @@ METRIC_NAMES = {
     "fpr": "false positive rate",
     "fnr": "false negative rate",
     "log_loss": "log loss",
+    **REGRESSION_METRIC_NAMES,
 }
+
+
+def default_metric(ev: Evaluation) -> str:
+    """The metric a slice table ranks by when none is named: the error rate, or a regression's MAE."""
+    return "mae" if ev.is_regression else "error_rate"
+
+
+def check_slice_metric(ev: Evaluation, metric: str) -> None:
+    """A metric this Evaluation's task has, or a ValueError naming the task's metrics."""
+    if ev.is_regression:
+        if metric in METRICS:
+            raise ValueError(
+                f"metric={metric!r} is a classification metric; this Evaluation is a regression: use "
+                f"one of {REGRESSION_METRICS}."
+            )
+        check_metric(metric)
+    elif metric not in METRICS:
+        hint = (
+            " (a regression metric: the Evaluation is a classification)"
+            if metric in REGRESSION_METRICS
+            else ""
+        )
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}{hint}.")
 
 
 # -- slice families ------------------------------------------------------------------------------
@@ -69,12 +109,16 @@ def column_role(ev: Evaluation, coded: ColumnCodes) -> str:
 
 
 def derived_family(ev: Evaluation) -> list[ColumnCodes]:
-    """Score (binary) or confidence (multiclass) bins, and text-length bins."""
+    """Score (binary) or confidence (multiclass) bins, a regression's actual, predicted and residual
+    bins, and text-length bins."""
     return [ev.codes(c) for c in ev.derived]
 
 
 def class_family(ev: Evaluation) -> list[ColumnCodes]:
-    """The actual and the predicted class."""
+    """The actual and the predicted class (none on a regression: its actual and predicted values are
+    derived numeric columns, binned by :func:`derived_family`)."""
+    if ev.is_regression:
+        return []
 
     def build() -> list[ColumnCodes]:
         out = []
@@ -193,7 +237,7 @@ def slice_table(
     ev: Evaluation,
     where: Filter | np.ndarray | None = None,
     columns: Sequence[str] | None = None,
-    metric: str = "error_rate",
+    metric: str | None = None,
     positive_class: object | None = None,
     min_support: int | None = None,
 ) -> pd.DataFrame:
@@ -207,51 +251,56 @@ def slice_table(
     that selects it) and ``supported`` (at least ``min_support`` kept rows, default
     :func:`default_min_support`: the unsupported rank last; see the module docstring). Empty slices are
     left out.
+
+    ``metric`` defaults to "error_rate" (a classification) or "mae" (a regression, whose table has
+    ``<metric>`` and ``rest_<metric>`` instead of errors, error_rate and lift: see the module docstring).
     """
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
+    metric = default_metric(ev) if metric is None else metric
+    check_slice_metric(ev, metric)
     if min_support is not None and (isinstance(min_support, bool) or not isinstance(min_support, int)):
         raise TypeError(f"min_support must be a whole number of rows, got {min_support!r}.")
     if min_support is not None and min_support < 1:
         raise ValueError(f"min_support must be at least 1 row, got {min_support!r}.")
-    positive = positive_class_code(ev, metric, positive_class)
+    positive = None if ev.is_regression else positive_class_code(ev, metric, positive_class)
     coded = slice_columns(ev, columns)
     where = ev.engine.as_filter(where)
-    tables = slice_counts(ev, coded, positive, where)
-    counts = np.concatenate(tables)  # (n_slices, 8)
     n_codes = [c.n_codes for c in coded]
+    if ev.is_regression:
+        size, value_cols = _regression_stats(ev, coded, where, metric)
+        n = ev.engine.n_kept(where)
+        columns: dict[str, np.ndarray] = {}
+        order = [*COLUMNS[:5], metric, f"rest_{metric}", *(c for c in STAT_COLUMNS if c != "lift")]
+    else:
+        tables = slice_counts(ev, coded, positive, where)
+        counts = np.concatenate(tables)  # (n_slices, 8)
+        size = counts.sum(axis=1)
+        errors = counts[:, 1::2].sum(axis=1)
+        n = int(tables[0].sum()) if tables else 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            columns = {"errors": errors, "error_rate": errors / size}
+        if metric == "log_loss":
+            value_cols = _mean_measure_stats(ev, coded, where, metric, _log_loss_measures(ev))[1]
+        else:
+            hits, trials = _rate_counts(counts, metric)
+            total_hits, total_trials = _rate_counts(tables[0].sum(axis=0, keepdims=True), metric)
+            value_cols = _rate_stats(hits, trials, total_hits[0], total_trials[0])
+        total_errors = int(tables[0][:, 1::2].sum()) if tables else 0
+        columns["lift"] = _lift(ev, coded, positive, errors, total_errors)
+        order = [*COLUMNS, *([metric] if metric != "error_rate" else []), f"rest_{metric}", *STAT_COLUMNS]
     feature = np.repeat(np.array([c.column for c in coded], dtype=object), n_codes)
     labels = np.array([label for c in coded for label in c.labels], dtype=object)
     predicates = np.empty(len(labels), dtype=object)
     predicates[:] = [p for c in coded for p in c.predicates]
     binned = [c.kind == "numeric" and label != "missing" for c in coded for label in c.labels]
-    size = counts.sum(axis=1)
-    errors = counts[:, 1::2].sum(axis=1)
-    n = int(tables[0].sum()) if tables else 0
-    kinds = np.repeat(  # the classes, tags, score and confidence read the outcome; features do not
-        np.array([c.kind in ("class", "tag") or c.column in OUTCOME_COLUMNS for c in coded]), n_codes
-    )
-    group = np.where(kinds, "outcome", "feature").astype(object)
+    kinds = np.repeat(np.array([_reads_outcome(ev, c) for c in coded], dtype=bool), n_codes)
+    columns["feature"] = feature
+    columns["group"] = np.where(kinds, "outcome", "feature").astype(object)
+    columns["slice"] = labels
+    columns["size"] = size
     with np.errstate(divide="ignore", invalid="ignore"):
-        columns: dict[str, np.ndarray] = {
-            "feature": feature,
-            "group": group,
-            "slice": labels,
-            "size": size,
-            "share": size / n if n else np.full(len(size), np.nan),
-            "errors": errors,
-            "error_rate": errors / size,
-        }
-    if metric == "log_loss":
-        value_cols = _log_loss_stats(ev, coded, where, size)
-    else:
-        hits, trials = _rate_counts(counts, metric)
-        total_hits, total_trials = _rate_counts(tables[0].sum(axis=0, keepdims=True), metric)
-        value_cols = _rate_stats(hits, trials, total_hits[0], total_trials[0])
+        columns["share"] = size / n if n else np.full(len(size), np.nan)
     renamed = {"value": metric, "rest_value": f"rest_{metric}"}
     columns.update({renamed.get(name, name): values for name, values in value_cols.items()})
-    total_errors = int(tables[0][:, 1::2].sum()) if tables else 0
-    columns["lift"] = _lift(ev, coded, positive, errors, total_errors)
     columns["description"] = np.array(
         [
             f"{f} {label}" if is_bin else f"{f} = {label}"
@@ -267,6 +316,8 @@ def slice_table(
     columns["supported"] = size >= support
     kept = np.flatnonzero((size > 0) & listed)
     value = columns[metric][kept]
+    if metric == "mean_error":  # over- and under-prediction alike: the largest |mean residual| first
+        value = np.abs(value)
     worst = np.where(np.isnan(value), np.inf, -value)  # NaN last
     worst_first = np.lexsort((-size[kept], worst, ~columns["supported"][kept]))  # stable
     rows = kept[worst_first]
@@ -275,11 +326,18 @@ def slice_table(
     adjusted = np.full(len(rows), np.nan)
     if tested.any():
         adjusted[tested] = multipletests(p_value[tested], method="fdr_bh")[1]
-    order = [*COLUMNS, *([metric] if metric != "error_rate" else []), f"rest_{metric}", *STAT_COLUMNS]
     shown = {name: adjusted if name == "p_adjusted" else columns[name][rows] for name in order}
     for name in ("description", "role", "key", "predicate", "supported"):
         shown[name] = columns[name][rows]
     return pd.DataFrame(shown)
+
+
+def _reads_outcome(ev: Evaluation, coded: ColumnCodes) -> bool:
+    """Whether a sliced column reads the model's outcome: the classes, a tag, the score or confidence, a
+    regression's actual, predicted or residual (``es_`` prefixed when the data has that name)."""
+    if coded.kind in ("class", "tag") or coded.column in OUTCOME_COLUMNS:
+        return True
+    return coded.column in ev.derived and coded.column.removeprefix("es_") in OUTCOME_COLUMNS
 
 
 def _lift(
@@ -321,46 +379,49 @@ def _rate_stats(
         "value": value,
         "rest_value": rest,
         "difference": value - rest,
-        "ratio": _ratio(value, rest),
+        "ratio": ratio(value, rest),
         "ci_low": low,
         "ci_high": high,
         "p_value": two_proportion_p_value(hits, trials, rest_hits, rest_trials),
     }
 
 
-def _log_loss_stats(
-    ev: Evaluation, coded: list[ColumnCodes], where: Filter, size: np.ndarray
-) -> dict[str, np.ndarray]:
+def _log_loss_measures(ev: Evaluation) -> tuple[Measure, Measure]:
     if not ev.has_scores:
         raise ValueError("metric='log_loss' needs scores: build the Evaluation with y_score= or a model.")
-    measures = (Measure("log_loss"), Measure("log_loss2"))
-    sums = [ev.engine.count(GroupCounts((slice_key(c),), measures), where).sums for c in coded]
-    s, sq = np.concatenate([x[0] for x in sums]), np.concatenate([x[1] for x in sums])
-    n_kept = ev.engine.n_kept(where)
-    total, total_sq = (sums[0][0].sum(), sums[0][1].sum()) if sums else (0.0, 0.0)
-    rest_n = n_kept - size
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = s / size
-        rest = (total - s) / rest_n
-        sd = np.sqrt(np.maximum(sq - size * mean**2, 0) / (size - 1))
-        rest_sd = np.sqrt(np.maximum((total_sq - sq) - rest_n * rest**2, 0) / (rest_n - 1))
-        half = stats.t.ppf(0.975, size - 1) * sd / np.sqrt(size)
-        test = stats.ttest_ind_from_stats(mean, sd, size, rest, rest_sd, rest_n, equal_var=False)
-    valid = (size > 1) & (rest_n > 1)
-    return {
-        "value": mean,
-        "rest_value": np.where(rest_n > 0, rest, np.nan),
-        "difference": mean - rest,
-        "ratio": _ratio(mean, rest),
-        "ci_low": np.where(size > 1, mean - half, np.nan),
-        "ci_high": np.where(size > 1, mean + half, np.nan),
-        "p_value": np.where(valid, test.pvalue, np.nan),
-    }
+    return Measure("log_loss"), Measure("log_loss2")
 
 
-def _ratio(value: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(rest > 0, value / rest, np.where(value > 0, np.inf, np.nan))
+def _regression_stats(
+    ev: Evaluation, coded: list[ColumnCodes], where: Filter, metric: str
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    return _mean_measure_stats(ev, coded, where, metric, REGRESSION_MEASURES[metric])
+
+
+def _mean_measure_stats(
+    ev: Evaluation,
+    coded: list[ColumnCodes],
+    where: Filter,
+    metric: str,
+    measures: tuple[Measure, Measure],
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per slice, its rows and the statistics of a mean of a per-row measure (log loss, |e|, e², e)
+    against the rest: :func:`errorscope.regression.metric_stats` from the sums of the measure and its
+    square per code (one ``GroupCounts`` per column)."""
+    counted = [ev.engine.count(GroupCounts((slice_key(c),), measures), where) for c in coded]
+    if not counted:
+        empty = np.zeros(0)
+        return empty.astype(np.int64), metric_stats(metric, empty, empty, empty, 0.0, 0.0, 0)
+    size = np.concatenate([c.counts for c in counted]).astype(np.int64)
+    s = np.concatenate([c.sums[0] for c in counted])
+    sq = np.concatenate([c.sums[1] for c in counted])
+    total, total_sq = float(counted[0].sums[0].sum()), float(counted[0].sums[1].sum())
+    n_kept = int(counted[0].counts.sum())
+    out = metric_stats(metric, s, sq, size, total, total_sq, n_kept)
+    if metric == "mean_error":  # a signed mean: the signed ratio, NaN where the rest's mean is 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["ratio"] = np.where(out["rest_value"] != 0, out["value"] / out["rest_value"], np.nan)
+    return size, out
 
 
 def two_proportion_p_value(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import math
 import os
 import sqlite3
 import time
@@ -324,6 +325,25 @@ class Change:
 AuditRow = tuple[int, str, str, str | None, str | None, str, str]  # seq, action, row, tag, new, who, at
 
 
+def relabel_number(value: Any) -> str:
+    """A regression's relabel (the corrected target value: a finite number, or its text as typed) as the
+    store keeps it: the shortest text that reads back as the same float ("73.5")."""
+    number: float | None = None
+    if isinstance(value, str):
+        try:
+            number = float(value.strip().replace("\u2212", "-"))
+        except ValueError:
+            number = None
+    elif isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_):
+        number = float(value)
+    if number is None or not math.isfinite(number):
+        raise ValueError(
+            f"relabel {value!r} is not a number: a regression's relabel is the corrected target value, "
+            "a finite number (e.g. relabel=73.5)."
+        )
+    return repr(number)
+
+
 class TagStore:
     """Tags, notes and relabel suggestions on rows, in a SQLite file shared by kernels.
 
@@ -332,6 +352,7 @@ class TagStore:
     the name in the audit trail (default: the OS user). ``model``: the model's name or version, recorded
     with every change. ``rows``, ``classes`` and ``class_names``: the dataset's row ids and labels, which
     writes are checked against (:meth:`bind`; without them the store can be read, not written).
+    ``numeric_relabels``: a regression's store, whose relabels are numbers (:func:`relabel_number`).
     """
 
     def __init__(
@@ -344,6 +365,7 @@ class TagStore:
         rows: RowKeys | None = None,
         classes: Sequence[Any] = (),
         class_names: Sequence[str] = (),
+        numeric_relabels: bool = False,
     ) -> None:
         if path is None:
             path = default_store_path(fingerprint)
@@ -358,17 +380,26 @@ class TagStore:
         self._masked = False  # per-row masks of each tag: only for rows in memory (RowKeys)
         self._classes: list[Any] = []
         self._class_names: list[str] = []
+        self._numeric = numeric_relabels
         self._connection = self._open()
         self._check_or_init()
         self._load()
         if rows is not None:
-            self.bind(rows, classes, class_names)
+            self.bind(rows, classes, class_names, numeric_relabels)
         self.add_tag_names(vocabulary, "vocabulary")
 
-    def bind(self, rows: RowKeys | EngineRowKeys, classes: Sequence[Any], class_names: Sequence[str]) -> None:
-        """Check writes against these row ids and classes, and keep a boolean mask per tag over the rows
-        (rows in memory only: :class:`EngineRowKeys` keeps none)."""
+    def bind(
+        self,
+        rows: RowKeys | EngineRowKeys,
+        classes: Sequence[Any],
+        class_names: Sequence[str],
+        numeric_relabels: bool = False,
+    ) -> None:
+        """Check writes against these row ids and classes (or, ``numeric_relabels``, relabels against
+        numbers), and keep a boolean mask per tag over the rows (rows in memory only:
+        :class:`EngineRowKeys` keeps none)."""
         self._rows = rows
+        self._numeric = numeric_relabels
         self._classes, self._class_names = list(classes), [str(n) for n in class_names]
         self._masks: dict[str, np.ndarray] = {}
         self._masked = isinstance(rows, RowKeys)
@@ -660,7 +691,10 @@ class TagStore:
         return self._rows
 
     def _label(self, label: Any) -> str:
-        """A relabel as its class's display name: given as the class, its text or its display name."""
+        """A relabel as its class's display name: given as the class, its text or its display name; a
+        regression's as its number's text (:func:`relabel_number`)."""
+        if self._numeric:
+            return relabel_number(label)
         if not self._class_names:
             return str(label)
         text = (

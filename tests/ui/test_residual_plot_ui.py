@@ -181,3 +181,44 @@ def test_categorical_feature_and_layout_at_three_widths(wage_page: Page, artifac
     expect(plot(rp, 2)).to_be_visible()
     rp.get_by_role("button", name="Clear residual plot selection").click()
     expect(ov).to_have_attribute("data-rows", "3000")
+
+
+DASHBOARD = """
+import errorscope as es
+import pandas as pd
+from sklearn.linear_model import LinearRegression
+df = es.datasets.load_wage().drop(columns=["logwage", "region"])
+X = pd.get_dummies(df[["age", "year", "jobclass", "health"]], dtype=float)
+ev = es.Evaluation(df, "wage", y_pred=LinearRegression().fit(X, df["wage"]).predict(X), sensitive=["race"])
+board = es.dashboard(ev, store=TMP + "/tags.sqlite")
+board
+"""
+
+
+def test_in_the_dashboard_the_residual_plot_drives_every_view(
+    page: Page, lab, notebook_dir: Path, artifacts: Path
+) -> None:  # type: ignore[no-untyped-def]
+    write_notebook(notebook_dir / "residual-dash.ipynb", f"TMP = {str(notebook_dir)!r}\n" + DASHBOARD)
+    page.set_viewport_size({"width": 1400, "height": 1800})
+    open_and_run(page, lab, "residual-dash.ipynb")
+    panel = page.locator(".jp-NotebookPanel:visible")
+    rp, ov = regions(page)
+    expect(panel.get_by_role("region", name="Confusion matrix")).to_have_count(0)
+    others = [
+        panel.get_by_role("region", name=name) for name in ("Slice browser", "Group comparer", "Error tagger")
+    ]
+    for view in others:
+        expect(view).to_have_attribute("data-rows", "3000")
+    drag(page, plot(rp, 1), (0.4, 0.5), (0.52, 0.5))
+    n = check_followed(page, rp, ov, "residual")
+    for view in others:
+        expect(view).to_have_attribute("data-rows", str(n))
+    for width in (1400, 420):
+        set_notebook_width(page, width, height=1800)
+        rp.scroll_into_view_if_needed()
+        assert overflow_problems(rp) == [], f"at {width} px"
+        rp.screenshot(path=str(artifacts / f"residual-plot-dashboard-{width}.png"))
+    page.screenshot(path=str(artifacts / "residual-dashboard-narrow.png"), full_page=True)
+    page.keyboard.press("Escape")  # the focus is still in the histogram after the drag
+    for view in others:
+        expect(view).to_have_attribute("data-rows", "3000")

@@ -46,6 +46,18 @@ def display_text(value: Any) -> str:
     return str(value)
 
 
+def value_text(value: float, signed: bool = False) -> str:
+    """A number in the target's units as the browser's ``formatSignificant`` shows it: four significant
+    digits (75.04, 154.7, 212, 1235, 0.01234), a true minus sign, and with ``signed`` a "+" on positives
+    (residuals)."""
+    value = float(value)
+    if not np.isfinite(value):
+        return "–"
+    rounded = float(f"{value:.4g}")
+    text = f"{abs(rounded):.0f}" if abs(rounded) >= 1e4 else repr(abs(rounded)).removesuffix(".0")
+    return ("\u2212" if rounded < 0 else "+" if signed and rounded > 0 else "") + text
+
+
 def outcome_rows(ev: Evaluation, frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows fetched from the engine (``engine.fetch``) as the views' row records: id (text), actual and
     predicted class names, wrong, and score (the predicted class's probability; None without scores)."""

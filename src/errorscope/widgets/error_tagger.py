@@ -13,10 +13,15 @@ import traitlets
 from ..evaluation import Evaluation
 from ..plans import Filter, GroupCounts, Key, RowPage
 from ..selection import Clause
-from ..tags import TagStoreError, id_texts, shown_path, tag_names
-from .base import LinkedView, display_text, outcome_rows
+from ..tags import TagStoreError, id_texts, relabel_number, shown_path, tag_names
+from .base import LinkedView, display_text, outcome_rows, regression_rows, value_text
 
-QUEUE_ORDERS = ("confident_wrong", "loss", "least_confident", "stratified_random", "id")
+CLASSIFICATION_QUEUE_ORDERS = ("confident_wrong", "loss", "least_confident", "stratified_random", "id")
+REGRESSION_QUEUE_ORDERS = ("loss", "over_prediction", "under_prediction", "stratified_random", "id")
+"""A regression's queue: |residual| largest first (the default), the largest over-predictions (residual =
+prediction - actual, most positive first), the largest under-predictions, stratified random (by quantile
+bins of the actual value), by id."""
+QUEUE_ORDERS = tuple(dict.fromkeys((*CLASSIFICATION_QUEUE_ORDERS, *REGRESSION_QUEUE_ORDERS)))
 
 
 class ErrorTagger(LinkedView):
@@ -27,10 +32,16 @@ class ErrorTagger(LinkedView):
     audit trail (default: the OS user). ``model_name``: recorded with every change. ``strata``: a column
     the "stratified_random" order balances (default: the actual class).
 
+    On a regression the queue holds every selected row (``errors_only`` does not apply), ordered by
+    |residual| (default), over- or under-prediction first, stratified random or id
+    (:data:`REGRESSION_QUEUE_ORDERS`); cards show the actual and predicted values and the residual, and a
+    relabel is the corrected target value, a number (``tagger.relabel(ids, 73.5)``).
+
     Keys (card view): 1-9 toggle a tag on the row (or on the checked rows), j / → next, k / ← previous,
-    u undo, n write a note; the counts select their rows when clicked. Every message from the browser
-    names the rows it acts on (the kernel keeps no "current row" for them) and is acknowledged by its
-    ``seq``, so the browser applies keys in order to the row it shows.
+    u undo, n write a note, r relabel (on a regression: type the corrected value, Enter saves); the
+    counts select their rows when clicked. Every message from the browser names the rows it acts on (the
+    kernel keeps no "current row" for them) and is acknowledged by its ``seq``, so the browser applies
+    keys in order to the row it shows.
 
     The queue is a row page of the engine (``RowPage`` in the tagger's order) and its cards are rows fetched
     by id, so the tagger works alike in memory and on DuckDB or Spark; tags stay in the SQLite store.
@@ -52,6 +63,7 @@ class ErrorTagger(LinkedView):
     list_rows = traitlets.List(traitlets.Dict()).tag(sync=True)
     checked = traitlets.List(traitlets.Unicode()).tag(sync=True)
     class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    task = traitlets.Unicode("classification").tag(sync=True)  # "regression": numbers, not classes
     status = traitlets.Unicode("").tag(sync=True)
     store_path = traitlets.Unicode("").tag(sync=True)
     can_undo = traitlets.Bool(False).tag(sync=True)
@@ -74,6 +86,12 @@ class ErrorTagger(LinkedView):
                 store, who=who, model=model_name, vocabulary=tag_names(tags, "tags")
             )
         self.seed, self.strata = seed, strata
+        self._regression = isinstance(evaluation, Evaluation) and evaluation.is_regression
+        if self._regression:
+            kwargs.setdefault("order", "loss")
+            kwargs["errors_only"] = False  # no row of a regression is "an error"
+        if "order" in kwargs and isinstance(evaluation, Evaluation):
+            _check_queue_order(self._regression, kwargs["order"])
         self._explainer = _fast_explainer(evaluation) if isinstance(evaluation, Evaluation) else None
         self._queue = np.zeros(0, dtype=np.int64)  # ids of the queue's first rows, in review order
         self._queue_rows: Any = None  # what the queue's rows are (a mask in memory, a stamp on a SQL engine)
@@ -81,16 +99,22 @@ class ErrorTagger(LinkedView):
         self._queue_key: tuple[str, bool] | None = None
         super().__init__(evaluation, **kwargs)
         self.class_names = list(self.evaluation.class_names)
+        self.task = "regression" if self._regression else "classification"
         self.store_path = shown_path(self.store.path)
         self._show_tags()
 
     # -- tagging from code (the UI calls the same) ---------------------------------------------
-    def tag(self, ids: Any, tag: str, note: str | None = None) -> int:
-        """Add ``tag`` (and optionally a ``note``) to the rows ``ids``; committed before it returns."""
+    def tag(self, ids: Any, tag: str, note: str | None = None, relabel: Any = None) -> int:
+        """Add ``tag`` (and optionally a ``note`` and a ``relabel``: the correct class, or on a regression
+        the corrected number) to the rows ``ids``; committed before it returns."""
         ids = self._check_ids(ids)
+        if relabel is not None:
+            label = self._relabel_value(relabel)  # checked before anything is written
         added = self.store.tag(ids, tag, clause=self.evaluation.selection.text())
         if note:
             self.store.set_note(ids, note, clause=self.evaluation.selection.text())
+        if relabel is not None:
+            self.store.set_relabel(ids, label, clause=self.evaluation.selection.text())
         self._saved(f"tagged {len(ids):,} row(s) {tag!r}")
         return added
 
@@ -106,17 +130,27 @@ class ErrorTagger(LinkedView):
         self._saved("note saved")
 
     def relabel(self, ids: Any, label: Any) -> None:
-        """Record that the correct label of the rows ``ids`` is ``label`` (a class or its display name);
-        ``None`` clears the suggestion. The data and the model are not changed."""
+        """Record that the correct label of the rows ``ids`` is ``label`` (a class or its display name; on
+        a regression the corrected target value, a number); ``None`` clears the suggestion. The data and
+        the model are not changed."""
         ev = self.evaluation
         if label is not None:
-            names = [str(c) for c in ev.classes] + list(ev.class_names)
-            if str(label) not in names:
-                raise ValueError(f"relabel: {label!r} is not a class; classes are {ev.class_names}.")
-            if str(label) in map(str, ev.classes):
-                label = ev.class_names[[str(c) for c in ev.classes].index(str(label))]
+            label = self._relabel_value(label)
         self.store.set_relabel(self._check_ids(ids), label, clause=ev.selection.text())
         self._saved("relabel saved" if label is not None else "relabel cleared")
+
+    def _relabel_value(self, label: Any) -> Any:
+        """A relabel as stored: the class's display name, or a regression's number (see
+        :func:`errorscope.tags.relabel_number`)."""
+        ev = self.evaluation
+        if self._regression:
+            return relabel_number(label)
+        names = [str(c) for c in ev.classes] + list(ev.class_names)
+        if str(label) not in names:
+            raise ValueError(f"relabel: {label!r} is not a class; classes are {ev.class_names}.")
+        if str(label) in map(str, ev.classes):
+            return ev.class_names[[str(c) for c in ev.classes].index(str(label))]
+        return label
 
     def undo(self) -> int:
         """Undo this tagger's last action (every row it touched)."""
@@ -192,7 +226,11 @@ class ErrorTagger(LinkedView):
         elif kind == "note":
             self.note(ids, str(content.get("note", "")))
         elif kind == "relabel":
-            self.relabel(ids, content.get("label") or None)
+            label = content.get("label")
+            try:
+                self.relabel(ids, None if label is None or label == "" else label)
+            except ValueError as err:  # a typed value that is not a number: say so, write nothing
+                self.status = str(err)
         elif kind == "goto":
             self.position = int(content.get("position", 0))
         elif kind == "undo":
@@ -243,7 +281,7 @@ class ErrorTagger(LinkedView):
         if not ev.in_memory:
             return (where.stamp, self.errors_only)
         mask = ev.engine.mask(where)
-        return mask & ev.wrong if self.errors_only else mask
+        return mask & ev.wrong if self.errors_only and not self._regression else mask
 
     def _count(self, where: Filter) -> int:
         """Rows in the queue: the kept rows (their errors only, with ``errors_only``)."""
@@ -301,7 +339,8 @@ class ErrorTagger(LinkedView):
         if not ev.in_memory:
             ev.row_keys.remember(ids.tolist())  # read from the data: tagging them needs no lookup
         out = []
-        for i, record in enumerate(outcome_rows(ev, frame)):
+        records = _regression_records(ev, frame) if self._regression else outcome_rows(ev, frame)
+        for i, record in enumerate(records):
             tags = self.store.row_tags(record["id"])
             text = "" if ev.text_column is None else display_text(frame[ev.text_column].iloc[i])
             record |= {
@@ -366,6 +405,15 @@ class ErrorTagger(LinkedView):
         return texts
 
     # -- UI-driven changes ---------------------------------------------------------------------
+    @traitlets.validate("order")
+    def _valid_order(self, proposal: dict[str, Any]) -> str:
+        _check_queue_order(getattr(self, "_regression", False), proposal["value"], traitlets.TraitError)
+        return str(proposal["value"])
+
+    @traitlets.validate("errors_only")
+    def _valid_errors_only(self, proposal: dict[str, Any]) -> bool:
+        return bool(proposal["value"]) and not getattr(self, "_regression", False)
+
     @traitlets.observe("order", "errors_only")
     def _requeue(self, _change: dict[str, Any]) -> None:
         if hasattr(self, "evaluation"):
@@ -386,6 +434,25 @@ class ErrorTagger(LinkedView):
             if needed > len(self._queue):
                 self._queue = self._ordered(max(needed, self.position + 1))
             self._show_list()
+
+
+def _regression_records(ev: Evaluation, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A regression's rows as the card's records: actual, predicted and residual as text in the target's
+    units (:func:`~errorscope.widgets.base.value_text`) and ``residual_value``; never "wrong", no score."""
+    return [
+        {**row, "actual": value_text(row["actual"]), "predicted": value_text(row["predicted"]),
+         "residual": value_text(row["residual"], signed=True), "residual_value": row["residual"],
+         "wrong": False, "score": None}
+        for row in regression_rows(ev, frame)
+    ]  # fmt: skip
+
+
+def _check_queue_order(regression: bool, order: Any, error: type[Exception] = ValueError) -> None:
+    """An order the task's queue has, or ``error`` listing them."""
+    orders = REGRESSION_QUEUE_ORDERS if regression else CLASSIFICATION_QUEUE_ORDERS
+    if order not in orders:
+        kind = "a regression" if regression else "a classification"
+        raise error(f"order must be one of {orders} for {kind}, got {order!r}.")
 
 
 def _fast_explainer(ev: Evaluation) -> Any:

@@ -13,17 +13,20 @@ from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
 from ..jobs import Job
 from ..plans import ALL_ROWS, Filter, RowPage
-from ..ranking import ORDERS
+from ..ranking import ORDERS, REGRESSION_ORDERS
+from ..regression import METRICS as REGRESSION_METRICS
 from ..selection import Clause, Predicate
 from ..slicing import (
     METRIC_NAMES,
     METRICS,
+    check_slice_metric,
+    default_metric,
     default_min_support,
     feature_family,
     positive_class_code,
     slice_table,
 )
-from .base import LinkedView, as_buffer, display_text
+from .base import LinkedView, as_buffer, display_text, value_text
 
 TABS = ("slices", "discovered", "rows", "compare")
 SORTABLE = (
@@ -54,8 +57,14 @@ class SliceBrowser(LinkedView):
     add it (OR); Escape clears.
 
     ``metric``: "error_rate", "fpr", "fnr" or "log_loss" (the last needs scores; rates need a
-    ``positive_class`` when there are more than two classes). ``bins``: {column: edges or a number of
-    quantile bins}, applied to the Evaluation (every view sees them).
+    ``positive_class`` when there are more than two classes); on a regression "mae" (the default),
+    "rmse" or "mean_error" (the mean residual, prediction - actual; ranked by its absolute value, so
+    over- and under-predicted slices both rank high). A regression's table has no errors and no lift
+    (see :mod:`errorscope.slicing`), its slices include bins of the actual and predicted values and of
+    the residual, and its rows tab orders by |residual|, over- or under-prediction, or stratified random
+    (:data:`errorscope.ranking.REGRESSION_ORDERS`), showing actual, predicted and residual.
+    ``bins``: {column: edges or a number of quantile bins}, applied to the Evaluation (every view sees
+    them).
 
     Feature slices are listed first, slices of the model's output, the classes and tags after them in
     their own group; slices with fewer than ``min_support`` rows (default max(10, 0.5% of the rows))
@@ -68,7 +77,8 @@ class SliceBrowser(LinkedView):
     _bundle = "slice_browser"
     _reads_tags = True
     tab = traitlets.Enum(TABS, "slices").tag(sync=True)
-    metric = traitlets.Enum(METRICS, "error_rate").tag(sync=True)
+    metric = traitlets.Enum((*METRICS, *REGRESSION_METRICS), "error_rate").tag(sync=True)
+    task = traitlets.Unicode("classification").tag(sync=True)  # "regression": values in the target's units
     metrics = traitlets.List(traitlets.List(traitlets.Unicode())).tag(sync=True)
     sort_by = traitlets.Enum(SORTABLE, "value").tag(sync=True)
     descending = traitlets.Bool(True).tag(sync=True)
@@ -84,7 +94,7 @@ class SliceBrowser(LinkedView):
     selected_discovered = traitlets.List(traitlets.Int()).tag(sync=True)
     discovery_status = traitlets.Unicode("idle").tag(sync=True)
     discovery_progress = traitlets.Float(0.0).tag(sync=True)
-    row_order = traitlets.Enum(ORDERS, "loss").tag(sync=True)
+    row_order = traitlets.Enum(tuple(dict.fromkeys((*ORDERS, *REGRESSION_ORDERS))), "loss").tag(sync=True)
     rows_page = traitlets.Int(0).tag(sync=True)
     rows_page_size = traitlets.Int(10).tag(sync=True)
     n_selected = traitlets.Int(0).tag(sync=True)
@@ -96,7 +106,7 @@ class SliceBrowser(LinkedView):
     def __init__(
         self,
         evaluation: Evaluation,
-        metric: str = "error_rate",
+        metric: str | None = None,
         positive_class: Any = None,
         bins: dict[str, Any] | None = None,
         max_level: int = 3,
@@ -104,9 +114,12 @@ class SliceBrowser(LinkedView):
         discover: bool = True,
         **kwargs: Any,
     ) -> None:
-        if metric not in METRICS:
-            raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
+        self._regression = isinstance(evaluation, Evaluation) and evaluation.is_regression
         if isinstance(evaluation, Evaluation):
+            metric = default_metric(evaluation) if metric is None else metric
+            check_slice_metric(evaluation, metric)
+            if "row_order" in kwargs:
+                _check_row_order(self._regression, kwargs["row_order"])
             for column, edges in (bins or {}).items():
                 evaluation.set_bins(column, edges)
             if metric == "log_loss" and not evaluation.has_scores:
@@ -122,8 +135,9 @@ class SliceBrowser(LinkedView):
         self._where: Filter = ALL_ROWS
         self._job: Job[pd.DataFrame] | None = None
         super().__init__(evaluation, metric=metric, **kwargs)
+        self.task = "regression" if self._regression else "classification"
         self.metrics = [[m, METRIC_NAMES[m]] for m in self._available_metrics()]
-        positive = positive_class_code(evaluation, "error_rate", positive_class)
+        positive = None if self._regression else positive_class_code(evaluation, "error_rate", positive_class)
         self.positive_label = "" if positive is None else evaluation.class_names[positive]
 
     # -- what the view shows -------------------------------------------------------------------
@@ -262,7 +276,7 @@ class SliceBrowser(LinkedView):
     # -- recompute -----------------------------------------------------------------------------
     def _compute(self, where: Filter) -> None:
         self._where = where
-        outcome = bool(self.outcome_filter)  # set by LinkedView before every recompute
+        outcome = bool(self.outcome_filter) and not self._regression  # a regression has no lift
         if outcome != self.outcome_selection:
             self.outcome_selection = outcome
             if outcome and self.sort_by == "value":
@@ -289,9 +303,11 @@ class SliceBrowser(LinkedView):
             wanted = self.feature_filter.strip().casefold()
             table = table[table["feature"].str.casefold().str.contains(wanted, regex=False)]
         column = {"value": self.metric, "rest": f"rest_{self.metric}"}.get(self.sort_by, self.sort_by)
-        table = table.sort_values(
-            column, ascending=not self.descending, kind="stable", na_position="last", key=_sort_key
-        )
+        signed = self.metric == "mean_error" and self.sort_by in ("value", "rest", "difference")
+        table = table.sort_values(  # a mean residual ranks by its size: over- and under-prediction alike
+            column, ascending=not self.descending, kind="stable", na_position="last",
+            key=(lambda v: v.abs()) if signed else _sort_key,
+        )  # fmt: skip
         if self.sort_by in RANKINGS:  # a ranking: the slices too small to tell rank last
             table = table.sort_values("supported", ascending=False, kind="stable")
         table = table.sort_values("group", key=lambda g: g.map(GROUPS.index), kind="stable")
@@ -305,13 +321,14 @@ class SliceBrowser(LinkedView):
 
     def _slices_payload(self, page: pd.DataFrame) -> dict[str, Any]:
         metric = self.metric
+        counts = {} if self._regression else {"errors": as_buffer(page["errors"].to_numpy(), "u4")}
         return {
             "feature": page["feature"].astype(str).tolist(),
             "slice": page["slice"].astype(str).tolist(),
             "description": page["description"].tolist(),
             "key": as_buffer(page["key"].to_numpy(), "i4"),
             "size": as_buffer(page["size"].to_numpy(), "u4"),
-            "errors": as_buffer(page["errors"].to_numpy(), "u4"),
+            **counts,
             "outcome": as_buffer(page["group"].eq("outcome").to_numpy(), "u1"),
             "supported": as_buffer(page["supported"].to_numpy(), "u1"),
             **{
@@ -322,7 +339,7 @@ class SliceBrowser(LinkedView):
                     ("rest", f"rest_{metric}"),
                     ("difference", "difference"),
                     ("ratio", "ratio"),
-                    ("lift", "lift"),
+                    *(() if self._regression else (("lift", "lift"),)),
                     ("ci_low", "ci_low"),
                     ("ci_high", "ci_high"),
                     ("p_adjusted", "p_adjusted"),
@@ -331,21 +348,25 @@ class SliceBrowser(LinkedView):
         }
 
     def _discovered_payload(self, found: pd.DataFrame) -> dict[str, Any]:
+        """The discovered slices; ``value`` and ``rest`` are the error rate (a regression's: the MAE) of
+        the slice and of the rest, on every kept row."""
+        value = "mae" if self._regression else "error_rate"
+        counts = {} if self._regression else {"errors": as_buffer(found["errors"].to_numpy(), "u4")}
         return {
             "slice": found["slice"].astype(str).tolist(),
             "level": as_buffer(found["level"].to_numpy(), "u4"),
             "size": as_buffer(found["size"].to_numpy(), "u4"),
-            "errors": as_buffer(found["errors"].to_numpy(), "u4"),
+            **counts,
             **{
-                column: as_buffer(found[column].to_numpy(dtype=np.float64), "f8")
-                for column in (
-                    "share",
-                    "error_rate",
-                    "rest_error_rate",
-                    "score",
-                    "ci_low",
-                    "ci_high",
-                    "p_adjusted",
+                name: as_buffer(found[column].to_numpy(dtype=np.float64), "f8")
+                for name, column in (
+                    ("share", "share"),
+                    ("value", value),
+                    ("rest", f"rest_{value}"),
+                    ("score", "score"),
+                    ("ci_low", "ci_low"),
+                    ("ci_high", "ci_high"),
+                    ("p_adjusted", "p_adjusted"),
                 )
             },
         }
@@ -377,16 +398,27 @@ class SliceBrowser(LinkedView):
             self.rows_page = pages - 1
         page = self.inspected_rows(self.rows_page)
         ev = self.evaluation
-        shown = [c for c in ("id", "actual", "predicted", "score", "loss") if c in page.columns]
+        if self._regression:  # the roles' columns (es_ prefixed when the data has one of their names)
+            roles = {"id": "id" if "id" not in ev.columns else "es_id", **ev.regression_names()}
+            shown = list(roles.values())
+            signed = {roles["residual"]}
+            texts = {c: [value_text(v, c in signed) for v in page[c].tolist()] for c in shown[1:]}
+            texts[roles["id"]] = [display_text(v) for v in page[roles["id"]].tolist()]
+            wrong = np.zeros(len(page), dtype=bool)
+        else:
+            shown = [c for c in ("id", "actual", "predicted", "score", "loss") if c in page.columns]
+            wrong = page["actual"].to_numpy() != page["predicted"].to_numpy()
+            texts = {}
         if ev.text_column:
             shown.append(ev.text_column)
         shown += [c for c in ev.features if c not in shown]
-        wrong = page["actual"].to_numpy() != page["predicted"].to_numpy()
         self.rows = {
             "columns": shown,
             "cells": [
                 list(row)
-                for row in zip(*([display_text(v) for v in page[c].tolist()] for c in shown), strict=True)
+                for row in zip(
+                    *(texts.get(c) or [display_text(v) for v in page[c].tolist()] for c in shown), strict=True
+                )
             ],
             "wrong": as_buffer(wrong, "u1"),
             "start": self.rows_page * size,
@@ -421,6 +453,8 @@ class SliceBrowser(LinkedView):
 
     def _available_metrics(self) -> list[str]:
         ev = self.evaluation
+        if self._regression:
+            return list(REGRESSION_METRICS)
         found = ["error_rate"]
         if ev.positive_code is not None or self.positive_class is not None:
             found += ["fpr", "fnr"]
@@ -433,6 +467,29 @@ class SliceBrowser(LinkedView):
     def _resort(self, _change: dict[str, Any]) -> None:
         if hasattr(self, "evaluation") and not self._table.empty:
             self._show_slices()
+
+    @traitlets.validate("metric")
+    def _valid_metric(self, proposal: dict[str, Any]) -> str:
+        if hasattr(self, "evaluation"):  # the constructor checked its argument (with a ValueError)
+            try:
+                check_slice_metric(self.evaluation, proposal["value"])
+            except ValueError as err:
+                raise traitlets.TraitError(str(err)) from None
+        return str(proposal["value"])
+
+    @traitlets.validate("sort_by")
+    def _valid_sort_by(self, proposal: dict[str, Any]) -> str:
+        if getattr(self, "_regression", False) and proposal["value"] in ("errors", "lift"):
+            raise traitlets.TraitError(
+                f"sort_by={proposal['value']!r}: a regression's slices have no errors or lift; sort by "
+                "value, rest, difference, ratio, size, share, p_adjusted, feature or slice."
+            )
+        return str(proposal["value"])
+
+    @traitlets.validate("row_order")
+    def _valid_row_order(self, proposal: dict[str, Any]) -> str:
+        _check_row_order(getattr(self, "_regression", False), proposal["value"], traitlets.TraitError)
+        return str(proposal["value"])
 
     @traitlets.observe("metric")
     def _metric_changed(self, change: dict[str, Any]) -> None:
@@ -460,6 +517,14 @@ class SliceBrowser(LinkedView):
         if job is not None:
             job.cancel()
         super().close()
+
+
+def _check_row_order(regression: bool, order: Any, error: type[Exception] = ValueError) -> None:
+    """A row order of the task (:data:`ORDERS`, :data:`REGRESSION_ORDERS`), or ``error`` listing them."""
+    orders = REGRESSION_ORDERS if regression else ORDERS
+    if order not in orders:
+        kind = "a regression" if regression else "a classification"
+        raise error(f"row_order must be one of {orders} for {kind}, got {order!r}.")
 
 
 def _sort_key(values: pd.Series) -> pd.Series:

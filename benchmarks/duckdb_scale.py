@@ -8,7 +8,12 @@ query filter (a scan). Reported per click: how many plans the pre-aggregated tab
 scanned, and the time spent in scans (the slice browser's row page is always one).
 The data: :mod:`_parquet_data`, written once by DuckDB under $ERRORSCOPE_BENCH_DIR (/tmp/errorscope-bench).
 
+A regression (``--regression``): the same files with a numeric target and prediction computed in the query
+(``REGRESSION_SQL``: a DuckDB relation over the Parquet file), the dashboard with the residual plot in the
+matrix's place; clicks are residual-histogram brushes, slices and groups.
+
 Run: python benchmarks/duckdb_scale.py [n_rows ...]   (default: 1000000 10000000 30000000 100000000)
+     python benchmarks/duckdb_scale.py --regression [n_rows ...]
      python benchmarks/duckdb_scale.py --spark [n_rows]   (default 10000000: one click, bytes to the driver)
      python benchmarks/duckdb_scale.py --scan [n_rows ...]   (the same without pre-aggregation)
 DuckDB runs with threads=2 and memory_limit=1GB, set on the engine's own connection. Each phase's figures
@@ -33,6 +38,13 @@ from _parquet_data import parquet_path
 CLICKS = 10
 QUERY = "x0 > 0.25 and c2 != 'b1'"
 ARGS = {"y_true": "label", "y_score": "score", "ids": "id", "sensitive": "sex"}
+REGRESSION_ARGS = {"y_true": "y", "y_pred": "pred", "ids": "id", "sensitive": "sex", "task": "regression"}
+REGRESSION_SQL = """
+    SELECT * EXCLUDE (label, score),
+           50 + 3 * x0 + x1 + 2 * (c1 = 'a0')::INTEGER + (hash(id * 7 + 1) % 1000003) / 1000003.0 * 4 - 2 AS y,
+           50 + 3 * x0 + x1 + 2 * (c1 = 'a0')::INTEGER + 0.4 * (c2 = 'b1')::INTEGER AS pred
+    FROM read_parquet('{path}')
+"""
 
 
 class ScanClock:
@@ -105,32 +117,51 @@ def clicks(action: Callable[[int], None], clock: ScanClock, cube: Any) -> dict[s
     return out
 
 
-def measure(n_rows: int, preaggregate: bool) -> dict[str, Any]:
+def settings(path: Path) -> list[str]:
+    """DuckDB settings of every measurement: 2 threads, 1 GB, spill beside the data."""
+    spill = path.parent / "duckdb-spill"
+    return ["SET threads = 2", "SET memory_limit = '1GB'", f"SET temp_directory = '{spill}'"]
+
+
+def measure(n_rows: int, preaggregate: bool, regression: bool = False) -> dict[str, Any]:
     import errorscope as es
 
     clock = ScanClock()
     path = parquet_path(n_rows)
     t0 = time.perf_counter()
-    ev = es.Evaluation(str(path), **ARGS)
+    if regression:  # a relation over the file with a numeric target and prediction
+        import duckdb
+
+        con = duckdb.connect()
+        for statement in settings(path):
+            con.execute(statement)
+        ev = es.Evaluation(con.sql(REGRESSION_SQL.format(path=path)), **REGRESSION_ARGS)
+    else:
+        ev = es.Evaluation(str(path), **ARGS)
+        native = ev.engine.frame.to_native()
+        for statement in settings(path):
+            native.query("t", statement)
     engine = ev.engine
-    native = engine.frame.to_native()
-    native.query("t", "SET threads = 2")
-    native.query("t", "SET memory_limit = '1GB'")
-    native.query("t", f"SET temp_directory = '{path.parent / 'duckdb-spill'}'")  # not the working folder
     engine.preaggregate = preaggregate
     views, built = build(ev)
     ready = time.perf_counter() - t0
-    matrix, slices, groups = (
-        view_of(views, name) for name in ("confusion_matrix", "slice_browser", "group_comparer")
-    )
+    slices, groups = (view_of(views, name) for name in ("slice_browser", "group_comparer"))
     cube = engine.preagg
-    out: dict[str, Any] = {"rows": n_rows, "built": built, "ready_s": ready}
+    out: dict[str, Any] = {"rows": n_rows, "task": ev.task, "built": built, "ready_s": ready}
     if cube is not None:
         out["families"] = [(f.base, round(f.seconds, 1)) for f in cube.families]
     progress(out)
-    cells = itertools.cycle([(1, 0), (0, 1), (1, 1), (0, 0)])
-    out["cell"] = clicks(lambda _: matrix.select_cells(cells=[next(cells)]), clock, cube)
-    matrix.clear()
+    if regression:
+        plot = view_of(views, "residual_plot")
+        n_bins = len(plot.histogram_table)
+        ranges = itertools.cycle([(0, n_bins // 3), (n_bins // 2, n_bins - 1), (n_bins // 4, n_bins // 2)])
+        out["brush"] = clicks(lambda _: plot.select_bins("histogram", next(ranges)), clock, cube)
+        plot.clear()
+    else:
+        matrix = view_of(views, "confusion_matrix")
+        cells = itertools.cycle([(1, 0), (0, 1), (1, 1), (0, 0)])
+        out["cell"] = clicks(lambda _: matrix.select_cells(cells=[next(cells)]), clock, cube)
+        matrix.clear()
     progress(out)
     table = slices.table
     by_feature = [
@@ -205,11 +236,14 @@ if __name__ == "__main__":
     argv = sys.argv[1:]
     if argv[:1] == ["--child"]:
         mode, n = argv[1], int(argv[2])
-        result = measure_spark(n) if mode == "spark" else measure(n, preaggregate=mode == "cube")
+        if mode == "spark":
+            result = measure_spark(n)
+        else:
+            result = measure(n, preaggregate=mode != "scan", regression=mode == "regression")
         print(json.dumps(result, default=str), flush=True)
         sys.exit(0)
     mode = "cube"
-    if argv[:1] in (["--spark"], ["--scan"]):
+    if argv[:1] in (["--spark"], ["--scan"], ["--regression"]):
         mode, argv = argv[0][2:], argv[1:]
     default = [10_000_000] if mode == "spark" else [1_000_000, 10_000_000, 30_000_000, 100_000_000]
     for size in [int(a) for a in argv] or default:

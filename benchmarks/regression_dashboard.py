@@ -22,7 +22,6 @@ from _synthetic import regression_data
 from selection_recompute import timed_ms
 
 import errorscope as es
-from errorscope.selection import Clause, Predicate
 
 SENT: list[int] = []
 
@@ -44,11 +43,11 @@ def measure(n: int) -> str:
         board.slice_browser._auto_discover = (
             False  # time the recompute itself; discovery runs in the background
         )
-    name = ev.regression_names()["residual"]
-    ranges = itertools.cycle([(-1.0, 0.5), (0.5, 2.0), (None, -2.0), (1.0, None)])
+    n_bins = len(plot.histogram_table)
+    ranges = itertools.cycle([(0, n_bins // 3), (n_bins // 2, n_bins - 1), (n_bins // 4, n_bins // 2), (1, 2)])
 
-    def brush() -> None:
-        ev.select(Clause.where(plot.source, Predicate(name, "between", next(ranges))))
+    def brush() -> None:  # a range of the residual histogram's bins, as the browser sends it
+        plot.select_bins("histogram", next(ranges))
 
     recompute = timed_ms(brush, 31)
     SENT.clear()

@@ -79,7 +79,7 @@ def build(ev: Any) -> tuple[list[Any], str]:
     from errorscope.widgets.overview import ModelOverview, SelectionBar
 
     try:
-        board = es.dashboard(ev, store=Path(f"/tmp/errorscope-bench/tags-{ev.n_rows}.sqlite"))
+        board = es.dashboard(ev, store=Path(f"/tmp/errorscope-bench/tags-{ev.task}-{ev.n_rows}.sqlite"))
         board.slice_browser._auto_discover = False
         return [board], "es.dashboard(ev)"
     except Exception as err:  # a view that does not run on a lazy engine yet

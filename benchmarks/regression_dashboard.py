@@ -44,7 +44,9 @@ def measure(n: int) -> str:
             False  # time the recompute itself; discovery runs in the background
         )
     n_bins = len(plot.histogram_table)
-    ranges = itertools.cycle([(0, n_bins // 3), (n_bins // 2, n_bins - 1), (n_bins // 4, n_bins // 2), (1, 2)])
+    ranges = itertools.cycle(
+        [(0, n_bins // 3), (n_bins // 2, n_bins - 1), (n_bins // 4, n_bins // 2), (1, 2)]
+    )
 
     def brush() -> None:  # a range of the residual histogram's bins, as the browser sends it
         plot.select_bins("histogram", next(ranges))

@@ -66,3 +66,41 @@ def test_with_a_model_the_force_viewer_explains_the_regressor(tmp_path: Path) ->
         == board.residual_plot.table.query("selected")["count"].sum()
     )
     board.close()
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_the_dashboard_on_a_sql_engine_follows_brushes_as_in_memory(
+    request, engine_name, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Every view of the regression dashboard over Parquet (or Spark) after brushes and a slice click: the
+    same numbers as in memory (the click's plans answered ahead as one batch, quantiles included)."""
+    from engines import evaluation_on
+
+    df = es.datasets.load_wage().drop(columns=["region", "logwage"])
+    df["pred"] = LinearRegression().fit(df[["age", "year"]], df["wage"]).predict(df[["age", "year"]])
+    memory = es.Evaluation(df, "wage", y_pred="pred", sensitive=["race"])
+    lazy = evaluation_on(engine_name, request, df, y_true="wage", y_pred="pred", sensitive=["race"])
+    boards = [es.dashboard(e, store=tmp_path / f"{i}.sqlite") for i, e in enumerate((memory, lazy))]
+    for board in boards:
+        board.slice_browser._auto_discover = False
+    for bins in ((0, 9), (12, 20)):
+        for board in boards:
+            board.residual_plot.select_bins("histogram", bins)
+        a, b = boards
+        assert len(a.evaluation.selected()) == len(b.evaluation.selected())
+        np.testing.assert_allclose(
+            b.overview.table.to_numpy(float), a.overview.table.to_numpy(float), rtol=1e-9
+        )
+        cols = ["size", "mae", "rest_mae", "p_value"]
+        np.testing.assert_allclose(
+            b.slice_browser.table[cols].to_numpy(float),
+            a.slice_browser.table[cols].to_numpy(float),
+            rtol=1e-9,
+        )
+        np.testing.assert_allclose(
+            b.group_comparer.table[["count", "mae", "r2_low"]].to_numpy(float),
+            a.group_comparer.table[["count", "mae", "r2_low"]].to_numpy(float), rtol=1e-9,
+        )  # fmt: skip
+        assert b.tagger.n_rows == a.tagger.n_rows
+    for board in boards:
+        board.close()

@@ -289,6 +289,8 @@ class Engine(ABC):
             return self.count(plan, where)
         if isinstance(plan, Marginals):
             return self.marginals(plan, where)
+        if isinstance(plan, Quantiles):
+            return self.quantiles(plan, where)
         return self.roc_auc(plan, where)
 
     @property

@@ -598,10 +598,7 @@ class PreAggregate:
         top = None
         orders = REGRESSION_TOP_ORDERS if self.regression else TOP_ORDERS
         small = max(sizes.values()) * n_base < 1 << 16
-        if small and (
-            (base == (A, P) and self.engine.scores is not None)
-            or (self.regression and len(base) <= 1 and all(d.startswith("v:") for d in base))
-        ):  # a regression: the family over no dimension or one value bin (the residual histogram's)
+        if small and ((base == (A, P) and self.engine.scores is not None) or self._keeps_first_rows(base)):
             top = FirstRows({c: n_base * sizes[c] for c in columns}, TOP_ROWS, orders)
         keys = {order: f"key_{order}" for order in orders}
         if top is not None:  # each row page order: smallest key, then row (LazyEngine._order_key)
@@ -643,6 +640,19 @@ class PreAggregate:
             family.sums[c] = totals[c].reshape((len(measures), *shape))
         family.seconds = time.perf_counter() - t0
         return family
+
+    def _keeps_first_rows(self, base: tuple[str, ...]) -> bool:
+        """A regression keeps first rows on its family of no dimension, and on the first family over one
+        value bin of the residual (the residual histogram's: its brushes' pages then need no scan)."""
+        if not self.regression:
+            return False
+        if not base:
+            return True
+        residual = next((n for n in self.engine.derived if n.endswith("residual")), None)
+        over_bins = any(f.top is not None and f.base for f in self.families)
+        return (
+            len(base) == 1 and self.value_keys.get(base[0], Key("column")).name == residual and not over_bins
+        )
 
     def _native_code(self, dim: str) -> tuple[str, str, np.ndarray | None] | None:
         """(the column read, DuckDB SQL of its code or of its value, the bins' cut points) for the codings

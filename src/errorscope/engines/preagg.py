@@ -37,6 +37,7 @@ from ..selection import Clause, Predicate, Ref
 from .sources import ROW
 
 MAX_CELLS = 4_000_000  # the largest table a family keeps (cells of its dense arrays)
+MAX_NUMBERS = 25_000_000  # the most numbers (rows and sums over every table) a family keeps: 200 MB
 MAX_FILTERS = 4  # clauses of no whole codes whose families are kept
 BATCH_ROWS = 1 << 20
 TOP_ROWS = 50  # rows kept per cell for the row page (pages of 10: the first five answered)  # rows per Arrow batch streamed from DuckDB while a family is built
@@ -584,8 +585,9 @@ class PreAggregate:
         sizes = {c: self.size(c) for c in columns}
         n_base = int(np.prod(base_sizes, dtype=np.int64))
         columns = [c for c in columns if n_base * sizes[c] <= self.max_cells]
-        if n_base > self.max_cells or not columns:
-            return None
+        numbers = n_base * sum(sizes[c] for c in columns) * (1 + len(measures))
+        if n_base > self.max_cells or not columns or numbers > MAX_NUMBERS:
+            return None  # too large to keep (three value bins crossed, say): the plan scans
         t0 = time.perf_counter()
         dims = [*base, *columns]
         native = {d: self._native_code(d) for d in dims}

@@ -41,8 +41,11 @@ def confusion_figure(
     return fig
 
 
-def slices_figure(table: pd.DataFrame, metric: str, top: int = 15, title: str = "Worst slices") -> Figure:
-    """The ``top`` first slices of a slice table as horizontal bars with their 95% intervals."""
+def slices_figure(
+    table: pd.DataFrame, metric: str, top: int = 15, title: str = "Worst slices", label: str | None = None
+) -> Figure:
+    """The ``top`` first slices of a slice table as horizontal bars with their 95% intervals (x axis:
+    ``label``, by default the metric's name)."""
     rows = table.head(top).iloc[::-1]
     fig = Figure(figsize=(8, 0.6 + 0.32 * max(len(rows), 1)), layout="constrained")
     ax = fig.add_subplot()
@@ -61,14 +64,17 @@ def slices_figure(table: pd.DataFrame, metric: str, top: int = 15, title: str = 
     ax.scatter(rest, y, marker="|", color=BRAND, s=120, label="rest of the rows", zorder=3)
     labels = [f"{_short(d, 40)}  (n={n:,})" for d, n in zip(rows["description"], rows["size"], strict=True)]
     ax.set_yticks(y, labels, **DATA_TEXT)
-    ax.set_xlabel(metric.replace("_", " "))
+    ax.set_xlabel(label or metric.replace("_", " "))
     ax.set_title(title, **DATA_TEXT)
     ax.legend(loc="lower right", fontsize="small")
     return fig
 
 
-def groups_figure(table: pd.DataFrame, metric: str, hist: np.ndarray | None, title: str) -> Figure:
-    """Per group: ``metric`` as a bar with its 95% interval and, with scores, the score distribution."""
+def groups_figure(
+    table: pd.DataFrame, metric: str, hist: np.ndarray | None, title: str, label: str | None = None
+) -> Figure:
+    """Per group: ``metric`` (x axis: ``label``, by default its name) as a bar with its 95% interval and,
+    with scores, the score distribution."""
     rows = table.reset_index(drop=True)
     n = len(rows)
     fig = Figure(figsize=(10 if hist is not None else 6, 0.8 + 0.35 * max(n, 1)), layout="constrained")
@@ -91,7 +97,8 @@ def groups_figure(table: pd.DataFrame, metric: str, hist: np.ndarray | None, tit
         for g, c, s in zip(rows["group"], rows["count"], rows["small"], strict=True)
     ]
     axes[0].set_yticks(y, labels, **DATA_TEXT)
-    axes[0].set_xlabel(metric.replace("_", " ") + ("  (* small group)" if rows["small"].any() else ""))
+    name = label or metric.replace("_", " ")
+    axes[0].set_xlabel(name + ("  (* small group)" if rows["small"].any() else ""))
     axes[0].set_title(title, **DATA_TEXT)
     if hist is not None:
         shares = hist / np.maximum(hist.sum(axis=1, keepdims=True), 1)
@@ -169,6 +176,28 @@ def residual_figure(
     (ax_f.axhline if feature_kind == "numeric" else ax_f.axvline)(0, color="black", linewidth=0.8)
     ax_f.set_title(f"mean residual by {_short(feature_name, 30)}", **DATA_TEXT)
     fig.suptitle(title, **DATA_TEXT)
+    return fig
+
+
+def by_actual_figure(
+    bins: Sequence[str], means: np.ndarray, overall: np.ndarray, groups: Sequence[str]
+) -> Figure:
+    """Per group, a line of its mean residual in each bin of the actual value (``means``: groups by
+    bins, NaN where a group has no rows), with every row's in black and 0 marked."""
+    fig = Figure(figsize=(8, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    x = np.arange(len(bins))
+    ax.plot(x, overall, color="black", linewidth=2, marker="o", label="all rows")
+    for label, row in zip(groups, means, strict=True):
+        ax.plot(x, row, marker=".", alpha=0.8, label=_short(label, 30))
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(x, [_short(b, 22) for b in bins], rotation=30, ha="right", **DATA_TEXT)
+    ax.set_xlabel("actual value (bins)")
+    ax.set_ylabel("mean residual")
+    ax.set_title("mean residual by group within bins of the actual value")
+    legend = ax.legend(fontsize="small", loc="best")
+    for text in legend.get_texts():
+        text.set(**DATA_TEXT)
     return fig
 
 

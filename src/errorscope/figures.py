@@ -201,6 +201,37 @@ def by_actual_figure(
     return fig
 
 
+def balance_figure(
+    actual: Sequence[float],
+    predicted: Sequence[float],
+    title: str,
+    labels: Sequence[str] | None = None,
+    edges: np.ndarray | None = None,
+    selected: tuple[Sequence[float], Sequence[float]] | None = None,
+) -> Figure:
+    """Rows per actual and per predicted class (``labels``: side-by-side bars) or per bin of the actual
+    and predicted values (``edges``: two step histograms, and the ``selected`` rows' filled)."""
+    fig = Figure(figsize=(7, 3.4), layout="constrained")
+    ax = fig.add_subplot()
+    if edges is not None:
+        if selected is not None:
+            ax.stairs(selected[0], edges, fill=True, color=BRAND, alpha=0.25, label="selected, actual")
+            ax.stairs(selected[1], edges, fill=True, color=ERROR, alpha=0.25, label="selected, predicted")
+        ax.stairs(actual, edges, color=BRAND, linewidth=1.5, label="actual")
+        ax.stairs(predicted, edges, color=ERROR, linewidth=1.5, label="predicted")
+        ax.set_xlabel("value")
+    else:
+        names = list(labels or [])
+        x = np.arange(len(names))
+        ax.bar(x - 0.2, actual, width=0.4, color=BRAND, label="actual")
+        ax.bar(x + 0.2, predicted, width=0.4, color=ERROR, alpha=0.8, label="predicted")
+        ax.set_xticks(x, [_short(n) for n in names], rotation=90 if len(names) > 6 else 0, **DATA_TEXT)
+    ax.set_ylabel("rows")
+    ax.set_title(title, **DATA_TEXT)
+    ax.legend(fontsize="small")
+    return fig
+
+
 def png_bytes(fig: Figure, dpi: int = 80) -> bytes:
     """The figure as PNG bytes."""
     buffer = io.BytesIO()

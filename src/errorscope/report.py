@@ -12,7 +12,7 @@ import math
 import numbers
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -160,11 +160,20 @@ def _text_table(caption: str, frame: pd.DataFrame, columns: dict[str, str]) -> s
 PERCENT_METRICS = {"accuracy", "balanced accuracy", "precision", "recall", "F1", "macro F1", "MAPE"}
 
 
+def metric_format(name: str) -> Format:
+    """How a key metric is written: rows as a count, rates (and MAPE) as percentages, others as numbers."""
+    return count if name == "rows" else percent if name in PERCENT_METRICS else number
+
+
+def key_metric_text(metrics: Mapping[str, Any]) -> str:
+    """Key metrics in one line: "MAE 24.005, RMSE 29.842, R² 0.488" (rows left out; NaN ones too)."""
+    return ", ".join(f"{k} {metric_format(k)(v)}" for k, v in metrics.items() if k != "rows" and _finite(v))
+
+
 def _metrics_section(ev: Evaluation) -> str:
     rows = []
     for name, value in key_metrics(ev).items():
-        fmt = count if name == "rows" else percent if name in PERCENT_METRICS else number
-        rows.append([name[0].upper() + name[1:], fmt(value)])
+        rows.append([name[0].upper() + name[1:], metric_format(name)(value)])
     return "<h2>Key metrics</h2>" + html_table("Key metrics on all rows", ["Metric", "Value"], rows)
 
 

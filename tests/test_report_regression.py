@@ -4,7 +4,6 @@ scikit-learn's and pandas', formatted as the report formats them, and everything
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,24 +17,29 @@ from test_dashboard_report import Tables
 MARKUP = "<b>x</b>"
 
 
-@pytest.fixture
-def frame(wage: pd.DataFrame) -> pd.DataFrame:
+@pytest.fixture(scope="module")
+def frame(wage_model_and_frame: tuple[object, pd.DataFrame]) -> pd.DataFrame:
     """Wage with the regressor's predictions; 40 rows of race ``<b>x</b>``, whose markup must show as text."""
+    wage = wage_model_and_frame[1].copy()
     wage["race"] = wage["race"].astype(str)
     wage.loc[wage.index[:40], "race"] = MARKUP
     return wage
 
 
-@pytest.fixture(params=["numpy", "duckdb"])
-def page(request: pytest.FixtureRequest, frame: pd.DataFrame, tmp_path: Path) -> str:
-    if request.param == "duckdb":
-        pytest.importorskip("duckdb")
+@pytest.fixture(scope="module", params=["numpy", "duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def page(
+    request: pytest.FixtureRequest, frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The report of the Wage regression on an engine, with a selection, two tags and a numeric relabel."""
+    if request.param != "numpy":
+        pytest.importorskip(request.param if request.param == "duckdb" else "pyspark")
     ev = evaluation_on(request.param, request, frame, y_true="wage", y_pred="pred", sensitive="race")
-    store = ev.attach_tags(tmp_path / "tags.sqlite")
+    folder = tmp_path_factory.mktemp("report")
+    store = ev.attach_tags(folder / "tags.sqlite")
     ev.select("residual > 20")
     store.tag([0, 1], "mislabeled", clause=ev.selection.text())
     store.set_relabel([0], 73.5)
-    return ev.report(tmp_path / "report.html").read_text(encoding="utf-8")
+    return ev.report(folder / "report.html").read_text(encoding="utf-8")
 
 
 def tables(page: str) -> list[dict[str, list]]:

@@ -56,12 +56,16 @@ def slices_figure(
     value = rows[metric].to_numpy(dtype=float)
     low, high = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
     y = np.arange(len(rows))
-    ax.barh(y, value, color=ERROR, alpha=0.75)
+    signed = metric == "mean_error"  # a regression's bias: over-prediction red, under-prediction blue
+    ax.barh(y, value, color=[ERROR if v >= 0 or not signed else BRAND for v in value], alpha=0.75)
     ax.errorbar(
         value, y, xerr=np.clip([value - low, high - value], 0, None), fmt="none", ecolor="black", capsize=2
     )
     rest = rows[f"rest_{metric}"].to_numpy(dtype=float)
-    ax.scatter(rest, y, marker="|", color=BRAND, s=120, label="rest of the rows", zorder=3)
+    marker = "black" if signed else BRAND
+    ax.scatter(rest, y, marker="|", color=marker, s=120, label="rest of the rows", zorder=3)
+    if signed:
+        ax.axvline(0, color="black", linewidth=0.8)
     labels = [f"{_short(d, 40)}  (n={n:,})" for d, n in zip(rows["description"], rows["size"], strict=True)]
     ax.set_yticks(y, labels, **DATA_TEXT)
     ax.set_xlabel(label or metric.replace("_", " "))

@@ -131,7 +131,8 @@ def _slices_section(ev: Evaluation, table: pd.DataFrame, metric: str, top: int) 
         " and enough rows (p: Benjamini-Hochberg adjusted); slices of the actual, predicted and residual "
         "values and of tags are left out: they top an error ranking by construction"
     )
-    figure = slices_figure(table, metric, top=top, title=f"{title} by {name}", label=name)
+    axis = "MAE" if metric == "mae" else "mean residual (prediction − actual)"
+    figure = slices_figure(table, metric, top=top, title=f"{title} by {axis.split(' (')[0]}", label=axis)
     return f"<h2>{title}</h2>" + inline_image(png_bytes(figure)) + html_table(caption, header, rows, 2)
 
 

@@ -1,16 +1,19 @@
-"""The HTML report of a regression, on numpy and on DuckDB (a Parquet file): its numbers are
+"""The HTML report of a regression, on numpy, DuckDB (a Parquet file) and Spark: its numbers are
 scikit-learn's and pandas', formatted as the report formats them, and everything from the data is escaped."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics
 
+import errorscope as es
 from engines import evaluation_on
+from errorscope.fairness import make_groups
 from errorscope.report import count, number, percent, signed
 from test_dashboard_report import Tables
 
@@ -154,3 +157,20 @@ def test_selection_and_tags_are_listed(page: str, frame: pd.DataFrame) -> None:
     actions = [(row[2], row[-3]) for row in audit["rows"]]
     assert actions[-1] == ("relabel", "73.5") and ("tag added", "mislabeled") in actions
     assert "residual > 20" in [row[-1] for row in audit["rows"]]
+
+
+@pytest.mark.filterwarnings("error")  # e.g. matplotlib's "constrained_layout not applied"
+def test_many_groups_and_no_features(frame: pd.DataFrame, tmp_path: Path) -> None:
+    ev = es.Evaluation(frame, "wage", y_pred="pred")
+    found = tables(ev.report(tmp_path / "groups.html", groups=["age", "race"]).read_text(encoding="utf-8"))
+    n_groups = len(make_groups(ev, ["age", "race"]).labels)
+    assert n_groups > 8 and len(table_with(found, "Group", "MAE", "RMSE")["rows"]) == n_groups
+    by_actual = [t for t in found if t["header"][0] == "Actual value"]  # split to fit the page
+    assert sum(len(t["header"]) - 1 for t in by_actual) == n_groups + 1 and len(by_actual) > 1
+    rng = np.random.default_rng(0)
+    bare = pd.DataFrame({"y": rng.normal(size=200), "p": rng.normal(size=200)})
+    ev = es.Evaluation(bare, "y", y_pred="p", task="regression")
+    page = ev.report(tmp_path / "bare.html").read_text(encoding="utf-8")
+    assert ev.features == [] and "<h2>Residuals</h2>" in page and "<h2>Groups</h2>" not in page
+    shown = dict(table_with(tables(page), "Metric", "Value")["rows"])
+    assert shown["R²"] == number(metrics.r2_score(bare["y"], bare["p"]))

@@ -142,15 +142,16 @@ def residual_figure(
     value_edges: np.ndarray,
     histogram: np.ndarray,
     residual_edges: np.ndarray,
-    feature: pd.DataFrame,
+    feature: pd.DataFrame | None,
     feature_name: str,
     feature_kind: str,
     title: str,
 ) -> Figure:
     """A regression's residual plot: predicted against actual (rows per 2-D bin, log colour, the
-    diagonal), the residual histogram (0 marked) and the mean residual against a feature."""
-    fig = Figure(figsize=(12, 3.8), layout="constrained")
-    ax_d, ax_h, ax_f = fig.subplots(1, 3)
+    diagonal), the residual histogram (0 marked) and the mean residual against a feature (none when
+    ``feature`` is None)."""
+    fig = Figure(figsize=(12 if feature is not None else 8.5, 3.8), layout="constrained")
+    ax_d, ax_h, *ax_rest = fig.subplots(1, 3 if feature is not None else 2)
     shown = np.where(density > 0, np.log10(np.maximum(density, 1)) + 1, np.nan).T  # rows: predicted
     lo, hi = float(value_edges[0]), float(value_edges[-1])
     image = ax_d.imshow(shown, origin="lower", extent=(lo, hi, lo, hi), cmap="Blues", aspect="auto")
@@ -166,6 +167,10 @@ def residual_figure(
     ax_h.set_xlabel("residual (prediction − actual)")
     ax_h.set_ylabel("rows")
     ax_h.set_title("residual histogram")
+    if feature is None:
+        fig.suptitle(title, **DATA_TEXT)
+        return fig
+    ax_f = ax_rest[0]
     values = feature["mean_residual"].to_numpy(dtype=float)
     if feature_kind == "numeric":
         low = feature.iloc[:, 0].to_numpy(dtype=float)
@@ -184,22 +189,30 @@ def residual_figure(
 
 
 def by_actual_figure(
-    bins: Sequence[str], means: np.ndarray, overall: np.ndarray, groups: Sequence[str]
+    bins: Sequence[str],
+    means: np.ndarray,
+    overall: np.ndarray,
+    groups: Sequence[str],
+    sizes: np.ndarray,
+    most: int = 8,
 ) -> Figure:
     """Per group, a line of its mean residual in each bin of the actual value (``means``: groups by
-    bins, NaN where a group has no rows), with every row's in black and 0 marked."""
-    fig = Figure(figsize=(8, 3.6), layout="constrained")
+    bins, NaN where a group has no rows), with every row's in black and 0 marked; with more than
+    ``most`` groups, the ``most`` largest (by ``sizes``)."""
+    fig = Figure(figsize=(9, 3.8), layout="constrained")
     ax = fig.add_subplot()
     x = np.arange(len(bins))
     ax.plot(x, overall, color="black", linewidth=2, marker="o", label="all rows")
-    for label, row in zip(groups, means, strict=True):
-        ax.plot(x, row, marker=".", alpha=0.8, label=_short(label, 30))
+    shown = np.sort(np.argsort(-np.asarray(sizes), kind="stable")[:most])
+    for i in shown:
+        ax.plot(x, means[i], marker=".", alpha=0.8, label=_short(groups[i], 30))
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(x, [_short(b, 22) for b in bins], rotation=30, ha="right", **DATA_TEXT)
     ax.set_xlabel("actual value (bins)")
     ax.set_ylabel("mean residual")
-    ax.set_title("mean residual by group within bins of the actual value")
-    legend = ax.legend(fontsize="small", loc="best")
+    which = f"the {most} largest groups" if len(groups) > most else "group"
+    ax.set_title(f"mean residual by {which} within bins of the actual value")
+    legend = ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     for text in legend.get_texts():
         text.set(**DATA_TEXT)
     return fig

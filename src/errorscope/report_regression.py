@@ -77,12 +77,15 @@ def _residuals_section(ev: Evaluation, biased: pd.DataFrame) -> str:
     n = bins.actual.bins
     density = ev.engine.count(bins.density, everything).counts[:n, :n]
     histogram = ev.engine.count(bins.histogram, everything).counts
-    feature = str(biased["feature"].iloc[0]) if len(biased) else ev.features[0]
-    axis = feature_axis(ev, feature)
-    by_feature = feature_table(axis, ev.engine.count(axis.plan(bins), everything))
+    feature = str(biased["feature"].iloc[0]) if len(biased) else (ev.features or [None])[0]
+    by_feature, name, kind = None, "", ""
+    if feature is not None:  # an Evaluation without features has only the first two plots
+        axis = feature_axis(ev, feature)
+        by_feature = feature_table(axis, ev.engine.count(axis.plan(bins), everything))
+        name, kind = axis.name, axis.kind
     figure = residual_figure(
         density, bins.actual.bin_edges(), histogram[: bins.residual.bins], bins.residual.bin_edges(),
-        by_feature, axis.name, axis.kind, f"Residuals of all {ev.n_rows:,} rows",
+        by_feature, name, kind, f"Residuals of all {ev.n_rows:,} rows",
     )  # fmt: skip
     hist = histogram_table(bins, histogram)
     counted = hist["count"].to_numpy()
@@ -195,7 +198,7 @@ def _by_actual_section(ev: Evaluation, grouped: Groups, labels: list[str]) -> st
     """The mean residual of each group within the actual value's bins: who is predicted lower than the
     others at the same actual value (tables of at most :data:`MAX_COLUMNS` columns)."""
     found = gr.residual_by_actual(ev, grouped, None)
-    figure = by_actual_figure(found.labels, found.mean_error, found.overall, labels)
+    figure = by_actual_figure(found.labels, found.mean_error, found.overall, labels, found.counts.sum(axis=1))
     columns = [("All rows", found.overall, found.counts.sum(axis=0))]
     columns += [(label, found.mean_error[i], found.counts[i]) for i, label in enumerate(labels)]
     width = MAX_COLUMNS - 1
@@ -222,4 +225,4 @@ def _by_actual_section(ev: Evaluation, grouped: Groups, labels: list[str]) -> st
 
 
 def _mean_cell(mean: float, n: int) -> str:
-    return f"{signed(mean)}\u00a0(n\u00a0=\u00a0{count(n)})" if n else "no rows"  # never broken
+    return f"{signed(mean)} (n\u00a0=\u00a0{count(n)})" if n else "no rows"  # may break before "("

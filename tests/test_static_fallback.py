@@ -40,6 +40,12 @@ def test_summaries_say_what_the_view_shows(ev: es.Evaluation) -> None:
     assert f"actual {ev.class_names[a]}, predicted {ev.class_names[p]} ({wrong[a, p]:,} rows)" in cm.summary()
     sb = es.SliceBrowser(ev, discover=False)
     assert sb.table["description"].iloc[0] in sb.summary().splitlines()[1]
+    from sklearn.metrics import accuracy_score
+
+    text, _ = fallback(es.ModelOverview(ev))
+    accuracy = accuracy_score(ev.data["income"], np.asarray(ev.class_names)[ev.pred_codes])
+    assert text.startswith(f"Model overview (classification): {ev.n_rows:,} rows")
+    assert f"accuracy {100 * accuracy:.1f}%" in text and "missing values (workclass)" in text
 
 
 def test_fallback_can_be_turned_off(ev: es.Evaluation, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -647,7 +647,8 @@ class Evaluation:
         return self.row_keys.lookup(ids)
 
     def report(self, path: str | os.PathLike[str], groups: str | Sequence[str] | None = None) -> Path:
-        """Write a self-contained HTML report (figures, slices, groups, selection, tags, audit trail)."""
+        """Write a self-contained HTML report (figures, slices, groups, selection, tags, audit trail; a
+        regression's has its residuals, the slices by MAE and by mean residual, and its groups' errors)."""
         from .report import write_report
 
         return write_report(self, path, groups)

@@ -41,8 +41,11 @@ def confusion_figure(
     return fig
 
 
-def slices_figure(table: pd.DataFrame, metric: str, top: int = 15, title: str = "Worst slices") -> Figure:
-    """The ``top`` first slices of a slice table as horizontal bars with their 95% intervals."""
+def slices_figure(
+    table: pd.DataFrame, metric: str, top: int = 15, title: str = "Worst slices", label: str | None = None
+) -> Figure:
+    """The ``top`` first slices of a slice table as horizontal bars with their 95% intervals (x axis:
+    ``label``, by default the metric's name)."""
     rows = table.head(top).iloc[::-1]
     fig = Figure(figsize=(8, 0.6 + 0.32 * max(len(rows), 1)), layout="constrained")
     ax = fig.add_subplot()
@@ -53,22 +56,29 @@ def slices_figure(table: pd.DataFrame, metric: str, top: int = 15, title: str = 
     value = rows[metric].to_numpy(dtype=float)
     low, high = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
     y = np.arange(len(rows))
-    ax.barh(y, value, color=ERROR, alpha=0.75)
+    signed = metric == "mean_error"  # a regression's bias: over-prediction red, under-prediction blue
+    ax.barh(y, value, color=[ERROR if v >= 0 or not signed else BRAND for v in value], alpha=0.75)
     ax.errorbar(
         value, y, xerr=np.clip([value - low, high - value], 0, None), fmt="none", ecolor="black", capsize=2
     )
     rest = rows[f"rest_{metric}"].to_numpy(dtype=float)
-    ax.scatter(rest, y, marker="|", color=BRAND, s=120, label="rest of the rows", zorder=3)
+    marker = "black" if signed else BRAND
+    ax.scatter(rest, y, marker="|", color=marker, s=120, label="rest of the rows", zorder=3)
+    if signed:
+        ax.axvline(0, color="black", linewidth=0.8)
     labels = [f"{_short(d, 40)}  (n={n:,})" for d, n in zip(rows["description"], rows["size"], strict=True)]
     ax.set_yticks(y, labels, **DATA_TEXT)
-    ax.set_xlabel(metric.replace("_", " "))
+    ax.set_xlabel(label or metric.replace("_", " "))
     ax.set_title(title, **DATA_TEXT)
     ax.legend(loc="lower right", fontsize="small")
     return fig
 
 
-def groups_figure(table: pd.DataFrame, metric: str, hist: np.ndarray | None, title: str) -> Figure:
-    """Per group: ``metric`` as a bar with its 95% interval and, with scores, the score distribution."""
+def groups_figure(
+    table: pd.DataFrame, metric: str, hist: np.ndarray | None, title: str, label: str | None = None
+) -> Figure:
+    """Per group: ``metric`` (x axis: ``label``, by default its name) as a bar with its 95% interval and,
+    with scores, the score distribution."""
     rows = table.reset_index(drop=True)
     n = len(rows)
     fig = Figure(figsize=(10 if hist is not None else 6, 0.8 + 0.35 * max(n, 1)), layout="constrained")
@@ -91,7 +101,8 @@ def groups_figure(table: pd.DataFrame, metric: str, hist: np.ndarray | None, tit
         for g, c, s in zip(rows["group"], rows["count"], rows["small"], strict=True)
     ]
     axes[0].set_yticks(y, labels, **DATA_TEXT)
-    axes[0].set_xlabel(metric.replace("_", " ") + ("  (* small group)" if rows["small"].any() else ""))
+    name = label or metric.replace("_", " ")
+    axes[0].set_xlabel(name + ("  (* small group)" if rows["small"].any() else ""))
     axes[0].set_title(title, **DATA_TEXT)
     if hist is not None:
         shares = hist / np.maximum(hist.sum(axis=1, keepdims=True), 1)
@@ -131,15 +142,16 @@ def residual_figure(
     value_edges: np.ndarray,
     histogram: np.ndarray,
     residual_edges: np.ndarray,
-    feature: pd.DataFrame,
+    feature: pd.DataFrame | None,
     feature_name: str,
     feature_kind: str,
     title: str,
 ) -> Figure:
     """A regression's residual plot: predicted against actual (rows per 2-D bin, log colour, the
-    diagonal), the residual histogram (0 marked) and the mean residual against a feature."""
-    fig = Figure(figsize=(12, 3.8), layout="constrained")
-    ax_d, ax_h, ax_f = fig.subplots(1, 3)
+    diagonal), the residual histogram (0 marked) and the mean residual against a feature (none when
+    ``feature`` is None)."""
+    fig = Figure(figsize=(12 if feature is not None else 8.5, 3.8), layout="constrained")
+    ax_d, ax_h, *ax_rest = fig.subplots(1, 3 if feature is not None else 2)
     shown = np.where(density > 0, np.log10(np.maximum(density, 1)) + 1, np.nan).T  # rows: predicted
     lo, hi = float(value_edges[0]), float(value_edges[-1])
     image = ax_d.imshow(shown, origin="lower", extent=(lo, hi, lo, hi), cmap="Blues", aspect="auto")
@@ -155,6 +167,10 @@ def residual_figure(
     ax_h.set_xlabel("residual (prediction − actual)")
     ax_h.set_ylabel("rows")
     ax_h.set_title("residual histogram")
+    if feature is None:
+        fig.suptitle(title, **DATA_TEXT)
+        return fig
+    ax_f = ax_rest[0]
     values = feature["mean_residual"].to_numpy(dtype=float)
     if feature_kind == "numeric":
         low = feature.iloc[:, 0].to_numpy(dtype=float)
@@ -169,6 +185,67 @@ def residual_figure(
     (ax_f.axhline if feature_kind == "numeric" else ax_f.axvline)(0, color="black", linewidth=0.8)
     ax_f.set_title(f"mean residual by {_short(feature_name, 30)}", **DATA_TEXT)
     fig.suptitle(title, **DATA_TEXT)
+    return fig
+
+
+def by_actual_figure(
+    bins: Sequence[str],
+    means: np.ndarray,
+    overall: np.ndarray,
+    groups: Sequence[str],
+    sizes: np.ndarray,
+    most: int = 8,
+) -> Figure:
+    """Per group, a line of its mean residual in each bin of the actual value (``means``: groups by
+    bins, NaN where a group has no rows), with every row's in black and 0 marked; with more than
+    ``most`` groups, the ``most`` largest (by ``sizes``)."""
+    fig = Figure(figsize=(9, 3.8), layout="constrained")
+    ax = fig.add_subplot()
+    x = np.arange(len(bins))
+    ax.plot(x, overall, color="black", linewidth=2, marker="o", label="all rows")
+    shown = np.sort(np.argsort(-np.asarray(sizes), kind="stable")[:most])
+    for i in shown:
+        ax.plot(x, means[i], marker=".", alpha=0.8, label=_short(groups[i], 30))
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(x, [_short(b, 22) for b in bins], rotation=30, ha="right", **DATA_TEXT)
+    ax.set_xlabel("actual value (bins)")
+    ax.set_ylabel("mean residual")
+    which = f"the {most} largest groups" if len(groups) > most else "group"
+    ax.set_title(f"mean residual by {which} within bins of the actual value")
+    legend = ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
+    for text in legend.get_texts():
+        text.set(**DATA_TEXT)
+    return fig
+
+
+def balance_figure(
+    actual: Sequence[float],
+    predicted: Sequence[float],
+    title: str,
+    labels: Sequence[str] | None = None,
+    edges: np.ndarray | None = None,
+    selected: tuple[Sequence[float], Sequence[float]] | None = None,
+) -> Figure:
+    """Rows per actual and per predicted class (``labels``: side-by-side bars) or per bin of the actual
+    and predicted values (``edges``: two step histograms, and the ``selected`` rows' filled)."""
+    fig = Figure(figsize=(7, 3.4), layout="constrained")
+    ax = fig.add_subplot()
+    if edges is not None:
+        if selected is not None:
+            ax.stairs(selected[0], edges, fill=True, color=BRAND, alpha=0.25, label="selected, actual")
+            ax.stairs(selected[1], edges, fill=True, color=ERROR, alpha=0.25, label="selected, predicted")
+        ax.stairs(actual, edges, color=BRAND, linewidth=1.5, label="actual")
+        ax.stairs(predicted, edges, color=ERROR, linewidth=1.5, label="predicted")
+        ax.set_xlabel("value")
+    else:
+        names = list(labels or [])
+        x = np.arange(len(names))
+        ax.bar(x - 0.2, actual, width=0.4, color=BRAND, label="actual")
+        ax.bar(x + 0.2, predicted, width=0.4, color=ERROR, alpha=0.8, label="predicted")
+        ax.set_xticks(x, [_short(n) for n in names], rotation=90 if len(names) > 6 else 0, **DATA_TEXT)
+    ax.set_ylabel("rows")
+    ax.set_title(title, **DATA_TEXT)
+    ax.legend(fontsize="small")
     return fig
 
 

@@ -193,6 +193,23 @@ def regression_group_metrics(
     return pd.DataFrame(columns)
 
 
+def regression_summary(table: pd.DataFrame) -> dict[str, float]:
+    """Between groups with rows: the range (max - min) of MAE, RMSE and mean residual, and the ratio of
+    the lowest MAE to the highest."""
+    rows = table[table["count"] > 0]
+    names = ("mae_range", "mae_ratio", "rmse_range", "mean_error_range")
+    if rows.empty:
+        return dict.fromkeys(names, float("nan"))
+    mae, rmse, bias = (rows[c].to_numpy(dtype=float) for c in ("mae", "rmse", "mean_error"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "mae_range": float(np.nanmax(mae) - np.nanmin(mae)),
+            "mae_ratio": float(np.nanmin(mae) / np.nanmax(mae)),
+            "rmse_range": float(np.nanmax(rmse) - np.nanmin(rmse)),
+            "mean_error_range": float(np.nanmax(bias) - np.nanmin(bias)),
+        }
+
+
 def _as_counted(counted: RegressionGroupCounts) -> Counted:
     return Counted(counted.counts, counted.sums[: len(REGRESSION_SUMS)])
 

@@ -12,7 +12,7 @@ import math
 import numbers
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,13 @@ def points(d: Any) -> str:
     return f"{sign}{abs(100 * d):.1f} pp"
 
 
+def signed(x: Any) -> str:
+    """A difference of values: 1.5 -> "+1.500", -2 -> "−2.000"."""
+    if not _finite(x):
+        return DASH
+    return f"{'+' if x > 0 else '±' if x == 0 else ''}{number(x)}"
+
+
 def times(x: Any) -> str:
     """A ratio: 2.5 -> "2.50×"."""
     return f"{x:.2f}×" if _finite(x) else DASH
@@ -150,21 +157,37 @@ def _text_table(caption: str, frame: pd.DataFrame, columns: dict[str, str]) -> s
 
 
 # -- sections -------------------------------------------------------------------------------------
-PERCENT_METRICS = {"accuracy", "balanced accuracy", "precision", "recall", "F1", "macro F1"}
+PERCENT_METRICS = {"accuracy", "balanced accuracy", "precision", "recall", "F1", "macro F1", "MAPE"}
+
+
+def metric_format(name: str) -> Format:
+    """How a key metric is written: rows as a count, rates (and MAPE) as percentages, others as numbers."""
+    return count if name == "rows" else percent if name in PERCENT_METRICS else number
+
+
+def key_metric_text(metrics: Mapping[str, Any]) -> str:
+    """Key metrics in one line: "MAE 24.005, RMSE 29.842, R² 0.488" (rows left out; NaN ones too)."""
+    return ", ".join(f"{k} {metric_format(k)(v)}" for k, v in metrics.items() if k != "rows" and _finite(v))
 
 
 def _metrics_section(ev: Evaluation) -> str:
     rows = []
     for name, value in key_metrics(ev).items():
-        fmt = count if name == "rows" else percent if name in PERCENT_METRICS else number
-        rows.append([name[0].upper() + name[1:], fmt(value)])
+        rows.append([name[0].upper() + name[1:], metric_format(name)(value)])
     return "<h2>Key metrics</h2>" + html_table("Key metrics on all rows", ["Metric", "Value"], rows)
+
+
+def feature_slices(ev: Evaluation, metric: str | None = None) -> pd.DataFrame:
+    """The slice table of the features' slices with enough rows, worst first: slices of the model's
+    output (a regression's actual, predicted and residual), the classes and tags top an error ranking
+    by construction and are left out (see errorscope.slicing)."""
+    table = slice_table(ev, metric=metric)
+    return table[(table["group"] == "feature") & table["supported"]]
 
 
 def _slices_section(ev: Evaluation, top: int) -> str:
     metric = "error_rate"
-    table = slice_table(ev)
-    table = table[(table["group"] == "feature") & table["supported"]]  # see errorscope.slicing
+    table = feature_slices(ev)
     name = METRIC_NAMES[metric]
     header = ["Feature", "Slice", "Rows", "Share", f"{name.capitalize()} (95% CI)", "Rest", "Difference",
               "Ratio", "p (BH)"]  # fmt: skip
@@ -189,7 +212,7 @@ def _slices_section(ev: Evaluation, top: int) -> str:
     )
     return (
         "<h2>Worst slices</h2>"
-        + _image(png_bytes(slices_figure(table, metric, top=top)))
+        + inline_image(png_bytes(slices_figure(table, metric, top=top)))
         + html_table(caption, header, rows, text_columns=2)
     )
 
@@ -217,7 +240,7 @@ SUMMARY_NAMES = {
 }
 
 
-def _interval_cells(
+def interval_cells(
     frame: pd.DataFrame, names: Iterable[str], fmt: Callable[[str], Format]
 ) -> list[list[str]]:
     """Per row of ``frame``, each of ``names`` with its ``_low``/``_high`` interval when there is one."""
@@ -242,13 +265,13 @@ def _groups_section(ev: Evaluation, groups: str | Sequence[str] | None) -> str:
     ]
     parts = [
         "<h2>Groups</h2>",
-        _image(png_bytes(groups_figure(frame, "selection_rate", None, "selection rate by group"))),
+        inline_image(png_bytes(groups_figure(frame, "selection_rate", None, "selection rate by group"))),
     ]
     for i, (caption, columns) in enumerate(GROUP_TABLES.items()):
         names = [n for n in columns if n in frame]
         lead = ["Rows", "Share"] if i == 0 else []  # the first table also says how big each group is
         header = ["Group", *lead, *(columns[n] for n in names)]
-        cells = _interval_cells(frame, names, _group_format)
+        cells = interval_cells(frame, names, _group_format)
         rows = [
             [label, *([count(c), percent(s)] if lead else []), *values]
             for label, c, s, values in zip(labels, frame["count"], frame["share"], cells, strict=True)
@@ -257,7 +280,7 @@ def _groups_section(ev: Evaluation, groups: str | Sequence[str] | None) -> str:
     gaps = disparities(ev, grouped, positive_class=positive)
     ref = int(gaps["reference"].to_numpy().argmax())
     names = list(DISPARITY_NAMES)
-    cells = _interval_cells(gaps, names, lambda _n: number)
+    cells = interval_cells(gaps, names, lambda _n: number)
     rows = []
     for i, (label, values) in enumerate(zip(labels, cells, strict=True)):
         if gaps["four_fifths_violation"].iloc[i]:
@@ -290,8 +313,9 @@ AUDIT_HEADERS = {"when": "When", "who": "Who", "action": "Action", "id": "Row id
 def write_report(
     ev: Evaluation, path: str | os.PathLike[str], groups: str | Sequence[str] | None = None, top: int = 15
 ) -> Path:
-    """Write the report to ``path`` and return it: overview, matrix, worst slices, groups, selection, tags
-    and the audit trail. Everything shown is computed on all rows; the active selection is listed."""
+    """Write the report to ``path`` and return it: overview, matrix (a regression: its residuals, see
+    :mod:`errorscope.report_regression`), worst slices, groups, selection, tags and the audit trail.
+    Everything shown is computed on all rows; the active selection is listed."""
     path = Path(path)
     if not path.parent.is_dir():
         raise ValueError(f"report path {str(path)!r}: the directory {str(path.parent)!r} does not exist.")
@@ -311,11 +335,18 @@ def write_report(
             else "<p>None found.</p>"
         )
     )
-    counts = ev.engine.count(CONFUSION, ev.engine.as_filter(None)).counts
-    sections.append("<h2>Confusion matrix</h2>" + _image(png_bytes(confusion_figure(counts, ev.class_names))))
-    sections.append(_slices_section(ev, top))
-    if groups is not None or ev.sensitive:
-        sections.append(_groups_section(ev, groups))
+    if ev.is_regression:
+        from .report_regression import regression_sections
+
+        sections.extend(regression_sections(ev, groups, top))
+    else:
+        counts = ev.engine.count(CONFUSION, ev.engine.as_filter(None)).counts
+        sections.append(
+            "<h2>Confusion matrix</h2>" + inline_image(png_bytes(confusion_figure(counts, ev.class_names)))
+        )
+        sections.append(_slices_section(ev, top))
+        if groups is not None or ev.sensitive:
+            sections.append(_groups_section(ev, groups))
     selection = ev.selection.text() or "(nothing selected)"
     kept = ev.engine.n_kept(ev.selection.filter())  # counted by the engine, never brought into memory
     sections.append(f"<h2>Active selection</h2><p>{_e(selection)}: {kept:,} rows</p>")
@@ -334,5 +365,5 @@ def write_report(
     return path
 
 
-def _image(png: bytes) -> str:
+def inline_image(png: bytes) -> str:
     return f"<img alt='' src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'>"

@@ -153,7 +153,7 @@ class GroupComparer(LinkedView):
         from ..figures import groups_figure
 
         name = gr.METRIC_NAMES.get(self.metric, self.metric.replace("_", " "))
-        return groups_figure(self._metrics, self.metric, self._score_hist, f"{name} by group")
+        return groups_figure(self._metrics, self.metric, self._score_hist, f"{name} by group", name)
 
     def summary(self) -> str:
         if self.task == "regression":
@@ -310,7 +310,7 @@ class GroupComparer(LinkedView):
             name: as_buffer(self._lift[name].to_numpy(dtype=float), "f8")
             for name in ("share_of_filter", "share_of_all", "lift", "lift_low", "lift_high")
         }
-        self.summary_values = _regression_summary(table)
+        self.summary_values = gr.regression_summary(table)
         self.groups = self._groups_payload()
         self.disparity = {
             "reference": ref,
@@ -421,20 +421,3 @@ class GroupComparer(LinkedView):
     def _thresholds_changed(self, _change: dict[str, Any]) -> None:
         if hasattr(self, "evaluation") and hasattr(self, "_groups"):
             self._show_what_if()
-
-
-def _regression_summary(table: pd.DataFrame) -> dict[str, float]:
-    """Between groups with rows: the range (max - min) of MAE, RMSE and mean residual, and the ratio of
-    the lowest MAE to the highest."""
-    rows = table[table["count"] > 0]
-    names = ("mae_range", "mae_ratio", "rmse_range", "mean_error_range")
-    if rows.empty:
-        return dict.fromkeys(names, float("nan"))
-    mae, rmse, bias = (rows[c].to_numpy(dtype=float) for c in ("mae", "rmse", "mean_error"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {
-            "mae_range": float(np.nanmax(mae) - np.nanmin(mae)),
-            "mae_ratio": float(np.nanmin(mae) / np.nanmax(mae)),
-            "rmse_range": float(np.nanmax(rmse) - np.nanmin(rmse)),
-            "mean_error_range": float(np.nanmax(bias) - np.nanmin(bias)),
-        }

@@ -82,6 +82,45 @@ class ModelOverview(LinkedView):
     def checks_table(self) -> pd.DataFrame:
         return self._checks.copy()
 
+    # -- static fallback -----------------------------------------------------------------------
+    def to_figure(self) -> Any:
+        """The distributions of the actual and predicted values (a regression) or rows per actual and
+        predicted class, on all rows."""
+        from ..figures import balance_figure
+
+        ev = self.evaluation
+        if is_regression(ev):
+            table = self.distributions
+            edges = np.r_[table["low"], table["high"].iloc[-1:]]
+            return balance_figure(
+                table["actual"], table["predicted"], f"Actual and predicted values ({ev.n_rows:,} rows; filled: the {table['selected_actual'].sum():,} selected)",
+                edges=edges, selected=(table["selected_actual"], table["selected_predicted"]),
+            )  # fmt: skip
+        balance = class_balance(ev)
+        return balance_figure(
+            balance["actual"], balance["predicted"], f"Rows per class ({ev.n_rows:,} rows)",
+            labels=list(balance.index),
+        )  # fmt: skip
+
+    def summary(self) -> str:
+        """The key metrics on all rows and on the selection (as the report writes them), and the checks."""
+        from ..report import count, key_metric_text
+
+        ev = self.evaluation
+        table = self.table
+        lines = [f"Model overview ({ev.task}): {count(ev.n_rows)} rows"]
+        lines.append("  all rows: " + key_metric_text(table["all rows"]))
+        selected = ev.selection.filter()
+        if not selected.everything:
+            lines.append(
+                f"  selection ({count(ev.engine.n_kept(selected))} rows): "
+                + key_metric_text(table["selection"])
+            )
+        if len(self._checks):
+            found = ", ".join(f"{r.check} ({r.column})" for r in self._checks.itertuples(index=False))
+            lines.append(f"  data checks: {found}")
+        return "\n".join(lines)
+
     def _compute(self, where: Filter) -> None:
         if not hasattr(self, "_overall"):
             return  # the first compute runs at the end of __init__

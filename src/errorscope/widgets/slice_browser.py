@@ -155,7 +155,8 @@ class SliceBrowser(LinkedView):
         """The worst slices (as listed now) as bars with 95% intervals, against the rest."""
         from ..figures import slices_figure
 
-        return slices_figure(self._shown, self.metric, title=f"Worst slices by {METRIC_NAMES[self.metric]}")
+        name = METRIC_NAMES[self.metric]
+        return slices_figure(self._shown, self.metric, title=f"Worst slices by {name}", label=name)
 
     def summary(self) -> str:
         name = METRIC_NAMES[self.metric]

@@ -222,3 +222,17 @@ def test_in_the_dashboard_the_residual_plot_drives_every_view(
     page.keyboard.press("Escape")  # the focus is still in the histogram after the drag
     for view in others:
         expect(view).to_have_attribute("data-rows", "3000")
+    # a slice click in the dashboard: the residual plot follows (computed on the slice's rows)
+    sb = panel.get_by_role("region", name="Slice browser")
+    sb.get_by_role("searchbox", name="Filter slices by feature").fill("education")
+    row = sb.get_by_role("grid", name="Slices").get_by_role(
+        "row", name=re.compile(r"^education = 5\. Advanced Degree: [\d,]+ rows")
+    )
+    expect(row).to_have_count(1)
+    size = int(re.search(r": ([\d,]+) rows", row.get_attribute("aria-label") or "").group(1).replace(",", ""))  # type: ignore[union-attr]
+    row.click()
+    expect(rp).to_have_attribute("data-rows", str(size))
+    expect(ov).to_have_attribute("data-rows", str(size))
+    assert int(kernel_eval(page, "print(len(ev.selected()))")) == size
+    in_plot = int(kernel_eval(page, "print(int(board.residual_plot.histogram_table['count'].sum()))"))
+    assert in_plot == size  # the histogram counts the slice's rows

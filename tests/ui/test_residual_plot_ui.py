@@ -190,7 +190,7 @@ from sklearn.linear_model import LinearRegression
 df = es.datasets.load_wage().drop(columns=["logwage", "region"])
 X = pd.get_dummies(df[["age", "year", "jobclass", "health"]], dtype=float)
 ev = es.Evaluation(df, "wage", y_pred=LinearRegression().fit(X, df["wage"]).predict(X), sensitive=["race"])
-board = es.dashboard(ev, store=TMP + "/tags.sqlite")
+board = es.dashboard(ev, store=TMP + "/residual-dashboard-tags.sqlite")
 board
 """
 

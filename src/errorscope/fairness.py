@@ -385,15 +385,22 @@ def _percentile_interval(samples: np.ndarray, level: float = 0.95) -> tuple[np.n
 
 
 # -- disparities ---------------------------------------------------------------------------------
-def reference_group(table: pd.DataFrame, reference: str | int | None, metric: str = "selection_rate") -> int:
-    """The reference group's position: the largest (None), "best" / "worst" by ``metric``, or by name."""
+def reference_group(
+    table: pd.DataFrame,
+    reference: str | int | None,
+    metric: str = "selection_rate",
+    lower_is_better: bool | None = None,
+) -> int:
+    """The reference group's position: the largest (None), "best" / "worst" by ``metric`` (``lower_is_better``:
+    its direction; default: lower is better for FPR, FNR and ECE), a group's name, or a position."""
     if reference is None:
         return int(table["count"].to_numpy().argmax())
     if reference in ("best", "worst"):
         values = table[metric].to_numpy(dtype=float)
         if np.isnan(values).all():
             raise ValueError(f"reference={reference!r}: no group has a {metric}.")
-        lower_is_better = metric in ("fpr", "fnr", "ece")
+        if lower_is_better is None:
+            lower_is_better = metric in ("fpr", "fnr", "ece")
         pick = np.nanargmin if (reference == "best") == lower_is_better else np.nanargmax
         return int(pick(values))
     if isinstance(reference, int | np.integer) and not isinstance(reference, bool):

@@ -40,7 +40,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from .evaluation import Evaluation
-from .fairness import Groups, _by_group
+from .fairness import Groups, _by_group, reference_group
 from .plans import ALL_ROWS, Counted, Filter, GroupCounts, Key, Measure, Quantiles
 from .regression import REGRESSION_SUMS, RegressionMetrics, mean_stats, require_regression
 
@@ -217,26 +217,11 @@ def _as_counted(counted: RegressionGroupCounts) -> Counted:
 def reference_index(table: pd.DataFrame, reference: str | int | None, metric: str = "mae") -> int:
     """The reference group's position in ``table`` (the metrics of all rows): the largest (None), the
     best or worst by ``metric`` ("best" / "worst"), a group's name, or a position."""
-    if reference is None:
-        return int(table["count"].to_numpy().argmax())
-    if reference in ("best", "worst"):
-        if metric not in LOWER_IS_BETTER:
-            raise ValueError(
-                f"reference={reference!r} needs a metric with a better direction: {list(LOWER_IS_BETTER)}."
-            )
-        values = table[metric].to_numpy(dtype=float)
-        if np.isnan(values).all():
-            raise ValueError(f"reference={reference!r}: no group has a {metric}.")
-        pick = np.nanargmin if (reference == "best") == LOWER_IS_BETTER[metric] else np.nanargmax
-        return int(pick(values))
-    if isinstance(reference, int | np.integer) and not isinstance(reference, bool):
-        if not 0 <= reference < len(table):
-            raise ValueError(f"reference={reference} is out of range for {len(table)} groups.")
-        return int(reference)
-    names = list(table["group"])
-    if reference not in names:
-        raise ValueError(f"reference={reference!r} is not a group; groups are {names[:8]}.")
-    return names.index(reference)
+    if reference in ("best", "worst") and metric not in LOWER_IS_BETTER:
+        raise ValueError(
+            f"reference={reference!r} needs a metric with a better direction: {list(LOWER_IS_BETTER)}."
+        )
+    return reference_group(table, reference, metric, LOWER_IS_BETTER.get(metric))
 
 
 def regression_disparities(table: pd.DataFrame, ref: int) -> pd.DataFrame:
@@ -278,16 +263,11 @@ def histogram_keys(ev: Evaluation) -> tuple[Key, Key]:
             )  # type: ignore[arg-type]
             if not hi > lo:
                 lo, hi = lo - 0.5, lo + 0.5
-            name = ev.role_names()[role] if role != "residual" else _residual_name(ev)
+            name = ev.regression_names()[role]
             out.append(Key.value_bin(name, HIST_BINS, lo, hi))
         return out[0], out[1]
 
     return ev.cached(("group_hist_keys", ev.predictions_version), build)
-
-
-def _residual_name(ev: Evaluation) -> str:
-    """The residual's name in plans and query text ("es_residual" when the data has a "residual")."""
-    return "es_residual" if "residual" in ev.columns else "residual"
 
 
 def histograms(ev: Evaluation, groups: Groups, where: Filter | np.ndarray | None) -> Histograms:

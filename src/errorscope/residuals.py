@@ -29,14 +29,6 @@ FEATURE_BINS = 30
 STEPS = (1.0, 2.0, 2.5, 5.0)
 
 
-def names(ev: Evaluation) -> dict[str, str]:
-    """The derived columns' names in clauses and keys: ``actual``, ``predicted`` and ``residual``
-    (``es_`` prefixed when the data has a column of that name)."""
-    roles = ev.role_names()
-    residual = "es_residual" if "residual" in ev.columns else "residual"
-    return {"actual": roles["actual"], "predicted": roles["predicted"], "residual": residual}
-
-
 def nice_step(width: float, integer: bool = False) -> float:
     """The one of 1, 2, 2.5, 5 times a power of ten nearest ``width`` (by ratio), so a range cut at it
     has about as many bins as asked; ``integer``: a whole number (at least 1)."""
@@ -98,7 +90,7 @@ def residual_bins(ev: Evaluation) -> ResidualBins:
         p_lo, p_hi = _extremes(ev, "prediction")
         e_lo, e_hi = _extremes(ev, "residual")
         lo, hi = min(a_lo, p_lo), max(a_hi, p_hi)
-        n = names(ev)
+        n = ev.regression_names()
         value = nice_bins(n["actual"], lo, hi if hi > lo else lo + 1, VALUE_BINS)
         predicted = Key.value_bin(n["predicted"], value.bins, value.lo, value.hi)
         residual = symmetric_bins(n["residual"], max(abs(e_lo), abs(e_hi)), RESIDUAL_BINS)

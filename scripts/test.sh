@@ -23,11 +23,13 @@ step "ruff"
 step "tsc + vitest"
 (cd js && npm run --silent check && npm test --silent)
 step "pytest"
-.venv/bin/python -m pytest tests "$@"
+# two processes (pytest-xdist): the real-browser tests in one, the files spread over both (tests/conftest.py)
+.venv/bin/python -m pytest tests -n 2 --dist loadgroup "$@"
 step "pytest on pandas 2 (.venv-pandas2: unit tests, no browser)"
 # pyproject allows pandas >= 2.0 while 3.x is what installs: the unit tests run on the newest 2.x too
 # (without the spark-marked tests: Spark runs once, in the pandas-3 job above).
 [ -x .venv-pandas2/bin/python ] || python3 -m venv .venv-pandas2
 .venv-pandas2/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" "pandas<3"
-.venv-pandas2/bin/python -m pytest tests --ignore=tests/ui -m "not slow and not spark" -q -x -p no:cacheprovider
+.venv-pandas2/bin/python -m pytest tests --ignore=tests/ui -m "not slow and not spark" -q -x -p no:cacheprovider \
+  -n 2 --dist loadgroup
 step "done"

@@ -24,16 +24,38 @@ from engines import ENGINES, evaluation_on, reset
 ADULT_CLASSES = ["<=50K", ">50K"]
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that uses the ``spark`` fixture carries the ``spark`` marker (``-m "not spark"`` skips it)."""
+    """Every test that uses the ``spark`` fixture carries the ``spark`` marker (``-m "not spark"`` skips it).
+
+    For ``pytest -n 2 --dist loadgroup`` (scripts/test.sh): a file's tests run in one process, so its
+    module fixtures are built once, and every real-browser test in one process (one JupyterLab and
+    Chromium), scheduled first: the longest group, with the other files spread over the other process."""
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.spark)
+        item.add_marker(pytest.mark.xdist_group("browser" if _in_browser(item) else item.path.stem))
+    items.sort(key=lambda item: not _in_browser(item))  # stable: each file keeps its order
+
+
+def _in_browser(item: pytest.Item) -> bool:
+    return item.path.parent.name == "ui"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_working_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test process works in a directory of its own: the default tag stores
+    (``errorscope-tags/`` in the working directory) are never shared by two processes, nor left in the
+    clone."""
+    before = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(before)
 
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator:
-    """One local PySpark session (2 cores, no web UI, 4 shuffle partitions) for the whole test run.
+    """One local PySpark session (2 cores, no web UI, one shuffle partition, interpreted) per test process.
 
     Created on first use only, so tests that do not ask for it do not pay its start (about 6 s); stopped
     when the session ends. Needs Java (scripts/test.sh installs openjdk-17-jre-headless when missing).
@@ -49,7 +71,9 @@ def spark() -> Iterator:
         SparkSession.builder.master("local[2]")
         .appName("errorscope-tests")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", "1")  # test data is small: one partition, no codegen
+        .config("spark.sql.codegen.wholeStage", "false")  # (compiling each query cost more than running it:
+        .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")  # a quarter of the spark tests' time)
         .config("spark.driver.memory", "2g")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")

@@ -461,3 +461,27 @@ def test_regression_pages_come_from_the_first_rows_and_equal_the_scan(wage_pair,
             np.testing.assert_array_equal(got_ids, ev.engine.page(plan, want_filter), err_msg=what)
             got = engine.fetch(got_ids, loss=True)
             np.testing.assert_allclose(got["residual"], ev.engine.fetch(got_ids, loss=True)["residual"])
+
+
+def test_a_clicks_plans_by_many_columns_share_one_family_over_its_filter(wage_model_and_frame, tmp_path):
+    """A group click's batch asks a plan per column (the slice browser's metrics): one family over the
+    group's column, crossed with every column, is built before the batch and answers them all (a family
+    per column had taken a scan each), with the numbers of numpy."""
+    from errorscope.regression import REGRESSION_SUMS
+
+    frame = wage_model_and_frame[1].assign(id=np.arange(3000) * 3 + 1)
+    frame.to_parquet(tmp_path / "wage.parquet", index=False)
+    roles = {"y_true": "wage", "y_pred": "pred", "ids": "id", "sensitive": "race"}
+    ev, lazy = es.Evaluation(frame, **roles), es.Evaluation(str(tmp_path / "wage.parquet"), **roles)
+    race = Clause.where("groups", Predicate("race", "in", ("2. Black",)))
+    got_filter, want_filter = where(lazy.engine, race), where(ev.engine, race)
+    plans_ = [
+        GroupCounts((Key.column(c),), REGRESSION_SUMS) for c in ("age", "education", "year", "jobclass")
+    ]
+    lazy.engine.prefetch_views({})  # nothing asked yet: nothing built
+    lazy.engine._answer_batch([(plan, got_filter) for plan in plans_])
+    cube = lazy.engine.preagg
+    assert [f.base for f in cube.families] == [("c:race",)]
+    for plan in plans_:
+        assert_same(lazy.engine.count(plan, got_filter), ev.engine.count(plan, want_filter), str(plan))
+    assert [f.base for f in cube.families] == [("c:race",)] and cube.scanned == 0

@@ -13,6 +13,7 @@ import errorscope as es
 from errorscope import group_regression as gr
 from errorscope.datasets import load_wage
 from errorscope.fairness import make_groups
+from errorscope.residuals import residual_bins
 
 COLUMNS = ["group", "count", *(f"{m}{s}" for m in gr.METRICS for s in ("", "_low", "_high"))]
 
@@ -68,12 +69,15 @@ def test_the_browser_gets_histograms_and_mean_residual_by_actual(ev: es.Evaluati
     gc = es.GroupComparer(ev, groups="race")
     r = gc.regression
     k = len(gc.table)
-    prediction = np.frombuffer(r["prediction"], dtype="<u4").reshape(k, r["bins"])
-    residual = np.frombuffer(r["residual"], dtype="<u4").reshape(k, r["bins"])
+    edges = {key: np.frombuffer(r[f"{key}_edges"], dtype="<f8") for key in ("prediction", "residual")}
+    prediction = np.frombuffer(r["prediction"], dtype="<u4").reshape(k, len(edges["prediction"]) - 1)
+    residual = np.frombuffer(r["residual"], dtype="<u4").reshape(k, len(edges["residual"]) - 1)
     assert (prediction.sum(axis=1) == gc.table["count"]).all() and (
         residual.sum(axis=1) == gc.table["count"]
     ).all()
-    assert len(np.frombuffer(r["prediction_edges"], dtype="<f8")) == r["bins"] + 1
+    bins = residual_bins(ev)  # the residual plot's bins: the views line up
+    np.testing.assert_array_equal(edges["prediction"], bins.predicted.bin_edges())
+    np.testing.assert_array_equal(edges["residual"], bins.residual.bin_edges())
     b = len(r["actual_bins"])
     means = np.frombuffer(r["actual_mean_error"], dtype="<f8").reshape(k, b)
     by_actual = gc.residual_by_actual

@@ -110,15 +110,15 @@ function regressionSections(r: any, g: any, labels: string[]): HTMLElement[] {
       h("td", { className: `es-num${adjusted[i]! < 0.05 ? " es-flag" : ""}`, text: `${formatMetric(adjusted[i]!)}${adjusted[i]! < 0.05 ? " ⚠" : ""}` }),
     ]))),
   ]);
-  const nBins = Number(r.bins ?? 20);
   const dists = (key: string, title: string, what: string): HTMLElement | null => {
     const hist = toUint32(r[key]);
     const edges = f64(r, `${key}_edges`);
-    if (!hist.length || !edges.length) return null;
+    if (!hist.length || edges.length < 2) return null;
+    const nBins = edges.length - 1;
     const lo = edges[0]!, hi = edges[edges.length - 1]!;
     const zero = key === "residual" && lo < 0 && hi > 0 ? ((0 - lo) / (hi - lo)) * nBins : NaN;
     return h("section", { className: "es-dist-section", "aria-label": title }, [
-      h("p", { className: "es-cohort-heading", text: `${title}: ${formatSignificant(lo)} to ${formatSignificant(hi)} in ${nBins} bins (the end bins hold the tails)${key === "residual" ? "; the line is 0" : ""}` }),
+      h("p", { className: "es-cohort-heading", text: `${title}: ${formatSignificant(lo)} to ${formatSignificant(hi)} in ${nBins} bins${key === "residual" ? "; the line is 0" : ""}` }),
       h("ul", { className: "es-dists", "aria-label": title }, labels.map((label, i) => {
         const row = Array.from(hist.slice(i * nBins, (i + 1) * nBins));
         const total = row.reduce((a, c) => a + c, 0);

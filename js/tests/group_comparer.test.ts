@@ -62,7 +62,7 @@ describe("group comparer", () => {
         mean_error_rest: f64([4.38, -1.5]), mean_error_p_value: f64([0.02, 0.02]), mean_error_p_adjusted: f64([0.04, 0.04]) },
       disparity: { reference: 0, mae_difference: f64([0, -1.68]), mae_ratio: f64([1, 0.925]) }, summary_values: { mae_range: 1.68, mae_ratio: 0.925 },
       distributions: {}, representation_table: {}, n_rows: 120, clause_text: "", filter_text: "", group_columns: ["race"], min_size: 30, reference_label: "A (largest group overall)", outcome_filter: "", lift_table: {},
-      regression: { bins: 2, prediction: u32([60, 40, 5, 15]), residual: u32([50, 50, 10, 10]), prediction_edges: f64([60, 110, 160]), residual_edges: f64([-100, 0, 60]),
+      regression: { prediction: u32([60, 40, 5, 15]), residual: u32([50, 50, 10, 10]), prediction_edges: f64([60, 110, 160]), residual_edges: f64([-100, 0, 60]),
         actual_bins: ["< 80", "≥ 80"], actual_counts: u32([50, 50, 10, 10]), actual_mean_error: f64([20, -20, 15, NaN]), actual_overall: f64([19, -20]) },
     });
     const el = document.createElement("div");

@@ -41,8 +41,9 @@ from statsmodels.stats.multitest import multipletests
 
 from .evaluation import Evaluation
 from .fairness import Groups, _by_group, reference_group
-from .plans import ALL_ROWS, Counted, Filter, GroupCounts, Key, Measure, Quantiles
+from .plans import Counted, Filter, GroupCounts, Key, Measure
 from .regression import REGRESSION_SUMS, RegressionMetrics, mean_stats, require_regression
+from .residuals import residual_bins
 
 METRICS = ("mae", "rmse", "r2", "mean_error", "mean_prediction", "mean_actual")
 METRIC_NAMES = {
@@ -54,8 +55,6 @@ METRIC_NAMES = {
     "mean_actual": "mean actual",
 }
 LOWER_IS_BETTER = {"mae": True, "rmse": True, "r2": False}  # "best" / "worst" reference groups
-HIST_BINS = 20  # bins of the prediction and residual histograms
-HIST_RANGE = (0.01, 0.99)  # their shared range: these quantiles of all rows (the end bins hold the tails)
 LEVEL = 0.95
 _SUM = {m.kind: i for i, m in enumerate(REGRESSION_SUMS)}
 MOMENT_SUMS = tuple(Measure(kind) for kind in ("actual3", "actual4", "sq_error_actual", "sq_error_actual2"))  # type: ignore[arg-type]
@@ -242,8 +241,9 @@ def regression_disparities(table: pd.DataFrame, ref: int) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Histograms:
-    """Per group, rows per bin of the prediction and of the residual on shared edges (HIST_BINS bins; the
-    end bins also hold what lies beyond), and the keys that count them (a bin's rows select exactly)."""
+    """Per group, rows per bin of the prediction and of the residual, on the residual plot's bins
+    (:func:`~errorscope.residuals.residual_bins`: every row's range, so the views' bins line up and a
+    bin's rows select exactly), and the keys that count them."""
 
     prediction: np.ndarray
     residual: np.ndarray
@@ -251,35 +251,17 @@ class Histograms:
     residual_key: Key
 
 
-def histogram_keys(ev: Evaluation) -> tuple[Key, Key]:
-    """The value_bin keys of the prediction and residual histograms: HIST_BINS equal bins between the
-    1% and 99% quantiles of all rows (the same edges whatever the selection)."""
-
-    def build() -> tuple[Key, Key]:
-        out = []
-        for role, measure in (("predicted", "prediction"), ("residual", "residual")):
-            lo, hi = (
-                float(v) for v in ev.engine.quantiles(Quantiles(Measure(measure), HIST_RANGE), ALL_ROWS)
-            )  # type: ignore[arg-type]
-            if not hi > lo:
-                lo, hi = lo - 0.5, lo + 0.5
-            name = ev.regression_names()[role]
-            out.append(Key.value_bin(name, HIST_BINS, lo, hi))
-        return out[0], out[1]
-
-    return ev.cached(("group_hist_keys", ev.predictions_version), build)
-
-
 def histograms(ev: Evaluation, groups: Groups, where: Filter | np.ndarray | None) -> Histograms:
-    """Rows per group and bin of the prediction, and of the residual (two grouped counts)."""
+    """Rows per group and bin of the prediction, and of the residual (two grouped counts, answered on
+    DuckDB from the residual plot's pre-aggregated families: its keys are the same)."""
     engine = ev.engine
     where = engine.as_filter(where)
-    pkey, rkey = histogram_keys(ev)
+    bins = residual_bins(ev)
     out = []
-    for key in (pkey, rkey):
+    for key in (bins.predicted, bins.residual):
         counted = engine.count(GroupCounts((*groups.keys, key)), where)
-        out.append(_by_group(groups, counted.counts, HIST_BINS + 1)[:, :HIST_BINS])
-    return Histograms(out[0], out[1], pkey, rkey)
+        out.append(_by_group(groups, counted.counts, key.bins + 1)[:, : key.bins])
+    return Histograms(out[0], out[1], bins.predicted, bins.residual)
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,7 @@ def residual_bins(ev: Evaluation) -> ResidualBins:
         value = nice_bins(n["actual"], lo, hi if hi > lo else lo + 1, VALUE_BINS)
         predicted = Key.value_bin(n["predicted"], value.bins, value.lo, value.hi)
         residual = symmetric_bins(n["residual"], max(abs(e_lo), abs(e_hi)), RESIDUAL_BINS)
+        ev.engine.expect((residual, value, predicted))  # brushed and counted together
         return ResidualBins(value, predicted, residual)
 
     return ev.cached(("residual_bins", ev.predictions_version), build)

@@ -121,6 +121,10 @@ class Engine(ABC):
     def prefetch(self, where: Filter) -> None:  # noqa: B027  # optional for engines
         """A selection changed to ``where``: start counting what the views asked for last time."""
 
+    def expect(self, keys: Sequence[Key]) -> None:  # noqa: B027  # optional for engines
+        """A view will group and filter by ``keys`` together (a plot's bins): an engine may prepare for
+        all of them at once (DuckDB's pre-aggregation crosses every family it builds with each)."""
+
     # -- profiles (build time) -----------------------------------------------------------------
     @abstractmethod
     def coding(self, column: str) -> ColumnCodes:

@@ -543,25 +543,61 @@ class PreAggregate:
             if self._covers(family.base, family.measures, measures)
             and (table := family.table(dims)) is not None
         ]
-        if found:
+        own = tuple(dims)  # the residual histogram's first plan builds its own family (first rows kept)
+        if found and not (self._keeps_first_rows(own) and len(own) == 1 and own not in self._bases()):
             return min(found, key=lambda t: t.counts.size)
         columns = sorted(d for d in dims if d.startswith("c:"))
         alone = len(columns) == 1 and (self.regression or dims - {columns[0]} <= {A, P})
         if free is None and (len(columns) > 1 or alone):
             free = columns[-1]  # one column with classes only: the (a, p) family; two: cross the last
-        base = tuple(sorted((dims - {free}) | (set() if self.regression else {A, P})))
+        family = self._family(
+            tuple(sorted((dims - {free}) | (set() if self.regression else {A, P}))), measures
+        )
+        return None if family is None else family.table(dims)
+
+    def _family(self, base: tuple[str, ...], measures: Sequence[Measure]) -> Family | None:
+        """A new family over ``base`` keeping ``measures`` (its default ones when they cover them), or None
+        when it would be too large (remembered: not tried again)."""
         if len([d for d in base if d.startswith("c:")]) > 1:
-            return None  # two columns besides the free one: no family crosses three
+            return None  # two columns besides the crossed one: no family crosses three
         defaults = self.default_measures(base)
-        measures = defaults if self._covers(base, defaults, measures) else tuple(measures)
-        if (base, measures) in self._refused:
+        kept = defaults if self._covers(base, defaults, measures) else tuple(measures)
+        if (base, kept) in self._refused:
             return None
-        family = self._build(base, measures)
+        family = self._build(base, kept)
         if family is None:
-            self._refused.add((base, measures))
+            self._refused.add((base, kept))
             return None
         self.families.append(family)
-        return family.table(dims)
+        return family
+
+    def prepare(self, requests: Sequence[tuple[Any, Filter]]) -> None:
+        """Before a batch of plans (a click's): a filter under which plans group by two or more different
+        columns, none of them answered yet, gets one family over the filter's dimensions, crossed with
+        every column, which answers them all, where :meth:`_table` would build a family per column (the
+        slice browser's per-column metrics, one plan each, under a group click)."""
+        wanted: dict[tuple[str, ...], tuple[set[str], set[Measure]]] = {}
+        for plan, where in requests:
+            if not isinstance(plan, GroupCounts) or where.everything:
+                continue
+            cells = self.cells(where)
+            dims = [self.key_dims(k) for k in plan.keys]
+            if cells is None or any(d is None for d in dims):
+                continue
+            keyed = {d for ds in dims for d in ds}  # type: ignore[union-attr]
+            columns = [d for d in keyed if d.startswith("c:") and d not in cells.dims]
+            if len(columns) != 1 or keyed - {columns[0], A, P}:
+                continue  # not one column (with the classes) under a filter of other dimensions
+            needed = frozenset(keyed | set(cells.dims))
+            if any(self._covers(f.base, f.measures, plan.sums) and f.table(needed) for f in self.families):
+                continue
+            base = tuple(sorted(set(cells.dims) | (set() if self.regression else {A, P})))
+            found = wanted.setdefault(base, (set(), set()))
+            found[0].add(columns[0])
+            found[1].update(plan.sums)
+        for base, (columns, measures) in wanted.items():
+            if len(columns) > 1:
+                self._family(base, tuple(sorted(measures, key=repr)))
 
     def default_measures(self, base: tuple[str, ...]) -> tuple[Measure, ...]:
         """The measures a family over (actual, predicted) keeps: every one the views sum, with scores; a
@@ -642,6 +678,9 @@ class PreAggregate:
             family.sums[c] = totals[c].reshape((len(measures), *shape))
         family.seconds = time.perf_counter() - t0
         return family
+
+    def _bases(self) -> set[tuple[str, ...]]:
+        return {f.base for f in self.families}
 
     def _keeps_first_rows(self, base: tuple[str, ...]) -> bool:
         """A regression keeps first rows on its family of no dimension, and on the first family over one

@@ -324,7 +324,6 @@ class GroupComparer(LinkedView):
         by_actual = gr.residual_by_actual(ev, groups, where)
         self._by_actual = gr.by_actual_table(groups, by_actual)
         self.regression = {
-            "bins": gr.HIST_BINS,
             "prediction": as_buffer(hist.prediction, "u4"),
             "residual": as_buffer(hist.residual, "u4"),
             "prediction_edges": as_buffer(hist.prediction_key.bin_edges(), "f8"),

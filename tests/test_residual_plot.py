@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 import errorscope as es
+from errorscope.plans import value_bins
 from errorscope.residuals import bins_of, nice_bins, nice_step, range_predicate, symmetric_bins
 
 MODEL_COLUMNS = [
@@ -162,6 +163,32 @@ def test_crossfilter_follows_other_views_and_highlights_its_own(ev: es.Evaluatio
     assert other.n_rows == len(ev.selected()) < black.sum()
     ev.select("residual > 0", source="code")  # a clause set by code on the same column: not this view's brush
     assert rp.brush["plot"] == "histogram"
+
+
+def test_the_plots_the_brush_is_not_on_show_the_brushed_rows(ev: es.Evaluation) -> None:
+    rp = es.ResidualPlot(ev, feature="age")
+    bins = rp._bins
+    residual_bin = value_bins(ev.residual, bins.residual, np.floor, np.where).astype(int)
+    rp.select_bins("histogram", (0, 5))
+    brushed = residual_bin <= 5
+    assert brushed.sum() == len(ev.selected()) > 0
+    assert rp.histogram_table["count"].sum() == ev.n_rows  # its own plot: every row, the brush highlighted
+    edges = bins.actual.bin_edges()
+    expected, _, _ = np.histogram2d(ev.actual_values[brushed], ev.predicted_values[brushed], [edges, edges])
+    got = np.zeros_like(expected)
+    got[rp.table["actual_bin"], rp.table["predicted_bin"]] = rp.table["count"]
+    np.testing.assert_array_equal(got, expected)  # the density shows only the brushed rows
+    assert rp.feature_table["count"].sum() == brushed.sum()
+    rp.select_bins("density", (4, 12), (2, 9))  # a new brush replaces it: now the histogram follows
+    a = value_bins(ev.actual_values, bins.actual, np.floor, np.where).astype(int)
+    p = value_bins(ev.predicted_values, bins.predicted, np.floor, np.where).astype(int)
+    inside = (a >= 4) & (a <= 12) & (p >= 2) & (p <= 9)
+    np.testing.assert_array_equal(
+        rp.histogram_table["count"], np.bincount(residual_bin[inside], minlength=bins.residual.bins)
+    )
+    assert rp.table["count"].sum() == ev.n_rows and rp.table["selected"].any()
+    rp.clear()
+    assert rp.histogram_table["count"].sum() == rp.table["count"].sum() == rp.feature_table["count"].sum()
 
 
 def test_clear_errors(ev: es.Evaluation, wage: pd.DataFrame) -> None:

@@ -38,6 +38,8 @@ class ResidualPlot(LinkedView):
     against ``feature`` (numeric: a 2-D density with the mean residual per bin; categorical: the mean
     residual per value with its 95% interval). Drag a rectangle or a range (or click a value) to select
     those rows; arrow keys move a plot's cursor, Shift+arrows extend it, Enter selects; Escape clears.
+    The view holds one brush (a new one replaces it): the plot it is on highlights it over all its rows,
+    the other two show only the brushed rows.
     """
 
     _bundle = "residual_plot"
@@ -215,23 +217,36 @@ class ResidualPlot(LinkedView):
             raise
         where = ev.selection.filter(exclude=self.source)
         with self.hold_sync(), ev.engine.serving(self.source):
-            self._compute_feature(where)
+            self._compute_feature(self._where_for("feature", where))
             self._highlight(self.clause)
 
     # -- recompute -----------------------------------------------------------------------------
+    def _refresh(self, data_changed: bool = False, raise_errors: bool = False) -> None:
+        clause = self.clause  # a new brush moves the two plots it is not on
+        changed, self._own_clause = clause != getattr(self, "_own_clause", None), clause
+        super()._refresh(data_changed or changed, raise_errors)
+
+    def _where_for(self, plot: str, where: Filter) -> Filter:
+        """The rows ``plot`` shows: every other view's selection (``where``), and this view's brush when
+        another of its plots holds it (a plot shows its own brush as a highlight over all its rows)."""
+        clause = self.clause
+        if clause is None or self._brush_of(clause)["plot"] in ("", plot):
+            return where
+        return self.evaluation.selection.filter()
+
     def _compute(self, where: Filter) -> None:
         engine = self.evaluation.engine
         bins = self._bins
-        self._density = engine.count(bins.density, where)
+        self._density = engine.count(bins.density, self._where_for("density", where))
         n = bins.actual.bins
         counts = self._density.counts[:n, :n]
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = np.where(counts > 0, self._density.sums[0][:n, :n] / counts, np.nan)
         self.density = as_buffer(counts, "u4")
         self.density_mean = as_buffer(mean, "f8")
-        self._histogram = engine.count(bins.histogram, where).counts
+        self._histogram = engine.count(bins.histogram, self._where_for("histogram", where)).counts
         self.histogram = as_buffer(self._histogram[: bins.residual.bins], "u4")
-        self._compute_feature(where)
+        self._compute_feature(self._where_for("feature", where))
 
     def _compute_feature(self, where: Filter) -> None:
         axis: FeatureAxis = self._axis

@@ -10,7 +10,7 @@ SETS ((base, c1), (base, c2), ...)``. A plan over a mappable filter is then answ
 smallest table holding its dimensions and the filter's (sum of the kept cells, then the keys computed
 from the codes). A clause of no whole codes (free text over raw values, tags, row ids) becomes a
 dimension of its own, ``f:<n>`` (kept or not): the families over it take one scan each, which answers
-every view's plans for it instead of a scan per plan. Plans the tables cannot hold (three columns at once,
+every view's plans for it instead of a scan per plan. Plans the tables cannot hold (four columns at once,
 tag keys) return None and the engine scans. Counts are the scan's exactly; sums agree to rounding (another
 summation order).
 
@@ -558,8 +558,8 @@ class PreAggregate:
     def _family(self, base: tuple[str, ...], measures: Sequence[Measure]) -> Family | None:
         """A new family over ``base`` keeping ``measures`` (its default ones when they cover them), or None
         when it would be too large (remembered: not tried again)."""
-        if len([d for d in base if d.startswith("c:")]) > 1:
-            return None  # two columns besides the crossed one: no family crosses three
+        if len([d for d in base if d.startswith("c:")]) > 2:
+            return None  # three columns besides the crossed one: no family crosses four
         defaults = self.default_measures(base)
         kept = defaults if self._covers(base, defaults, measures) else tuple(measures)
         if (base, kept) in self._refused:

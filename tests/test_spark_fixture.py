@@ -13,7 +13,8 @@ def test_the_fixture_is_one_local_session_as_configured(spark, request):
     conf = spark.sparkContext.getConf()
     assert spark.sparkContext.master == "local[2]"
     assert conf.get("spark.ui.enabled") == "false"
-    assert spark.conf.get("spark.sql.shuffle.partitions") == "4"
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "1"
+    assert spark.conf.get("spark.sql.codegen.wholeStage") == "false"
     assert conf.get("spark.driver.memory") == "2g"
     assert request.getfixturevalue("spark") is spark  # session-scoped: the same session every time
     assert request.node.get_closest_marker("spark") is not None

@@ -131,6 +131,7 @@ def test_a_slice_click_moves_the_tagger_and_the_kernel_and_a_relabel_is_typed(
     # the rows tab: residual orders, actual / predicted / residual columns
     sb.get_by_role("tab", name="Rows").click()
     rows_grid = sb.get_by_role("grid", name="Rows in the selection")
+    expect(rows_grid.locator("thead th").nth(3)).to_have_text("residual")  # rendered
     assert [t.strip() for t in rows_grid.locator("thead th").all_inner_texts()][:4] == [
         "id",
         "actual",
@@ -150,6 +151,7 @@ def test_a_slice_click_moves_the_tagger_and_the_kernel_and_a_relabel_is_typed(
     expect(grid.locator(".es-bar-under").first).to_be_attached()  # an under-predicted slice
     tagger.get_by_role("button", name="Show list view").click()
     listed = tagger.get_by_role("table", name="Rows to review")
+    expect(listed.locator("thead th").nth(4)).to_have_text("residual")  # rendered
     assert [t.strip() for t in listed.locator("thead th").all_inner_texts()][1:5] == [
         "id",
         "actual",
@@ -176,7 +178,8 @@ def test_discovery_tab_on_a_regression(wage: Page, artifacts: Path) -> None:
     first = grid.locator("tbody tr").first
     label = first.get_attribute("aria-label") or ""
     assert re.search(r": [\d,]+ rows, MAE [\d.,]+$", label), label
-    first.click()
+    first.click()  # the view marks the row once the kernel has selected it
+    expect(grid.locator("tbody tr").first).to_have_attribute("aria-selected", "true")
     size = rows_of(label)
     assert int(kernel_eval(page, "print(len(ev.selected()))")) == size
     set_notebook_width(page, 420)

@@ -210,3 +210,42 @@ def wage_model_and_frame() -> tuple[object, pd.DataFrame]:
 def wage(wage_model_and_frame: tuple[object, pd.DataFrame]) -> pd.DataFrame:
     """A private copy of the Wage frame with the regressor's predictions in ``pred``."""
     return wage_model_and_frame[1].copy()
+
+
+@pytest.fixture(scope="session")
+def adult_baseline(adult_train: pd.DataFrame):
+    """A weaker model of Adult to compare with ``adult_model``: a logistic regression on the numeric
+    columns only (scaled), fitted on the train split."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = adult_train.drop(columns="income")
+    numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
+    model = make_pipeline(
+        make_column_transformer((StandardScaler(), numeric), remainder="drop"), LogisticRegression()
+    )
+    return model.fit(X, adult_train["income"])
+
+
+@pytest.fixture(scope="session")
+def adult_two_models(adult_test: pd.DataFrame, adult_baseline, adult_model) -> pd.DataFrame:
+    """The Adult test split with each model's P(>50K) as a column: ``p_baseline``, ``p_candidate``."""
+    X = adult_test.drop(columns="income")
+    return adult_test.assign(
+        p_baseline=adult_baseline.predict_proba(X)[:, 1], p_candidate=adult_model.predict_proba(X)[:, 1]
+    )
+
+
+@pytest.fixture(scope="session")
+def wage_two_models(wage_model_and_frame: tuple[object, pd.DataFrame]) -> pd.DataFrame:
+    """Wage with a second regressor's predictions, ``pred_linear`` (least squares on the numeric columns,
+    fitted on the same half as ``pred``)."""
+    from sklearn.linear_model import LinearRegression
+
+    frame = wage_model_and_frame[1]
+    numeric = ["year", "age"]
+    train = frame.sample(frac=0.5, random_state=0).index
+    linear = LinearRegression().fit(frame.loc[train, numeric], frame.loc[train, "wage"])
+    return frame.assign(pred_linear=linear.predict(frame[numeric]))

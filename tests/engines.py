@@ -54,7 +54,8 @@ def role_columns(frame: pd.DataFrame, arguments: dict[str, Any]) -> tuple[pd.Dat
     frame, arguments = frame.reset_index(drop=True), dict(arguments)
     for role in ROLE_ARGUMENTS:
         value = arguments.get(role)
-        if value is None or isinstance(value, str) or (isinstance(value, list) and isinstance(value[0], str)):
+        named = isinstance(value, str) or (isinstance(value, list) and isinstance(value[0], str))
+        if value is None or named or isinstance(value, dict):  # columns already (a dict: per model)
             continue
         values = np.asarray(value)
         if values.ndim == 1:

@@ -28,6 +28,14 @@ from .inputs import (
     require_text_column,
 )
 from .jobs import JobRunner
+from .models import (
+    DEFAULT_MODEL,
+    ModelArguments,
+    ModelPredictions,
+    check_model_name,
+    is_several,
+    model_arguments,
+)  # fmt: skip
 from .plans import ALL_ROWS, CONFUSION, Measure
 from .query import parse
 from .selection import ROLES, Clause, Predicate, Selection, SelectionChange
@@ -51,6 +59,7 @@ OUTCOME_COLUMNS = frozenset({"actual", "predicted", TAG_ROLE, "score", "confiden
 
 
 MAX_TAG_CLAUSE_IDS = 10_000
+MODEL_NUMBERS = ("predicted", "residual", "abs_error")  # a regression's per-model numbers in query text
 """The most tagged ids a tag clause lists on a SQL engine (``id IN (...)``): see docs/architecture.md."""
 
 IN_MEMORY = frozenset({"data", "X", "true_codes", "pred_codes", "scores", "ids", "y_true", "y_pred"})
@@ -91,6 +100,12 @@ class Evaluation:
         class of one-vs-rest rates. A class value or display name.
     threshold : binary decision threshold applied to the positive class's probability.
     feature_names : column names when ``data`` is a numpy array.
+    models : several models evaluated on the same rows, by name: ``{"baseline": m1, "candidate": m2}``
+        (fitted estimators); or name them in ``y_pred={name: ...}`` and / or ``y_score={name: ...}``
+        (columns or arrays, with or without models). The first is active (``ev.active_model``): every view
+        shows it, and ``ev.active_model = name`` switches them all; ``es.ModelComparer(ev)`` compares two.
+        Each is validated as ``model`` / ``y_pred`` / ``y_score`` are; they share the classes and the
+        ``threshold``.
     engine : "numpy", "duckdb" or "spark"; default: chosen from ``data`` (a Parquet/CSV path or glob, a DuckDB
         relation, Arrow data or an Ibis table: DuckDB; a PySpark DataFrame: Spark; else numpy). On a SQL
         engine the roles are column names and ``ev.engine`` answers the views' query plans.
@@ -119,7 +134,15 @@ class Evaluation:
         metadata: Sequence[str] | None = None,
         engine: str | None = None,
         task: str | None = None,
+        models: Mapping[str, Any] | None = None,
     ) -> None:
+        self._model_arguments: list[ModelArguments] = []
+        self._other_role_columns: set[str] = set()  # other models' y_pred / y_score columns: not features
+        if is_several(models, y_pred, y_score):
+            self._model_arguments = model_arguments(models, model, y_pred, y_score)
+            first, *others = self._model_arguments
+            self._other_role_columns = set().union(*(m.columns() for m in others)) - first.columns()
+            model, y_pred, y_score = first.model, first.y_pred, first.y_score
         if engine not in (None, "numpy") or (engine is None and is_lazy_source(data)):
             if feature_names is not None:
                 raise TypeError(
@@ -237,6 +260,51 @@ class Evaluation:
         self.engine: Engine = NumpyEngine(self)
         self.selection = Selection(self.engine)
         self.selection.observe(self._count_ahead)  # first observer: runs before every view
+        self._models = {self._first_model_name(): self._active_predictions()}
+        self._active = next(iter(self._models))
+        for arguments in self._model_arguments[1:]:
+            self._models[arguments.name] = self._other_model(arguments)
+
+    def _first_model_name(self) -> str:
+        return self._model_arguments[0].name if self._model_arguments else DEFAULT_MODEL
+
+    def _active_predictions(self) -> ModelPredictions:
+        """The active model's predictions as the Evaluation holds them (in memory)."""
+        if self.is_regression:
+            return ModelPredictions(
+                self._first_model_name(), self.model, predicted_values=self.predicted_values,
+                features=list(self.features),
+            )  # fmt: skip
+        return ModelPredictions(
+            self._first_model_name(), self.model, self.pred_codes, self.scores, self.pred_from_scores,
+            features=list(self.features),
+        )  # fmt: skip
+
+    def _other_model(self, arguments: ModelArguments) -> ModelPredictions:
+        """Another model's predictions, validated as the first's: an Evaluation of the same rows, labels
+        and classes is built for it, and its predictions kept."""
+        own_features = getattr(arguments.model, "feature_names_in_", None) is not None
+        common: dict[str, Any] = {"task": self.task, "ids": self.ids, "metadata": []}
+        if not own_features:
+            common["features"] = self.features
+        if self.is_regression:
+            y_true: Any = self.actual_values
+        else:
+            y_true = self.y_true
+            common["labels"] = dict(zip(self.classes, self.class_names, strict=True))
+            common["positive_class"] = self.positive_class
+        try:
+            other = Evaluation(
+                self.data, y_true, y_pred=arguments.y_pred, y_score=arguments.y_score, model=arguments.model,
+                **common,
+            )  # fmt: skip
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"model {arguments.name!r}: {err}") from None
+        found = other._active_predictions()
+        found.name = arguments.name
+        if found.pred_from_scores and self.is_binary and self._threshold != 0.5:
+            found.pred_codes = (found.scores[:, 1] >= self._threshold).astype(np.int32)  # type: ignore[index]
+        return found
 
     def _init_lazy(self, data: Any, engine: str | None, arguments: Arguments) -> None:
         """Over a SQL engine (DuckDB, Spark): see :func:`errorscope.engines.spec.init_lazy`."""
@@ -323,11 +391,50 @@ class Evaluation:
             return
         self._threshold = value
         if self.in_memory:
-            self.pred_codes = self._predict_from_scores()
+            for found in self._models.values():  # every model predicting from its scores follows
+                if found.pred_from_scores and found.scores is not None:
+                    found.pred_codes = (found.scores[:, 1] >= value).astype(np.int32)
+            self.pred_codes = self._models[self._active].pred_codes
         else:
             self.engine.set_threshold(value)
         self.predictions_version += 1
         self.selection.refresh({"predicted"})
+
+    # -- several models ----------------------------------------------------------------------------
+    @property
+    def models(self) -> list[str]:
+        """The models' names, in the order given (one model: ``["model"]``)."""
+        return list(self._models)
+
+    @property
+    def active_model(self) -> str:
+        """The model every view shows; set it (or use the picker in a view) to switch them all."""
+        return self._active
+
+    @active_model.setter
+    def active_model(self, name: str) -> None:
+        name = check_model_name(name, self.models)
+        if name == self._active:
+            return
+        found, before = self._models[name], set(self.derived)
+        if self.in_memory:
+            if self.is_regression:
+                self.predicted_values = found.predicted_values
+            else:
+                self.pred_codes, self.scores = found.pred_codes, found.scores
+            self.derived = self._derived_columns()
+        else:
+            self.engine.set_model(name)
+            self.derived = dict.fromkeys(self.engine.derived)
+        self.model, self.pred_from_scores = found.model, found.pred_from_scores
+        self._active = name
+        self.predictions_version += 1
+        moved = {"predicted", "score", *before, *self.derived}  # the data columns' codes stay
+        self.selection.refresh(moved)
+
+    def predictions(self, name: str = "") -> ModelPredictions:
+        """Model ``name``'s predictions (default: the active model's)."""
+        return self._models[check_model_name(name or self._active, self.models, "model")]
 
     def _threshold_scope(self, from_scores: bool) -> str:
         """Why a threshold does not apply here (predictions given, or more than two classes)."""
@@ -384,7 +491,7 @@ class Evaluation:
         elif isinstance(query, Predicate):
             clause = Clause.where(source, query)
         elif isinstance(query, str):
-            clause = parse(query, source, self.query_name)
+            clause = parse(query, source, self.query_name, self.model_query_name)
         else:
             clause = Clause.where(source, self._rows_predicate(query))
         self.selection.set(clause)  # evaluated before it replaces anything: a bad query changes nothing
@@ -709,7 +816,7 @@ class Evaluation:
                 names[role] = f"es_{role}" if taken else role
             return names
 
-        return self.cached(("role_names",), build)
+        return self.cached(("role_names", self._active), build)
 
     def regression_names(self) -> dict[str, str]:
         """A regression's derived columns by what they are: ``actual``, ``predicted`` and ``residual``
@@ -743,6 +850,31 @@ class Evaluation:
         known = [*self.data.columns, *self.derived, *roles]
         require_column(name, what, self.data, known)
         return name, None
+
+    def model_query_name(self, name: str, model: str) -> tuple[str, str | None, str]:
+        """(column, role, model) of ``name[model]`` in query text: a model's predicted class
+        (``predicted[candidate]``); a regression's predicted, residual or abs_error numbers."""
+        check_model_name(model, self.models, f"{name}[...]")
+        if self.is_regression:
+            names = {**{v: k for k, v in self.regression_names().items()}, "abs_error": "abs_error"}
+            if names.get(name) in MODEL_NUMBERS:
+                return names[name], None, model
+            raise ValueError(
+                f"{name}[{model}]: only predicted, residual and abs_error name a model's numbers."
+            )
+        column, role = self.query_name(name)
+        if role != "predicted":
+            raise ValueError(f"{name}[{model}]: only predicted[...] names a model (its predicted class).")
+        return column, role, model
+
+    def model_numbers(self, column: str, model: str) -> np.ndarray:
+        """A regression model's ``predicted``, ``residual`` or ``abs_error`` values (in memory)."""
+        predicted = self.predictions(model).predicted_values
+        assert predicted is not None
+        if column == "predicted":
+            return predicted
+        residual = predicted - self.actual_values
+        return residual if column == "residual" else np.abs(residual)
 
     # -- construction helpers ----------------------------------------------------------------------
     def _derived_columns(self) -> dict[str, Any]:
@@ -825,6 +957,7 @@ class Evaluation:
         self, features: Any, metadata: Any, model: Any, role_cols: set[str]
     ) -> tuple[list[str], list[str]]:
         """(features, metadata): what the model consumes, and the other columns sliced and checked."""
+        role_cols = role_cols | self._other_role_columns
         rest = [c for c in self.data.columns if c not in role_cols]
         meta: list[str] | None = None
         if metadata is not None:  # [] or () for none

@@ -19,7 +19,12 @@ Keys are small integers per row, so an answer is a dense array with one axis per
                         position), 0 for the others: the same rows on every engine
 ``Key.value_bin(c, ...)`` a numeric column's (or a regression's ``actual``, ``predicted``, ``residual``)
                         ``bins`` equal bins of [lo, hi] (values outside in the end bins), missing ``bins``
+``Key.better(a, b)``    a regression's paired comparison: 0 where model ``a``'s absolute error is smaller,
+                        1 where they are equal, 2 where model ``b``'s is smaller
 ======================  ============================================================================
+
+With several models (:mod:`errorscope.models`), ``predicted`` and ``outcome`` keys and every measure may
+name a ``model``; without one they read the active model.
 
 Measures are per-row numbers summed per group: ``score`` (``pos``'s probability), ``score2`` (its square),
 ``brier`` ((score - actual is ``pos``) squared), ``log_loss`` (-log p(actual class), clipped like
@@ -28,6 +33,8 @@ regression's (the residual e = prediction - actual): ``residual`` (e), ``abs_err
 (e²), ``sq_error2`` (e⁴), ``actual`` (y), ``actual2`` (y²), ``prediction`` (ŷ), ``prediction2`` (ŷ²),
 ``abs_pct_error`` (|e| / max(|y|, eps), scikit-learn's MAPE term), ``zero_actual`` (1 where y == 0), and
 for R²'s variance ``actual3`` (y³), ``actual4`` (y⁴), ``sq_error_actual`` (e²y), ``sq_error_actual2`` (e²y²).
+Paired differences of two models (``model`` minus ``other``): ``abs_error_diff`` (|e| - |e'|) and
+``abs_error_diff2`` (its square), ``sq_error_diff`` (e² - e'²) and ``sq_error_diff2`` (its square).
 """
 
 from __future__ import annotations
@@ -37,16 +44,20 @@ from typing import Any, Literal
 
 import numpy as np
 
-KeyKind = Literal["column", "actual", "predicted", "outcome", "score_bin", "tag", "split", "value_bin"]
+KeyKind = Literal[
+    "column", "actual", "predicted", "outcome", "score_bin", "tag", "split", "value_bin", "better"
+]
 MeasureKind = Literal[
     "score", "score2", "brier", "log_loss", "log_loss2", "wrong",
     "residual", "abs_error", "sq_error", "sq_error2", "actual", "actual2", "prediction", "prediction2",
     "abs_pct_error", "zero_actual", "actual3", "actual4", "sq_error_actual", "sq_error_actual2",
+    "abs_error_diff", "abs_error_diff2", "sq_error_diff", "sq_error_diff2",
 ]  # fmt: skip
+PAIRED_MEASURES = frozenset({"abs_error_diff", "abs_error_diff2", "sq_error_diff", "sq_error_diff2"})
 REGRESSION_MEASURES = frozenset(
     {"residual", "abs_error", "sq_error", "sq_error2", "actual", "actual2", "prediction", "prediction2",
      "abs_pct_error", "zero_actual", "actual3", "actual4", "sq_error_actual", "sq_error_actual2"}
-)  # fmt: skip
+) | PAIRED_MEASURES  # fmt: skip
 OrderKind = Literal[
     "loss", "confident_wrong", "least_confident", "id", "stratified_random", "random", "data",
     "over_prediction", "under_prediction",
@@ -65,6 +76,8 @@ class Key:
     seed: int = 0  # split: which rows (see holdout_hash)
     lo: float = 0.0  # value_bin: the range [lo, hi] cut into ``bins`` equal bins
     hi: float = 1.0
+    model: str = ""  # predicted / outcome / better: the model it reads ("": the active one)
+    other: str = ""  # better: the model compared with
 
     @classmethod
     def column(cls, name: str) -> Key:
@@ -75,12 +88,17 @@ class Key:
         return cls("actual", positive=positive)
 
     @classmethod
-    def predicted(cls, positive: int | None = None) -> Key:
-        return cls("predicted", positive=positive)
+    def predicted(cls, positive: int | None = None, model: str = "") -> Key:
+        return cls("predicted", positive=positive, model=model)
 
     @classmethod
-    def outcome(cls, positive: int | None) -> Key:
-        return cls("outcome", positive=positive)
+    def outcome(cls, positive: int | None, model: str = "") -> Key:
+        return cls("outcome", positive=positive, model=model)
+
+    @classmethod
+    def better(cls, a: str, b: str) -> Key:
+        """A regression: 0 where model ``a``'s absolute error is the smaller, 1 a tie, 2 where ``b``'s is."""
+        return cls("better", model=a, other=b)
 
     @classmethod
     def score_bin(cls, bins: int, positive: int) -> Key:
@@ -120,6 +138,8 @@ class Key:
             return frozenset({"score"})
         if self.kind == "split":
             return frozenset()
+        if self.kind == "better":
+            return frozenset({"predicted"})
         return frozenset({self.kind})
 
 
@@ -129,6 +149,8 @@ class Measure:
 
     kind: MeasureKind
     positive: int | None = None  # score / score2 / brier: the class whose probability it is
+    model: str = ""  # the model it reads ("": the active one)
+    other: str = ""  # a paired difference: the model subtracted
 
 
 @dataclass(frozen=True)

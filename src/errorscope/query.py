@@ -23,7 +23,8 @@ Query grammar (parsed, never evaluated):
   missing      name.isna()    name.notna()
   logic        a and b    a or b    not a    ( ... )
   names        data columns (`backquoted` when not a plain word, e.g. `x-box`), and the roles
-               actual, predicted, score, tag (es_actual ... when the data has a column of that name)
+               actual, predicted, score, tag (es_actual ... when the data has a column of that name);
+               with several models, predicted[name] is that model's prediction (predicted['gbm v2'])
   values       numbers, 'strings', True, False
 e.g. "age > 60 and sex == 'Female'", "actual != predicted", "`capital-gain`.isna() or score >= 0.9"
 """
@@ -37,28 +38,33 @@ FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 NEGATED_COMPARE = {"!=": "=="}  # x != v is "not x == v": missing values are kept, as in pandas
 
 NameResolver = Callable[[str], tuple[str, str | None]]  # text name -> (column, role or None)
+ModelResolver = Callable[[str, str], tuple[str, str | None, str]]  # (name, model) -> (column, role, model)
 
 # A boolean formula before it is brought to clause shape: a Predicate, or ("and" | "or", [..]), ("not", x)
 Node = Any
 
 
-def parse(text: str, source: str, resolve_name: NameResolver) -> Clause:
+def parse(
+    text: str, source: str, resolve_name: NameResolver, resolve_model: ModelResolver | None = None
+) -> Clause:
     """The clause ``text`` describes, from ``source``; a ValueError showing :data:`GRAMMAR` otherwise.
 
-    ``resolve_name`` maps a name in the text to its column and role (raising ValueError when unknown).
+    ``resolve_name`` maps a name in the text to its column and role (raising ValueError when unknown);
+    ``resolve_model`` a subscripted one, ``predicted[candidate]``, to its column, role and model.
     """
     if not isinstance(text, str):
         raise TypeError(f"query must be a str, not {type(text).__name__}.")
-    walker = _Walker(text, resolve_name)
+    walker = _Walker(text, resolve_name, resolve_model)
     return Clause(source, _terms(walker.root(), negate=False, text=text))
 
 
 class _Walker:
     """One strict pass over the parsed text: every node is whitelisted or rejected."""
 
-    def __init__(self, text: str, resolve_name: NameResolver) -> None:
+    def __init__(self, text: str, resolve_name: NameResolver, resolve_model: ModelResolver | None) -> None:
         self.text = text
         self.resolve_name = resolve_name
+        self.resolve_model = resolve_model
         self.quoted: dict[str, str] = {}
         self.source_text = self._unquote(text)
 
@@ -102,11 +108,11 @@ class _Walker:
 
     def pair(self, left: ast.AST, op: ast.cmpop, right: ast.AST) -> Node:
         if isinstance(op, ast.In | ast.NotIn):
-            column, role = self.name(left)
+            column, role, model = self.name(left)
             if not isinstance(right, ast.List | ast.Tuple | ast.Set):
                 raise self.fail(f"`in` needs a list of values, e.g. [1, 2], not {self.describe(right)}")
             values = tuple(self.value(v) for v in right.elts)
-            inside = Predicate(column, "in", values, role=role)
+            inside = Predicate(column, "in", values, role=role, model=model)
             return inside if isinstance(op, ast.In) else ("not", inside)
         if type(op) not in COMPARE:
             raise self.fail(f"the operator {type(op).__name__} is not allowed")
@@ -120,18 +126,18 @@ class _Walker:
             if not self.is_name(right):
                 raise self.fail(f"{self.describe(left)} {symbol} {self.describe(right)} compares no column")
             left, right, symbol = right, left, FLIPPED[symbol]
-        column, role = self.name(left)
+        column, role, model = self.name(left)
         if self.is_name(right):
-            other, other_role = self.name(right)
-            value: Any = Ref(other, other_role)
+            other, other_role, other_model = self.name(right)
+            value: Any = Ref(other, other_role, other_model)
         else:
             value = self.value(right)
         negated = symbol in NEGATED_COMPARE
         symbol = NEGATED_COMPARE.get(symbol, symbol)
         if symbol == "==" and not isinstance(value, Ref):
-            predicate = Predicate(column, "in", (value,), role=role)
+            predicate = Predicate(column, "in", (value,), role=role, model=model)
         else:
-            predicate = Predicate(column, symbol, (value,), role=role)
+            predicate = Predicate(column, symbol, (value,), role=role, model=model)
         return ("not", predicate) if negated else predicate
 
     def method(self, node: ast.Call) -> Node:
@@ -140,7 +146,7 @@ class _Walker:
             raise self.fail(f"the call {self.describe(node)} is not allowed ({ALLOWED_CALLS})")
         if node.keywords:
             raise self.fail(f".{func.attr}() takes no keyword arguments")
-        column, role = self.name(func.value)
+        column, role, model = self.name(func.value)
         kind = METHODS[func.attr]
         if kind == "between":
             if len(node.args) != 2:
@@ -148,27 +154,53 @@ class _Walker:
             lo, hi = (self.value(a) for a in node.args)
             return (
                 "and",
-                [Predicate(column, ">=", (lo,), role=role), Predicate(column, "<=", (hi,), role=role)],
-            )
+                [Predicate(column, ">=", (lo,), role=role, model=model),
+                 Predicate(column, "<=", (hi,), role=role, model=model)],
+            )  # fmt: skip
         if node.args:
             raise self.fail(f".{func.attr}() takes no arguments")
-        missing = Predicate(column, "isna", role=role)
+        missing = Predicate(column, "isna", role=role, model=model)
         return missing if kind == "isna" else ("not", missing)
 
     # -- leaves --------------------------------------------------------------------------------
     def is_name(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Subscript):  # a model's: predicted[candidate], predicted['gbm v2']
+            index = node.slice
+            named = isinstance(index, ast.Name) or (
+                isinstance(index, ast.Constant) and isinstance(index.value, str)
+            )
+            return isinstance(node.value, ast.Name) and named
         return isinstance(node, ast.Name)
 
-    def name(self, node: ast.AST) -> tuple[str, str | None]:
+    def name(self, node: ast.AST) -> tuple[str, str | None, str]:
+        """(column, role, model) of a name, or of a model's one: ``predicted[candidate]``."""
+        model = ""
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            model = self.model_name(node.slice)
+            node = node.value
         if not isinstance(node, ast.Name):
             raise self.fail(f"{self.describe(node)} is not a column name")
         name = self.quoted.get(node.id)
         if name is None and node.id.startswith("__"):
             raise self.fail(f"the name {node.id!r} is not allowed")
         try:
-            return self.resolve_name(name or node.id)
+            if not model:
+                return (*self.resolve_name(name or node.id), "")
+            if self.resolve_model is None:
+                raise ValueError(f"{name or node.id}[{model}]: this Evaluation has one model")
+            return self.resolve_model(name or node.id, model)
         except ValueError as err:
             raise ValueError(f"select({self.text!r}): {err}") from None
+
+    def model_name(self, node: ast.AST) -> str:
+        """The model in ``predicted[candidate]`` or ``predicted['gbm v2']``."""
+        if isinstance(node, ast.Name):
+            return self.quoted.get(node.id, node.id)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        raise self.fail(
+            f"[{self.describe(node)}] does not name a model: write predicted[name] or predicted['name']"
+        )
 
     def value(self, node: ast.AST) -> Any:
         sign = 1

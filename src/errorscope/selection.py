@@ -29,10 +29,15 @@ ROLES = ("actual", "predicted", "tag")  # what a predicate's ``role`` may name i
 
 @dataclass(frozen=True)
 class Ref:
-    """Another column as the value of a comparison: ``actual != predicted``."""
+    """Another column as the value of a comparison: ``actual != predicted``, ``predicted[a] == predicted[b]``."""
 
     column: str
     role: str | None = None
+    model: str = ""  # the predicted role of this model ("": the active one)
+
+    @property
+    def text(self) -> str:
+        return role_text(self.column, self.model)
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,8 @@ class Predicate:
     comparison (``==``, ``<``, ``<=``, ``>``, ``>=``) with one value or a :class:`Ref` to another column.
 
     ``role`` says the predicate reads the evaluation's own ``actual`` / ``predicted`` class or its
-    ``tag`` store, not a data column; ``column`` is then the name it goes by in query text. ``negated``
+    ``tag`` store, not a data column; ``column`` is then the name it goes by in query text. ``model``
+    names the model whose ``predicted`` class it reads (``predicted[candidate]``; "": the active model). ``negated``
     keeps the rows the predicate would drop (missing values included, as in pandas: ``x != 1``).
     ``not in`` (the "other values" slice) never keeps missing values. ``between`` bounds may be None
     for an open end.
@@ -56,6 +62,7 @@ class Predicate:
     mask: np.ndarray | None = field(default=None, compare=False, repr=False)
     role: str | None = None
     negated: bool = False
+    model: str = ""
 
     def __post_init__(self) -> None:
         if self.op not in OPERATORS:
@@ -99,7 +106,7 @@ class Predicate:
 
         ``ids`` and ``mask`` selections have no query form: they read ``3 chosen ids``, ``mask (2 rows)``.
         """
-        name = quote_name(self.column)
+        name = role_text(self.column, self.model)
         if self.op == "ids":
             return f"{len(self.values):,} chosen ids"
         if self.op == "mask":
@@ -129,7 +136,7 @@ class Predicate:
                 text = f"{literal(lo)} <= {name} < {literal(hi)}"
         else:
             value = self.values[0]
-            other = quote_name(value.column) if isinstance(value, Ref) else literal(value)
+            other = value.text if isinstance(value, Ref) else literal(value)
             if self.op == "==" and self.negated:
                 return f"{name} != {other}"
             text = f"{name} {self.op} {other}"
@@ -145,6 +152,13 @@ def quote_name(name: str) -> str:
     if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
         return name
     return f"`{name}`"
+
+
+def role_text(name: str, model: str = "") -> str:
+    """A column or role as query text; a model's predictions: ``predicted[candidate]``."""
+    if not model:
+        return quote_name(name)
+    return f"{quote_name(name)}[{model if model.isidentifier() and not keyword.iskeyword(model) else repr(model)}]"
 
 
 def literal(value: Any) -> str:

@@ -149,6 +149,8 @@ class Engine(ABC):
             return key.bins + 1  # the last: missing
         if key.kind in ("tag", "split"):
             return 2
+        if key.kind == "better":
+            return 3
         raise ValueError(f"unknown key kind {key.kind!r}")
 
     # -- plans ---------------------------------------------------------------------------------

@@ -67,7 +67,9 @@ class Context:
 
     ``query_name`` maps a name to (column, role) like :meth:`Evaluation.query_name`; ``actual`` and
     ``predicted`` are the class codes (0..k-1) and ``labels`` each role's class values as a column;
-    ``tag_ids`` gives the ids carrying any of some tag names.
+    ``tag_ids`` gives the ids carrying any of some tag names. With several models, ``model_codes(name)``
+    is a model's predicted class codes and ``model_side(column, role, name)`` its predicted labels (role
+    ``predicted``) or a regression's numbers (``predicted``, ``residual``, ``abs_error``).
     """
 
     columns: Mapping[str, Column]
@@ -79,6 +81,17 @@ class Context:
     query_name: Callable[[str], tuple[str, str | None]]
     tag_ids: Callable[[Sequence[str]], list[Any]] | None = None
     cache: dict[Any, nw.Expr] = field(default_factory=dict, compare=False)
+    model_codes: Callable[[str], nw.Expr] | None = None
+    model_side: Callable[[str, str | None, str], Column] | None = None
+
+    def codes(self, role: str, model: str = "") -> nw.Expr:
+        """The class codes of ``actual`` or of a model's ``predicted`` (the active model's by default)."""
+        if role == "actual":
+            return self.actual
+        if not model:
+            return self.predicted
+        assert self.model_codes is not None
+        return self.model_codes(model)
 
 
 def compile_clauses(clauses: Sequence[Clause], context: Context) -> nw.Expr:
@@ -116,7 +129,7 @@ def _kept(predicate: Predicate, c: Context) -> nw.Expr:
     if op == "ids":
         return c.ids.is_in(list(predicate.values))
     column, role = predicate.column, predicate.role
-    if role is None:
+    if role is None and not predicate.model:
         column, role = c.query_name(column)
     if role is not None and op not in ("in", "not in", "isna", "=="):
         raise ValueError(
@@ -133,11 +146,11 @@ def _kept(predicate: Predicate, c: Context) -> nw.Expr:
     if op == "==" or (role is None and op in ("<", "<=", ">", ">=")):
         return _compare(predicate, column, role, c)
     if role is not None:
-        codes = c.actual if role == "actual" else c.predicted
+        codes = c.codes(role, predicate.model)
         wanted = sorted({c.classes.index(v) for v in predicate.values if v in c.classes})
         inside = codes.is_in(wanted) if wanted else nw.lit(False)
         return inside if op == "in" else ~inside
-    col = c.columns[column]
+    col = _side(column, None, c, predicate.model)
     if op == "isna":
         return col.missing()
     if op == "between":
@@ -182,7 +195,10 @@ def _bound(value: Any, col: Column, predicate: Predicate) -> Any:
     raise ValueError(f"{predicate.text}: {predicate.column} holds {col.kind}, which has no ranges.")
 
 
-def _side(name: str, role: str | None, c: Context) -> Column:
+def _side(name: str, role: str | None, c: Context, model: str = "") -> Column:
+    if model:
+        assert c.model_side is not None
+        return c.model_side(name, role, model)
     if role in ("actual", "predicted"):
         return c.labels[role]
     return c.columns[name]
@@ -192,14 +208,17 @@ def _compare(predicate: Predicate, column: str, role: str | None, c: Context) ->
     """``column <op> value`` (a literal or another column), False where either side is missing."""
     compare = COMPARE[predicate.op]
     value = predicate.values[0]
-    left = _side(column, role, c)
+    left = _side(column, role, c, predicate.model)
     if isinstance(value, Ref):
-        other, other_role = (value.column, value.role) if value.role else c.query_name(value.column)
-        if {role, other_role} == {"actual", "predicted"} and predicate.op == "==":
-            return c.actual == c.predicted
+        other, other_role = (
+            (value.column, value.role) if value.role or value.model else c.query_name(value.column)
+        )
+        classes = ("actual", "predicted")
+        if role in classes and other_role in classes and predicate.op == "==":
+            return c.codes(role, predicate.model) == c.codes(other_role, value.model)
         if "tag" in (role, other_role):
             raise ValueError(f"{predicate.text}: tags compare with tag names, not with a column.")
-        right = _side(other, other_role, c)
+        right = _side(other, other_role, c, value.model)
         same = {left.kind, right.kind} <= {NUMBER, BOOL} or left.kind == right.kind
         if not same:
             if predicate.op == "==":

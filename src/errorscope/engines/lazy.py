@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..coding import PERIODS, ColumnCodes, bin_codes, category_codes, inner_cuts, top_codes
 from ..plans import (
+    PAIRED_MEASURES,
     REGRESSION_MEASURES,
     Counted,
     Coverage,
@@ -61,6 +62,15 @@ class Roles:
     y_pred: str | None = None
     y_score: tuple[str, ...] = ()
     ids: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelColumns:
+    """One model's columns: its predictions (or None: from its scores) and scores in ``score_order``."""
+
+    y_pred: str | None = None
+    y_score: tuple[str, ...] = ()
+    score_order: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,8 @@ class LazyEngine(Engine):
     _edges: dict[str, Any] = field(default_factory=dict, repr=False)
     _single_valued: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)  # score bins
     _last_page: tuple[list[Any], pd.DataFrame] | None = field(default=None, repr=False)  # ids, rows
+    models: dict[str, ModelColumns] = field(default_factory=dict)  # several models: each one's columns
+    active: str = ""  # the active model's name (its columns are in ``roles``)
 
     def __post_init__(self) -> None:
         self.name = self.source.engine
@@ -215,17 +227,18 @@ class LazyEngine(Engine):
         """Fix the class order and how predictions are made; the codes of the roles follow."""
         self.task = task
         self._codings.clear()
+        self._set_predictions()
+
+    def _set_predictions(self) -> None:
+        """The active model's predictions, scores and derived columns, from ``roles`` and ``task``."""
+        task = self.task
+        assert task is not None
         if task.regression:
             return self._set_regression()
         k = len(task.classes)
         self.scores = self._score_exprs(task) if self.roles.y_score else None
         self.actual = _code_of(nw.col(self.roles.y_true), task.classes)
-        if self.roles.y_pred is not None:
-            self.predicted = _code_of(nw.col(self.roles.y_pred), task.classes)
-        elif k == 2:
-            self.predicted = (self.scores[1] >= task.threshold).cast(nw.Int64)
-        else:
-            self.predicted = _argmax(self.scores)
+        self.predicted = self._predictions(self.roles.y_pred, self.scores)
         self.wrong = self.actual != self.predicted
         self.derived = {}
         self._preagg = None
@@ -242,6 +255,85 @@ class LazyEngine(Engine):
             else Column(_class_value(self.predicted, task.classes), _kind_of_values(task.classes)),
         }
 
+    def _predictions(self, y_pred: str | None, scores: list[nw.Expr] | None) -> nw.Expr:
+        """Class codes from a column of labels, or from scores (the threshold, or the argmax)."""
+        assert self.task is not None and (y_pred is not None or scores is not None)
+        if y_pred is not None:
+            return _code_of(nw.col(y_pred), self.task.classes)
+        if len(self.task.classes) == 2:
+            return (scores[1] >= self.task.threshold).cast(nw.Int64)  # type: ignore[index]
+        return _argmax(scores)  # type: ignore[arg-type]
+
+    # -- several models ------------------------------------------------------------------------
+    def add_model(self, name: str, columns: ModelColumns) -> None:
+        """Register a model's columns (the first added is the one ``roles`` and ``task`` describe)."""
+        self.models[name] = columns
+        self.active = self.active or name
+
+    def set_model(self, name: str) -> None:
+        """Make model ``name`` the active one: predictions, scores and the score's codes follow; the data
+        columns' codings stay; the pre-aggregated tables (crossed with the predicted class) go."""
+        assert self.task is not None
+        columns = self.models[name]
+        self.roles = replace(self.roles, y_pred=columns.y_pred, y_score=columns.y_score)
+        self.task = replace(self.task, score_order=columns.score_order)
+        for derived in list(self.derived):
+            self._codings.pop(derived, None)
+        extra = {n: c for n, c in self.derived.items() if n not in self._prediction_columns()}
+        self._set_predictions()
+        self.derived.update(extra)  # a text's length stays
+        self.active = name
+        self._preagg = None
+        self._last_page = None
+
+    def _prediction_columns(self) -> set[str]:
+        names = ("score", "confidence", "actual", "predicted", "residual")
+        return {n for base in names for n in (base, f"es_{base}")}
+
+    def model_columns(self, model: str) -> ModelColumns:
+        """Model ``model``'s columns ("" or the active one: ``roles``)."""
+        if not model or model == self.active:
+            return ModelColumns(
+                self.roles.y_pred, self.roles.y_score, self.task.score_order if self.task else None
+            )
+        if model not in self.models:
+            raise ValueError(f"model {model!r} is not one of {list(self.models)}.")
+        return self.models[model]
+
+    def model_scores(self, model: str = "") -> list[nw.Expr] | None:
+        """Each class's probability under model ``model`` (None without scores)."""
+        if not model or model == self.active:
+            return self.scores
+        columns = self.model_columns(model)
+        if not columns.y_score:
+            return None
+        assert self.task is not None
+        return self._score_exprs(replace(self.task, score_order=columns.score_order), columns.y_score)
+
+    def model_predicted(self, model: str = "") -> nw.Expr:
+        """Model ``model``'s predicted class codes (a regression: its predicted numbers)."""
+        if not model or model == self.active:
+            return self.predicted_value if self.is_regression else self.predicted
+        columns = self.model_columns(model)
+        if self.is_regression:
+            return nw.col(columns.y_pred).cast(nw.Float64)
+        return self._predictions(columns.y_pred, self.model_scores(model))
+
+    def model_residual(self, model: str = "") -> nw.Expr:
+        """A regression model's residual, prediction minus actual."""
+        return self.model_predicted(model) - self.actual_value
+
+    def model_side(self, name: str, role: str | None, model: str) -> Column:
+        """What a clause naming a model reads: its predicted labels, or a regression's numbers."""
+        if role == "predicted":
+            assert self.task is not None
+            labels = _class_value(self.model_predicted(model), self.task.classes)
+            return Column(labels, _kind_of_values(self.task.classes))
+        if name == "predicted":
+            return Column(self.model_predicted(model), NUMBER)
+        residual = self.model_residual(model)
+        return Column(residual if name == "residual" else residual.abs(), NUMBER)
+
     def _set_regression(self) -> None:
         """A regression: the actual and predicted numbers and the residual (prediction - actual), also as
         the derived columns ``actual``, ``predicted`` and ``residual`` (``es_`` prefixed where taken)."""
@@ -256,9 +348,15 @@ class LazyEngine(Engine):
         self.derived = {(f"es_{n}" if n in self.schema else n): Column(v, NUMBER) for n, v in values.items()}
         self.labels = {}
 
-    def regression_measure(self, kind: str) -> nw.Expr:
-        """A regression's per-row measure (see :mod:`errorscope.plans`), as the numpy engine computes it."""
-        e, y, p = self.residual, self.actual_value, self.predicted_value
+    def regression_measure(self, kind: str, model: str = "", other: str = "") -> nw.Expr:
+        """A regression's per-row measure (see :mod:`errorscope.plans`) of model ``model`` (a paired one:
+        ``model`` minus ``other``), as the numpy engine computes it."""
+        y, p = self.actual_value, self.model_predicted(model)
+        e = p - y
+        if kind in PAIRED_MEASURES:
+            f = self.model_residual(other)
+            diff = e.abs() - f.abs() if kind.startswith("abs") else e * e - f * f
+            return diff * diff if kind.endswith("2") else diff
         if kind == "residual":
             return e
         if kind == "abs_error":
@@ -304,9 +402,9 @@ class LazyEngine(Engine):
         kind = _kind_of_values(self.task.classes)
         self.labels["predicted"] = Column(_class_value(self.predicted, self.task.classes), kind)
 
-    def _score_exprs(self, task: Task) -> list[nw.Expr]:
-        """Each class's probability, in the class order."""
-        columns = self.roles.y_score
+    def _score_exprs(self, task: Task, columns: tuple[str, ...] | None = None) -> list[nw.Expr]:
+        """Each class's probability, in the class order (of the active model's ``y_score``, or ``columns``)."""
+        columns = self.roles.y_score if columns is None else columns
         if len(columns) == 1:
             s = nw.col(columns[0]).cast(nw.Float64)
             return [1.0 - s, s]
@@ -332,6 +430,7 @@ class LazyEngine(Engine):
             return None
         if self._preagg is None:
             roles = {ROW, self.roles.y_true, self.roles.y_pred, self.roles.ids, *self.roles.y_score}
+            roles |= {c for m in self.models.values() for c in (m.y_pred, *m.y_score)}
             names = self.filterable or tuple(c for c in self.schema if c not in roles) + tuple(self.derived)
             self._preagg = PreAggregate(self, [c for c in names if self._codable(c)])
         return self._preagg
@@ -361,9 +460,9 @@ class LazyEngine(Engine):
             return nw.max_horizontal(*self.scores)  # type: ignore[misc]
         return _pick(self.scores, self.predicted)  # type: ignore[arg-type]
 
-    def log_loss(self) -> nw.Expr:
+    def log_loss(self, model: str = "") -> nw.Expr:
         """Each row's -log p(actual class), clipped like scikit-learn's."""
-        p = _pick(self.scores, self.actual).clip(LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
+        p = _pick(self.model_scores(model), self.actual).clip(LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)  # type: ignore[arg-type]
         return -(p.log())
 
     # -- clauses -------------------------------------------------------------------------------
@@ -373,7 +472,7 @@ class LazyEngine(Engine):
         ids = nw.col(self.roles.ids) if self.roles.ids else nw.col(ROW)
         return Context(
             columns, list(self.task.classes), self.actual, self.predicted, self.labels, ids, query_name,
-            self.tag_ids,
+            self.tag_ids, model_codes=self.model_predicted, model_side=self.model_side,
         )  # fmt: skip
 
     def query_name(self, name: str) -> tuple[str, str | None]:
@@ -587,15 +686,19 @@ class LazyEngine(Engine):
         if key.kind == "column":
             return self.code_expr(key.name)
         if key.kind in ("actual", "predicted"):
-            codes = self.actual if key.kind == "actual" else self.predicted
+            codes = self.actual if key.kind == "actual" else self.model_predicted(key.model)
             return codes if key.positive is None else (codes == key.positive).cast(nw.Int64)
         if key.kind == "outcome":
-            wrong = self.wrong.cast(nw.Int64)
+            predicted = self.model_predicted(key.model)
+            wrong = (self.actual != predicted).cast(nw.Int64)
             if key.positive is None:
                 return wrong
             pos = key.positive
+            return (self.actual == pos).cast(nw.Int64) * 4 + (predicted == pos).cast(nw.Int64) * 2 + wrong
+        if key.kind == "better":  # 0: the first model's |error| smaller, 1: equal, 2: the other's
+            a, b = (self.model_residual(m).abs() for m in (key.model, key.other))
             return (
-                (self.actual == pos).cast(nw.Int64) * 4 + (self.predicted == pos).cast(nw.Int64) * 2 + wrong
+                nw.when(a < b).then(nw.lit(0)).otherwise(nw.when(a == b).then(nw.lit(1)).otherwise(nw.lit(2)))
             )
         if key.kind == "score_bin":  # min(floor(score * bins), bins - 1), as the numpy engine
             binned = (self.scores[key.positive] * float(key.bins)).floor().cast(nw.Int64)
@@ -614,16 +717,17 @@ class LazyEngine(Engine):
 
     def measure_expr(self, measure: Measure) -> nw.Expr:
         if measure.kind in REGRESSION_MEASURES:
-            return self.regression_measure(measure.kind)
+            return self.regression_measure(measure.kind, measure.model, measure.other)
         if measure.kind == "wrong":
-            return self.wrong.cast(nw.Float64)
-        if self.scores is None:
+            return (self.actual != self.model_predicted(measure.model)).cast(nw.Float64)
+        scores = self.model_scores(measure.model)
+        if scores is None:
             raise ValueError(f"the {measure.kind} measure needs scores: build the Evaluation with y_score=.")
         if measure.kind == "log_loss":
-            return self.log_loss()
+            return self.log_loss(measure.model)
         if measure.kind == "log_loss2":
-            return self.log_loss() * self.log_loss()
-        score = self.scores[measure.positive]
+            return self.log_loss(measure.model) * self.log_loss(measure.model)
+        score = scores[measure.positive]
         if measure.kind == "score":
             return score
         if measure.kind == "score2":

@@ -25,6 +25,7 @@ from ..coding import ColumnCodes, code_dtype, encode_column, encode_many
 from ..counting import KeyCounter, Rows, prefetch
 from ..plans import (
     ALL_ROWS,
+    PAIRED_MEASURES,
     REGRESSION_MEASURES,
     Counted,
     Coverage,
@@ -203,14 +204,18 @@ class NumpyEngine(Engine):
             codes = ev.true_codes
             return codes if key.positive is None else (codes == key.positive).astype(np.uint8)
         if key.kind == "predicted":
-            codes = ev.pred_codes
+            codes = self.pred_codes(key.model)
             return codes if key.positive is None else (codes == key.positive).astype(np.uint8)
         if key.kind == "outcome":
-            wrong = self.wrong().astype(np.uint8)
+            predicted = self.pred_codes(key.model)
+            wrong = (ev.true_codes != predicted).astype(np.uint8)
             if key.positive is None:
                 return wrong
             pos = key.positive
-            return (4 * (ev.true_codes == pos) + 2 * (ev.pred_codes == pos) + wrong).astype(np.uint8)
+            return (4 * (ev.true_codes == pos) + 2 * (predicted == pos) + wrong).astype(np.uint8)
+        if key.kind == "better":  # 0: a's |error| smaller, 1: equal, 2: b's smaller
+            a, b = (np.abs(self._residual(m)) for m in (key.model, key.other))
+            return (1 + np.sign(a - b)).astype(np.uint8)
         if key.kind == "score_bin":
             score = self.measure(Measure("score", key.positive))
             return np.minimum((score * key.bins).astype(np.int64), key.bins - 1).astype(code_dtype(key.bins))
@@ -226,6 +231,22 @@ class NumpyEngine(Engine):
             return np.where(np.isnan(x), key.bins, binned).astype(code_dtype(key.bins + 1))
         raise ValueError(f"unknown key kind {key.kind!r}")
 
+    def pred_codes(self, model: str = "") -> np.ndarray:
+        """Model ``model``'s predicted classes (default: the active model's)."""
+        ev = self._ev
+        return ev.pred_codes if not model else ev.predictions(model).pred_codes  # type: ignore[return-value]
+
+    def _scores(self, model: str = "") -> np.ndarray | None:
+        ev = self._ev
+        return ev.scores if not model else ev.predictions(model).scores
+
+    def _predicted_values(self, model: str = "") -> np.ndarray:
+        ev = self._ev
+        return ev.predicted_values if not model else ev.predictions(model).predicted_values  # type: ignore[return-value]
+
+    def _residual(self, model: str = "") -> np.ndarray:
+        return self._predicted_values(model) - self._ev.actual_values
+
     def wrong(self) -> np.ndarray:
         """Per row, whether the prediction is wrong (read-only)."""
         ev = self._ev
@@ -240,21 +261,24 @@ class NumpyEngine(Engine):
         ev = self._ev
         if measure.kind in REGRESSION_MEASURES:
             return self.cached(
-                ("measure", measure, ev.predictions_version), lambda: regression_measure(ev, measure)
+                ("measure", measure, ev.predictions_version), lambda: self._regression_measure(measure)
             )
         if measure.kind == "wrong":
-            wrong = self.wrong()
-            return self.cached(("measure", measure, ev.predictions_version), lambda: wrong.astype(np.float64))
-        if ev.scores is None:
+            return self.cached(
+                ("measure", measure, ev.predictions_version),
+                lambda: (ev.true_codes != self.pred_codes(measure.model)).astype(np.float64),
+            )
+        scores = self._scores(measure.model)
+        if scores is None:
             raise ValueError(f"{measure.kind} needs scores: build the Evaluation with y_score= or a model.")
 
         def build() -> np.ndarray:
             if measure.kind == "log_loss":
-                p = ev.scores[np.arange(ev.n_rows), ev.true_codes]
+                p = scores[np.arange(ev.n_rows), ev.true_codes]
                 return _read_only(-np.log(np.clip(p, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)))
             if measure.kind == "log_loss2":
-                return np.square(self.measure(Measure("log_loss")))
-            score = np.ascontiguousarray(ev.scores[:, measure.positive])
+                return np.square(self.measure(Measure("log_loss", model=measure.model)))
+            score = np.ascontiguousarray(scores[:, measure.positive])
             if measure.kind == "score":
                 return score
             if measure.kind == "score2":
@@ -263,8 +287,15 @@ class NumpyEngine(Engine):
                 return (score - (ev.true_codes == measure.positive)) ** 2
             raise ValueError(f"unknown measure {measure.kind!r}")
 
-        version = ev.predictions_version if measure.kind not in ("log_loss", "log_loss2") else 0
-        return self.cached(("measure", measure, version), build, keep=16)
+        return self.cached(("measure", measure, ev.predictions_version), build, keep=16)
+
+    def _regression_measure(self, measure: Measure) -> np.ndarray:
+        """A regression measure of the named model (a paired one: of ``model`` minus ``other``)."""
+        if measure.kind not in PAIRED_MEASURES:
+            return regression_measure(self._ev.actual_values, self._predicted_values(measure.model), measure)
+        a, b = self._residual(measure.model), self._residual(measure.other)
+        diff = np.abs(a) - np.abs(b) if measure.kind.startswith("abs") else a * a - b * b
+        return _read_only(diff * diff if measure.kind.endswith("2") else diff)
 
     # -- plans ---------------------------------------------------------------------------------
     def _count(self, plan: GroupCounts, where: Filter) -> Counted:
@@ -461,7 +492,9 @@ class NumpyEngine(Engine):
             np.cumsum(np.diff(score[order]) != 0, out=tie_group[1:])
             return order, tie_group, ev.true_codes[order] == positive
 
-        order, tie_group, positive_in_order = self.cached(("score_order", positive), build, keep=ev.n_classes)
+        order, tie_group, positive_in_order = self.cached(
+            ("score_order", positive, ev.active_model), build, keep=ev.n_classes
+        )
         if where.everything:
             is_pos, groups = positive_in_order, tie_group
         else:
@@ -493,6 +526,8 @@ class NumpyEngine(Engine):
             inside[positions[positions >= 0]] = True
             return inside
         column, role = predicate.column, predicate.role
+        if role is None and predicate.model:  # a regression model's numbers: residual[candidate] > 10
+            return self._model_numbers_kept(predicate)
         if role is None:
             column, role = ev.query_name(column, "predicate column")
         if role is not None and op not in ("in", "not in", "isna", "=="):
@@ -509,7 +544,7 @@ class NumpyEngine(Engine):
         if op == "==" or (role is None and op in ("<", "<=", ">", ">=")):
             return self._compare(predicate, column, role)
         if role is not None:
-            codes = ev.true_codes if role == "actual" else ev.pred_codes
+            codes = ev.true_codes if role == "actual" else self.pred_codes(predicate.model)
             wanted = [ev.classes.index(v) for v in predicate.values if v in ev.classes]
             if len(wanted) == 1:  # one class: a comparison is faster than a lookup
                 return codes == wanted[0] if op == "in" else codes != wanted[0]
@@ -537,14 +572,41 @@ class NumpyEngine(Engine):
         inside = lookup[codes]
         return inside if op == "in" else ~inside & (codes >= 0)
 
-    def _role_values(self, column: str, role: str | None) -> pd.Series:
+    def _role_values(self, column: str, role: str | None, model: str = "") -> pd.Series:
         """A role's labels or a column's values, as a Series on the data's index."""
         ev = self._ev
         if role == "actual":
             return pd.Series(ev.y_true, index=ev.data.index)
         if role == "predicted":
-            return pd.Series(ev.y_pred, index=ev.data.index)
+            return pd.Series(ev.classes_array[self.pred_codes(model)], index=ev.data.index)
         return ev.column_values(column)
+
+    def _model_numbers_kept(self, predicate: Predicate) -> np.ndarray:
+        """A regression model's ``predicted`` / ``residual`` / ``abs_error`` compared with a number or
+        another model's (``abs_error[b] < abs_error[a]``); False where a side is missing."""
+        ev, op = self._ev, predicate.op
+        x = ev.model_numbers(predicate.column, predicate.model)
+        if op == "between":
+            lo, hi = predicate.values
+            keep = np.ones(len(x), dtype=bool) if lo is None else x >= lo
+            return keep if hi is None else keep & (x < hi)
+        if op == "isna":
+            return np.isnan(x)
+        if op in ("in", "not in"):
+            inside = np.isin(x, [float(v) for v in predicate.values])
+            return inside if op == "in" else ~inside & ~np.isnan(x)
+        value = predicate.values[0]
+        if isinstance(value, Ref):
+            if not value.model:
+                raise ValueError(
+                    f"{predicate.text}: compare with another model's numbers, e.g. abs_error[a]."
+                )
+            other = ev.model_numbers(value.column, value.model)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            other = float(value)
+        else:
+            raise ValueError(f"{predicate.text}: {predicate.column} holds numbers; compare it with a number.")
+        return COMPARISONS[op](x, other)
 
     def _compare(self, predicate: Predicate, column: str, role: str | None) -> np.ndarray:
         """``column <op> value`` (a literal or another column), False where either side is missing."""
@@ -555,13 +617,22 @@ class NumpyEngine(Engine):
             other_column, other_role = (
                 (value.column, value.role) if value.role else ev.query_name(value.column)
             )
-            if {role, other_role} == {"actual", "predicted"} and predicate.op == "==":
-                return ev.true_codes == ev.pred_codes
+            if (
+                role in ("actual", "predicted")
+                and other_role in ("actual", "predicted")
+                and predicate.op == "=="
+            ):
+                codes = (
+                    ev.true_codes if r == "actual" else self.pred_codes(m)
+                    for r, m in ((role, predicate.model), (other_role, value.model))
+                )  # class codes: one comparison, no labels
+                return np.equal(*codes)
             if "tag" in (role, other_role):
                 raise ValueError(f"{predicate.text}: tags compare with tag names, not with a column.")
-            left, right = self._role_values(column, role), self._role_values(other_column, other_role)
+            left = self._role_values(column, role, predicate.model)
+            right = self._role_values(other_column, other_role, value.model)
         else:
-            left, right = self._role_values(column, role), value
+            left, right = self._role_values(column, role, predicate.model), value
             if pd.api.types.is_datetime64_any_dtype(left.dtype) and isinstance(value, str):
                 right = pd.Timestamp(value)
             elif pd.api.types.is_numeric_dtype(left.dtype) and not pd.api.types.is_bool_dtype(left.dtype):
@@ -666,9 +737,9 @@ def _pack_blocks(sizes: Sequence[int], by_size: int) -> list[tuple[int, ...]]:
     return blocks
 
 
-def regression_measure(ev: Evaluation, measure: Measure) -> np.ndarray:
-    """A regression's per-row measure (see :mod:`errorscope.plans`), float64 and read-only."""
-    y, p = ev.actual_values, ev.predicted_values
+def regression_measure(y: np.ndarray, p: np.ndarray, measure: Measure) -> np.ndarray:
+    """A regression's per-row measure (see :mod:`errorscope.plans`) from the actual values ``y`` and the
+    predictions ``p``, float64 and read-only."""
     kind = measure.kind
     e = p - y
     values = {

@@ -32,7 +32,17 @@ from typing import Any
 import narwhals as nw
 import numpy as np
 
-from ..plans import REGRESSION_MEASURES, Counted, Filter, GroupCounts, Key, Marginals, Measure, RowPage
+from ..plans import (
+    PAIRED_MEASURES,
+    REGRESSION_MEASURES,
+    Counted,
+    Filter,
+    GroupCounts,
+    Key,
+    Marginals,
+    Measure,
+    RowPage,
+)
 from ..selection import Clause, Predicate, Ref
 from .sources import ROW
 
@@ -235,7 +245,10 @@ class PreAggregate:
         return self.engine.coding(dim[2:]).n_codes
 
     def key_dims(self, key: Key) -> tuple[str, ...] | None:
-        """The dimensions a key's value is computed from (None: a tag, which no table holds)."""
+        """The dimensions a key's value is computed from (None: a tag, or another model's predictions,
+        which no table holds)."""
+        if key.model or key.kind == "better":
+            return None
         if key.kind == "column":
             return (f"c:{key.name}",)
         if key.kind == "actual":
@@ -327,8 +340,8 @@ class PreAggregate:
 
     def _predicate_cells(self, predicate: Predicate) -> Cells | None:
         p = predicate
-        if p.op in ("mask", "ids"):
-            return None
+        if p.op in ("mask", "ids") or p.model or any(isinstance(v, Ref) and v.model for v in p.values):
+            return None  # another model's predictions: no table holds them (a scan, or a filter dimension)
         column, role = p.column, p.role
         if role is None:
             try:
@@ -416,7 +429,7 @@ class PreAggregate:
             self.scanned += 1
             return None
         dims = [self.key_dims(k) for k in plan.keys]
-        if any(d is None for d in dims):
+        if any(d is None for d in dims) or any(m.model or m.other for m in plan.sums):
             self.scanned += 1
             return None
         needed = {d for ds in dims for d in ds} | set(cells.dims)  # type: ignore[union-attr]
@@ -582,7 +595,7 @@ class PreAggregate:
                 continue
             cells = self.cells(where)
             dims = [self.key_dims(k) for k in plan.keys]
-            if cells is None or any(d is None for d in dims):
+            if cells is None or any(d is None for d in dims) or any(m.model or m.other for m in plan.sums):
                 continue
             keyed = {d for ds in dims for d in ds}  # type: ignore[union-attr]
             columns = [d for d in keyed if d.startswith("c:") and d not in cells.dims]
@@ -603,7 +616,7 @@ class PreAggregate:
         """The measures a family over (actual, predicted) keeps: every one the views sum, with scores; a
         regression's family, every regression measure."""
         if self.regression:
-            return tuple(Measure(kind) for kind in sorted(REGRESSION_MEASURES))  # type: ignore[arg-type]
+            return tuple(Measure(kind) for kind in sorted(REGRESSION_MEASURES - PAIRED_MEASURES))  # type: ignore[arg-type]
         if tuple(d for d in base if not d.startswith("f:")) != (A, P) or self.engine.scores is None:
             return ()
         k = self.engine.n_classes

@@ -10,7 +10,8 @@ in-memory path where the same check applies. :func:`init_lazy` is the Evaluation
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import narwhals as nw
@@ -18,11 +19,12 @@ import numpy as np
 import pandas as pd
 
 from ..inputs import Arguments, column_list, require_column, require_text_column
+from ..models import ModelArguments, ModelPredictions
 from ..plans import ALL_ROWS, RocAuc
 from ..selection import Selection
 from ..task import given_arguments, is_classifier, is_regressor
 from .compile import NUMBER, Column
-from .lazy import LazyEngine, Roles, Task
+from .lazy import LazyEngine, ModelColumns, Roles, Task
 from .sources import ROW, open_source, require
 
 ENGINES = ("numpy", "duckdb", "spark")
@@ -44,6 +46,7 @@ class LazySpec:
     text: str | None
     n_rows: int
     task: str = "classification"
+    others: tuple[tuple[str, ModelColumns], ...] = ()  # several models: the others' columns, validated
 
 
 def open_lazy(data: Any, engine: str | None) -> Any:
@@ -81,8 +84,11 @@ def _name(value: Any, argument: str) -> str | None:
     )
 
 
-def lazy_spec(source: Any, arguments: Arguments) -> tuple[LazySpec, LazyEngine]:
-    """The spec and the engine of ``source`` (see the module docstring)."""
+def lazy_spec(
+    source: Any, arguments: Arguments, others: Sequence[ModelArguments] = ()
+) -> tuple[LazySpec, LazyEngine]:
+    """The spec and the engine of ``source`` (see the module docstring); ``others``: the other models'
+    columns, validated as the first model's."""
     from .. import evaluation as ev_module
 
     y_true, y_pred, y_score, model = arguments.y_true, arguments.y_pred, arguments.y_score, arguments.model
@@ -114,11 +120,17 @@ def lazy_spec(source: Any, arguments: Arguments) -> tuple[LazySpec, LazyEngine]:
     for column, argument in ((true_col, "y_true"), (pred_col, "y_pred"), (id_col, "ids")):
         if column is not None:
             _check_no_missing(engine, column, argument)
+    other_columns = set().union(*(m.columns() for m in others)) - {true_col, pred_col, *score_cols}
+    for other in others:
+        _check_model_columns(engine, schema, other)
     if _lazy_task(engine, arguments) == "regression":
-        return _regression_spec(engine, schema, arguments)
+        return _regression_spec(engine, schema, arguments, others, other_columns)
 
     true_values = np.asarray(engine.distinct(true_col), dtype=object)
-    pred_values = None if pred_col is None else np.asarray(engine.distinct(pred_col), dtype=object)
+    predicted = [c for c in (pred_col, *(m.y_pred for m in others)) if c is not None]
+    pred_values = (
+        np.asarray([v for c in predicted for v in engine.distinct(c)], dtype=object) if predicted else None
+    )
     if labels is None:
         ev_module._refuse_continuous(np.asarray(true_values.tolist()), "y_true")
         if pred_values is not None:
@@ -150,13 +162,53 @@ def lazy_spec(source: Any, arguments: Arguments) -> tuple[LazySpec, LazyEngine]:
     if text_col is not None:
         _add_text_length(engine, schema, text_col)
     role_cols = {c for c in (true_col, pred_col, text_col, id_col) if c} | set(score_cols)
-    shim = _Schema(schema)
+    shim = _Schema(schema, other_columns)
     chosen, meta = ev_module.Evaluation._features(shim, features, metadata, model, role_cols)  # type: ignore[arg-type]
+    columns = tuple((m.name, _other_model_columns(engine, m, classes, natural)) for m in others)
     spec = LazySpec(
         roles, tuple(classes), tuple(names), positive, value, from_scores, tuple(chosen), tuple(meta),
-        tuple(column_list(sensitive, "sensitive", schema)), text_col, n,
+        tuple(column_list(sensitive, "sensitive", schema)), text_col, n, others=columns,
     )  # fmt: skip
     return spec, engine
+
+
+def _check_model_columns(engine: LazyEngine, schema: pd.DataFrame, other: ModelArguments) -> None:
+    """Another model's y_pred / y_score name columns (no missing predictions); model= alone predicts
+    nothing on a SQL engine."""
+    label = f"model {other.name!r}: "
+    pred = _name(other.y_pred, "y_pred")
+    scores = [other.y_score] if isinstance(other.y_score, str) else list(other.y_score or [])
+    if pred is None and not scores:
+        raise ValueError(
+            label + "no predictions: on a SQL engine pass y_pred={name: column} or y_score={name: columns} "
+            "for every model; models= only explains rows fetched by id."
+        )
+    if pred is not None:
+        require_column(pred, "y_pred", schema)
+        _check_no_missing(engine, pred, f"y_pred[{other.name!r}]")
+    for c in scores:
+        require_column(_name(c, "y_score"), "y_score", schema)
+
+
+def _other_model_columns(
+    engine: LazyEngine, other: ModelArguments, classes: list[Any], natural: list[Any]
+) -> ModelColumns:
+    """A classifier's columns: predictions of known classes, probabilities as the first model's."""
+    from .. import evaluation as ev_module
+
+    scores = tuple([other.y_score] if isinstance(other.y_score, str) else list(other.y_score or []))
+    if other.y_pred is not None:
+        values = np.asarray(engine.distinct(other.y_pred), dtype=object)
+        ev_module._codes(values, classes, f"y_pred[{other.name!r}]")
+    order = None
+    if scores:
+        try:
+            _check_scores(engine, list(scores), len(classes))
+        except ValueError as err:
+            raise ValueError(f"model {other.name!r}: {err}") from None
+        if len(scores) > 1:
+            order = tuple(natural.index(c) for c in classes)
+    return ModelColumns(other.y_pred, scores, order)
 
 
 def _lazy_task(engine: LazyEngine, arguments: Arguments) -> str:
@@ -178,7 +230,11 @@ def _lazy_task(engine: LazyEngine, arguments: Arguments) -> str:
 
 
 def _regression_spec(
-    engine: LazyEngine, schema: pd.DataFrame, arguments: Arguments
+    engine: LazyEngine,
+    schema: pd.DataFrame,
+    arguments: Arguments,
+    others: Sequence[ModelArguments] = (),
+    other_columns: set[str] | None = None,
 ) -> tuple[LazySpec, LazyEngine]:
     """A regression over a SQL engine: numeric, finite y_true and y_pred columns; no classes."""
     from ..evaluation import Evaluation
@@ -191,7 +247,15 @@ def _regression_spec(
             "No predictions: on a SQL engine a regression needs y_pred (a column of predicted numbers); "
             "model= only explains rows fetched by id."
         )
-    for column, argument in ((a.y_true, "y_true"), (a.y_pred, "y_pred")):
+    numbers = [(a.y_true, "y_true"), (a.y_pred, "y_pred")]
+    for other in others:
+        if other.y_pred is None or other.y_score is not None:
+            raise ValueError(
+                f"model {other.name!r}: a regression on a SQL engine needs y_pred={{name: column}} of "
+                "predicted numbers for every model (and no y_score)."
+            )
+        numbers.append((other.y_pred, f"y_pred[{other.name!r}]"))
+    for column, argument in numbers:
         if engine.column(column).kind != NUMBER:
             raise TypeError(
                 f"{argument}={column!r} holds {engine.dtype_of(column)} values, not numbers: a regression needs "
@@ -209,10 +273,12 @@ def _regression_spec(
     if text_col is not None:
         _add_text_length(engine, schema, text_col)
     role_cols = {c for c in (a.y_true, a.y_pred, text_col, a.ids) if c}
-    chosen, meta = Evaluation._features(_Schema(schema), a.features, a.metadata, a.model, role_cols)  # type: ignore[arg-type]
+    shim = _Schema(schema, other_columns or set())
+    chosen, meta = Evaluation._features(shim, a.features, a.metadata, a.model, role_cols)  # type: ignore[arg-type]
     spec = LazySpec(
         engine.roles, (), (), None, 0.5, False, tuple(chosen), tuple(meta),
         tuple(column_list(a.sensitive, "sensitive", schema)), text_col, engine.n_rows, "regression",
+        others=tuple((m.name, ModelColumns(m.y_pred)) for m in others),
     )  # fmt: skip
     return spec, engine
 
@@ -233,6 +299,7 @@ class _Schema:
     """The columns (no rows) where Evaluation's validation helpers read ``self.data``."""
 
     data: pd.DataFrame
+    _other_role_columns: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -312,7 +379,8 @@ def _refuse_repeated_ids(engine: LazyEngine, column: str, n: int) -> None:
 def init_lazy(ev: Any, data: Any, engine: str | None, arguments: Arguments) -> None:
     """Build Evaluation ``ev`` over the SQL engine ``data`` selects (or ``engine=`` forces): its spec's
     attributes, and ``ev.engine`` (a :class:`LazyEngine`) answering the query plans."""
-    spec, lazy = lazy_spec(open_lazy(data, engine), arguments)
+    others = ev._model_arguments[1:]
+    spec, lazy = lazy_spec(open_lazy(data, engine), arguments, others)
     ev.spec, ev.engine, ev.model, ev.task = spec, lazy, arguments.model, spec.task
     ev.classes, ev.class_names, ev._positive_code = (
         list(spec.classes),
@@ -326,3 +394,27 @@ def init_lazy(ev: Any, data: Any, engine: str | None, arguments: Arguments) -> N
     ev._bins, ev._sources, ev.tag_store = {}, {}, None
     ev.selection = Selection(lazy)  # clauses compiled by the engine; filters for its plans
     ev.selection.observe(ev._count_ahead)  # first observer: the views' plans answered as one batch
+    first = ev._first_model_name()
+    roles = spec.roles
+    lazy.add_model(
+        first, ModelColumns(roles.y_pred, roles.y_score, lazy.task.score_order if lazy.task else None)
+    )
+    ev._models = {
+        first: ModelPredictions(
+            first,
+            arguments.model,
+            pred_from_scores=spec.pred_from_scores,
+            features=list(spec.features),
+            y_pred=roles.y_pred,
+            y_score=roles.y_score,
+        )
+    }
+    by_name = {m.name: m for m in others}
+    for name, columns in spec.others:
+        lazy.add_model(name, columns)
+        ev._models[name] = ModelPredictions(
+            name, by_name[name].model, pred_from_scores=columns.y_pred is None and spec.task != "regression",
+            features=list(spec.features), y_pred=columns.y_pred, y_score=columns.y_score,
+            score_order=columns.score_order,
+        )  # fmt: skip
+    ev._active = first

@@ -124,6 +124,8 @@ class LinkedView(anywidget.AnyWidget):
     filter_text = traitlets.Unicode("").tag(sync=True)
     outcome_filter = traitlets.Unicode("").tag(sync=True)  # the filter's clauses defined by the outcome
     error = traitlets.Unicode("").tag(sync=True)  # why the last recompute failed ("" when it did not)
+    models = traitlets.List(traitlets.Unicode()).tag(sync=True)  # several models: the picker's choices
+    active_model = traitlets.Unicode("").tag(sync=True)  # the model the view shows
 
     def __init__(self, evaluation: Evaluation, **kwargs: Any) -> None:
         if not isinstance(evaluation, Evaluation):
@@ -173,6 +175,9 @@ class LinkedView(anywidget.AnyWidget):
         selection = self.evaluation.selection
         key = selection.stamp(exclude=self.source)
         with self.hold_sync():
+            ev = self.evaluation
+            self.models = ev.models if len(ev.models) > 1 else []
+            self.active_model = ev.active_model
             if data_changed or key != self._filter_key:
                 self._filter_key = key
                 where = selection.filter(exclude=self.source)
@@ -218,6 +223,10 @@ class LinkedView(anywidget.AnyWidget):
             return
         if content.get("type") == "clear":
             self.clear()
+        elif content.get("type") == "active_model":  # the picker: every view follows
+            model = content.get("model")
+            if model in self.evaluation.models:
+                self.evaluation.active_model = model
         else:
             self._handle_message(content)
 

@@ -1,9 +1,9 @@
 /** ConfusionMatrix widget: actual x predicted grid with per-class margins; clicks select in Python. */
 import { toFloat64, toUint32 } from "./lib/buffers";
 import { BRAND, ERROR, shade, textOn } from "./lib/color";
-import { h, positiveClassNote } from "./lib/dom";
+import { gridMove, h, positiveClassNote } from "./lib/dom";
 import { abbreviate, formatCount, formatMetric, formatPercent } from "./lib/format";
-import { onTraits, showProgress, type WidgetModel, withError } from "./lib/model";
+import { MODEL_TRAITS, onTraits, showProgress, type WidgetModel, withError, withModelPicker } from "./lib/model";
 
 export type Normalize = "none" | "recall" | "precision";
 type Cell = [number, number];
@@ -265,15 +265,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const target = e.target as HTMLElement;
     if (!target.matches("td.es-cell")) return;
     const [r, c] = [Number(target.dataset.row), Number(target.dataset.col)];
-    const moves: Record<string, Cell> = {
-      ArrowUp: [Math.max(0, r - 1), c],
-      ArrowDown: [Math.min(k - 1, r + 1), c],
-      ArrowLeft: [r, Math.max(0, c - 1)],
-      ArrowRight: [r, Math.min(k - 1, c + 1)],
-      Home: [r, 0],
-      End: [r, k - 1],
-    };
-    const move = moves[e.key];
+    const move = gridMove(e.key, r, c, k, k);
     if (move) {
       e.preventDefault();
       focus = move;
@@ -310,10 +302,10 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   };
   root.addEventListener("keydown", onEscape);
 
-  const draw = withError(model, root, paint);
+  const draw = withError(model, root, withModelPicker(model, root, paint));
   const stop = onTraits(
     model,
-    ["classes", "counts", "precision", "recall", "f1", "support", "accuracy", "n_rows", "n_total", "selected", "clause_text", "filter_text", "normalize", "order", "threshold", "show_threshold", "positive_label", "error"],
+    ["classes", "counts", "precision", "recall", "f1", "support", "accuracy", "n_rows", "n_total", "selected", "clause_text", "filter_text", "normalize", "order", "threshold", "show_threshold", "positive_label", "error", ...MODEL_TRAITS],
     draw,
   );
   const stopProgress = showProgress(model, root);

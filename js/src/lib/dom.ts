@@ -40,3 +40,17 @@ export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<
   }
   return el;
 }
+
+/** Where a grid's arrow keys, Home and End move the focus from cell [row, col] of a rows x cols grid
+ * (clamped at the edges); null for any other key. */
+export function gridMove(key: string, row: number, col: number, rows: number, cols: number): [number, number] | null {
+  const moves: Record<string, [number, number]> = {
+    ArrowUp: [Math.max(0, row - 1), col],
+    ArrowDown: [Math.min(rows - 1, row + 1), col],
+    ArrowLeft: [row, Math.max(0, col - 1)],
+    ArrowRight: [row, Math.min(cols - 1, col + 1)],
+    Home: [row, 0],
+    End: [row, cols - 1],
+  };
+  return moves[key] ?? null;
+}

@@ -83,8 +83,63 @@ export function showProgress(model: WidgetModel, root: HTMLElement): () => void 
   return () => model.off("msg:custom", onMessage as () => void);
 }
 
-/** Paint now and on every change of `traits` (and of `error`, see withError); Escape in `root` clears the view's selection unless
- * `escapeClears` is false. Returns the widget's cleanup (stop listening, remove the root). */
+/** The traits every view watches for the active-model picker (see withModelPicker). */
+export const MODEL_TRAITS = ["models", "active_model"];
+
+/** Wrap a view's `paint` so that, when the evaluation holds more than one model (its `models` trait), a
+ * labelled picker of the active model ("Model", accessible name "Active model") sits at the top of `root`
+ * (after an error banner or a progress bar); choosing a model sends `{type: "active_model", model}`.
+ * With one model there is no picker. The picker is one element kept across repaints (a view's
+ * `replaceChildren` takes it out; it is put back, and focused again if it had the focus); no key pressed
+ * in it reaches the notebook or the view's own shortcuts. */
+export function withModelPicker(model: WidgetModel, root: HTMLElement, paint: () => void): () => void {
+  const select = document.createElement("select");
+  select.setAttribute("aria-label", "Active model");
+  select.addEventListener("change", () => model.send({ type: "active_model", model: select.value }));
+  select.addEventListener("keydown", (e) => e.stopPropagation());
+  const picker = document.createElement("label");
+  picker.className = "es-model-picker";
+  picker.append("Model ", select);
+  let shown = "";
+  return () => {
+    const hadFocus = document.activeElement === select;
+    paint();
+    const models = ((model.get("models") ?? []) as unknown[]).map(String);
+    if (models.length < 2) {
+      picker.remove();
+      shown = "";
+      return;
+    }
+    const key = JSON.stringify(models);
+    if (key !== shown) {
+      select.replaceChildren(
+        ...models.map((name) => {
+          const option = document.createElement("option");
+          option.value = name;
+          option.textContent = name;
+          return option;
+        }),
+      );
+      shown = key;
+    }
+    select.value = String(model.get("active_model") ?? models[0]);
+    // first in the root, after only an error banner or a progress bar; not moved when already there
+    // (moving a focused element takes the focus away)
+    const above = (el: Element | null): boolean => !!el && (el.classList.contains("es-error") || el.classList.contains("es-scan"));
+    let placed = picker.parentElement === root;
+    for (let el = picker.previousElementSibling; placed && el; el = el.previousElementSibling) placed = above(el);
+    if (!placed) {
+      let next = root.firstElementChild;
+      while (next && next !== picker && above(next)) next = next.nextElementSibling;
+      if (next !== picker) root.insertBefore(picker, next);
+    }
+    if (hadFocus && document.activeElement !== select) select.focus();
+  };
+}
+
+/** Paint now and on every change of `traits` (and of `error`, see withError, and of the models, see
+ * withModelPicker); Escape in `root` clears the view's selection unless `escapeClears` is false.
+ * Returns the widget's cleanup (stop listening, remove the root). */
 export function mountView(model: WidgetModel, root: HTMLElement, traits: string[], paint: () => void, escapeClears = true): () => void {
   if (escapeClears)
     root.addEventListener("keydown", (e) => {
@@ -93,8 +148,8 @@ export function mountView(model: WidgetModel, root: HTMLElement, traits: string[
         model.send({ type: "clear" });
       }
     });
-  const draw = withError(model, root, paint);
-  const stop = onTraits(model, [...traits, "error"], draw);
+  const draw = withError(model, root, withModelPicker(model, root, paint));
+  const stop = onTraits(model, [...traits, ...MODEL_TRAITS, "error"], draw);
   const stopProgress = showProgress(model, root);
   draw();
   return () => {

@@ -6,6 +6,7 @@ from .dashboard import Dashboard, dashboard
 from .error_tagger import ErrorTagger
 from .force_viewer import ForceViewer
 from .group_comparer import GroupComparer
+from .model_comparer import ModelComparer
 from .overview import ModelOverview, SelectionBar
 from .residual_plot import ResidualPlot
 from .slice_browser import SliceBrowser
@@ -17,6 +18,7 @@ __all__ = [
     "ForceViewer",
     "GroupComparer",
     "LinkedView",
+    "ModelComparer",
     "ModelOverview",
     "ResidualPlot",
     "SelectionBar",

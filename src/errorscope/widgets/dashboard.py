@@ -16,6 +16,7 @@ from .confusion_matrix import ConfusionMatrix
 from .error_tagger import ErrorTagger
 from .force_viewer import ForceViewer
 from .group_comparer import GroupComparer
+from .model_comparer import ModelComparer
 from .overview import ModelOverview, SelectionBar
 from .residual_plot import ResidualPlot
 from .slice_browser import SliceBrowser
@@ -25,13 +26,15 @@ GRID = "repeat(auto-fit, minmax(min(100%, 600px), 1fr))"  # two columns at 1280 
 
 class Dashboard(widgets.VBox):
     """The model overview, the selection bar and the five views over one Evaluation, linked. On a
-    regression the residual plot takes the confusion matrix's place.
+    regression the residual plot takes the confusion matrix's place; with several models a model
+    comparer (the first two) comes after it.
 
     ``check_memory``: estimate the memory the views need first and raise a MemoryError that says what to
     do when it would not fit (see :mod:`errorscope.memory`).
 
     Its views are attributes (``overview``, ``selection_bar``, ``confusion_matrix`` or, on a regression,
-    ``residual_plot``, ``slice_browser``, ``group_comparer``, ``force_viewer``, ``tagger``); a view that
+    ``residual_plot``, ``model_comparer``, ``slice_browser``, ``group_comparer``, ``force_viewer``,
+    ``tagger``); a view that
     does not apply (no sensitive columns, no model for explanations) is None and the dashboard says why.
     """
 
@@ -70,6 +73,7 @@ class Dashboard(widgets.VBox):
             self.residual_plot = ResidualPlot(ev)
         else:
             self.confusion_matrix = ConfusionMatrix(ev)
+        self.model_comparer = ModelComparer(ev) if len(ev.models) > 1 else None
         self.slice_browser = SliceBrowser(ev)
         self.group_comparer: GroupComparer | None = None
         if groups is not None or ev.sensitive:
@@ -107,6 +111,7 @@ class Dashboard(widgets.VBox):
             for v in (
                 self.confusion_matrix,
                 self.residual_plot,
+                self.model_comparer,
                 self.group_comparer,
                 self.slice_browser,
                 self.force_viewer,
@@ -126,8 +131,8 @@ class Dashboard(widgets.VBox):
     @property
     def views(self) -> list[Any]:
         """Every linked view in the dashboard (those built so far, if building it failed)."""
-        names = ("overview", "selection_bar", "confusion_matrix", "residual_plot", "slice_browser",
-                 "group_comparer", "force_viewer", "tagger")  # fmt: skip
+        names = ("overview", "selection_bar", "confusion_matrix", "residual_plot", "model_comparer",
+                 "slice_browser", "group_comparer", "force_viewer", "tagger")  # fmt: skip
         return [v for v in (getattr(self, name, None) for name in names) if v is not None]
 
     def summary(self) -> str:

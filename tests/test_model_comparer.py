@@ -183,3 +183,27 @@ def test_bad_arguments_are_clear_errors(adult_two_models):  # type: ignore[no-un
     with pytest.raises(ValueError, match=r"not agreement cells"):
         mc.select_cells(["a_better"])
     mc.close()
+
+
+def test_the_force_viewer_explains_both_models_of_a_row(adult_test, adult_baseline, adult_model):  # type: ignore[no-untyped-def]
+    rows = adult_test.head(600)
+    ev = es.Evaluation(rows, "income", models={"baseline": adult_baseline, "candidate": adult_model})
+    viewer = es.ForceViewer(ev, output="probability", sample=10)
+    try:
+        assert viewer.compare_model == "candidate" and viewer.compare_models == ["baseline", "candidate"]
+        viewer.explain_class = POSITIVE
+        row_id = str(rows.index[3])
+        viewer.explain_row(row_id)
+        mine, other = viewer.table, viewer.compare_table
+        X = rows.drop(columns="income").iloc[[3]]
+        for frame, model in ((mine, adult_baseline), (other, adult_model)):  # base + contributions = P(>50K)
+            total = frame.attrs["base_value"] + frame["contribution"].sum()
+            assert total == pytest.approx(model.predict_proba(X)[0, 1], abs=1e-6)
+            assert frame.attrs["output"] == pytest.approx(total, abs=1e-9)
+        assert viewer.compare_force["model"] == "candidate" and viewer.compare_force["id"] == row_id
+        ev.active_model = "candidate"  # the viewer explains the active model, and compares with the other
+        assert viewer.compare_model == "baseline"
+        viewer.explain_row(row_id)
+        assert viewer.table["contribution"].sum() == pytest.approx(other["contribution"].sum(), abs=1e-9)
+    finally:
+        viewer.close()

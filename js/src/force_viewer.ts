@@ -71,8 +71,9 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     model.save_changes();
   };
 
-  const forcePlot = (): HTMLElement | null => {
-    const f = model.get("force") ?? {};
+  /** The active model's name when there are several (the plots then say whose they are). */
+  const activeModel = (): string => (((model.get("models") ?? []) as string[]).length > 1 ? String(model.get("active_model") ?? "") : "");
+  const forcePlot = (f: Record<string, any> = model.get("force") ?? {}, by = ""): HTMLElement | null => {
     if (!f.features) return h("p", { className: "es-muted", text: "Click a row to see why the model predicted what it did." });
     const features: string[] = f.features;
     const values: string[] = f.values ?? [];
@@ -87,7 +88,8 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const space = spaceLabel(f.space);
     const regression = f.space === "prediction";
     const of = regression ? "prediction" : `${space} of ${f.class}`;
-    const plot = svg("svg", { viewBox: `0 0 ${width} 84`, class: "es-force-plot", role: "img", "aria-label": `Force plot of row ${f.id}: base value ${formatMetric(base)} to output ${formatMetric(output)} (${of})` });
+    const whose = by ? `${by}'s force plot` : "Force plot";
+    const plot = svg("svg", { viewBox: `0 0 ${width} 84`, class: "es-force-plot", role: "img", "aria-label": `${whose} of row ${f.id}: base value ${formatMetric(base)} to output ${formatMetric(output)} (${of})` });
     const unlabelled: string[] = [];
     for (const s of segments) {
       const c = contributions[s.index]!;
@@ -114,17 +116,24 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const legend = unlabelled.length
       ? h("p", { className: "es-muted es-force-legend", text: `Too narrow to label (hover a segment, or see the list): ${unlabelled.join(", ")}` })
       : null;
-    const list = h("ul", { className: "es-contribs", "aria-label": `Contributions for row ${f.id}` });
+    const list = h("ul", { className: "es-contribs", "aria-label": `${by ? `${by}'s contributions` : "Contributions"} for row ${f.id}` });
     const maxAbs = Math.max(1e-12, ...contributions.map(Math.abs));
     contributions.forEach((c, i) => {
       const bar = h("span", { className: `es-cbar ${c > 0 ? "es-push-up" : "es-push-down"}`, "aria-hidden": "true" });
       bar.style.width = `${(50 * Math.abs(c)) / maxAbs}%`;
       list.append(h("li", { "aria-label": `${features[i]} = ${values[i]}: ${signed(c)}` }, [h("span", { text: `${features[i]} = ${values[i]}` }), bar, h("span", { className: "es-num", text: signed(c) })]));
     });
+    if (by)
+      return h("div", { className: "es-force-row es-force-compare", role: "group", "aria-label": `${by}'s explanation of row ${f.id}` }, [
+        h("p", { text: `${by}: ${f.predicted !== undefined ? `predicted ${f.predicted}; ` : ""}${regression ? "its prediction, in the target's units" : `the ${space} of ${f.class}`}` }),
+        plot,
+        legend,
+        list,
+      ]);
     return h("div", { className: "es-force-row" }, [
       h("p", { text: regression
         ? `Row ${f.id}: actual ${f.actual}, predicted ${f.predicted} (residual ${signedValue(Number(f.residual))}); base value + contributions = the prediction, in the target's units`
-        : `Row ${f.id}: actual ${f.actual}, predicted ${f.predicted}; explaining the ${space} of ${f.class}` }),
+        : `Row ${f.id}: actual ${f.actual}, ${activeModel() ? `${activeModel()} predicted` : "predicted"} ${f.predicted}; explaining the ${space} of ${f.class}` }),
       plot,
       legend,
       list,
@@ -280,6 +289,16 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const order = h("select", { "aria-label": "Order of the stacked plot" }, [h("option", { value: "output", text: "by output" }), h("option", { value: "similarity", text: "by similarity" })]);
     order.value = String(model.get("stacked_order"));
     order.addEventListener("change", () => setTrait("stacked_order", order.value));
+    const others = ((model.get("compare_models") ?? []) as string[]).filter((m) => m !== String(model.get("active_model") ?? ""));
+    const compareWith = others.length
+      ? h("select", { "aria-label": "Compare with model" }, [h("option", { value: "", text: "no other model" }), ...others.map((m) => h("option", { value: m, text: m }))])
+      : null;
+    if (compareWith) {
+      compareWith.value = String(model.get("compare_model") ?? "");
+      compareWith.addEventListener("change", () => setTrait("compare_model", compareWith.value));
+      compareWith.addEventListener("keydown", (e) => e.stopPropagation());
+    }
+    const compared = model.get("compare_force") ?? {};
     const cancel = h("button", { type: "button", "aria-label": "Cancel explanations", text: "Cancel", disabled: status !== "running" });
     cancel.addEventListener("click", () => model.send({ type: "cancel" }));
     const bar = h("div", { className: "es-progress", role: "progressbar", "aria-label": "Explanation progress", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(progress * 100) }, [h("span")]);
@@ -323,10 +342,10 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
         h("span", { text: `${formatCount(nRows)} selected rows · ${String(model.get("algorithm"))} explainer` }),
         clause ? h("span", { className: "es-chip" }, [h("span", { text: clause }), h("button", { type: "button", "aria-label": "Clear force viewer selection", text: "×" })]) : null,
       ]),
-      h("div", { className: "es-toolbar" }, [regression ? null : h("label", {}, ["Output ", output]), regression ? null : h("label", {}, ["Class ", cls]), h("label", {}, ["Stack ", order]), bar, cancel, h("span", { role: "status", className: "es-muted", text: `${status === "running" ? `explaining… ${Math.round(progress * 100)}%` : status}; ${String(model.get("sampling") ?? "")}` })]),
+      h("div", { className: "es-toolbar" }, [regression ? null : h("label", {}, ["Output ", output]), regression ? null : h("label", {}, ["Class ", cls]), compareWith ? h("label", {}, ["Compare with ", compareWith]) : null, h("label", {}, ["Stack ", order]), bar, cancel, h("span", { role: "status", className: "es-muted", text: `${status === "running" ? `explaining… ${Math.round(progress * 100)}%` : status}; ${String(model.get("sampling") ?? "")}` })]),
       h("div", { className: "es-force-grid" }, [
         h("div", { className: "es-force-rows" }, [table, pager(page, nRows, pageSize, "page of rows", (p) => setTrait("rows_page", p), "rows_page")]),
-        h("div", { className: "es-force-detail" }, [forcePlot(), limePanel()]),
+        h("div", { className: "es-force-detail" }, [forcePlot(), compared.features ? forcePlot(compared, String(compared.model)) : null, limePanel()]),
       ]),
       ...[stackedPlot(), cohortPanel(), importancePanel()].filter((x): x is HTMLElement => x !== null),
     );
@@ -335,7 +354,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   const unmount = mountView(
     model,
     root,
-    ["n_selected", "task", "job_status", "job_progress", "output", "outputs", "explain_class", "class_names", "stacked_order", "current", "rows", "rows_page", "force", "lime", "stacked", "cohort", "importance", "sampling", "algorithm", "clause_text", "selected_feature"],
+    ["n_selected", "task", "job_status", "job_progress", "output", "outputs", "explain_class", "class_names", "stacked_order", "current", "rows", "rows_page", "force", "lime", "stacked", "cohort", "importance", "sampling", "algorithm", "clause_text", "selected_feature", "compare_model", "compare_models", "compare_force"],
     paint,
   );
   return () => {

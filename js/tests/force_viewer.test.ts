@@ -111,3 +111,30 @@ describe("stacked plot and cohort", () => {
     expect(el.querySelector(".es-force-plot")!.getAttribute("aria-label")).toContain("(prediction)");
   });
 });
+
+describe("several models", () => {
+  const compared = {
+    model: "candidate", id: "7", features: ["age", "capital-gain"], values: ["39", "0"], contributions: f64([0.2, -0.05]),
+    base: 0.3, output: 0.45, class: "1", space: "probability", predicted: "0",
+  };
+
+  it("draws the compare model's force plot beside the active one's, for the same row, and picks it", () => {
+    const { el, model } = setup({ models: ["baseline", "candidate"], active_model: "baseline", compare_models: ["baseline", "candidate"], compare_model: "candidate", compare_force: compared });
+    const group = el.querySelector<HTMLElement>("[role=group][aria-label=\"candidate's explanation of row 7\"]")!;
+    expect(group).not.toBeNull();
+    expect(group.querySelector("svg")!.getAttribute("aria-label")).toBe("candidate's force plot of row 7: base value 0.300 to output 0.450 (probability of 1)");
+    expect(group.querySelector("p")!.textContent).toBe("candidate: predicted 0; the probability of 1");
+    const picker = el.querySelector<HTMLSelectElement>("select[aria-label='Compare with model']")!;
+    expect(Array.from(picker.options).map((o) => o.value)).toEqual(["", "candidate"]); // not the active model
+    expect(picker.value).toBe("candidate");
+    picker.value = "";
+    picker.dispatchEvent(new Event("change"));
+    expect(model.get("compare_model")).toBe("");
+  });
+
+  it("has no compare picker or second plot with one model", () => {
+    const { el } = setup();
+    expect(el.querySelector("select[aria-label='Compare with model']")).toBeNull();
+    expect(el.querySelector(".es-force-compare")).toBeNull();
+  });
+});

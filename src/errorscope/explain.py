@@ -325,6 +325,7 @@ class Explainer:
     ``values``: a ``shap.Explanation`` or an array, (rows, features) for the positive class of a binary
     model or (rows, features, classes); ``base_values`` then gives the base value(s). ``background``: the
     number of background rows (k-means centres or sampled rows) for model-agnostic explanations.
+    ``model``: explain another fitted model of the Evaluation (several models: on the same features).
     """
 
     def __init__(
@@ -336,10 +337,11 @@ class Explainer:
         seed: int = 0,
         max_evals: int | None = None,
         values_output: str = "log_odds",
+        model: Any = None,
     ) -> None:
         self.ev, self.seed = ev, seed
         self.features = list(ev.features)
-        self.model = ev.model
+        self.model = ev.model if model is None else model  # another of the Evaluation's models
         self.rows = row_source(ev)
         self._cache: dict[tuple[Any, int, str], tuple[np.ndarray, float, float]] = {}
         self._lock = threading.Lock()

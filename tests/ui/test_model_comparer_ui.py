@@ -1,6 +1,7 @@
 """ModelComparer in a real JupyterLab on Adult with two models: click "only baseline right" and the slice
 browser and the kernel hold those rows; switch the active model from a view's picker and every view follows;
-the layout fits at narrow, medium and wide notebooks, light and dark."""
+the force viewer explains a row by both models; the layout fits at narrow, medium and wide notebooks, light
+and dark."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ only_baseline = int(((baseline.predict(Xt) == test["income"]) & (candidate.predi
 VIEWS = "mc = es.ModelComparer(ev)\nmc"
 OTHERS = "cm = es.ConfusionMatrix(ev)\nsb = es.SliceBrowser(ev)\ncm"
 BROWSER = "sb"
+FORCE = "fv = es.ForceViewer(ev, sample=10)\nfv"
 
 
 def regions(page: Page) -> tuple[Locator, Locator, Locator]:
@@ -56,7 +58,7 @@ def regions(page: Page) -> tuple[Locator, Locator, Locator]:
 
 @pytest.fixture()
 def adult_page(page: Page, lab, notebook_dir: Path) -> Page:  # type: ignore[no-untyped-def]
-    write_notebook(notebook_dir / "compare.ipynb", ADULT, VIEWS, OTHERS, BROWSER)
+    write_notebook(notebook_dir / "compare.ipynb", ADULT, VIEWS, OTHERS, BROWSER, FORCE)
     page.set_viewport_size({"width": 1400, "height": 1800})
     open_and_run(page, lab, "compare.ipynb")
     for region in regions(page):
@@ -119,3 +121,25 @@ def test_the_layout_fits(adult_page: Page, artifacts: Path, width: int) -> None:
     mc.scroll_into_view_if_needed()
     assert overflow_problems(mc) == []
     mc.screenshot(path=str(artifacts / f"model-comparer-{width}-light.png"))
+
+
+def test_the_force_viewer_shows_both_models_for_a_row(adult_page: Page, artifacts: Path) -> None:
+    page = adult_page
+    mc, _, _ = regions(page)
+    mc.get_by_role("gridcell", name=re.compile(r"^only candidate right: ")).click()
+    fv = page.locator(".jp-NotebookPanel:visible").get_by_role("region", name="Force viewer")
+    expect(fv).to_have_attribute("data-rows", re.compile(r"^[1-9]"))
+    row = fv.get_by_role("row", name=re.compile(r"^row \S+: actual")).first
+    row.click()
+    expect(fv.get_by_role("img", name=re.compile(r"^Force plot of row "))).to_be_visible()
+    other = fv.get_by_role("group", name=re.compile(r"^candidate's explanation of row "))
+    expect(other).to_be_visible(timeout=60_000)  # the candidate's explainer is built on first use
+    expect(other.get_by_role("img", name=re.compile(r"^candidate's force plot of row "))).to_be_visible()
+    assert kernel_eval(page, "print(len(fv.compare_table) > 0, fv.compare_model)").split() == [
+        "True",
+        "candidate",
+    ]
+    other.scroll_into_view_if_needed()
+    screenshot_themes(page, artifacts, "force-viewer-two-models")
+    fv.get_by_role("combobox", name="Compare with model").select_option("")
+    expect(other).to_have_count(0)

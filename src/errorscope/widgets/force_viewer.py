@@ -36,6 +36,9 @@ class ForceViewer(LinkedView):
     On a regression the one output is the prediction, in the target's units (base value + contributions
     = ``model.predict``); the rows are listed by |residual| (largest first) with their actual, predicted
     and residual values; LIME runs in regression mode.
+
+    With several models the viewer explains the active model, and ``compare_model`` (default: the next
+    model with an estimator) side by side for the same row and class (``compare_table``).
     """
 
     _bundle = "force_viewer"
@@ -61,6 +64,9 @@ class ForceViewer(LinkedView):
     job_progress = traitlets.Float(0.0).tag(sync=True)
     sampling = traitlets.Unicode("").tag(sync=True)
     selected_feature = traitlets.Unicode("").tag(sync=True)
+    compare_model = traitlets.Unicode("").tag(sync=True)  # several models: explained beside the active one
+    compare_models = traitlets.List(traitlets.Unicode()).tag(sync=True)  # the models that can be
+    compare_force = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -79,10 +85,12 @@ class ForceViewer(LinkedView):
             raise ValueError(f"explainer must be 'shap' or 'lime', got {explainer!r}.")
         if output is not None and output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}.")
+        self._explainer_options = {"background": background, "seed": seed}
         if isinstance(evaluation, Evaluation):
             self.explainer = Explainer(
                 evaluation, values, base_values, background=background, seed=seed, values_output=values_output
             )
+            self._explainers = {evaluation.active_model: self.explainer}  # one per model, built when shown
             if output is not None and output not in self.explainer.outputs:
                 raise ValueError(
                     f"output must be one of {self.explainer.outputs} for these precomputed values, got "
@@ -107,6 +115,9 @@ class ForceViewer(LinkedView):
         self.class_names = list(self.evaluation.class_names)
         self.outputs = list(self.explainer.outputs)
         self.algorithm = self.explainer.algorithm_for(self.output)
+        self.compare_models = [m for m in self.evaluation.models if self._can_explain(m)]
+        others = [m for m in self.compare_models if m != self.evaluation.active_model]
+        self.compare_model = others[0] if others else ""
 
     # -- what the view shows -------------------------------------------------------------------
     @property
@@ -154,6 +165,58 @@ class ForceViewer(LinkedView):
             )
             lines.append(f"row {self.current}: {pushes}")
         return "\n".join(lines)
+
+    @property
+    def compare_table(self) -> pd.DataFrame:
+        """The clicked row's explanation by ``compare_model`` (for the class the active model's is about),
+        or empty."""
+        explainer = self._compare_explainer()
+        if not self.current or explainer is None:
+            return pd.DataFrame(columns=["feature", "value", "contribution"])
+        row = self._row_of(self.current)
+        c = int(self.explainer.explain(row, self._class_index(), self.output).class_index[0])
+        output = self.output if self.output in explainer.outputs else explainer.native_output
+        return explainer.explain(row, c, output).frame(0, self._data())
+
+    def _can_explain(self, model: str) -> bool:
+        """Whether ``model`` can be explained here: its estimator is known, on the viewer's features."""
+        ev = self.evaluation
+        if model == ev.active_model:
+            return True
+        found = ev.predictions(model)
+        return found.model is not None and list(found.features) == list(self.explainer.features)
+
+    def _explainer_of(self, model: str) -> Explainer:
+        """The explainer of ``model`` (built once; the same background rows and seed as the first)."""
+        if model not in self._explainers:
+            estimator = self.evaluation.predictions(model).model
+            self._explainers[model] = Explainer(self.evaluation, model=estimator, **self._explainer_options)
+        return self._explainers[model]
+
+    def _compare_explainer(self) -> Explainer | None:
+        model = self.compare_model
+        if not model or model == self.evaluation.active_model or model not in self.compare_models:
+            return None
+        return self._explainer_of(model)
+
+    def _follow_active_model(self) -> None:
+        """The active model changed: explain it (its explainer: built once), and compare with another."""
+        ev = self.evaluation
+        if self._explainers.get(ev.active_model) is self.explainer:
+            return
+        if not self._can_explain(ev.active_model) and ev.active_model not in self._explainers:
+            raise ValueError(
+                f"model {ev.active_model!r} cannot be explained: pass its fitted estimator in models= "
+                "(on the same features as the others)."
+            )
+        self.explainer = self._explainer_of(ev.active_model)
+        self.outputs = list(self.explainer.outputs)
+        if self.output not in self.outputs:
+            self.output = self.explainer.native_output
+        self.algorithm = self.explainer.algorithm_for(self.output)
+        if self.compare_model == ev.active_model:
+            others = [m for m in self.compare_models if m != ev.active_model]
+            self.compare_model = others[0] if others else ""
 
     def explain_row(self, row_id: Any) -> pd.DataFrame:
         """Show and return the explanation of the row with id ``row_id``."""
@@ -223,6 +286,7 @@ class ForceViewer(LinkedView):
             return
         if clause is None:
             self.selected_feature = ""
+        self._follow_active_model()
         ev = self.evaluation
         self._where = ev.selection.filter()
         self.n_selected = ev.engine.n_kept(self._where)
@@ -399,7 +463,34 @@ class ForceViewer(LinkedView):
                 predicted=ev.class_names[int(self.explainer.rows.predicted(row)[0])],
             )
         self.force = payload
+        self._compare_payload(row, row_id, int(explained.class_index[0]))
         return explained
+
+    def _compare_payload(self, row: np.ndarray, row_id: str, class_index: int) -> None:
+        """The compare model's force plot of the same row and class (in the viewer's output when it has
+        it, else in its own)."""
+        explainer = self._compare_explainer()
+        if explainer is None:
+            self.compare_force = {}
+            return
+        output = self.output if self.output in explainer.outputs else explainer.native_output
+        explained = explainer.explain(row, class_index, output)
+        frame = explained.frame(0, self._data())
+        payload: dict[str, Any] = {
+            "model": self.compare_model, "id": row_id, "features": frame["feature"].tolist(),
+            "values": [display_text(v) for v in frame["value"]],
+            "contributions": as_buffer(frame["contribution"].to_numpy(), "f8"),
+            "base": frame.attrs["base_value"], "output": frame.attrs["output"],
+            "class": self._class_name(class_index), "space": output,
+        }  # fmt: skip
+        ev = self.evaluation
+        if ev.in_memory and not is_regression(ev):  # its prediction of the row (in memory: by position)
+            codes = ev.predictions(self.compare_model).pred_codes
+            payload["predicted"] = ev.class_names[int(codes[int(row[0])])]  # type: ignore[index]
+        elif ev.in_memory:
+            predicted = ev.predictions(self.compare_model).predicted_values
+            payload["predicted"] = f"{float(predicted[int(row[0])]):.6g}"  # type: ignore[index]
+        self.compare_force = payload
 
     def _show_current(self) -> None:
         if not self.current:
@@ -438,6 +529,18 @@ class ForceViewer(LinkedView):
             self._lime_job.wait(timeout, raise_error=False)  # a failure shows in the view's status
 
     # -- UI-driven changes ---------------------------------------------------------------------
+    @traitlets.observe("compare_model")
+    def _compare_changed(self, _change: dict[str, Any]) -> None:
+        if getattr(self, "_where", None) is not None and self.current:
+            self._compare_payload(self._row_of(self.current), self.current, self._shown_class())
+
+    def _shown_class(self) -> int:
+        return int(
+            self.explainer.explain(self._row_of(self.current), self._class_index(), self.output).class_index[
+                0
+            ]
+        )
+
     @traitlets.observe("current", "output", "explain_class")
     def _current_changed(self, change: dict[str, Any]) -> None:
         if not hasattr(self, "explainer") or getattr(self, "_where", None) is None:

@@ -207,3 +207,54 @@ def test_the_force_viewer_explains_both_models_of_a_row(adult_test, adult_baseli
         assert viewer.table["contribution"].sum() == pytest.approx(other["contribution"].sum(), abs=1e-9)
     finally:
         viewer.close()
+
+
+def table_cells(html: str) -> list[list[list[str]]]:
+    """Each table of ``html`` as rows of cell texts (the standard library's parser)."""
+    from html.parser import HTMLParser
+
+    tables: list[list[list[str]]] = []
+
+    class Cells(HTMLParser):
+        def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+            if tag == "table":
+                tables.append([])
+            elif tag == "tr":
+                tables[-1].append([])
+            elif tag in ("td", "th") and tables and tables[-1]:
+                tables[-1][-1].append("")
+
+        def handle_data(self, data):  # type: ignore[no-untyped-def]
+            if tables and tables[-1] and tables[-1][-1]:
+                tables[-1][-1][-1] += data
+
+    Cells().feed(html)
+    return tables
+
+
+def test_the_report_compares_the_models(adult_two_models, tmp_path):  # type: ignore[no-untyped-def]
+    frame = adult_two_models
+    ev = es.Evaluation(
+        frame, "income", y_score={"base<b>": "p_baseline", "candidate": "p_candidate"}, sensitive="sex"
+    )
+    html = ev.report(tmp_path / "report.html").read_text(encoding="utf-8")
+    section = html[html.index("<h2>Model comparison</h2>") : html.index("<h2>Active selection</h2>")]
+    assert "base<b>" not in section and "base&lt;b&gt;" in section  # model names are escaped
+    agreement, metrics = table_cells(section)
+    y, a, b = frame["income"], labels(frame, "baseline"), labels(frame, "candidate")
+    assert agreement[1] == [
+        "candidate",
+        *(
+            f"{int(n):,}"
+            for n in (
+                ((a == y) & (b == y)).sum(),
+                ((a == y) & (b != y)).sum(),
+                ((a != y) & (b == y)).sum(),
+                ((a != y) & (b != y)).sum(),
+            )
+        ),
+    ]
+    accuracy = next(row for row in metrics if row[0] == "accuracy")
+    diff = accuracy_score(y, b) - accuracy_score(y, a)
+    assert accuracy[3].startswith(f"{diff:+.3f}".replace("-", "\u2212"))
+    assert accuracy[4] == ("better" if diff > 0 else "worse")

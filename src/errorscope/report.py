@@ -314,7 +314,8 @@ def write_report(
     ev: Evaluation, path: str | os.PathLike[str], groups: str | Sequence[str] | None = None, top: int = 15
 ) -> Path:
     """Write the report to ``path`` and return it: overview, matrix (a regression: its residuals, see
-    :mod:`errorscope.report_regression`), worst slices, groups, selection, tags and the audit trail.
+    :mod:`errorscope.report_regression`), worst slices, groups, with several models their comparison
+    (:mod:`errorscope.report_comparison`), selection, tags and the audit trail.
     Everything shown is computed on all rows; the active selection is listed."""
     path = Path(path)
     if not path.parent.is_dir():
@@ -347,6 +348,10 @@ def write_report(
         sections.append(_slices_section(ev, top))
         if groups is not None or ev.sensitive:
             sections.append(_groups_section(ev, groups))
+    if len(ev.models) > 1:
+        from .report_comparison import comparison_section
+
+        sections.append(comparison_section(ev))
     selection = ev.selection.text() or "(nothing selected)"
     kept = ev.engine.n_kept(ev.selection.filter())  # counted by the engine, never brought into memory
     sections.append(f"<h2>Active selection</h2><p>{_e(selection)}: {kept:,} rows</p>")

@@ -8,16 +8,11 @@ import numpy as np
 import pandas as pd
 import traitlets
 
+from ..compare_models import METRICS_COLUMNS, compare_models
 from ..evaluation import Evaluation
-from ..model_comparison import (
-    AGREEMENT_CELLS,
-    ERROR_CELLS,
-    agreement_counts,
-    paired_class_metrics,
-    paired_error_metrics,
-)
+from ..model_comparison import AGREEMENT_CELLS, ERROR_CELLS
 from ..models import check_model_name
-from ..plans import Filter, GroupCounts, Key, Measure
+from ..plans import Filter
 from ..selection import Clause, Predicate, Ref
 from .base import LinkedView, as_buffer, is_regression
 
@@ -25,7 +20,6 @@ PREDICTION_COLUMNS = frozenset({"predicted", "score", "confidence", "residual", 
 """What a clause reads that makes a paired test on its rows invalid: the models' predictions (a slice of
 one model's errors is not a random sample of rows), their scores, residuals, and tags written while
 reviewing errors."""
-METRICS_COLUMNS = ("model", "metric", "value", "diff", "diff_lo", "diff_hi", "p_mcnemar", "p_value", "n")
 
 
 class ModelComparer(LinkedView):
@@ -205,13 +199,18 @@ class ModelComparer(LinkedView):
     # -- recompute -----------------------------------------------------------------------------
     def _compute(self, where: Filter) -> None:
         ev, a, b = self.evaluation, self.model_a, self.model_b
-        others = [m for m in ev.models if m != a]
-        frames = (
-            self._regression(where, a, others)
-            if self.task == "regression"
-            else self._classification(where, a, others)
+        found = compare_models(ev, a, where, self.n_boot, self.level)
+        self._metrics, self._agreement, self._pairs = found.metrics, found.agreement[b], found.pairs
+        self.pred_counts = as_buffer(self._pairs[b].sum(axis=0), "u4") if self.task == "multiclass" else b""
+        invalid = self._reads_predictions()
+        self.note = (
+            f"No p-values: the rows are chosen by {invalid}, which reads the models' predictions (or tags "
+            "written while reviewing them), so they are not a sample the tests apply to."
+            if invalid
+            else ""
         )
-        self._metrics = pd.concat(frames, ignore_index=True)[list(METRICS_COLUMNS)]
+        if invalid:
+            self._metrics[["p_mcnemar", "p_value"]] = np.nan
         self.metrics = [
             {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
             for row in self._metrics.to_dict("records")
@@ -223,58 +222,6 @@ class ModelComparer(LinkedView):
                   "only_b_right": f"only {b} right", "both_wrong": "both wrong"}
         )  # fmt: skip
         self.cells = [{"key": k, "label": labels[k], "count": int(n)} for k, n in self._agreement.items()]
-        invalid = self._reads_predictions()
-        self.note = (
-            f"No p-values: the rows are chosen by {invalid}, which reads the models' predictions (or tags "
-            "written while reviewing them), so they are not a sample the tests apply to."
-            if invalid
-            else ""
-        )
-        if invalid:
-            self._metrics[["p_mcnemar", "p_value"]] = np.nan
-            for row in self.metrics:
-                row["p_mcnemar"] = row["p_value"] = None
-
-    def _classification(self, where: Filter, a: str, others: list[str]) -> list[pd.DataFrame]:
-        ev = self.evaluation
-        frames = []
-        for model in others:
-            plan = GroupCounts((Key.actual(), Key.predicted(model=a), Key.predicted(model=model)))
-            counts = ev.engine.count(plan, where).counts
-            self._pairs[model] = counts
-            found = paired_class_metrics(counts, ev.positive_code, self.n_boot, self.level)
-            if not frames:  # model A's own values, once
-                frames.append(_model_rows(found, a, "a", reference=True))
-            rows = _model_rows(found, model, "b")
-            if ev.positive_code is not None:  # precision is a rate over the model's own positives
-                rows.loc[rows["metric"] == "precision", "n"] = float(counts[:, :, ev.positive_code].sum())
-            frames.append(rows)
-        pair = self._pairs[self.model_b]
-        self._agreement = agreement_counts(pair)
-        self.pred_counts = as_buffer(pair.sum(axis=0), "u4") if self.task == "multiclass" else b""
-        return frames
-
-    def _regression(self, where: Filter, a: str, others: list[str]) -> list[pd.DataFrame]:
-        ev = self.evaluation
-        frames = []
-        for model in others:
-            measures = {
-                "abs_error_a": Measure("abs_error", model=a), "abs_error_b": Measure("abs_error", model=model),
-                "sq_error_a": Measure("sq_error", model=a), "sq_error_b": Measure("sq_error", model=model),
-                "sq_error2_a": Measure("sq_error2", model=a), "sq_error2_b": Measure("sq_error2", model=model),
-                **{kind: Measure(kind, model=model, other=a)  # type: ignore[arg-type]
-                   for kind in ("abs_error_diff", "abs_error_diff2", "sq_error_diff", "sq_error_diff2")},
-            }  # fmt: skip
-            counted = ev.engine.count(GroupCounts((Key.better(a, model),), tuple(measures.values())), where)
-            sums = dict(zip(measures, counted.sums.sum(axis=1).tolist(), strict=True))
-            found = paired_error_metrics(int(counted.counts.sum()), sums, self.level)
-            found["p_mcnemar"], found["n"] = np.nan, int(counted.counts.sum())
-            if not frames:
-                frames.append(_model_rows(found, a, "a", reference=True))
-            frames.append(_model_rows(found, model, "b"))
-            if model == self.model_b:
-                self._agreement = dict(zip(ERROR_CELLS, counted.counts.tolist(), strict=True))
-        return frames
 
     def _reads_predictions(self) -> str:
         """The text of the other views' clauses that read predictions, scores, residuals or tags."""
@@ -301,12 +248,3 @@ class ModelComparer(LinkedView):
                 if len(term) == 2 and by_model.keys() == {self.model_a, self.model_b}:
                     selected.append([index[by_model[self.model_a]], index[by_model[self.model_b]]])
         self.selected_pred = sorted(selected)
-
-
-def _model_rows(found: pd.DataFrame, model: str, side: str, reference: bool = False) -> pd.DataFrame:
-    """One model's rows of the metrics table from a paired comparison's (``side``: its column there)."""
-    out = pd.DataFrame({"model": model, "metric": found["metric"], "value": found[side].astype(float)})
-    for column in ("diff", "diff_lo", "diff_hi", "p_mcnemar", "p_value"):
-        out[column] = np.nan if reference or column not in found else found[column].astype(float)
-    out["n"] = found["n"].astype(float) if "n" in found else np.nan
-    return out

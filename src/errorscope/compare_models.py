@@ -43,7 +43,7 @@ def compare_models(
     """Every model of ``ev`` against model ``a`` on the rows ``where`` keeps."""
     others = [m for m in ev.models if m != a]
     found = Comparison(a, pd.DataFrame(columns=METRICS_COLUMNS))
-    frames = []
+    parts: list[dict[str, np.ndarray]] = []
     for model in others:
         if ev.is_regression:
             rows, found.agreement[model] = _regression_pair(ev, a, model, where, level)
@@ -53,15 +53,13 @@ def compare_models(
             found.pairs[model], found.agreement[model] = counts, agreement_counts(counts)
             rows = paired_class_metrics(counts, ev.positive_code, n_boot, level, seed)
             rows["p_value"] = np.nan
-        if not frames:  # model A's own values, once
-            frames.append(_model_rows(rows, a, "a", reference=True))
-        frames.append(_model_rows(rows, model, "b"))
+        if not parts:  # model A's own values, once
+            parts.append(_model_rows(rows, a, "a", reference=True))
+        parts.append(_model_rows(rows, model, "b"))
         if not ev.is_regression and ev.positive_code is not None:  # precision: over the model's positives
-            own = frames[-1]
-            own.loc[own["metric"] == "precision", "n"] = float(
-                found.pairs[model][:, :, ev.positive_code].sum()
-            )
-    found.metrics = pd.concat(frames, ignore_index=True)[list(METRICS_COLUMNS)]
+            precision = parts[-1]["metric"] == "precision"
+            parts[-1]["n"][precision] = float(counts[:, :, ev.positive_code].sum())
+    found.metrics = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in METRICS_COLUMNS})
     return found
 
 
@@ -82,10 +80,13 @@ def _regression_pair(
     return rows, dict(zip(ERROR_CELLS, (int(c) for c in counted.counts), strict=True))
 
 
-def _model_rows(found: pd.DataFrame, model: str, side: str, reference: bool = False) -> pd.DataFrame:
-    """One model's rows of the metrics table from a paired comparison's (``side``: its column there)."""
-    out = pd.DataFrame({"model": model, "metric": found["metric"], "value": found[side].astype(float)})
+def _model_rows(found: pd.DataFrame, model: str, side: str, reference: bool = False) -> dict[str, np.ndarray]:
+    """One model's rows of the metrics table, as columns, from a paired comparison's (``side``: its
+    column there)."""
+    n = len(found)
+    out = {"model": np.full(n, model, dtype=object), "metric": found["metric"].to_numpy(dtype=object),
+           "value": found[side].to_numpy(dtype=np.float64)}  # fmt: skip
     for column in ("diff", "diff_lo", "diff_hi", "p_mcnemar", "p_value"):
-        out[column] = np.nan if reference else found[column].astype(float)
-    out["n"] = found["n"].astype(float) if "n" in found else np.nan
+        out[column] = np.full(n, np.nan) if reference else found[column].to_numpy(dtype=np.float64)
+    out["n"] = found["n"].to_numpy(dtype=np.float64).copy() if "n" in found else np.full(n, np.nan)
     return out

@@ -249,6 +249,28 @@ def balance_figure(
     return fig
 
 
+def differences_figure(
+    labels: Sequence[str],
+    diff: Sequence[float],
+    lo: Sequence[float],
+    hi: Sequence[float],
+    title: str,
+    xlabel: str,
+) -> Figure:
+    """Paired differences with their intervals, one row per label (a dot and a line; 0 marked)."""
+    fig = Figure(figsize=(7, 0.9 + 0.32 * max(len(labels), 1)), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(len(labels))[::-1]
+    d, low, high = (np.asarray(v, dtype=float) for v in (diff, lo, hi))
+    spread = np.vstack([np.nan_to_num(d - low), np.nan_to_num(high - d)])
+    ax.errorbar(d, y, xerr=spread, fmt="o", color=BRAND, ecolor=BRAND, capsize=3)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, [_short(label, 40) for label in labels], **DATA_TEXT)
+    ax.set_xlabel(xlabel, **DATA_TEXT)
+    ax.set_title(title, **DATA_TEXT)
+    return fig
+
+
 def png_bytes(fig: Figure, dpi: int = 80) -> bytes:
     """The figure as PNG bytes."""
     buffer = io.BytesIO()

@@ -119,6 +119,16 @@ class ModelComparer(LinkedView):
         a, b = np.divmod(np.arange(pairs.size), pairs.shape[0])
         return pd.DataFrame({"a_predicted": names[a], "b_predicted": names[b], "count": pairs.ravel()})
 
+    def to_figure(self) -> Any:
+        """Model B's paired difference from A on each metric, with its interval."""
+        from ..figures import differences_figure
+
+        rows = self._metrics[self._metrics["model"] == self.model_b]
+        return differences_figure(
+            list(rows["metric"]), rows["diff"], rows["diff_lo"], rows["diff_hi"],
+            f"{self.model_b} minus {self.model_a} on {self.n_rows:,} rows", f"difference ({int(100 * self.level)}% interval)",
+        )  # fmt: skip
+
     def summary(self) -> str:
         lines = [
             f"Model comparer: {self.model_a} (A) and {self.model_b} (B) on {self.n_rows:,} of {self.n_total:,} rows"

@@ -763,6 +763,8 @@ class Evaluation:
     def __repr__(self) -> str:
         engine = "" if self.in_memory else f", {self.engine.name} engine"
         meta = f" + {len(self.metadata)} metadata" if self.metadata else ""
+        if len(self.models) > 1:  # the metric shown is the active model's
+            meta += f", {len(self.models)} models ({self.active_model!r} active)"
         if self.is_regression:
             from .regression import regression_metrics
 

@@ -173,3 +173,27 @@ def test_bad_model_names_are_clear_errors(adult_two_models):  # type: ignore[no-
     single = es.Evaluation(adult_two_models, "income", y_score="p_baseline")
     with pytest.raises(ValueError, match=r"is not a model of this Evaluation: choose one of \['model'\]"):
         single.select("predicted[a] != actual")
+
+
+def test_five_models_and_the_audit_names_the_active_one(adult_two_models, tmp_path):  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(1)
+    frame = adult_two_models.assign(**{f"p{i}": rng.random(len(adult_two_models)) for i in range(3)})
+    scores = {
+        "baseline": "p_baseline",
+        "candidate": "p_candidate",
+        **{f"noise{i}": f"p{i}" for i in range(3)},
+    }
+    ev = es.Evaluation(frame, "income", y_score=scores)
+    assert ev.models == list(scores)
+    for name, column in scores.items():
+        got = ev.engine.count(GroupCounts((Key.predicted(model=name),)), ALL_ROWS).counts
+        assert got[1] == int((frame[column] >= 0.5).sum()), name
+    tagger = es.ErrorTagger(ev, store=tmp_path / "tags.sqlite")
+    first = str(ev.ids[0])
+    tagger.tag([first], "mislabeled")
+    ev.active_model = "noise2"
+    tagger.tag([first], "ambiguous")
+    audit = ev.tag_store.audit()
+    assert audit.loc[audit["tag"] == "mislabeled", "model"].tolist() == ["baseline"]
+    assert audit.loc[audit["tag"] == "ambiguous", "model"].tolist() == ["noise2"]
+    tagger.close()

@@ -428,6 +428,8 @@ class Evaluation:
             self.derived = dict.fromkeys(self.engine.derived)
         self.model, self.pred_from_scores = found.model, found.pred_from_scores
         self._active = name
+        if self.tag_store is not None and self.__dict__.get("_audit_follows_active"):
+            self.tag_store.model = name  # tags written from now on were made reviewing this model
         self.predictions_version += 1
         moved = {"predicted", "score", *before, *self.derived}  # the data columns' codes stay
         self.selection.refresh(moved)
@@ -655,6 +657,7 @@ class Evaluation:
 
         Without ``store``, each dataset gets its own file, ``errorscope-tags/<fingerprint>.sqlite`` in the
         working directory. A store already attached with the same path is reused (its vocabulary grows).
+        With several models and no ``model``, the audit trail names the active model of each change.
         """
         fingerprint = self.cached(("fingerprint",), self._fingerprint)
         if isinstance(store, TagStore):
@@ -668,6 +671,9 @@ class Evaluation:
             if self.tag_store is not None and self.tag_store.path == path.resolve():
                 self.tag_store.add_tag_names(vocabulary, "vocabulary")
             else:
+                if model is None and len(self.models) > 1:  # the audit names the model reviewed
+                    self._audit_follows_active = True
+                    model = self._active
                 self.tag_store = TagStore(
                     store, fingerprint, who=who, model=model, vocabulary=vocabulary,
                     rows=self.row_keys, classes=self.classes, class_names=self.class_names,

@@ -42,6 +42,11 @@ def test_each_model_counted_on_the_same_rows(two, adult_two_models):  # type: ig
     np.testing.assert_array_equal(got.reshape(4, 2), expected.to_numpy())
     wrong = two.engine.count(GroupCounts((Key.outcome(None, model="candidate"),)), ALL_ROWS).counts
     assert wrong[1] == (predicted(frame, "candidate") != frame["income"]).sum()
+    two.select("predicted[baseline] != predicted[candidate]")
+    rows = two.selected()  # each model's predictions as a column
+    disagree = predicted(frame, "baseline") != predicted(frame, "candidate")
+    for model in ("baseline", "candidate"):
+        assert rows[f"predicted[{model}]"].tolist() == predicted(frame, model)[disagree].tolist()
 
 
 @pytest.mark.parametrize(

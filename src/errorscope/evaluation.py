@@ -539,7 +539,8 @@ class Evaluation:
         return self.frame()[self.selection.mask()]
 
     def frame(self) -> pd.DataFrame:
-        """The data with the evaluation's columns added (``es_`` prefixed where a name is taken)."""
+        """The data with the evaluation's columns added (``es_`` prefixed where a name is taken); with
+        several models, each model's predictions as ``predicted[name]``."""
         extra: dict[str, Any] = {"id": self.ids, "actual": self.y_true, "predicted": self.y_pred}
         if self.is_regression:
             extra["residual"] = self.residual
@@ -547,6 +548,10 @@ class Evaluation:
             extra["score"] = self.positive_score
         elif self.scores is not None:
             extra["score"] = self.scores[np.arange(self.n_rows), self.pred_codes]
+        for name, found in self._models.items() if len(self._models) > 1 else ():  # each model's, by name
+            extra[f"predicted[{name}]"] = (
+                found.predicted_values if self.is_regression else self.classes_array[found.pred_codes]
+            )
         out = self.data.copy(deep=False)
         for name, values in extra.items():
             key = name if name not in out.columns else f"es_{name}"

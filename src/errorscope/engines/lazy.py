@@ -1176,9 +1176,12 @@ class LazyEngine(Engine):
         return self._single_valued[key]
 
     # -- rows ----------------------------------------------------------------------------------
-    def _with_roles(self, frame: Any, loss: bool = False, keep: Sequence[str] = ()) -> Any:
+    def _with_roles(
+        self, frame: Any, loss: bool = False, keep: Sequence[str] = (), models: bool = False
+    ) -> Any:
         """``frame`` with the evaluation's columns (id, actual, predicted, score; ``loss`` when asked and
-        there are scores) as Evaluation.frame names them."""
+        there are scores; with ``models``, each of several models' predictions as ``predicted[name]``) as
+        Evaluation.frame names them."""
         assert self.task is not None
         data = [c for c in self.schema if c != ROW]
         extra = {"id": nw.col(self.roles.ids) if self.roles.ids else nw.col(ROW)}
@@ -1197,6 +1200,11 @@ class LazyEngine(Engine):
             extra["score"] = self.scores[1] if self.n_classes == 2 else self._predicted_score()
             if loss:
                 extra["loss"] = self.log_loss()
+        for name in self.models if models and len(self.models) > 1 else ():
+            predicted = self.model_predicted(name)
+            extra[f"predicted[{name}]"] = (
+                predicted if self.is_regression else _class_value(predicted, self.task.classes)
+            )
         named = [e.alias(n if n not in data else f"es_{n}") for n, e in extra.items()]
         return frame.select(*[nw.col(c) for c in data], *named, nw.col(ROW), *[nw.col(c) for c in keep])
 
@@ -1289,7 +1297,7 @@ class LazyEngine(Engine):
 
     def selected(self, where: Filter) -> pd.DataFrame:
         """Every kept row, in the data's order (as Evaluation.selected: bring only what fits in memory)."""
-        out = _as_read(self._collect(self._with_roles(self._kept(where)).sort(ROW)))
+        out = _as_read(self._collect(self._with_roles(self._kept(where), models=True).sort(ROW)))
         return out.drop(columns=ROW).reset_index(drop=True)
 
 

@@ -143,3 +143,51 @@ def test_the_force_viewer_shows_both_models_for_a_row(adult_page: Page, artifact
     screenshot_themes(page, artifacts, "force-viewer-two-models")
     fv.get_by_role("combobox", name="Compare with model").select_option("")
     expect(other).to_have_count(0)
+
+
+WAGE = """
+import errorscope as es
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import LinearRegression
+df = es.datasets.load_wage().drop(columns=["logwage", "region"])
+X = pd.get_dummies(df[["age", "year", "education", "jobclass", "health"]], dtype=float)
+gbm = HistGradientBoostingRegressor(max_iter=60, random_state=0).fit(X, df["wage"])
+linear = LinearRegression().fit(X[["age", "year"]], df["wage"])
+ev = es.Evaluation(df, "wage", y_pred={"gbm": gbm.predict(X), "linear": linear.predict(X[["age", "year"]])})
+mc = es.ModelComparer(ev)
+rp = es.ResidualPlot(ev, feature="age")
+display(mc, rp)
+"""
+
+
+def test_a_regression_pair_selects_where_b_is_better(
+    page: Page, lab, notebook_dir: Path, artifacts: Path
+) -> None:  # type: ignore[no-untyped-def]
+    write_notebook(notebook_dir / "compare-wage.ipynb", WAGE)
+    page.set_viewport_size({"width": 1200, "height": 1600})
+    open_and_run(page, lab, "compare-wage.ipynb")
+    panel = page.locator(".jp-NotebookPanel:visible")
+    mc, rp = (
+        panel.get_by_role("region", name="Model comparer"),
+        panel.get_by_role("region", name="Residual plot"),
+    )
+    expect(rp).to_have_attribute("data-rows", "3000")
+    expected = kernel_eval(
+        page,
+        "import numpy as np; y = df['wage'].to_numpy(); print(int((np.abs(linear.predict(X[['age', 'year']]) - y) < np.abs(gbm.predict(X) - y)).sum()))",
+    ).strip()
+    cell = mc.get_by_role("gridcell", name=re.compile(r"^linear better: "))
+    expect(cell).to_have_attribute("aria-label", f"linear better: {int(expected):,} rows")
+    cell.click()
+    expect(rp).to_have_attribute("data-rows", expected)
+    assert (
+        kernel_eval(page, "print(ev.selection.clause(mc.source).text)").strip()
+        == "abs_error[linear] < abs_error[gbm]"
+    )
+    mae = kernel_eval(
+        page,
+        "t = mc.metrics_table.set_index(['model', 'metric']); print(f\"{t.loc[('linear', 'mae'), 'diff']:+.4g}\")",
+    ).strip()
+    expect(mc.get_by_role("table")).to_contain_text(mae.replace("-", "\u2212"))
+    mc.screenshot(path=str(artifacts / "model-comparer-regression-light.png"))

@@ -1,17 +1,67 @@
-/** SliceBrowser widget: ranked slices, discovered conjunctions, the selection's rows, and a comparison. */
+/** SliceBrowser widget: ranked slices, discovered conjunctions, the selection's rows, a comparison, and with
+ * several models two of them compared on every slice (and where the second is worse). */
 import { toFloat64, toInt32, toUint32, toUint8 } from "./lib/buffers";
 import { h, positiveClassNote } from "./lib/dom";
 import { formatCount, formatMetric, formatPercent, formatSignificant, withMinus } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 import { pager } from "./lib/pager";
 
-type Tab = "slices" | "discovered" | "rows" | "compare";
+type Tab = "slices" | "discovered" | "rows" | "compare" | "models";
 const TABS: [Tab, string][] = [
   ["slices", "Slices"],
   ["discovered", "Discovered"],
   ["rows", "Rows"],
   ["compare", "Compare"],
+  ["models", "Models"],
 ];
+
+/** The models tab's table: models A and B on every slice, decoded. */
+export interface ModelSlices {
+  feature: string[];
+  slice: string[];
+  description: string[];
+  key: Int32Array;
+  rows: Uint32Array;
+  /** A classification's discordant rows: only A right (B worse), only B right. */
+  only_a_right: Uint32Array;
+  only_b_right: Uint32Array;
+  a: Float64Array;
+  b: Float64Array;
+  diff: Float64Array;
+  p_value: Float64Array;
+  q: Float64Array;
+  /** 1 where the slice was tested (0: its column reads a model's output, or the p-values are withheld). */
+  tested: Uint8Array;
+  supported: Uint8Array;
+}
+
+export function readModelSlices(raw: any): ModelSlices {
+  const r = raw ?? {};
+  return {
+    feature: r.feature ?? [],
+    slice: r.slice ?? [],
+    description: r.description ?? [],
+    key: toInt32(r.key),
+    rows: toUint32(r.rows),
+    only_a_right: toUint32(r.only_a_right),
+    only_b_right: toUint32(r.only_b_right),
+    a: toFloat64(r.a),
+    b: toFloat64(r.b),
+    diff: toFloat64(r.diff),
+    p_value: toFloat64(r.p_value),
+    q: toFloat64(r.q),
+    tested: toUint8(r.tested),
+    supported: toUint8(r.supported),
+  };
+}
+
+/** "1 slice", "1,234 slices". */
+export const slicesText = (n: number): string => `${formatCount(n)} slice${n === 1 ? "" : "s"}`;
+
+/** The tabs shown: "Models" only with several models. */
+export function visibleTabs(models: readonly string[]): [Tab, string][] {
+  return models.length > 1 ? TABS : TABS.filter(([id]) => id !== "models");
+}
 const ORDERS: [string, string][] = [
   ["loss", "Highest loss"],
   ["confident_wrong", "Confident and wrong"],
@@ -146,6 +196,12 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const box = h("div", { className: "es-scroll" }, [table]);
     box.addEventListener("scroll", () => markOverflow(box), { passive: true });
     return box; // observed for resizes once painted
+  };
+  /** A scroll box that also scrolls down within a bounded height (a long table keeps the view short). */
+  const tallBox = (table: HTMLElement): HTMLElement => {
+    const box = scrollBox(table);
+    box.classList.add("es-scroll-tall");
+    return box;
   };
 
   const setTrait = (name: string, value: unknown): void => {
@@ -466,6 +522,130 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     ]);
   };
 
+  const modelsPanel = (): HTMLElement => {
+    const models = (model.get("models") ?? []) as string[];
+    const [a, b] = [String(model.get("model_a") ?? ""), String(model.get("model_b") ?? "")];
+    const reg = regression();
+    const metricLabel = reg ? "MAE" : "error rate";
+    const show = reg ? (x: number): string => formatSignificant(x) : (x: number): string => formatPercent(x);
+    const diffText = (d: number): string => formatDifference(reg ? "mae" : "error_rate", d);
+    const picker = (side: "a" | "b"): HTMLElement => {
+      const select = h("select", { "aria-label": side === "a" ? "Model A" : "Model B", "data-focus": `model-${side}` }) as HTMLSelectElement;
+      for (const name of models) select.append(h("option", { value: name, text: name }));
+      select.value = side === "a" ? a : b;
+      select.addEventListener("change", () => {
+        const chosen = select.value;
+        const other = side === "a" ? b : a;
+        // choosing the other side's model swaps the pair
+        const pair = chosen === other ? { a: b, b: a } : side === "a" ? { a: chosen, b } : { a, b: chosen };
+        model.send({ type: "pair", ...pair });
+      });
+      select.addEventListener("keydown", (e) => e.stopPropagation());
+      return h("label", {}, [side === "a" ? "Model A " : "Model B ", select]);
+    };
+    const t = readModelSlices(model.get("model_slices"));
+    const selected = new Set((model.get("selected_slices") ?? []) as number[]);
+    const note = String(model.get("model_note") ?? "");
+    const headers: [string, string?][] = [
+      ["Feature"], ["Slice"], ["Rows"], [`${a}`, `${a}'s ${metricLabel} on the slice`], [`${b}`, `${b}'s ${metricLabel} on the slice`],
+      ["B − A", `${b}'s ${metricLabel} minus ${a}'s: positive is where ${b} is worse`],
+      ["p", reg ? "Paired t-test of |residual| B − A on the slice's rows" : "McNemar's exact test on the slice's rows where one model is right and the other wrong"],
+      ["q (BH)", "Benjamini-Hochberg adjusted over the slices tested"],
+    ];
+    const n = t.feature.length;
+    const table = h("table", { role: "grid", "aria-label": `Slices, ${a} against ${b}: ${slicesText(n)}`, className: "es-table es-models" }, [
+      h("thead", {}, [h("tr", { role: "row" }, headers.map(([text, title]) => h("th", { role: "columnheader", scope: "col", text, title })))]),
+    ]);
+    const body = h("tbody");
+    t.feature.forEach((feature, i) => {
+      const key = t.key[i]!;
+      const d = t.diff[i]!;
+      const significant = Number.isFinite(t.q[i]!) && t.q[i]! < 0.05;
+      const worse = significant && d > 0;
+      const discordant = reg ? "" : `; only ${a} right ${formatCount(t.only_a_right[i]!)}, only ${b} right ${formatCount(t.only_b_right[i]!)}`;
+      const untested = t.tested[i] === 0 ? (note ? "withheld" : "not tested: the slice is chosen by a model's output") : "";
+      const tr = h("tr", {
+        role: "row",
+        className: [t.supported[i] === 0 ? "es-small" : "", worse ? "es-worse" : significant ? "es-better" : ""].filter(Boolean).join(" "),
+        tabindex: i === 0 ? 0 : -1,
+        "data-key": key,
+        "data-action": "select",
+        "data-focus": `model-slice-${key}`,
+        "aria-selected": String(selected.has(key)),
+        "aria-label": `${t.description[i] ?? feature}: ${formatCount(t.rows[i]!)} rows, ${a} ${show(t.a[i]!)}, ${b} ${show(t.b[i]!)}, B − A ${diffText(d)}${untested ? `, p ${untested}` : `, q ${formatP(t.q[i]!)}`}`,
+      }, [
+        h("td", { role: "gridcell", text: feature }),
+        h("td", { role: "gridcell", text: t.slice[i] ?? "" }),
+        h("td", { role: "gridcell", className: "es-num", text: formatCount(t.rows[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: show(t.a[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: show(t.b[i]!) }),
+        h("td", { role: "gridcell", className: "es-num es-diff", text: diffText(d) }),
+        h("td", { role: "gridcell", className: "es-num", title: `${untested || (reg ? "paired t-test" : "McNemar's exact test")}${discordant}`, text: formatP(t.p_value[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: formatP(t.q[i]!) }),
+      ]);
+      tr.addEventListener("click", (e) => model.send({ type: "select_slice", key, additive: additiveKey(e) }));
+      body.append(tr);
+    });
+    table.append(body);
+    gridKeys(table, null);
+
+    const raw = model.get("regressions") ?? {};
+    const found: string[] = raw.slice ?? [];
+    const [size, bWorse] = [toUint32(raw.size), toUint32(raw.b_worse)];
+    const [rate, rest, score, pRest, qWorse] = [toFloat64(raw.value), toFloat64(raw.rest), toFloat64(raw.score), toFloat64(raw.p_adjusted), toFloat64(raw.q_b_worse)];
+    const status = String(model.get("regressions_status") ?? "idle");
+    const progress = Number(model.get("regressions_progress") ?? 0);
+    const chosen = new Set((model.get("selected_regressions") ?? []) as number[]);
+    const run = h("button", { type: "button", "data-focus": "discover-regressions", text: `Find where ${b} is worse`, disabled: status === "running" });
+    run.addEventListener("click", () => model.send({ type: "discover_regressions" }));
+    const bar = h("div", { className: "es-progress", role: "progressbar", "aria-label": "Search progress", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(progress * 100) }, [h("span")]);
+    (bar.firstChild as HTMLElement).style.width = `${Math.round(progress * 100)}%`;
+    const statusText = status === "running" ? `Searching… ${Math.round(progress * 100)}%` : status === "done" ? `${slicesText(found.length)} found` : status === "idle" ? "" : status;
+    const indicator = reg ? `${b}'s |residual| is larger than ${a}'s` : `${b} is wrong and ${a} right`;
+    const foundTable = h("table", { role: "grid", "aria-label": `Where ${b} is worse than ${a}: ${slicesText(found.length)}`, className: "es-table" }, [
+      h("thead", {}, [h("tr", { role: "row" }, ([
+        ["Slice"], ["Rows"], [`${b} worse`, `Share of the slice's rows: ${indicator}`], ["Rest"], ["Score", "Sliceline's score on the half of the rows the search ran on"],
+        ["p vs rest (BH)", "Held out: is the slice's share above the rest's? (one-sided z-test, Benjamini-Hochberg)"],
+        [`p ${b} worse (BH)`, `Held out: is ${b} wrong where ${a} is right more often than the reverse? (one-sided exact McNemar, Benjamini-Hochberg)`],
+      ] as [string, string?][]).map(([text, title]) => h("th", { role: "columnheader", scope: "col", text, title })))]),
+    ]);
+    const foundBody = h("tbody");
+    found.forEach((text, i) => {
+      const tr = h("tr", {
+        role: "row",
+        tabindex: i === 0 ? 0 : -1,
+        "data-action": "select",
+        "data-focus": `regression-${i}`,
+        "aria-selected": String(chosen.has(i)),
+        "aria-label": `${text}: ${formatCount(size[i]!)} rows, ${b} worse on ${formatPercent(rate[i]!)}, held-out q ${formatP(qWorse[i]!)}`,
+      }, [
+        h("td", { role: "gridcell", className: "es-slice-text", text }),
+        h("td", { role: "gridcell", className: "es-num", text: formatCount(size[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", title: `${formatCount(bWorse[i]!)} rows`, text: formatPercent(rate[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: formatPercent(rest[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: formatMetric(score[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: formatP(pRest[i]!) }),
+        h("td", { role: "gridcell", className: "es-num", text: formatP(qWorse[i]!) }),
+      ]);
+      tr.addEventListener("click", (e) => model.send({ type: "select_regression", index: i, additive: additiveKey(e) }));
+      foundBody.append(tr);
+    });
+    foundTable.append(foundBody);
+    gridKeys(foundTable, null);
+    return h("div", { role: "tabpanel", "aria-label": "Models" }, [
+      h("div", { className: "es-toolbar" }, [picker("a"), picker("b")]),
+      note ? h("p", { className: "es-note", role: "note", text: note }) : null,
+      h("p", { className: "es-muted", text: `Each slice's ${metricLabel} for ${a} and ${b} on the same rows, ${reg ? "a paired t-test of the absolute residuals" : "McNemar's exact test"} and Benjamini-Hochberg over the slices; where ${b} is significantly worse first.` }),
+      tallBox(table),
+      h("section", { "aria-label": `Where ${b} is worse` }, [
+        h("h3", { className: "es-subtitle", text: `Where ${b} is worse than ${a}` }),
+        h("div", { className: "es-toolbar" }, [run, bar, h("span", { role: "status", text: statusText })]),
+        h("p", { className: "es-muted", text: `Conjunctions of up to 3 predicates with the most rows where ${indicator} (Sliceline's score, on a random half of the rows); p-values come from the other half.` }),
+        found.length ? tallBox(foundTable) : null,
+      ]),
+    ]);
+  };
+
   const paint = (): void => {
     const focused = (document.activeElement as HTMLElement | null)?.closest?.("[data-focus]")?.getAttribute("data-focus");
     const hadFocus = root.contains(document.activeElement);
@@ -476,7 +656,9 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     const nTotal = Number(model.get("n_total") ?? 0);
     const filter = String(model.get("filter_text") ?? "");
     const clause = String(model.get("clause_text") ?? "");
-    const tab = String(model.get("tab") ?? "slices") as Tab;
+    const tabs = visibleTabs((model.get("models") ?? []) as string[]);
+    const chosenTab = String(model.get("tab") ?? "slices") as Tab;
+    const tab = tabs.some(([id]) => id === chosenTab) ? chosenTab : "slices";
     root.setAttribute("data-rows", String(nRows));
     const header = h("div", { className: "es-header" }, [
       h("span", { className: "es-title", text: "Slice browser" }),
@@ -491,19 +673,19 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
     ]);
     header.querySelector("button")?.addEventListener("click", () => model.send({ type: "clear" }));
     const tablist = h("div", { role: "tablist", "aria-label": "Slice browser views", className: "es-tabs" });
-    for (const [id, label] of TABS) {
+    for (const [id, label] of tabs) {
       const button = h("button", { type: "button", role: "tab", "aria-selected": String(id === tab), tabindex: id === tab ? 0 : -1, "data-focus": `tab-${id}`, text: label });
       button.addEventListener("click", () => setTrait("tab", id));
       tablist.append(button);
     }
     tablist.addEventListener("keydown", (e) => {
-      const i = TABS.findIndex(([id]) => id === tab);
+      const i = tabs.findIndex(([id]) => id === tab);
       const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
       if (!step) return;
       handled(e);
-      setTrait("tab", TABS[(i + step + TABS.length) % TABS.length]![0]);
+      setTrait("tab", tabs[(i + step + tabs.length) % tabs.length]![0]);
     });
-    const panel = { slices: slicesPanel, discovered: discoveredPanel, rows: rowsPanel, compare: comparePanel }[tab]();
+    const panel = { slices: slicesPanel, discovered: discoveredPanel, rows: rowsPanel, compare: comparePanel, models: modelsPanel }[tab]();
     // a repaint keeps where the user had scrolled the tables to (same tab), then re-marks their edges
     const scrolled = tab === paintedTab ? Array.from(root.querySelectorAll<HTMLElement>(".es-scroll"), (b) => [b.scrollLeft, b.scrollTop] as const) : [];
     paintedTab = tab;
@@ -535,7 +717,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   const unmount = mountView(
     model,
     root,
-    ["n_rows", "n_total", "filter_text", "clause_text", "tab", "metric", "metrics", "sort_by", "descending", "page", "n_slices", "slice_page", "outcome_selection", "min_rows", "selected_slices", "discovered", "selected_discovered", "discovery_status", "discovery_progress", "row_order", "rows_page", "n_selected", "rows", "comparison", "positive_label", "task"],
+    ["n_rows", "n_total", "filter_text", "clause_text", "tab", "metric", "metrics", "sort_by", "descending", "page", "n_slices", "slice_page", "outcome_selection", "min_rows", "selected_slices", "discovered", "selected_discovered", "discovery_status", "discovery_progress", "row_order", "rows_page", "n_selected", "rows", "comparison", "positive_label", "task", "models", "model_a", "model_b", "model_slices", "model_note", "regressions", "selected_regressions", "regressions_status", "regressions_progress"],
     paint,
   );
   return () => {

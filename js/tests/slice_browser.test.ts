@@ -182,3 +182,81 @@ describe("slice browser repaints", () => {
     expect(document.activeElement).toBe(again);
   });
 });
+
+describe("slice browser models tab", () => {
+  const u8 = (xs: number[]): DataView => new DataView(new Uint8Array(xs).buffer);
+  const slices = {
+    feature: ["age", "sex", "predicted"], slice: ["≥ 61", EVIL, "1"], description: ["age ≥ 61", `sex = ${EVIL}`, "predicted = 1"],
+    key: i32([3, 4, 24]), rows: u32([2400, 3041, 2970]), only_a_right: u32([689, 757, 520]), only_b_right: u32([219, 333, 337]),
+    a: f64([0.1467, 0.1552, 0.148]), b: f64([0.3425, 0.2946, 0.209]), diff: f64([0.1958, 0.1394, 0.061]),
+    p_value: f64([1e-50, 0.2, NaN]), q: f64([1e-49, 0.2, NaN]), tested: u8([1, 1, 0]), supported: u8([1, 1, 1]),
+  };
+  const found = {
+    slice: ["age ≥ 61, sex = Female"], level: u32([2]), size: u32([1192]), b_worse: u32([564]),
+    value: f64([0.473]), rest: f64([0.105]), score: f64([1.12]), p_adjusted: f64([1e-9]), q_b_worse: f64([1e-8]),
+  };
+  const models = (overrides: Record<string, unknown> = {}) =>
+    setup({ tab: "models", models: ["base", "cand"], model_a: "base", model_b: "cand", model_slices: slices, model_note: "",
+      regressions: {}, selected_regressions: [], regressions_status: "idle", regressions_progress: 0, selected_slices: [4], ...overrides });
+
+  it("shows the Models tab only with several models", () => {
+    const { el } = setup();
+    expect(Array.from(el.querySelectorAll('[role="tab"]'), (t) => t.textContent)).not.toContain("Models");
+    const { el: several } = models();
+    expect(Array.from(several.querySelectorAll('[role="tab"]'), (t) => t.textContent)).toContain("Models");
+    expect(several.querySelector('[role="tab"][aria-selected="true"]')!.textContent).toBe("Models");
+  });
+  it("lists each slice with both models, the difference and q, named with its rows; markup stays text", () => {
+    const { el } = models();
+    const table = el.querySelector('table[aria-label="Slices, base against cand: 3 slices"]')!;
+    const rows = table.querySelectorAll<HTMLElement>("tbody tr[data-key]");
+    expect(rows).toHaveLength(3);
+    expect(rows[0]!.getAttribute("aria-label")).toBe("age ≥ 61: 2,400 rows, base 14.7%, cand 34.3%, B − A +19.6 pp, q <0.001");
+    expect(rows[0]!.className).toContain("es-worse");
+    expect(rows[1]!.getAttribute("aria-selected")).toBe("true");
+    expect(rows[1]!.textContent).toContain(EVIL);
+    expect(rows[2]!.getAttribute("aria-label")).toContain("p not tested");
+    expect(el.querySelector("img, script")).toBeNull();
+    expect(table.closest(".es-scroll")!.classList.contains("es-scroll-tall")).toBe(true);
+  });
+  it("selects a slice by click and keyboard, keeps handled keys from the notebook, and swaps the pair", () => {
+    const { el, model } = models();
+    const leaked: string[] = [];
+    document.body.addEventListener("keydown", (e) => leaked.push(e.key));
+    const rows = el.querySelectorAll<HTMLElement>('table[aria-label^="Slices, base"] tbody tr[data-key]');
+    rows[0]!.click();
+    rows[0]!.focus();
+    rows[0]!.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
+    expect(document.activeElement).toBe(rows[1]);
+    rows[1]!.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, shiftKey: true }));
+    const pickB = el.querySelector<HTMLSelectElement>('select[aria-label="Model B"]')!;
+    expect(el.querySelector<HTMLSelectElement>('select[aria-label="Model A"]')!.value).toBe("base");
+    pickB.value = "base";
+    pickB.dispatchEvent(new Event("change"));
+    expect(model.sent).toEqual([
+      { type: "select_slice", key: 3, additive: false },
+      { type: "select_slice", key: 4, additive: true },
+      { type: "pair", a: "cand", b: "base" },
+    ]);
+    expect(leaked).toEqual([]);
+  });
+  it("finds where B is worse: the button, progress, the found slices clickable, and the withheld note", async () => {
+    const { el, model } = models({ model_note: "No p-values: the rows are chosen by predicted[a] != actual." });
+    expect(el.querySelector('[role="note"]')!.textContent).toContain("No p-values");
+    el.querySelector<HTMLButtonElement>('button[data-focus="discover-regressions"]')!.click();
+    expect(el.querySelector('button[data-focus="discover-regressions"]')!.textContent).toBe("Find where cand is worse");
+    model.set("regressions_status", "running");
+    model.set("regressions_progress", 0.5);
+    await flush();
+    expect(el.querySelector('[aria-label="Search progress"]')!.getAttribute("aria-valuenow")).toBe("50");
+    model.set("regressions", found);
+    model.set("regressions_status", "done");
+    model.set("selected_regressions", [0]);
+    await flush();
+    const row = el.querySelector<HTMLElement>('table[aria-label="Where cand is worse than base: 1 slice"] tbody tr')!;
+    expect(row.getAttribute("aria-label")).toBe("age ≥ 61, sex = Female: 1,192 rows, cand worse on 47.3%, held-out q <0.001");
+    expect(row.getAttribute("aria-selected")).toBe("true");
+    row.click();
+    expect(model.sent).toEqual([{ type: "discover_regressions" }, { type: "select_regression", index: 0, additive: false }]);
+  });
+});

@@ -44,6 +44,16 @@ t-test of |e| (one-sided: is its MAE above the rest's?) and gets a Student t int
 MAE, from the sums of |e| and e² per (held out, slice) cell (one ``GroupCounts`` per listed slice);
 Benjamini-Hochberg as above. The table's columns are then ``mae``, ``rest_mae``, ``holdout_mae`` in
 place of errors, error_rate, rest_error_rate and holdout_error_rate.
+
+**Where model B is worse than model A** (``compare=(a, b)``). The error indicator becomes "B wrong where
+A is right" (a classification: the cell (A right, B wrong) of ``Key.outcome(None, model=a)`` ×
+``Key.outcome(None, model=b)``) or "B's |e| larger than A's" (a regression: ``Key.better(a, b) == 0``): a
+0/1 indicator, so the search, its bound and the held-out z-test are the classification's, on rows counted
+per (slice, A's outcome, B's outcome) cell (``min_count`` 0: a cell under the support may belong to a
+supported slice). Each listed slice also gets, on its held-out rows, the discordant counts ``holdout_b_worse``
+(only A right; a regression's: A's |e| smaller) and ``holdout_b_better`` and the one-sided exact McNemar
+(sign) test that B is worse there (``p_b_worse``: P(X >= b_worse), X ~ Binomial(discordant, 1/2)), with
+Benjamini-Hochberg over the listed slices (``q_b_worse``).
 """
 
 from __future__ import annotations
@@ -63,6 +73,7 @@ from statsmodels.stats.proportion import proportion_confint
 from .coding import ColumnCodes
 from .engines import Engine
 from .evaluation import Evaluation
+from .models import check_model_name
 from .plans import (
     Counted,
     Coverage,
@@ -155,6 +166,7 @@ def discover_slices(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     engine: Engine | None = None,
+    compare: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
     """The ``k`` best-scoring conjunctions of up to ``max_level`` predicates among the rows ``where`` keeps
     (a Filter, e.g. ``ev.selection.filter()``; a boolean mask on the numpy engine; None: every row).
@@ -169,6 +181,10 @@ def discover_slices(
     held-out rows, and predicates (the AND-term that selects the slice). On a regression (the score on
     |e|): slice, level, size, share, mae, rest_mae, score, holdout_size, holdout_mae, ci_low, ci_high
     (Student t), p_value (one-sided Welch t-test of |e|), p_adjusted, predicates.
+
+    ``compare=(a, b)``: the slices where model ``b`` is worse than model ``a`` (see the module docstring):
+    the classification's columns, ``errors`` counting the rows where B is worse, then holdout_b_worse,
+    holdout_b_better, p_b_worse and q_b_worse before predicates.
     """
     if not 1 <= max_level <= 4:
         raise ValueError(f"max_level must be 1 to 4, got {max_level!r}.")
@@ -184,6 +200,7 @@ def discover_slices(
         raise ValueError(f"min_gain must be at least 0, got {min_gain!r}: 0.1 asks 10% above the parent.")
     if not 0 < max_overlap <= 1:
         raise ValueError(f"max_overlap must be in (0, 1], got {max_overlap!r}: 1 keeps overlapping slices.")
+    pair = _check_pair(ev, compare)
     engine = engine or ev.engine
     where = engine.as_filter(where)
     coded = [ev.codes(c) for c in columns] if columns is not None else feature_family(ev)
@@ -191,7 +208,19 @@ def discover_slices(
     split = Key.split(holdout, seed)
     regression = ev.is_regression
     tested = holdout > 0
-    if regression:  # rows and sums of |e|, |e|² per [held out]
+    extra: tuple[Key, ...] = ()  # the keys whose cells the error indicator is (compare=)
+    worse, better = 1, None  # the indicator's cell, and the reverse's, among the outcome's cells
+    if pair is not None:  # rows per [held out, cell of the pair's outcomes]
+        a, b = pair
+        extra = (Key.better(a, b),) if regression else (Key.outcome(None, a), Key.outcome(None, b))
+        # the cells: A better / B better (Key.better); (A right, B wrong) / (A wrong, B right)
+        worse, better = (0, 2) if regression else (1, 2)
+        outcome = (split, *extra)
+        totals = engine.grouping_sets(GroupingSets((outcome,)), where)[0].counts.reshape(2, -1)
+        n, total_errors = int(totals.sum()), int(totals[:, worse].sum())
+        measures: tuple[Measure, ...] = ()
+        regression = False  # a 0/1 indicator: the classification's search and tests
+    elif regression:  # rows and sums of |e|, |e|² per [held out]
         outcome: tuple[Key, ...] = (split,)
         totals_counted = engine.count(GroupCounts(outcome, ABS_ERROR_SUMS), where)
         totals = totals_counted.counts
@@ -209,7 +238,7 @@ def discover_slices(
     if n == 0 or total_errors == 0:
         if regression:
             return _regression_result([], coded, [], totals_counted, tested)
-        return _result([], coded, [], None, totals, tested)
+        return _result([], coded, [], None, totals, tested, worse, better)
     search_rows = engine.key_filter(where, split, 0) if tested else where
     max_error = 1.0
     if regression:  # each row's error is at most the largest |e| among the search rows
@@ -241,9 +270,13 @@ def discover_slices(
                 raise DiscoveryCancelled()
             chunk = candidates[start : start + step]
             plan = GroupingSets(
-                tuple(tuple(keys[c] for c in combo) for combo in chunk), measures, min_support
+                tuple((*(keys[c] for c in combo), *extra) for combo in chunk),
+                measures,
+                0 if extra else min_support,
             )
             for combo, counted in zip(chunk, engine.grouping_sets(plan, search_rows), strict=True):
+                if extra:
+                    counted = _indicator_cells(counted, len(extra), worse)
                 current[combo] = search.level(combo, counted, parents)
             if progress is not None:
                 progress(
@@ -266,7 +299,27 @@ def discover_slices(
     if regression:
         cells = [_held_out_cell(engine, where, split, keys, coded, f) for f in found]
         return _regression_result(found, coded, cells, totals_counted, tested)
-    return _result(found, coded, listed, patterns, totals, tested)
+    return _result(found, coded, listed, patterns, totals, tested, worse, better)
+
+
+def _check_pair(ev: Evaluation, compare: tuple[str, str] | None) -> tuple[str, str] | None:
+    """``compare`` as (a, b), two different models of the Evaluation, or a ValueError saying what to pass."""
+    if compare is None:
+        return None
+    if not (isinstance(compare, tuple | list) and len(compare) == 2):
+        raise ValueError(f"compare must be a pair of model names (a, b), got {compare!r}.")
+    a = check_model_name(compare[0], ev.models, "compare[0]")
+    b = check_model_name(compare[1], ev.models, "compare[1]")
+    if a == b:
+        raise ValueError(f"compare names {a!r} twice: pass two different models of {ev.models}.")
+    return a, b
+
+
+def _indicator_cells(counted: Counted, n_extra: int, worse: int) -> Counted:
+    """Rows and indicator rows per slice from rows per (slice, outcome cells): the outcome keys summed out,
+    the ``worse`` cell (of the flattened outcome cells) as the one sum."""
+    cells = counted.counts.reshape(*counted.counts.shape[: counted.counts.ndim - n_extra], -1)
+    return Counted(cells.sum(axis=-1), cells[..., worse][np.newaxis].astype(np.float64))
 
 
 Found = tuple[float, tuple[int, ...], int, int, float]  # score, combo, flat code, search size, search error
@@ -402,23 +455,31 @@ def _result(
     patterns: Patterns | None,
     totals: np.ndarray,
     tested: bool,
+    worse: int = 1,
+    better: int | None = None,
 ) -> pd.DataFrame:
-    """The table of the listed slices; ``totals`` and each slice's patterns are rows per (held out, wrong)."""
+    """The table of the listed slices; ``totals`` and each slice's patterns are rows per (held out, outcome
+    cell), the error indicator's cell ``worse`` (a pair's: ``better`` the reverse's, see the module
+    docstring)."""
     rows = []
     for candidate in found:
         predicates = tuple(coded[c].predicates[d] for c, d in _term(candidate, coded))
         text = ", ".join(p.label for p in predicates)
         rows.append((text, len(candidate[1]), candidate[0], predicates))
     table = pd.DataFrame(rows, columns=["slice", "level", "score", "predicates"])
-    n, total_errors = int(totals.sum()), int(totals[:, 1].sum())
-    held_n, held_errors = int(totals[1].sum()), int(totals[1, 1])
+    totals = totals.reshape(2, -1)
+    n, total_errors = int(totals.sum()), int(totals[:, worse].sum())
+    held_n, held_errors = int(totals[1].sum()), int(totals[1, worse])
+    cells = totals.shape[1]
     counts = (
-        np.array([patterns.rows(patterns.members[:, j]) for j in listed], dtype=np.int64).reshape(-1, 2, 2)
+        np.array([patterns.rows(patterns.members[:, j]) for j in listed], dtype=np.int64).reshape(
+            len(listed), 2, cells
+        )
         if patterns is not None
-        else np.zeros((0, 2, 2), dtype=np.int64)
+        else np.zeros((0, 2, cells), dtype=np.int64)
     )
-    size, errors = counts.sum(axis=(1, 2)), counts[:, :, 1].sum(axis=1)
-    held_size, held_err = counts[:, 1].sum(axis=1), counts[:, 1, 1]
+    size, errors = counts.sum(axis=(1, 2)), counts[:, :, worse].sum(axis=1)
+    held_size, held_err = counts[:, 1].sum(axis=1), counts[:, 1, worse]
     rest_n, rest_errors = n - size, total_errors - errors
     with np.errstate(divide="ignore", invalid="ignore"):
         table["size"], table["errors"] = size, errors
@@ -436,15 +497,34 @@ def _result(
         table["p_value"] = two_proportion_p_value(
             held_err, held_size, held_errors - held_err, held_n - held_size, alternative="larger"
         )
-        tested_rows = table["p_value"].notna().to_numpy()
-        if tested_rows.any():
-            adjusted = np.full(len(table), np.nan)
-            adjusted[tested_rows] = multipletests(table.loc[tested_rows, "p_value"], method="fdr_bh")[1]
-            table["p_adjusted"] = adjusted
+        table["p_adjusted"] = bh_adjusted(table["p_value"].to_numpy(dtype=np.float64))
     order = ["slice", "level", "size", "share", "errors", "error_rate", "rest_error_rate", "score",
-             "holdout_size", "holdout_error_rate", "ci_low", "ci_high", "p_value", "p_adjusted",
-             "predicates"]  # fmt: skip
-    return table[order]
+             "holdout_size", "holdout_error_rate", "ci_low", "ci_high", "p_value", "p_adjusted"]  # fmt: skip
+    if better is not None:  # a pair: the held-out discordant rows and the one-sided McNemar (sign) test
+        b_worse, b_better = counts[:, 1, worse], counts[:, 1, better]
+        table["holdout_b_worse"], table["holdout_b_better"] = b_worse, b_better
+        p = mcnemar_greater(b_worse, b_better)
+        table["p_b_worse"] = p if tested else np.nan
+        table["q_b_worse"] = bh_adjusted(table["p_b_worse"].to_numpy(dtype=np.float64))
+        order += ["holdout_b_worse", "holdout_b_better", "p_b_worse", "q_b_worse"]
+    return table[[*order, "predicates"]]
+
+
+def mcnemar_greater(worse: np.ndarray, better: np.ndarray) -> np.ndarray:
+    """One-sided exact McNemar (sign) test that the first count is the larger, vectorised: P(X >= worse),
+    X ~ Binomial(worse + better, 1/2); 1.0 with no discordant rows."""
+    worse, better = np.asarray(worse, dtype=np.int64), np.asarray(better, dtype=np.int64)
+    return np.where(worse + better > 0, stats.binom.sf(worse - 1, worse + better, 0.5), 1.0)
+
+
+def bh_adjusted(p_values: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (statsmodels' fdr_bh) over the finite ones; NaN stays NaN."""
+    p_values = np.asarray(p_values, dtype=np.float64)
+    adjusted = np.full(len(p_values), np.nan)
+    tested = np.isfinite(p_values)
+    if tested.any():
+        adjusted[tested] = multipletests(p_values[tested], method="fdr_bh")[1]
+    return adjusted
 
 
 def _held_out_cell(
@@ -491,11 +571,7 @@ def _regression_result(
         table["p_value"] = welch_greater_p_value(
             held_s, held_q, held_n, all_s[1] - held_s, all_q[1] - held_q, all_n[1] - held_n
         )
-        tested_rows = table["p_value"].notna().to_numpy()
-        if tested_rows.any():
-            adjusted = np.full(len(table), np.nan)
-            adjusted[tested_rows] = multipletests(table.loc[tested_rows, "p_value"], method="fdr_bh")[1]
-            table["p_adjusted"] = adjusted
+        table["p_adjusted"] = bh_adjusted(table["p_value"].to_numpy(dtype=np.float64))
     order = ["slice", "level", "size", "share", "mae", "rest_mae", "score", "holdout_size", "holdout_mae",
              "ci_low", "ci_high", "p_value", "p_adjusted", "predicates"]  # fmt: skip
     return table[order]

@@ -12,6 +12,7 @@ from ..comparison import differing_features, distribution, feature_counts, rank_
 from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
 from ..jobs import Job
+from ..model_slices import check_pair, model_slice_table, prediction_clauses
 from ..plans import ALL_ROWS, Filter, RowPage
 from ..ranking import ORDERS, REGRESSION_ORDERS
 from ..regression import METRICS as REGRESSION_METRICS
@@ -28,7 +29,7 @@ from ..slicing import (
 )
 from .base import LinkedView, as_buffer, display_text, value_text
 
-TABS = ("slices", "discovered", "rows", "compare")
+TABS = ("slices", "discovered", "rows", "compare", "models")
 SORTABLE = (
     "feature",
     "slice",
@@ -45,6 +46,10 @@ SORTABLE = (
 RANKINGS = ("value", "rest", "difference", "ratio", "lift", "p_adjusted")  # unsupported slices rank last
 GROUPS = ("feature", "outcome")  # listed in this order: feature slices first
 Term = tuple[Predicate, ...]
+REGRESSION_SLICE_NAMES = {
+    "errors": "b_worse", "error_rate": "b_worse_rate", "rest_error_rate": "rest_b_worse_rate",
+    "holdout_error_rate": "holdout_b_worse_rate",
+}  # fmt: skip
 
 
 class SliceBrowser(LinkedView):
@@ -53,8 +58,13 @@ class SliceBrowser(LinkedView):
     Tabs: **slices** (every value, bin, period, score and class slice; sortable, filterable, paged),
     **discovered** (conjunctions of up to ``max_level`` predicates found in the background, see
     :mod:`errorscope.discovery`), **rows** (the selection's rows, worst first) and **compare** (how the
-    selection differs from the rest, feature by feature). Click a slice to select it, modifier-click to
-    add it (OR); Escape clears.
+    selection differs from the rest, feature by feature), and with two or more models **models**: a pair
+    (A, B) compared on every slice (:mod:`errorscope.model_slices`: each one's error rate or MAE, B - A,
+    McNemar's exact test or the paired t-test, Benjamini-Hochberg), B worse first, and under it the
+    conjunctions discovery finds where B is worse than A (:meth:`discover_regressions`); ``model_a`` and
+    ``model_b`` name the pair (default: the first two models; :meth:`compare_models` or the pickers change
+    it), and the table is computed when the tab is shown or :attr:`model_table` is read. Click a slice to
+    select it, modifier-click to add it (OR); Escape clears.
 
     ``metric``: "error_rate", "fpr", "fnr" or "log_loss" (the last needs scores; rates need a
     ``positive_class`` when there are more than two classes); on a regression "mae" (the default),
@@ -102,6 +112,14 @@ class SliceBrowser(LinkedView):
     compare_feature = traitlets.Unicode("").tag(sync=True)
     comparison = traitlets.Dict().tag(sync=True)
     positive_label = traitlets.Unicode("").tag(sync=True)  # the class FPR and FNR are about
+    model_a = traitlets.Unicode("").tag(sync=True)  # the pair the models tab compares
+    model_b = traitlets.Unicode("").tag(sync=True)
+    model_slices = traitlets.Dict().tag(sync=True)
+    model_note = traitlets.Unicode("").tag(sync=True)  # why the p-values are withheld ("" when they are not)
+    regressions = traitlets.Dict().tag(sync=True)
+    selected_regressions = traitlets.List(traitlets.Int()).tag(sync=True)
+    regressions_status = traitlets.Unicode("idle").tag(sync=True)
+    regressions_progress = traitlets.Float(0.0).tag(sync=True)
 
     def __init__(
         self,
@@ -134,6 +152,20 @@ class SliceBrowser(LinkedView):
         self._discovered = pd.DataFrame()
         self._where: Filter = ALL_ROWS
         self._job: Job[pd.DataFrame] | None = None
+        self._model_table = pd.DataFrame()
+        self._models_fresh = False  # the model table is computed when shown or asked for
+        self._regressions = pd.DataFrame()
+        self._regressions_job: Job[pd.DataFrame] | None = None
+        names = list(evaluation.models) if isinstance(evaluation, Evaluation) else []
+        if kwargs.get("tab") == "models" and len(names) < 2:
+            raise ValueError(
+                "tab='models' compares two or more models, and this Evaluation has one: build it with "
+                "models={'baseline': m1, 'candidate': m2} (or y_pred= / y_score= dicts by model name)."
+            )
+        if len(names) > 1:
+            kwargs.setdefault("model_a", names[0])
+            kwargs.setdefault("model_b", names[1])
+            check_pair(evaluation, kwargs["model_a"], kwargs["model_b"])
         super().__init__(evaluation, metric=metric, **kwargs)
         self.task = "regression" if self._regression else "classification"
         self.metrics = [[m, METRIC_NAMES[m]] for m in self._available_metrics()]
@@ -150,6 +182,38 @@ class SliceBrowser(LinkedView):
     def discovered_slices(self) -> pd.DataFrame:
         """The conjunctions discovery found on the rows the view is computed on (best first)."""
         return self._discovered.copy()
+
+    @property
+    def model_table(self) -> pd.DataFrame:
+        """Models A and B (``model_a``, ``model_b``) on every slice, B worse first: feature, group, slice,
+        rows, a, b (error rate, or a regression's MAE), diff (b - a), only_a_right and only_b_right (a
+        classification's), p_value (McNemar's exact test; a regression's paired t-test), q
+        (Benjamini-Hochberg), tested, description, role, key, predicate, supported (see
+        :mod:`errorscope.model_slices`). Empty with one model; p_value and q are NaN while the other
+        views' rows are chosen by the predictions (``model_note`` says so)."""
+        if not self._models_fresh:
+            self._show_models()
+        return self._model_table.copy()
+
+    @property
+    def regression_slices(self) -> pd.DataFrame:
+        """The conjunctions where B is worse than A most (:meth:`discover_regressions`), best first: slice,
+        level, size, share, b_worse (rows where B is wrong and A right; a regression's: where B's |e| is
+        larger), b_worse_rate, rest_b_worse_rate, score, the held-out test (holdout_size,
+        holdout_b_worse_rate, ci_low, ci_high, p_value, p_adjusted: is the rate above the rest's?), the
+        held-out McNemar test that B is worse there (holdout_b_worse, holdout_b_better, p_b_worse,
+        q_b_worse) and predicates."""
+        return self._regressions.copy()
+
+    def compare_models(self, a: str, b: str) -> None:
+        """Compare models ``a`` (A) and ``b`` (B) in the models tab (the pickers call this); the
+        regression slices found for another pair are dropped."""
+        a, b = check_pair(self.evaluation, a, b)
+        with self.hold_sync():
+            self.model_a, self.model_b = a, b
+            self._drop_regressions()
+            self._show_models()
+            self._highlight(self.clause)
 
     def to_figure(self) -> Any:
         """The worst slices (as listed now) as bars with 95% intervals, against the rest."""
@@ -188,6 +252,15 @@ class SliceBrowser(LinkedView):
             raise ValueError(f"no slice has key {key}; keys are in SliceBrowser.table['key'].")
         self._toggle_term((matches.iloc[0],), additive)
 
+    def select_regression(self, index: int, additive: bool = False) -> None:
+        """Select the ``index``-th slice of :attr:`regression_slices` (a conjunction)."""
+        if not 0 <= index < len(self._regressions):
+            raise ValueError(
+                f"regression slice {index} does not exist; there are {len(self._regressions)} "
+                "(run discover_regressions() first)."
+            )
+        self._toggle_term(tuple(self._regressions["predicates"].iloc[index]), additive)
+
     def select_discovered(self, index: int, additive: bool = False) -> None:
         """Select the ``index``-th discovered slice (a conjunction)."""
         if not 0 <= index < len(self._discovered):
@@ -219,6 +292,12 @@ class SliceBrowser(LinkedView):
             self.discover()
         elif kind == "cancel_discovery":
             self.cancel_discovery()
+        elif kind == "pair":
+            self.compare_models(str(content.get("a")), str(content.get("b")))
+        elif kind == "select_regression":
+            self.select_regression(int(content["index"]), additive)
+        elif kind == "discover_regressions":
+            self.discover_regressions()
 
     # -- discovery in the background -----------------------------------------------------------
     def discover(self, block: bool = False) -> None:
@@ -226,19 +305,6 @@ class SliceBrowser(LinkedView):
         unless ``block`` (or the source is an Arrow table or a DuckDB relation, whose one connection the
         views need too). Progress shows in the view; the kernel stays responsive."""
         self.cancel_discovery()
-        ev, where = self.evaluation, self._where
-        engine = ev.engine.for_thread()  # DuckDB: its own connection over the same files
-        if engine is None:  # the source lives in one connection only (an Arrow table): on this thread
-            engine, block = ev.engine, True
-        columns = [c.column for c in feature_family(ev)]  # coded (profiled) here, on the kernel's thread
-        self.discovery_status, self.discovery_progress = "running", 0.0
-
-        def work(job: Job[pd.DataFrame]) -> pd.DataFrame:
-            return discover_slices(
-                ev, where, columns=columns, max_level=self.max_level, min_support=self.min_support,
-                progress=lambda fraction, _message: job.report(fraction), cancel=job.cancel_event,
-                engine=engine,
-            )  # fmt: skip
 
         def shown(found: pd.DataFrame) -> None:
             self._discovered = found
@@ -248,18 +314,77 @@ class SliceBrowser(LinkedView):
                 self.discovery_status = "done"
                 self._mark_discovered(self.clause)  # no query: outside a kernel this runs on the worker
 
+        self._job = self._search("discovery", None, shown, block)
+
+    def discover_regressions(self, block: bool = False) -> None:
+        """Find the conjunctions where model B is worse than model A most (error indicator "B wrong and A
+        right", a regression's "B's |e| larger than A's"; Sliceline's score, each slice tested on held-out
+        rows: see :mod:`errorscope.discovery`), on the rows the view is computed on; in the background
+        unless ``block``. The result is :attr:`regression_slices`, shown in the models tab."""
+        if len(self.evaluation.models) < 2:
+            raise ValueError(
+                "discover_regressions compares two models, and this Evaluation has one: build it with "
+                "models={'baseline': m1, 'candidate': m2} (or y_pred= / y_score= dicts by model name)."
+            )
+        self._cancel_regressions()
+        pair = (self.model_a, self.model_b)
+
+        def shown(found: pd.DataFrame) -> None:
+            if pair != (self.model_a, self.model_b):  # the pair changed meanwhile
+                return
+            self._regressions = found.rename(columns=REGRESSION_SLICE_NAMES)
+            with self.hold_sync():
+                self.regressions = self._regressions_payload(self._regressions)
+                self.regressions_progress = 1.0
+                self.regressions_status = "done"
+                self._mark_discovered(self.clause)
+
+        self._regressions_job = self._search("regressions", pair, shown, block)
+
+    def _search(self, name: str, pair: tuple[str, str] | None, shown: Any, block: bool) -> Job[pd.DataFrame]:
+        """Run slice discovery (``pair``: where B is worse than A) as job ``name``, its status and progress
+        in the traits ``<status>_status`` / ``<status>_progress`` (discovery_, regressions_)."""
+        ev, where = self.evaluation, self._where
+        engine = ev.engine.for_thread()  # DuckDB: its own connection over the same files
+        if engine is None:  # the source lives in one connection only (an Arrow table): on this thread
+            engine, block = ev.engine, True
+        columns = [c.column for c in feature_family(ev)]  # coded (profiled) here, on the kernel's thread
+        setattr(self, f"{name}_status", "running")
+        setattr(self, f"{name}_progress", 0.0)
+
+        def work(job: Job[pd.DataFrame]) -> pd.DataFrame:
+            return discover_slices(
+                ev, where, columns=columns, max_level=self.max_level, min_support=self.min_support,
+                progress=lambda fraction, _message: job.report(fraction), cancel=job.cancel_event,
+                engine=engine, compare=pair,
+            )  # fmt: skip
+
         def failed(err: BaseException) -> None:
             if not isinstance(err, DiscoveryCancelled):
-                self.discovery_status = f"failed: {type(err).__name__}: {err}"
+                setattr(self, f"{name}_status", f"failed: {type(err).__name__}: {err}")
 
         def progress(fraction: float) -> None:
-            self.discovery_progress = round(fraction, 3)
+            setattr(self, f"{name}_progress", round(fraction, 3))
 
-        self._job = self.evaluation.jobs.submit(
-            "discovery", work, owner=self, done=shown, failed=failed, progress=progress, block=block
+        job = self.evaluation.jobs.submit(
+            name, work, owner=self, done=shown, failed=failed, progress=progress, block=block
         )
-        if block and self._job.error is not None and not isinstance(self._job.error, DiscoveryCancelled):
-            raise self._job.error
+        if block and job.error is not None and not isinstance(job.error, DiscoveryCancelled):
+            raise job.error
+        return job
+
+    def _cancel_regressions(self) -> None:
+        job = self._regressions_job
+        if job is not None and job.running:
+            job.cancel()
+            job.wait(timeout=5)
+
+    def _drop_regressions(self) -> None:
+        """Forget the regression slices (another pair or other rows): the button finds them again."""
+        self._cancel_regressions()
+        self._regressions = pd.DataFrame()
+        self.regressions, self.selected_regressions = {}, []
+        self.regressions_status, self.regressions_progress = "idle", 0.0
 
     def cancel_discovery(self) -> None:
         """Stop a running discovery (its partial work is dropped)."""
@@ -276,6 +401,8 @@ class SliceBrowser(LinkedView):
 
     # -- recompute -----------------------------------------------------------------------------
     def _compute(self, where: Filter) -> None:
+        if where != self._where and not self._regressions.empty:
+            self._drop_regressions()
         self._where = where
         outcome = bool(self.outcome_filter) and not self._regression  # a regression has no lift
         if outcome != self.outcome_selection:
@@ -286,6 +413,9 @@ class SliceBrowser(LinkedView):
                 self.sort_by, self.descending = "value", True
         self._table = self._slice_table(self.metric)
         self._show_slices()
+        self._models_fresh = False
+        if self.tab == "models":
+            self._show_models()
         if self._auto_discover:
             self.discover()
 
@@ -348,6 +478,62 @@ class SliceBrowser(LinkedView):
             },
         }
 
+    def _show_models(self) -> None:
+        """The models tab's table for the pair, on the rows the view is computed on."""
+        ev = self.evaluation
+        if len(ev.models) < 2:
+            return
+        self._models_fresh = True
+        invalid = prediction_clauses(ev.selection, self.source)
+        self._model_table = model_slice_table(
+            ev, self.model_a, self.model_b, self._where, withhold=bool(invalid), min_support=self.min_support
+        )
+        self.model_note = (
+            f"No p-values: the rows are chosen by {invalid}, which reads the models' predictions (or tags "
+            "written while reviewing them), so they are not a sample the tests apply to."
+            if invalid
+            else ""
+        )
+        table = self._model_table
+        counts = (
+            {}
+            if self._regression
+            else {name: as_buffer(table[name].to_numpy(), "u4") for name in ("only_a_right", "only_b_right")}
+        )
+        self.model_slices = {
+            "feature": table["feature"].astype(str).tolist(),
+            "slice": table["slice"].astype(str).tolist(),
+            "description": table["description"].tolist(),
+            "key": as_buffer(table["key"].to_numpy(), "i4"),
+            "rows": as_buffer(table["rows"].to_numpy(), "u4"),
+            **counts,
+            "tested": as_buffer(table["tested"].to_numpy(), "u1"),
+            "supported": as_buffer(table["supported"].to_numpy(), "u1"),
+            **{
+                name: as_buffer(table[name].to_numpy(dtype=np.float64), "f8")
+                for name in ("a", "b", "diff", "p_value", "q")
+            },
+        }
+
+    def _regressions_payload(self, found: pd.DataFrame) -> dict[str, Any]:
+        """The regression slices: rows, B-worse rate of the slice and the rest, score, held-out q-values."""
+        return {
+            "slice": found["slice"].astype(str).tolist(),
+            "level": as_buffer(found["level"].to_numpy(), "u4"),
+            "size": as_buffer(found["size"].to_numpy(), "u4"),
+            "b_worse": as_buffer(found["b_worse"].to_numpy(), "u4"),
+            **{
+                name: as_buffer(found[column].to_numpy(dtype=np.float64), "f8")
+                for name, column in (
+                    ("value", "b_worse_rate"),
+                    ("rest", "rest_b_worse_rate"),
+                    ("score", "score"),
+                    ("p_adjusted", "p_adjusted"),
+                    ("q_b_worse", "q_b_worse"),
+                )
+            },
+        }
+
     def _discovered_payload(self, found: pd.DataFrame) -> dict[str, Any]:
         """The discovered slices; ``value`` and ``rest`` are the error rate (a regression's: the MAE) of
         the slice and of the rest, on every kept row."""
@@ -389,6 +575,8 @@ class SliceBrowser(LinkedView):
         terms = set(clause.terms) if clause else set()
         found = self._discovered.get("predicates", pd.Series(dtype=object))
         self.selected_discovered = [i for i, term in enumerate(found) if tuple(term) in terms]
+        found = self._regressions.get("predicates", pd.Series(dtype=object))
+        self.selected_regressions = [i for i, term in enumerate(found) if tuple(term) in terms]
 
     # -- rows and comparison -------------------------------------------------------------------
     def _show_rows(self) -> None:
@@ -487,6 +675,15 @@ class SliceBrowser(LinkedView):
             )
         return str(proposal["value"])
 
+    @traitlets.validate("tab")
+    def _valid_tab(self, proposal: dict[str, Any]) -> str:
+        if proposal["value"] == "models" and hasattr(self, "evaluation") and len(self.evaluation.models) < 2:
+            raise traitlets.TraitError(
+                "tab='models' compares two or more models, and this Evaluation has one: build it with "
+                "models={'baseline': m1, 'candidate': m2} (or y_pred= / y_score= dicts by model name)."
+            )
+        return str(proposal["value"])
+
     @traitlets.validate("row_order")
     def _valid_row_order(self, proposal: dict[str, Any]) -> str:
         _check_row_order(getattr(self, "_regression", False), proposal["value"], traitlets.TraitError)
@@ -510,13 +707,15 @@ class SliceBrowser(LinkedView):
 
     @traitlets.observe("tab", "compare_feature")
     def _tab_changed(self, _change: dict[str, Any]) -> None:
+        if hasattr(self, "evaluation") and self.tab == "models" and not self._models_fresh:
+            self._show_models()
         if hasattr(self, "evaluation") and self.tab == "compare":
             self._show_comparison()
 
     def close(self) -> None:
-        job = getattr(self, "_job", None)  # absent when __init__ failed early
-        if job is not None:
-            job.cancel()
+        for job in (getattr(self, "_job", None), getattr(self, "_regressions_job", None)):
+            if job is not None:  # absent when __init__ failed early
+                job.cancel()
         super().close()
 
 

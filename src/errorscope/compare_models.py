@@ -16,9 +16,25 @@ import pandas as pd
 from .evaluation import Evaluation
 from .model_comparison import ERROR_CELLS, agreement_counts, paired_class_metrics, paired_error_metrics
 from .plans import Filter, GroupCounts, Key, Measure
+from .selection import Selection
 
 METRICS_COLUMNS = ("model", "metric", "value", "diff", "diff_lo", "diff_hi", "p_mcnemar", "p_value", "n")
 PAIRED_SUMS = ("abs_error_diff", "abs_error_diff2", "sq_error_diff", "sq_error_diff2")
+
+
+PREDICTION_CLAUSES = frozenset({"predicted", "score", "confidence", "residual", "tag"})
+"""What a clause reads that makes a paired test on its rows invalid: the models' predictions (a slice of one
+model's errors is not a random sample of rows), their scores, residuals, and tags written while reviewing
+errors."""
+
+
+def prediction_clauses(selection: Selection, exclude: str) -> str:
+    """The text of the clauses (but view ``exclude``'s) that read predictions, scores, residuals or tags:
+    "" when the rows they keep are a sample a paired test applies to."""
+    return " and ".join(
+        c.text for s, c in selection.clauses.items()
+        if s != exclude and {n.removeprefix("es_") for n in c.columns} & PREDICTION_CLAUSES
+    )  # fmt: skip
 
 
 @dataclass

@@ -33,7 +33,6 @@ from .discovery import bh_adjusted
 from .evaluation import Evaluation
 from .models import check_model_name
 from .plans import Filter, GroupingSets, Key, Marginals, Measure
-from .selection import Selection
 from .slicing import _reads_outcome, column_role, default_min_support, slice_columns, slice_key
 
 PREDICTION_SLICES = frozenset({"predicted", "score", "confidence", "residual"})
@@ -49,21 +48,6 @@ def check_pair(ev: Evaluation, a: str, b: str) -> tuple[str, str]:
     if a == b:
         raise ValueError(f"a and b are both {a!r}: compare two different models of {ev.models}.")
     return a, b
-
-
-PREDICTION_CLAUSES = frozenset({"predicted", "score", "confidence", "residual", "tag"})
-"""What a clause reads that makes a paired test on its rows invalid: the models' predictions (a slice of one
-model's errors is not a random sample of rows), their scores, residuals, and tags written while reviewing
-errors (the ModelComparer's ``PREDICTION_COLUMNS``)."""
-
-
-def prediction_clauses(selection: Selection, exclude: str) -> str:
-    """The text of the clauses (but view ``exclude``'s) that read predictions, scores, residuals or tags:
-    "" when the rows they keep are a sample a paired test applies to."""
-    return " and ".join(
-        c.text for s, c in selection.clauses.items()
-        if s != exclude and {n.removeprefix("es_") for n in c.columns} & PREDICTION_CLAUSES
-    )  # fmt: skip
 
 
 def reads_predictions(coded: ColumnCodes) -> bool:

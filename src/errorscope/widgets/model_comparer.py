@@ -8,18 +8,13 @@ import numpy as np
 import pandas as pd
 import traitlets
 
-from ..compare_models import METRICS_COLUMNS, compare_models
+from ..compare_models import METRICS_COLUMNS, compare_models, prediction_clauses
 from ..evaluation import Evaluation
 from ..model_comparison import AGREEMENT_CELLS, ERROR_CELLS
 from ..models import check_model_name
 from ..plans import Filter
 from ..selection import Clause, Predicate, Ref
 from .base import LinkedView, as_buffer, is_regression
-
-PREDICTION_COLUMNS = frozenset({"predicted", "score", "confidence", "residual", "tag"})
-"""What a clause reads that makes a paired test on its rows invalid: the models' predictions (a slice of
-one model's errors is not a random sample of rows), their scores, residuals, and tags written while
-reviewing errors."""
 
 
 class ModelComparer(LinkedView):
@@ -212,7 +207,7 @@ class ModelComparer(LinkedView):
         found = compare_models(ev, a, where, self.n_boot, self.level)
         self._metrics, self._agreement, self._pairs = found.metrics, found.agreement[b], found.pairs
         self.pred_counts = as_buffer(self._pairs[b].sum(axis=0), "u4") if self.task == "multiclass" else b""
-        invalid = self._reads_predictions()
+        invalid = prediction_clauses(self.evaluation.selection, self.source)
         self.note = (
             f"No p-values: the rows are chosen by {invalid}, which reads the models' predictions (or tags "
             "written while reviewing them), so they are not a sample the tests apply to."
@@ -232,14 +227,6 @@ class ModelComparer(LinkedView):
                   "only_b_right": f"only {b} right", "both_wrong": "both wrong"}
         )  # fmt: skip
         self.cells = [{"key": k, "label": labels[k], "count": int(n)} for k, n in self._agreement.items()]
-
-    def _reads_predictions(self) -> str:
-        """The text of the other views' clauses that read predictions, scores, residuals or tags."""
-        selection = self.evaluation.selection
-        return " and ".join(
-            c.text for s, c in selection.clauses.items()
-            if s != self.source and {n.removeprefix("es_") for n in c.columns} & PREDICTION_COLUMNS
-        )  # fmt: skip
 
     def _highlight(self, clause: Clause | None) -> None:
         terms = set(clause.terms) if clause else set()

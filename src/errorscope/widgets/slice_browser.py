@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import traitlets
 
+from ..compare_models import prediction_clauses
 from ..comparison import differing_features, distribution, feature_counts, rank_features
 from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
 from ..jobs import Job
-from ..model_slices import check_pair, model_slice_table, prediction_clauses
+from ..model_slices import check_pair, model_slice_table
 from ..plans import ALL_ROWS, Filter, RowPage
 from ..ranking import ORDERS, REGRESSION_ORDERS
 from ..regression import METRICS as REGRESSION_METRICS

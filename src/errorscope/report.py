@@ -351,7 +351,7 @@ def write_report(
     if len(ev.models) > 1:
         from .report_comparison import comparison_section
 
-        sections.append(comparison_section(ev))
+        sections.append(comparison_section(ev, top=top))
     selection = ev.selection.text() or "(nothing selected)"
     kept = ev.engine.n_kept(ev.selection.filter())  # counted by the engine, never brought into memory
     sections.append(f"<h2>Active selection</h2><p>{_e(selection)}: {kept:,} rows</p>")

@@ -8,8 +8,9 @@ import pandas as pd
 
 from .compare_models import compare_models
 from .evaluation import Evaluation
+from .model_slices import model_slice_table
 from .plans import ALL_ROWS
-from .report import _e, html_table, number, p_value, signed, with_interval
+from .report import _e, html_table, number, p_value, percent, points, signed, with_interval
 
 METRIC_NAMES = {
     "accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "macro_f1": "macro F1",
@@ -23,9 +24,10 @@ CELL_NAMES = {
 }  # fmt: skip
 
 
-def comparison_section(ev: Evaluation, n_boot: int = 2000) -> str:
-    """``<h2>Model comparison</h2>``: the agreement of every model with the first, and a table per model of
-    each metric's value, the paired difference (95% interval) and its test."""
+def comparison_section(ev: Evaluation, n_boot: int = 2000, top: int = 10) -> str:
+    """``<h2>Model comparison</h2>``: the agreement of every model with the first, a table per model of
+    each metric's value, the paired difference (95% interval) and its test, and the ``top`` slices where
+    it is significantly worse than the first (:func:`errorscope.model_slices.model_slice_table`)."""
     a = ev.models[0]
     found = compare_models(ev, a, ALL_ROWS, n_boot=n_boot)
     tests = "a paired t-test of the errors" if ev.is_regression else "McNemar's exact test (rates)"
@@ -52,7 +54,25 @@ def comparison_section(ev: Evaluation, n_boot: int = 2000) -> str:
             ])  # fmt: skip
         header = ["Metric", a, model, "Difference (95% interval)", "Verdict", "p"]
         parts.append(html_table(f"{model} against {a}", header, table))
+        parts.append(_worse_slices(ev, a, model, top))
     return "".join(parts)
+
+
+def _worse_slices(ev: Evaluation, a: str, b: str, top: int) -> str:
+    """The slices where ``b`` is significantly worse than ``a`` (BH q < 0.05), worst first."""
+    table = model_slice_table(ev, a, b, ALL_ROWS)
+    worse = table[table["tested"] & (table["q"] < 0.05) & (table["diff"] > 0)].head(top)
+    metric = "MAE" if ev.is_regression else "error rate"
+    caption = f"Slices where {b} is worse than {a} ({metric}; {'paired t' if ev.is_regression else 'McNemar'}, BH q < 0.05)"
+    if not len(worse):
+        return f"<p>{_e(caption)}: none.</p>"
+    fmt = number if ev.is_regression else percent
+    rows = [
+        [row["description"], f"{int(row['rows']):,}", fmt(row["a"]), fmt(row["b"]),
+         signed(row["diff"]) if ev.is_regression else points(row["diff"]), p_value(row["p_value"]), p_value(row["q"])]
+        for _, row in worse.iterrows()
+    ]  # fmt: skip
+    return html_table(caption, ["Slice", "Rows", a, b, "Difference", "p", "q (BH)"], rows)
 
 
 def _verdict(metric: str, row: pd.Series) -> str:

@@ -120,8 +120,12 @@ def test_a_regressions_paired_keys_and_measures(wage2, wage_two_models):  # type
     wage2.select("abs_error[linear] < abs_error[gbm] and residual[linear] > 10")
     expected = (b < a) & (frame["pred_linear"] - frame["wage"] > 10)
     assert wage2.engine.n_kept(wage2.selection.filter()) == int(expected.sum())
+    by_race = GroupCounts((Key.column("race"),), (Measure("abs_error"),))  # the active model's errors
+    assert wage2.engine.count(by_race, ALL_ROWS).sums.sum() == pytest.approx(a.sum(), rel=1e-9)
+    wage2.selection.clear()
     wage2.active_model = "linear"
     try:
+        assert wage2.engine.count(by_race, ALL_ROWS).sums.sum() == pytest.approx(b.sum(), rel=1e-9)
         wage2.select("residual > 10")
         assert wage2.engine.n_kept(wage2.selection.filter()) == int(
             (frame["pred_linear"] - frame["wage"] > 10).sum()

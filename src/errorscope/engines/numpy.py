@@ -300,8 +300,9 @@ class NumpyEngine(Engine):
     # -- plans ---------------------------------------------------------------------------------
     def _count(self, plan: GroupCounts, where: Filter) -> Counted:
         shape = self.shape(plan.keys)
+        measures = self._ev.predictions_version if plan.sums else None  # sums of the predictions' measures
         counter = self.cached(
-            ("counter", plan, tuple(self._key_version(k) for k in plan.keys)),
+            ("counter", plan, tuple(self._key_version(k) for k in plan.keys), measures),
             lambda: self._counter(plan, shape),
             keep=16,
         )

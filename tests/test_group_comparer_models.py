@@ -142,6 +142,10 @@ def test_the_views_metric_is_the_tradeoffs_when_it_rates_a_model(three):  # type
             assert trade.loc[model, "value"] == pytest.approx(recall_score(y, p), abs=1e-12)
             female = gc.model_table.query("model == @model and group == 'Female'")
             assert bool(female["reference"].iloc[0]) and female["demographic_parity_difference"].iloc[0] == 0
+        lines = gc.summary().splitlines()
+        assert "  models, recall against the largest demographic parity difference:" in lines
+        coin = trade.loc["coin"]
+        assert f"    coin: {coin['value']:.3f}, {coin['disparity']:.3f}" in lines
         gc.metric = "selection_rate"  # not a model's quality: the trade-off plots accuracy
         assert gc.tradeoff["metric"] == "accuracy" and set(gc.tradeoff_table["metric"]) == {"accuracy"}
         payload = gc.model_groups

@@ -279,7 +279,11 @@ export function tradeoffChart(model: WidgetModel, t: any, regression: boolean): 
     const g = svg("g", { role: "button", tabindex: 0, "aria-pressed": String(!!p.active), "aria-label": pointName(p, metric, regression), class: `es-tradeoff-point${p.active ? " es-active" : ""}`, "data-focus": `tradeoff-${i}` });
     g.append(svg("circle", { cx, cy, r: 11, class: "es-hit" }), svg("circle", { cx, cy, r: p.active ? 6.5 : 5, class: "es-dot" }));
     const onRight = cx < (left + width - right) / 2;
-    g.append(text(cx + (onRight ? 10 : -10), cy - 8, abbreviate(p.model, 16), onRight ? "start" : "end", "es-point-label"));
+    const label = abbreviate(p.model, 16);
+    // the label is part of what a pointer can press: a transparent box from the dot to the label's end
+    const span = 10 + 7.2 * Array.from(label).length;
+    g.append(svg("rect", { x: onRight ? cx - 11 : cx - span, y: cy - 21, width: span + 11, height: 32, class: "es-hit" }));
+    g.append(text(cx + (onRight ? 10 : -10), cy - 8, label, onRight ? "start" : "end", "es-point-label"));
     g.addEventListener("click", () => choose(p));
     g.addEventListener("keydown", (e) => {
       const k = (e as KeyboardEvent).key;

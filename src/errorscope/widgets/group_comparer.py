@@ -201,7 +201,7 @@ class GroupComparer(LinkedView):
                 lines.append(
                     f"  mean residual differs from the other rows (BH-adjusted p < 0.05): {', '.join(flagged)}"
                 )
-            return "\n".join(lines)
+            return "\n".join([*lines, *self._tradeoff_lines()])
         lines = [
             f"Group comparer ({', '.join(self.group_columns)}; positive class {self.positive}), {self.n_rows:,} rows:"
         ]
@@ -210,7 +210,18 @@ class GroupComparer(LinkedView):
         flagged = self._disparities.loc[self._disparities["four_fifths_violation"], "group"].tolist()
         if flagged:
             lines.append(f"  below four-fifths of the reference's selection rate: {', '.join(flagged)}")
-        return "\n".join(lines)
+        return "\n".join([*lines, *self._tradeoff_lines()])
+
+    def _tradeoff_lines(self) -> list[str]:
+        """With several models: each one's overall metric and largest disparity (the active one marked)."""
+        points = self.tradeoff_table
+        if points.empty:
+            return []
+        metric, disparity = points["metric"].iloc[0], points["disparity_metric"].iloc[0].replace("_", " ")
+        return [f"  models, {metric} against the largest {disparity}:"] + [
+            f"    {r.model}{' (active)' if r.active else ''}: {r.value:.3f}, {r.disparity:.3f}"
+            for r in points.itertuples()
+        ]
 
     def _overall_counts(self, positive: str) -> GroupCounts:
         """The counts of all rows (reference group, lift): they change only with the predictions."""

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import widget, { barPlacement, pointName } from "../src/group_comparer";
+import widget, { barPlacement, modelsByGroup, pointName, tradeoffChart } from "../src/group_comparer";
 import { formatInterval, formatMetric, formatPercent } from "../src/lib/format";
 import { f64, MockModel, u32 } from "./mock";
 
@@ -137,7 +137,15 @@ describe("group comparer", () => {
     await Promise.resolve();
     expect(document.activeElement!.getAttribute("aria-label")).toBe(`${EVIL}: accuracy 0.866, largest disparity 0.120`);
   });
-  it("names a regression's points in the target's units", () => {
+  it("names a regression's points in the target's units, lower MAE better, gaps against the reference", () => {
     expect(pointName({ model: "gbm", value: 21.2345, disparity: 3.5, active: false }, "mae", true)).toBe("gbm: MAE 21.23, largest disparity 3.5");
+    const model = new MockModel({});
+    const chart = tradeoffChart(model, { metric: "mae", disparity_metric: "mae_range", points: [{ model: "gbm", value: 21.2, disparity: 3.5, active: true }, { model: "linear", value: 28.1, disparity: null, active: false }] }, true);
+    expect(chart.querySelector("svg")!.getAttribute("aria-label")).toBe("Models: MAE against the largest disparity (MAE range (largest gap))");
+    expect(Array.from(chart.querySelectorAll("text")).map((t) => t.textContent)).toContain("MAE (lower is better)");
+    expect(chart.querySelectorAll('[role="button"]').length).toBe(1); // a point without a disparity is not drawn
+    const table = modelsByGroup({ gap: "mae_difference", models: [{ model: "gbm", value: f64([20, 24.5]), low: f64([19, 22]), high: f64([21, 27]), gap: f64([0, 4.5]), reference: 0 }] }, ["A", "B"], "MAE", (x) => x.toFixed(1), "gbm", true);
+    expect(Array.from(table.querySelectorAll("thead th")).map((t) => t.textContent)).toEqual(["group", "gbm (active)", "MAE", "MAE − ref."]);
+    expect(Array.from(table.querySelectorAll("tbody tr:nth-child(2) td")).map((t) => t.textContent)).toEqual(["24.5 (22.0 to 27.0)", "+4.5"]);
   });
 });

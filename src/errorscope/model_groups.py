@@ -102,16 +102,25 @@ def classification_model_groups(
     min_size: int = 30,
     n_boot: int = 200,
     seed: int = 0,
+    active: GroupCounts | None = None,
 ) -> ModelGroups:
     """Per model and group: count, share, every rate of :data:`~errorscope.fairness.RATES` with its
     bootstrap interval, the mean score (t interval) when every model has scores, ``small``, and the
     disparities against the reference (:func:`~errorscope.fairness.disparities`: the largest group, "best"
     / "worst" by that model's selection rate on all rows, or a name). ``all_counts(model)``: the model's
-    (k, 4) counts on all rows (where the largest, best and worst groups are found)."""
+    (k, 4) counts on all rows (where the largest, best and worst groups are found). ``active``: the active
+    model's :func:`~errorscope.fairness.count_groups` on ``where`` when the caller has it (its counts and
+    score sums are used, not counted again)."""
     scores = ev.has_scores and all(_has_scores(ev, m) for m in models)
     tables, overall = [], []
     for model in models:
-        counts, score = count_model(ev, groups, where, positive, model, scores)
+        if model == ev.active_model and active is not None and (active.cells is not None or not scores):
+            counts, score = active.counts, None
+            if scores:
+                assert active.cells is not None and active.squares is not None
+                score = np.stack([active.cells[..., 2].sum(axis=1), active.squares], axis=1)
+        else:
+            counts, score = count_model(ev, groups, where, positive, model, scores)
         counted = GroupCounts(counts, None)
         metrics = group_metrics(ev, groups, where, None, min_size, n_boot, seed, counted=counted)
         if score is not None:
@@ -150,9 +159,10 @@ def regression_model_groups(
     model's group metrics on all rows (the largest, best and worst groups are found there)."""
     tables, overall = [], []
     for model in models:
-        counted = gr.count_regression_groups(ev, groups, where, model)
+        own = "" if model == ev.active_model else model  # the active model's: the view's own plan
+        counted = gr.count_regression_groups(ev, groups, where, own)
         table, gaps, _ref = gr.group_regression(
-            ev, groups, where, reference, min_size, model=model, counted=counted,
+            ev, groups, where, reference, min_size, model=own, counted=counted,
             overall=None if where.everything else all_metrics(model),
         )  # fmt: skip
         merged = table.drop(columns="term").merge(gaps.drop(columns="count"), on="group", sort=False)

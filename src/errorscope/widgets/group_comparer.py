@@ -133,6 +133,7 @@ class GroupComparer(LinkedView):
         self._disparities = pd.DataFrame()
         self._where: Filter = ALL_ROWS
         self._score_hist: np.ndarray | None = None
+        self._counted: GroupCounts | None = None  # the active model's counts on the view's rows
         super().__init__(
             evaluation,
             group_columns=list(self._groups.columns),
@@ -270,6 +271,7 @@ class GroupComparer(LinkedView):
             return
         positive = ev.class_names[self._positive]
         counted = count_groups(ev, self._groups, self._where, positive)
+        self._counted = counted
         overall = counted if where.everything else self._overall_counts(positive)
         self._metrics = group_metrics(
             ev, self._groups, self._where, positive, self.min_size, self.n_boot, self.seed, counted=counted
@@ -409,6 +411,11 @@ class GroupComparer(LinkedView):
         if self.task == "regression":
 
             def all_metrics(model: str) -> pd.DataFrame:
+                if model == ev.active_model:  # the view's own metrics of all rows
+                    key = ("group_regression_overall", id(groups), ev.predictions_version)
+                    return ev.cached(key, lambda: (groups, gr.regression_group_metrics(ev, groups)), keep=4)[
+                        1
+                    ]
                 key = ("group_regression_overall_model", id(groups), model, ev.predictions_version)
                 metrics = lambda: gr.regression_group_metrics(ev, groups, model=model)  # noqa: E731
                 return ev.cached(key, lambda: (groups, metrics()), keep=keep)[1]
@@ -420,6 +427,8 @@ class GroupComparer(LinkedView):
             positive = self._positive
 
             def all_counts(model: str) -> np.ndarray:
+                if model == ev.active_model:  # the view's own counts of all rows
+                    return self._overall_counts(ev.class_names[positive]).counts
                 key = ("group_overall_model", id(groups), positive, model, ev.predictions_version)
                 everything = ev.engine.as_filter(None)
                 count = lambda: mg.count_model(ev, groups, everything, positive, model, False)[0]  # noqa: E731
@@ -436,6 +445,7 @@ class GroupComparer(LinkedView):
                 self.min_size,
                 self.n_boot,
                 self.seed,
+                active=self._counted,
             )
         self._send_models()
 

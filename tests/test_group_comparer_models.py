@@ -157,6 +157,35 @@ def test_the_views_metric_is_the_tradeoffs_when_it_rates_a_model(three):  # type
         gc.close()
 
 
+def check_regression(gc: es.GroupComparer, frame: pd.DataFrame, active: str) -> None:
+    """Each model's group MAE, RMSE, mean residual and MAE gap against scikit-learn per group."""
+    table = gc.model_table.set_index(["model", "group"])
+    trade = gc.tradeoff_table.set_index("model")
+    assert trade.index.tolist() == ["gbm", "linear"]
+    assert trade["active"].tolist() == [active == "gbm", active == "linear"]
+    y = frame["wage"].to_numpy()
+    for model, column in (("gbm", "pred"), ("linear", "pred_linear")):
+        mae = {}
+        for group, rows in frame.groupby("race", observed=True):
+            got = table.loc[(model, group)]
+            yt, yp = rows["wage"].to_numpy(), rows[column].to_numpy()
+            mae[group] = mean_absolute_error(yt, yp)
+            assert got["count"] == len(rows)
+            assert got["mae"] == pytest.approx(mae[group], rel=1e-9)
+            assert got["rmse"] == pytest.approx(root_mean_squared_error(yt, yp), rel=1e-9)
+            assert got["mean_error"] == pytest.approx(np.mean(yp - yt), rel=1e-9, abs=1e-9)
+            assert got["mae_low"] < got["mae"] < got["mae_high"]
+        ref = table.loc[model].index[table.loc[model, "reference"].to_numpy()][0]
+        assert ref == frame["race"].value_counts().idxmax()
+        for group in mae:
+            assert table.loc[(model, group), "mae_difference"] == pytest.approx(
+                mae[group] - mae[ref], rel=1e-9, abs=1e-9
+            )
+        assert trade.loc[model, "metric"] == "mae" and trade.loc[model, "disparity_metric"] == "mae_range"
+        assert trade.loc[model, "value"] == pytest.approx(mean_absolute_error(y, frame[column]), rel=1e-9)
+        assert trade.loc[model, "disparity"] == pytest.approx(max(mae.values()) - min(mae.values()), rel=1e-9)
+
+
 def test_a_regressions_models_by_group(on_engine, wage_two_models):  # type: ignore[no-untyped-def]
     frame = wage_two_models
     ev = on_engine(
@@ -164,37 +193,15 @@ def test_a_regressions_models_by_group(on_engine, wage_two_models):  # type: ign
     )
     gc = es.GroupComparer(ev, groups="race")
     try:
-        table = gc.model_table.set_index(["model", "group"])
-        trade = gc.tradeoff_table.set_index("model")
-        y = frame["wage"].to_numpy()
-        for model, column in (("gbm", "pred"), ("linear", "pred_linear")):
-            mae = {}
-            for group, rows in frame.groupby("race", observed=True):
-                got = table.loc[(model, group)]
-                yt, yp = rows["wage"].to_numpy(), rows[column].to_numpy()
-                mae[group] = mean_absolute_error(yt, yp)
-                assert got["count"] == len(rows)
-                assert got["mae"] == pytest.approx(mae[group], rel=1e-9)
-                assert got["rmse"] == pytest.approx(root_mean_squared_error(yt, yp), rel=1e-9)
-                assert got["mean_error"] == pytest.approx(np.mean(yp - yt), rel=1e-9, abs=1e-9)
-                assert got["mae_low"] < got["mae"] < got["mae_high"]
-            ref = table.loc[model].index[table.loc[model, "reference"].to_numpy()][0]
-            assert ref == frame["race"].value_counts().idxmax()
-            for group in mae:
-                assert table.loc[(model, group), "mae_difference"] == pytest.approx(
-                    mae[group] - mae[ref], rel=1e-9, abs=1e-9
-                )
-            assert trade.loc[model, "metric"] == "mae" and trade.loc[model, "disparity_metric"] == "mae_range"
-            assert trade.loc[model, "value"] == pytest.approx(mean_absolute_error(y, frame[column]), rel=1e-9)
-            assert trade.loc[model, "disparity"] == pytest.approx(
-                max(mae.values()) - min(mae.values()), rel=1e-9
-            )
+        check_regression(gc, frame, "gbm")
+        ev.active_model = "linear"  # every model's numbers stay its own
+        check_regression(gc, frame, "linear")
         gc.metric = "rmse"
-        assert trade.index.tolist() == ["gbm", "linear"]
         assert gc.tradeoff_table.set_index("model").loc["linear", "value"] == pytest.approx(
-            root_mean_squared_error(y, frame["pred_linear"]), rel=1e-9
+            root_mean_squared_error(frame["wage"], frame["pred_linear"]), rel=1e-9
         )
     finally:
+        ev.active_model = "gbm"
         gc.close()
 
 

@@ -159,10 +159,11 @@ def regression_model_groups(
     model's group metrics on all rows (the largest, best and worst groups are found there)."""
     tables, overall = [], []
     for model in models:
-        own = "" if model == ev.active_model else model  # the active model's: the view's own plan
-        counted = gr.count_regression_groups(ev, groups, where, own)
+        # by name, the active model too: a plan of the active model ("") with only column keys may be
+        # answered from the numpy engine's counter built before the active model changed
+        counted = gr.count_regression_groups(ev, groups, where, model)
         table, gaps, _ref = gr.group_regression(
-            ev, groups, where, reference, min_size, model=own, counted=counted,
+            ev, groups, where, reference, min_size, model=model, counted=counted,
             overall=None if where.everything else all_metrics(model),
         )  # fmt: skip
         merged = table.drop(columns="term").merge(gaps.drop(columns="count"), on="group", sort=False)

@@ -113,3 +113,48 @@ def test_the_layout_fits(groups_page: Page, artifacts: Path, width: int) -> None
             path=str(artifacts / f"group-comparer-models-{width}-{'dark' if dark else 'light'}.png")
         )
     set_theme(page, dark=False)
+
+
+WAGE = """
+import numpy as np
+import errorscope as es
+from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.linear_model import LinearRegression
+wage = es.datasets.load_wage()
+X = wage[["year", "age"]]
+gbm = GradientBoostingRegressor(n_estimators=40, max_depth=3, random_state=0).fit(X.iloc[::2], wage["wage"].iloc[::2])
+linear = LinearRegression().fit(X.iloc[::2], wage["wage"].iloc[::2])
+frame = wage[["year", "age", "race", "wage"]].assign(gbm=gbm.predict(X), linear=linear.predict(X))
+ev = es.Evaluation(frame, "wage", y_pred={"gbm": "gbm", "linear": "linear"}, sensitive="race", task="regression")
+gc = es.GroupComparer(ev, groups="race")
+gc
+"""
+
+
+def test_a_regressions_models_fit_at_420_px(page: Page, lab, notebook_dir: Path, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    write_notebook(notebook_dir / "group_models_wage.ipynb", WAGE)
+    page.set_viewport_size({"width": 1400, "height": 1600})
+    open_and_run(page, lab, "group_models_wage.ipynb")
+    gc = page.locator(".jp-NotebookPanel:visible").get_by_role("region", name="Group comparer")
+    expect(gc).to_have_attribute("data-rows", "3000")
+    name = kernel_eval(
+        page,
+        "r = gc.tradeoff_table.set_index('model').loc['linear']; "
+        "print(f'linear: MAE {float(np.format_float_positional(r.value, 4, fractional=False))}')",
+    ).strip()
+    point = gc.get_by_role("button", name=re.compile(rf"^{re.escape(name)}, largest disparity "))
+    expect(point).to_have_attribute("aria-pressed", "false")
+    point.click()
+    expect(point).to_have_attribute("aria-pressed", "true")
+    assert kernel_eval(page, "print(ev.active_model)").strip() == "linear"
+    set_notebook_width(page, 420)
+    section = gc.get_by_role("region", name="Models compared")
+    section.scroll_into_view_if_needed()
+    assert overflow_problems(gc) == []
+    for dark in (False, True):
+        set_theme(page, dark)
+        section.scroll_into_view_if_needed()
+        section.screenshot(
+            path=str(artifacts / f"group-comparer-models-wage-420-{'dark' if dark else 'light'}.png")
+        )
+    set_theme(page, dark=False)

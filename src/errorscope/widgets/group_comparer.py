@@ -411,11 +411,6 @@ class GroupComparer(LinkedView):
         if self.task == "regression":
 
             def all_metrics(model: str) -> pd.DataFrame:
-                if model == ev.active_model:  # the view's own metrics of all rows
-                    key = ("group_regression_overall", id(groups), ev.predictions_version)
-                    return ev.cached(key, lambda: (groups, gr.regression_group_metrics(ev, groups)), keep=4)[
-                        1
-                    ]
                 key = ("group_regression_overall_model", id(groups), model, ev.predictions_version)
                 metrics = lambda: gr.regression_group_metrics(ev, groups, model=model)  # noqa: E731
                 return ev.cached(key, lambda: (groups, metrics()), keep=keep)[1]

@@ -32,6 +32,15 @@ def regions(page: Page) -> tuple[Locator, Locator]:
     )
 
 
+def screenshot_section(page: Page, section: Locator, stem: Path) -> None:
+    """``stem``-light.png and ``stem``-dark.png of ``section``, leaving the page in the light theme."""
+    for dark in (False, True):
+        set_theme(page, dark)
+        section.scroll_into_view_if_needed()
+        section.screenshot(path=f"{stem}-{'dark' if dark else 'light'}.png")
+    set_theme(page, dark=False)
+
+
 def point(gc: Locator, model: str) -> Locator:
     return gc.get_by_role("button", name=re.compile(rf"^{model}: accuracy "))
 
@@ -106,13 +115,7 @@ def test_the_layout_fits(groups_page: Page, artifacts: Path, width: int) -> None
         and box["x"] >= inside["x"] - 1
         and box["x"] + box["width"] <= inside["x"] + inside["width"] + 1
     )
-    for dark in (False, True):
-        set_theme(page, dark)
-        section.scroll_into_view_if_needed()
-        section.screenshot(
-            path=str(artifacts / f"group-comparer-models-{width}-{'dark' if dark else 'light'}.png")
-        )
-    set_theme(page, dark=False)
+    screenshot_section(page, section, artifacts / f"group-comparer-models-{width}")
 
 
 WAGE = """
@@ -151,10 +154,4 @@ def test_a_regressions_models_fit_at_420_px(page: Page, lab, notebook_dir: Path,
     section = gc.get_by_role("region", name="Models compared")
     section.scroll_into_view_if_needed()
     assert overflow_problems(gc) == []
-    for dark in (False, True):
-        set_theme(page, dark)
-        section.scroll_into_view_if_needed()
-        section.screenshot(
-            path=str(artifacts / f"group-comparer-models-wage-420-{'dark' if dark else 'light'}.png")
-        )
-    set_theme(page, dark=False)
+    screenshot_section(page, section, artifacts / "group-comparer-models-wage-420")

@@ -1,7 +1,7 @@
 /** GroupComparer widget: a metric per group with intervals, disparities, score distributions, what-if. */
 import { toFloat64, toUint32, toUint8 } from "./lib/buffers";
 import { h, positiveClassNote, svg } from "./lib/dom";
-import { abbreviate, formatCount, formatInterval, formatMetric, formatPercent, formatSignificant } from "./lib/format";
+import { abbreviate, formatCount, formatInterval, formatMetric, formatPercent, formatSignificant, niceTicks } from "./lib/format";
 import { mountView, type WidgetModel } from "./lib/model";
 
 export const METRICS: [string, string][] = [
@@ -200,6 +200,134 @@ function regressionSections(r: any, g: any, labels: string[]): HTMLElement[] {
     h("div", { className: "es-scroll" }, [tests]),
     ...[dists("prediction", "Predictions by group", "mean"), dists("residual", "Residuals by group", "mean"), byActual].filter((x): x is HTMLElement => !!x),
   ];
+}
+
+/** The trade-off's largest disparities: [name, label, the per-group column's header]. */
+export const TRADEOFF_DISPARITIES: [string, string, string][] = [
+  ["demographic_parity_difference", "demographic parity difference", "DP diff. vs ref."],
+  ["equalized_odds_difference", "equalized odds difference", "EO diff. vs ref."],
+  ["equal_opportunity_difference", "equal opportunity difference", "Equal opp. diff. vs ref."],
+];
+export const REGRESSION_TRADEOFF_DISPARITIES: [string, string, string][] = [
+  ["mae_range", "MAE range (largest gap)", "MAE − ref."],
+  ["rmse_range", "RMSE range (largest gap)", "RMSE − ref."],
+  ["mean_error_range", "mean residual range", "mean resid. − ref."],
+];
+const OVERALL_NAMES: Record<string, string> = { accuracy: "accuracy", precision: "precision", recall: "recall", f1: "F1", fpr: "false positive rate", fnr: "false negative rate", mae: "MAE", rmse: "RMSE", r2: "R²" };
+const LOWER_IS_BETTER = new Set(["fpr", "fnr", "mae", "rmse"]);
+
+interface TradeoffPoint { model: string; value: number | null; disparity: number | null; active: boolean }
+
+/** The accessible name of a trade-off point: "candidate: accuracy 0.866, largest disparity 0.120". */
+export function pointName(p: TradeoffPoint, metric: string, regression: boolean): string {
+  const fmt = regression ? formatSignificant : formatMetric;
+  return `${p.model}: ${OVERALL_NAMES[metric] ?? metric} ${fmt(p.value ?? NaN)}, largest disparity ${fmt(p.disparity ?? NaN)}`;
+}
+
+/** A scale's range padded so no point sits on an axis: [lo, hi] spanning every value (and `lo0` if given). */
+function padded(values: number[], lo0?: number): [number, number] {
+  const finite = values.filter(Number.isFinite);
+  if (lo0 !== undefined) finite.push(lo0);
+  if (!finite.length) return [0, 1];
+  let lo = Math.min(...finite), hi = Math.max(...finite);
+  const pad = (hi - lo) * 0.12 || Math.abs(hi) * 0.1 || 0.05;
+  lo = lo0 !== undefined && lo >= lo0 ? lo0 : lo - pad;
+  hi += pad;
+  return [lo, hi];
+}
+
+/** The trade-off chart: each model a point of its overall metric (x) against its largest disparity
+ * between groups (y); each point a focusable button that makes its model active (Enter or Space; arrow
+ * keys move between points). */
+export function tradeoffChart(model: WidgetModel, t: any, regression: boolean): HTMLElement {
+  const points = (t.points ?? []) as TradeoffPoint[];
+  const metric = String(t.metric ?? "accuracy");
+  const disparity = String(t.disparity_metric ?? "");
+  const names = regression ? REGRESSION_TRADEOFF_DISPARITIES : TRADEOFF_DISPARITIES;
+  const disparityName = names.find(([k]) => k === disparity)?.[1] ?? disparity;
+  const metricName = OVERALL_NAMES[metric] ?? metric;
+  const fmt = regression ? formatSignificant : formatMetric;
+  const width = 380, height = 240, left = 58, right = 14, top = 12, bottom = 44;
+  const [xLo, xHi] = padded(points.map((p) => p.value ?? NaN));
+  const [yLo, yHi] = padded(points.map((p) => p.disparity ?? NaN), 0);
+  const X = (v: number): number => left + ((v - xLo) / (xHi - xLo || 1)) * (width - left - right);
+  const Y = (v: number): number => top + ((yHi - v) / (yHi - yLo || 1)) * (height - top - bottom);
+  const plot = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "es-tradeoff-plot", role: "group", "aria-label": `Models: ${metricName} against the largest disparity (${disparityName})` });
+  plot.append(svg("rect", { x: left, y: top, width: width - left - right, height: height - top - bottom, class: "es-tradeoff-frame" }));
+  const text = (x: number, y: number, label: string, anchor: string, cls = "es-axis-text", extra: Record<string, string | number> = {}): SVGTextElement => {
+    const el = svg("text", { x, y, "text-anchor": anchor, class: cls, ...extra });
+    el.textContent = label;
+    return el;
+  };
+  for (const v of niceTicks(xLo, xHi, 4)) {
+    plot.append(svg("line", { x1: X(v), x2: X(v), y1: height - bottom, y2: height - bottom + 4, class: "es-tick" }));
+    plot.append(text(X(v), height - bottom + 15, fmt(v), "middle"));
+  }
+  for (const v of niceTicks(yLo, yHi, 4)) {
+    plot.append(svg("line", { x1: left - 4, x2: left, y1: Y(v), y2: Y(v), class: "es-tick" }));
+    plot.append(text(left - 6, Y(v) + 4, fmt(v), "end"));
+  }
+  const better = LOWER_IS_BETTER.has(metric) ? "lower is better" : "higher is better";
+  plot.append(text((left + width - right) / 2, height - 6, `${metricName} (${better})`, "middle", "es-axis-label"));
+  const yMid = (top + height - bottom) / 2;
+  plot.append(text(14, yMid, "largest disparity", "middle", "es-axis-label", { transform: `rotate(-90 14 ${yMid})` }));
+  const buttons: SVGGElement[] = [];
+  const choose = (p: TradeoffPoint): void => model.send({ type: "active_model", model: p.model });
+  points.forEach((p, i) => {
+    if (p.value == null || p.disparity == null) return;
+    const [cx, cy] = [X(p.value), Y(p.disparity)];
+    const g = svg("g", { role: "button", tabindex: 0, "aria-pressed": String(!!p.active), "aria-label": pointName(p, metric, regression), class: `es-tradeoff-point${p.active ? " es-active" : ""}`, "data-focus": `tradeoff-${i}` });
+    g.append(svg("circle", { cx, cy, r: 11, class: "es-hit" }), svg("circle", { cx, cy, r: p.active ? 6.5 : 5, class: "es-dot" }));
+    const onRight = cx < (left + width - right) / 2;
+    const label = abbreviate(p.model, 16);
+    // the label is part of what a pointer can press: a transparent box from the dot to the label's end
+    const span = 10 + 7.2 * Array.from(label).length;
+    g.append(svg("rect", { x: onRight ? cx - 11 : cx - span, y: cy - 21, width: span + 11, height: 32, class: "es-hit" }));
+    g.append(text(cx + (onRight ? 10 : -10), cy - 8, label, onRight ? "start" : "end", "es-point-label"));
+    g.addEventListener("click", () => choose(p));
+    g.addEventListener("keydown", (e) => {
+      const k = (e as KeyboardEvent).key;
+      if (k === "Enter" || k === " ") {
+        e.preventDefault();
+        e.stopPropagation();
+        choose(p);
+      } else if (["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"].includes(k)) {
+        e.preventDefault();
+        e.stopPropagation();
+        const at = buttons.indexOf(g);
+        const next = k === "Home" ? 0 : k === "End" ? buttons.length - 1 : k === "ArrowLeft" || k === "ArrowUp" ? Math.max(0, at - 1) : Math.min(buttons.length - 1, at + 1);
+        buttons[next]?.focus();
+      }
+    });
+    buttons.push(g);
+  });
+  plot.append(...buttons); // in the models' order: Tab and the arrow keys go through them alike
+  return h("div", { className: "es-tradeoff-chart" }, [plot]);
+}
+
+/** Every model's metric per group and its disparity against the reference (a table that scrolls in its
+ * own box), the active model's columns marked. */
+export function modelsByGroup(m: any, labels: string[], metricName: string, fmt: (x: number) => string, active: string, regression: boolean): HTMLElement {
+  const columns = (m.models ?? []) as any[];
+  const gapHeader = [...TRADEOFF_DISPARITIES, ...REGRESSION_TRADEOFF_DISPARITIES].find(([k]) => k.replace(/_range$/, "_difference") === m.gap)?.[2] ?? "vs ref.";
+  const gapFmt = regression ? formatSignificant : formatMetric;
+  return h("div", { className: "es-scroll es-models-scroll" }, [
+    h("table", { className: "es-table es-models-table", role: "table", "aria-label": `${metricName} and disparity by model and group` }, [
+      h("thead", {}, [
+        h("tr", {}, [h("th", { scope: "col", rowspan: 2, text: "group" }), ...columns.map((c) => h("th", { scope: "colgroup", colspan: 2, className: c.model === active ? "es-active" : "", text: c.model === active ? `${c.model} (active)` : String(c.model) }))]),
+        h("tr", {}, columns.flatMap((c) => [h("th", { scope: "col", className: c.model === active ? "es-active" : "", text: metricName }), h("th", { scope: "col", className: c.model === active ? "es-active" : "", text: gapHeader })])),
+      ]),
+      h("tbody", {}, labels.map((label, i) => h("tr", {}, [
+        h("th", { scope: "row", text: label }),
+        ...columns.flatMap((c) => {
+          const [v, lo, hi, gap] = [f64(c, "value")[i]!, f64(c, "low")[i]!, f64(c, "high")[i]!, f64(c, "gap")[i]!];
+          const cls = `es-num${c.model === active ? " es-active" : ""}`;
+          const gapText = i === Number(c.reference) ? "ref." : Number.isFinite(gap) && gap > 0 ? `+${gapFmt(gap)}` : gapFmt(gap);
+          return [h("td", { className: cls, text: formatInterval(v, lo, hi, fmt) }), h("td", { className: cls, text: gapText })];
+        }),
+      ]))),
+    ]),
+  ]);
 }
 
 function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
@@ -401,6 +529,23 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       (whatIf as HTMLDetailsElement).open = Object.keys(thresholds).length > 0;
     }
 
+    // several models: the trade-off chart and every model's metric by group
+    const t = model.get("tradeoff") ?? {};
+    let modelsSection: HTMLElement | null = null;
+    if ((t.points ?? []).length > 1) {
+      const active = String(model.get("active_model") ?? "");
+      const disparitySelect = h("select", { "aria-label": "Disparity", "data-focus": "disparity" });
+      for (const [k, name] of regression ? REGRESSION_TRADEOFF_DISPARITIES : TRADEOFF_DISPARITIES) disparitySelect.append(h("option", { value: k, text: name }));
+      disparitySelect.value = String(model.get("disparity_metric") ?? "");
+      disparitySelect.addEventListener("change", () => setTrait("disparity_metric", disparitySelect.value));
+      const overall = OVERALL_NAMES[String(t.metric)] ?? String(t.metric);
+      modelsSection = h("section", { className: "es-models", "aria-label": "Models compared" }, [
+        h("p", { className: "es-cohort-heading", text: `Models: ${overall} on these rows against the largest difference between groups; click a point (or press Enter on it) to make that model active.` }),
+        h("div", { className: "es-toolbar" }, [h("label", {}, ["Disparity ", disparitySelect])]),
+        h("div", { className: "es-models-body" }, [tradeoffChart(model, t, regression), modelsByGroup(model.get("model_groups") ?? {}, labels, metricName, fmt, active, regression)]),
+      ]);
+    }
+
     root.replaceChildren(
       h("div", { className: "es-header" }, [
         h("span", { className: "es-title", text: "Group comparer" }),
@@ -420,6 +565,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
       bars,
       h("div", { className: "es-scroll" }, [summaryList]),
       h("div", { className: "es-scroll" }, [dispTable]),
+      ...(modelsSection ? [modelsSection] : []),
       ...(regression ? regressionSections(model.get("regression") ?? {}, g, labels) : []),
       ...[distributions, representation && h("div", { className: "es-scroll" }, [representation]), whatIf].filter((x): x is HTMLElement => !!x),
     );
@@ -429,7 +575,7 @@ function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => v
   return mountView(
     model,
     root,
-    ["groups", "metric", "task", "regression", "positive", "class_names", "reference", "disparity", "summary_values", "distributions", "representation_table", "selected_groups", "thresholds", "what_if", "can_threshold", "n_rows", "clause_text", "filter_text", "group_columns", "min_size", "reference_label", "outcome_filter", "lift_table"],
+    ["groups", "metric", "task", "regression", "positive", "class_names", "reference", "disparity", "summary_values", "distributions", "representation_table", "selected_groups", "thresholds", "what_if", "can_threshold", "n_rows", "clause_text", "filter_text", "group_columns", "min_size", "reference_label", "outcome_filter", "lift_table", "tradeoff", "model_groups", "disparity_metric", "active_model"],
     paint,
   );
 }

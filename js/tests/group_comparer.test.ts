@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import widget, { barPlacement } from "../src/group_comparer";
+import widget, { barPlacement, modelsByGroup, pointName, tradeoffChart } from "../src/group_comparer";
 import { formatInterval, formatMetric, formatPercent } from "../src/lib/format";
 import { f64, MockModel, u32 } from "./mock";
 
@@ -88,5 +88,64 @@ describe("group comparer", () => {
     expect(barPlacement(5, -5, 5)).toEqual([50, 50]);
     expect(barPlacement(-2.5, -5, 5)).toEqual([25, 25]);
     expect(barPlacement(0.5, 0, 1)).toEqual([0, 50]);
+  });
+  it("with several models: a trade-off chart whose points make a model active, and every model by group", async () => {
+    (globalThis as any).CSS ??= { escape: (x: string) => x }; // jsdom has no CSS.escape
+    const { el, model } = setup();
+    expect(el.querySelector('[aria-label="Models compared"]')).toBeNull(); // one model: nothing
+    model.set("active_model", "baseline");
+    model.set("disparity_metric", "demographic_parity_difference");
+    model.set("model_groups", { metric: "selection_rate", gap: "demographic_parity_difference", models: [
+      { model: "baseline", value: f64([0.5, 0.25]), low: f64([0.4, 0.1]), high: f64([0.6, 0.5]), gap: f64([0, -0.25]), reference: 0 },
+      { model: EVIL, value: f64([0.45, 0.4]), low: f64([NaN, NaN]), high: f64([NaN, NaN]), gap: f64([0, -0.05]), reference: 0 },
+    ] });
+    model.set("tradeoff", { metric: "accuracy", disparity_metric: "demographic_parity_difference", points: [
+      { model: "baseline", value: 0.81, disparity: 0.25, active: true },
+      { model: EVIL, value: 0.866, disparity: 0.12, active: false },
+    ] });
+    await Promise.resolve();
+    const section = el.querySelector('[aria-label="Models compared"]')!;
+    expect(el.querySelector("img")).toBeNull();
+    const points = Array.from(section.querySelectorAll<SVGGElement>('[role="button"]'));
+    expect(points.map((p) => p.getAttribute("aria-label"))).toEqual(["baseline: accuracy 0.810, largest disparity 0.250", `${EVIL}: accuracy 0.866, largest disparity 0.120`]);
+    expect(points.map((p) => p.getAttribute("aria-pressed"))).toEqual(["true", "false"]);
+    expect(points.every((p) => p.getAttribute("tabindex") === "0")).toBe(true);
+    const texts = Array.from(section.querySelectorAll("svg text")).map((t) => t.textContent);
+    expect(texts).toContain("accuracy (higher is better)");
+    expect(texts).toContain("largest disparity");
+    points[1]!.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    const key = new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true });
+    let leaked = false;
+    document.body.addEventListener("keydown", () => (leaked = true), { once: true });
+    points[0]!.dispatchEvent(key);
+    points[0]!.dispatchEvent(new KeyboardEvent("keydown", { key: " ", bubbles: true, cancelable: true }));
+    expect(leaked).toBe(false);
+    expect(key.defaultPrevented).toBe(true);
+    expect(model.sent).toEqual([{ type: "active_model", model: EVIL }, { type: "active_model", model: "baseline" }, { type: "active_model", model: "baseline" }]);
+    points[0]!.focus();
+    points[0]!.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+    expect(document.activeElement).toBe(points[1]);
+    const table = section.querySelector("table")!;
+    expect(Array.from(table.querySelectorAll("thead tr:first-child th")).map((t) => t.textContent)).toEqual(["group", "baseline (active)", EVIL]);
+    expect(Array.from(table.querySelectorAll("tbody tr:nth-child(2) td")).map((t) => t.textContent)).toEqual(["25.0% (10.0% to 50.0%)", "−0.250", "40.0%", "−0.050"]);
+    expect(table.querySelector("tbody tr:first-child td:nth-child(3)")!.textContent).toBe("ref.");
+    const disparity = section.querySelector<HTMLSelectElement>('select[aria-label="Disparity"]')!;
+    disparity.value = "equalized_odds_difference";
+    disparity.dispatchEvent(new Event("change"));
+    expect(model.get("disparity_metric")).toBe("equalized_odds_difference");
+    model.set("active_model", EVIL); // the kernel made it active: the repaint keeps the focus on its point
+    await Promise.resolve();
+    expect(document.activeElement!.getAttribute("aria-label")).toBe(`${EVIL}: accuracy 0.866, largest disparity 0.120`);
+  });
+  it("names a regression's points in the target's units, lower MAE better, gaps against the reference", () => {
+    expect(pointName({ model: "gbm", value: 21.2345, disparity: 3.5, active: false }, "mae", true)).toBe("gbm: MAE 21.23, largest disparity 3.5");
+    const model = new MockModel({});
+    const chart = tradeoffChart(model, { metric: "mae", disparity_metric: "mae_range", points: [{ model: "gbm", value: 21.2, disparity: 3.5, active: true }, { model: "linear", value: 28.1, disparity: null, active: false }] }, true);
+    expect(chart.querySelector("svg")!.getAttribute("aria-label")).toBe("Models: MAE against the largest disparity (MAE range (largest gap))");
+    expect(Array.from(chart.querySelectorAll("text")).map((t) => t.textContent)).toContain("MAE (lower is better)");
+    expect(chart.querySelectorAll('[role="button"]').length).toBe(1); // a point without a disparity is not drawn
+    const table = modelsByGroup({ gap: "mae_difference", models: [{ model: "gbm", value: f64([20, 24.5]), low: f64([19, 22]), high: f64([21, 27]), gap: f64([0, 4.5]), reference: 0 }] }, ["A", "B"], "MAE", (x) => x.toFixed(1), "gbm", true);
+    expect(Array.from(table.querySelectorAll("thead th")).map((t) => t.textContent)).toEqual(["group", "gbm (active)", "MAE", "MAE − ref."]);
+    expect(Array.from(table.querySelectorAll("tbody tr:nth-child(2) td")).map((t) => t.textContent)).toEqual(["24.5 (22.0 to 27.0)", "+4.5"]);
   });
 });

@@ -74,13 +74,15 @@ class RegressionGroupCounts:
 
 
 def count_regression_groups(
-    ev: Evaluation, groups: Groups, where: Filter | np.ndarray | None
+    ev: Evaluation, groups: Groups, where: Filter | np.ndarray | None, model: str = ""
 ) -> RegressionGroupCounts:
-    """One grouped count: the regression sums and R²'s moment sums per group."""
+    """One grouped count: the regression sums and R²'s moment sums per group, of model ``model`` (""
+    : the active one)."""
     require_regression(ev)
     engine = ev.engine
     where = engine.as_filter(where)
-    counted = engine.count(GroupCounts(groups.keys, (*REGRESSION_SUMS, *MOMENT_SUMS)), where)
+    measures = tuple(Measure(m.kind, model=model) for m in (*REGRESSION_SUMS, *MOMENT_SUMS))
+    counted = engine.count(GroupCounts(groups.keys, measures), where)
     counts = _by_group(groups, counted.counts, 1)[:, 0]
     sums = np.stack([_by_group(groups, s, 1)[:, 0] for s in counted.sums])
     return RegressionGroupCounts(counts, sums)
@@ -152,11 +154,13 @@ def regression_group_metrics(
     where: Filter | np.ndarray | None = None,
     min_size: int = 30,
     counted: RegressionGroupCounts | None = None,
+    model: str = "",
 ) -> pd.DataFrame:
     """One row per group: ``count``, ``share``, each of :data:`METRICS` with ``<metric>_low/_high`` (95%
     intervals, see the module docstring), Welch's test of the mean residual against the other kept rows
-    (``mean_error_p_value``, BH-adjusted ``mean_error_p_adjusted``) and ``small`` (count < min_size)."""
-    counted = counted or count_regression_groups(ev, groups, where)
+    (``mean_error_p_value``, BH-adjusted ``mean_error_p_adjusted``) and ``small`` (count < min_size).
+    ``model``: whose predictions (default: the active model's); ``counted``: its counts, when at hand."""
+    counted = counted or count_regression_groups(ev, groups, where, model)
     n = counted.counts
     m = RegressionMetrics.from_counted(_as_counted(counted))
     sums = {kind: counted.sum(kind) for kind in _SUM}
@@ -319,16 +323,21 @@ def group_regression(
     min_size: int = 30,
     reference_metric: str = "mae",
     overall: pd.DataFrame | None = None,
+    model: str = "",
+    counted: RegressionGroupCounts | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """The per-group metrics and the disparities against the reference, with its position. The largest,
     best and worst groups are found on all rows (``overall``: their metrics, when the caller has them),
-    so a selection never swaps the reference."""
-    table = regression_group_metrics(ev, groups, where, min_size)
+    so a selection never swaps the reference. ``model``: whose predictions (default: the active
+    model's); ``counted``: their :func:`count_regression_groups` on ``where``, when at hand."""
+    table = regression_group_metrics(ev, groups, where, min_size, counted, model)
     if (isinstance(reference, str) and reference not in ("best", "worst")) or isinstance(reference, int):
         ref = reference_index(table, reference)
     else:
         if overall is None:
             everything = where is None or (isinstance(where, Filter) and where.everything)
-            overall = table if everything else regression_group_metrics(ev, groups, None, min_size)
+            overall = (
+                table if everything else regression_group_metrics(ev, groups, None, min_size, model=model)
+            )
         ref = reference_index(overall, reference, reference_metric)
     return table, regression_disparities(table, ref), ref

@@ -12,6 +12,7 @@ import pandas as pd
 import traitlets
 
 from .. import group_regression as gr
+from .. import model_groups as mg
 from ..evaluation import Evaluation
 from ..fairness import (
     RATES,
@@ -61,6 +62,14 @@ class GroupComparer(LinkedView):
     residual against the other rows (``mean_error_p_value``, BH-adjusted ``mean_error_p_adjusted``).
     The view adds the prediction and residual histograms per group and the mean residual per group
     within quantile bins of the actual value. ``positive_class`` does not apply.
+
+    With several models (``ev.models``), ``model_table`` has every model's metrics and disparities per
+    group, each model counted by its own plan, and ``tradeoff_table`` each model's overall metric (the
+    view's ``metric`` when it rates a model, else accuracy; a regression: MAE) against its largest
+    disparity (``disparity_metric``: "demographic_parity_difference" by default, or
+    "equalized_odds_difference" / "equal_opportunity_difference"; a regression: "mae_range", the largest
+    MAE gap, or "rmse_range" / "mean_error_range"); the view draws it as a chart whose points make a
+    model active.
     """
 
     _bundle = "group_comparer"
@@ -83,6 +92,9 @@ class GroupComparer(LinkedView):
     what_if = traitlets.Dict().tag(sync=True)
     can_threshold = traitlets.Bool(False).tag(sync=True)
     min_size = traitlets.Int(30).tag(sync=True)
+    disparity_metric = traitlets.Unicode("").tag(sync=True)  # the trade-off's largest disparity
+    model_groups = traitlets.Dict().tag(sync=True)  # several models: each one's metric per group
+    tradeoff = traitlets.Dict().tag(sync=True)  # several models: overall metric against largest disparity
 
     def __init__(
         self,
@@ -94,9 +106,11 @@ class GroupComparer(LinkedView):
         min_size: int = 30,
         n_boot: int = 200,
         seed: int = 0,
+        disparity_metric: str | None = None,
         **kwargs: Any,
     ) -> None:
         self._lift = pd.DataFrame()
+        self._models = mg.ModelGroups(pd.DataFrame(), pd.DataFrame())
         regression = isinstance(evaluation, Evaluation) and is_regression(evaluation)
         if isinstance(evaluation, Evaluation):
             self._set_groups(evaluation, make_groups(evaluation, groups))
@@ -111,12 +125,15 @@ class GroupComparer(LinkedView):
                 )
             if min_size < 1:
                 raise ValueError(f"min_size must be at least 1, got {min_size}.")
+            default = "mae_range" if regression else "demographic_parity_difference"
+            disparity_metric = mg.check_disparity_metric(disparity_metric or default, regression)
         self.n_boot, self.seed = n_boot, seed
         self._expected_shares = representation
         self._metrics = pd.DataFrame()
         self._disparities = pd.DataFrame()
         self._where: Filter = ALL_ROWS
         self._score_hist: np.ndarray | None = None
+        self._counted: GroupCounts | None = None  # the active model's counts on the view's rows
         super().__init__(
             evaluation,
             group_columns=list(self._groups.columns),
@@ -126,6 +143,7 @@ class GroupComparer(LinkedView):
             min_size=min_size,
             can_threshold=not regression and evaluation.is_binary and evaluation.has_scores,
             task="regression" if is_regression(evaluation) else "classification",
+            disparity_metric=disparity_metric or "",
             **({"metric": "mae"} if regression and "metric" not in kwargs else {}),
             **kwargs,
         )
@@ -141,6 +159,25 @@ class GroupComparer(LinkedView):
     @property
     def disparities_table(self) -> pd.DataFrame:
         return self._disparities.copy()
+
+    @property
+    def model_table(self) -> pd.DataFrame:
+        """With several models: one row per model and group, on the rows the view is computed on: count,
+        share, every rate with its 95% bootstrap interval (and the mean score with its t interval) and
+        the disparities against the reference group (difference, ratio, four-fifths flag); a regression:
+        MAE, RMSE, R², mean residual, ... with intervals, ``<metric>_difference`` and ``_ratio``. One
+        model: empty."""
+        return self._models.table.copy()
+
+    @property
+    def tradeoff_table(self) -> pd.DataFrame:
+        """With several models: each model's overall metric (``metric``, ``value``) against its largest
+        disparity between groups (``disparity_metric``, ``disparity``), and which one is ``active``."""
+        if self._models.overall.empty:
+            return pd.DataFrame(columns=list(mg.TRADEOFF_COLUMNS))
+        ev = self.evaluation
+        metric = mg.tradeoff_metric(self.metric, self.task == "regression")
+        return mg.tradeoff(self._models.overall, metric, self.disparity_metric, ev.active_model)
 
     @property
     def lift_rows(self) -> pd.DataFrame:
@@ -165,7 +202,7 @@ class GroupComparer(LinkedView):
                 lines.append(
                     f"  mean residual differs from the other rows (BH-adjusted p < 0.05): {', '.join(flagged)}"
                 )
-            return "\n".join(lines)
+            return "\n".join([*lines, *self._tradeoff_lines()])
         lines = [
             f"Group comparer ({', '.join(self.group_columns)}; positive class {self.positive}), {self.n_rows:,} rows:"
         ]
@@ -174,7 +211,18 @@ class GroupComparer(LinkedView):
         flagged = self._disparities.loc[self._disparities["four_fifths_violation"], "group"].tolist()
         if flagged:
             lines.append(f"  below four-fifths of the reference's selection rate: {', '.join(flagged)}")
-        return "\n".join(lines)
+        return "\n".join([*lines, *self._tradeoff_lines()])
+
+    def _tradeoff_lines(self) -> list[str]:
+        """With several models: each one's overall metric and largest disparity (the active one marked)."""
+        points = self.tradeoff_table
+        if points.empty:
+            return []
+        metric, disparity = points["metric"].iloc[0], points["disparity_metric"].iloc[0].replace("_", " ")
+        return [f"  models, {metric} against the largest {disparity}:"] + [
+            f"    {r.model}{' (active)' if r.active else ''}: {r.value:.3f}, {r.disparity:.3f}"
+            for r in points.itertuples()
+        ]
 
     def _overall_counts(self, positive: str) -> GroupCounts:
         """The counts of all rows (reference group, lift): they change only with the predictions."""
@@ -223,6 +271,7 @@ class GroupComparer(LinkedView):
             return
         positive = ev.class_names[self._positive]
         counted = count_groups(ev, self._groups, self._where, positive)
+        self._counted = counted
         overall = counted if where.everything else self._overall_counts(positive)
         self._metrics = group_metrics(
             ev, self._groups, self._where, positive, self.min_size, self.n_boot, self.seed, counted=counted
@@ -283,6 +332,7 @@ class GroupComparer(LinkedView):
                 "p_value": None if np.isnan(p_value) else p_value,
                 "given": True,
             }
+        self._compute_models()
         self._show_what_if()
 
     def _compute_regression(self, where: Filter) -> None:
@@ -345,7 +395,83 @@ class GroupComparer(LinkedView):
                 "p_value": None if np.isnan(p_value) else p_value,
                 "given": True,
             }
+        self._compute_models()
         self.what_if = {}
+
+    def _compute_models(self) -> None:
+        """Every model's metrics and disparities per group, and the trade-off (several models only)."""
+        ev, groups, where = self.evaluation, self._groups, self._where
+        models = ev.models
+        if len(models) < 2:
+            self._models = mg.ModelGroups(pd.DataFrame(), pd.DataFrame())
+            self.model_groups, self.tradeoff = {}, {}
+            return
+        reference = self.reference or None
+        keep = 2 * len(models) + 2
+        if self.task == "regression":
+
+            def all_metrics(model: str) -> pd.DataFrame:
+                key = ("group_regression_overall_model", id(groups), model, ev.predictions_version)
+                metrics = lambda: gr.regression_group_metrics(ev, groups, model=model)  # noqa: E731
+                return ev.cached(key, lambda: (groups, metrics()), keep=keep)[1]
+
+            self._models = mg.regression_model_groups(
+                ev, groups, where, models, all_metrics, reference, self.min_size
+            )
+        else:
+            positive = self._positive
+
+            def all_counts(model: str) -> np.ndarray:
+                if model == ev.active_model:  # the view's own counts of all rows
+                    return self._overall_counts(ev.class_names[positive]).counts
+                key = ("group_overall_model", id(groups), positive, model, ev.predictions_version)
+                everything = ev.engine.as_filter(None)
+                count = lambda: mg.count_model(ev, groups, everything, positive, model, False)[0]  # noqa: E731
+                return ev.cached(key, lambda: (groups, count()), keep=keep)[1]
+
+            self._models = mg.classification_model_groups(
+                ev,
+                groups,
+                where,
+                positive,
+                models,
+                all_counts,
+                reference,
+                self.min_size,
+                self.n_boot,
+                self.seed,
+                active=self._counted,
+            )
+        self._send_models()
+
+    def _send_models(self) -> None:
+        """The per-model payloads: the view's metric per model and group, with the disparity column the
+        trade-off's disparity summarises; the trade-off's points."""
+        if self._models.table.empty:
+            return
+        regression = self.task == "regression"
+        table = self._models.table
+        gap = (mg.REGRESSION_DISPARITY_METRICS if regression else mg.DISPARITY_METRICS)[self.disparity_metric]
+        columns = []
+        for model, rows in table.groupby("model", sort=False):
+            column = {"model": str(model)}
+            for name, source in (("value", self.metric), ("low", f"{self.metric}_low"),
+                                 ("high", f"{self.metric}_high"), ("gap", gap)):  # fmt: skip
+                values = rows[source].to_numpy(dtype=float) if source in rows else np.full(len(rows), np.nan)
+                column[name] = as_buffer(values, "f8")
+            column["reference"] = int(np.flatnonzero(rows["reference"].to_numpy())[0])
+            columns.append(column)
+        self.model_groups = {"metric": self.metric, "gap": gap, "models": columns}
+        points = self.tradeoff_table
+        self.tradeoff = {
+            "metric": str(points["metric"].iloc[0]),
+            "disparity_metric": self.disparity_metric,
+            "points": [
+                {"model": str(r.model), "value": _finite(r.value), "disparity": _finite(r.disparity),
+                 "active": bool(r.active)}
+                for r in points.itertuples()
+            ],
+        }  # fmt: skip
 
     @property
     def residual_by_actual(self) -> pd.DataFrame:
@@ -416,7 +542,24 @@ class GroupComparer(LinkedView):
             raise ValueError(f"reference={change['new']!r} is not a group.")
         self._compute(self._where)
 
+    @traitlets.observe("metric", "disparity_metric")
+    def _tradeoff_changed(self, change: dict[str, Any]) -> None:
+        if not hasattr(self, "evaluation") or not hasattr(self, "_groups"):
+            return
+        if change["name"] == "disparity_metric":
+            try:
+                mg.check_disparity_metric(change["new"], self.task == "regression")
+            except ValueError:
+                self.disparity_metric = change["old"]
+                raise
+        self._send_models()
+
     @traitlets.observe("thresholds")
     def _thresholds_changed(self, _change: dict[str, Any]) -> None:
         if hasattr(self, "evaluation") and hasattr(self, "_groups"):
             self._show_what_if()
+
+
+def _finite(x: float) -> float | None:
+    """A number for JSON: None for NaN and infinities."""
+    return float(x) if np.isfinite(x) else None

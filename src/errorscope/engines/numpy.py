@@ -480,29 +480,24 @@ class NumpyEngine(Engine):
         return np.quantile(kept, plan.qs) if len(kept) else np.zeros(0)
 
     def _roc_auc(self, plan: RocAuc, where: Filter) -> float:
-        """For each positive, the share of negatives scored lower (ties count half), from a sort of the
-        scores cached per class."""
+        """For each positive, the share of negatives scored lower (ties count half): each row's tie group of
+        the score (from one sort, cached per class) and whether it is positive, counted over the kept rows."""
         ev = self._ev
         positive = plan.positive
 
-        def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def build() -> tuple[np.ndarray, int]:
             score = ev.scores[:, positive]
-            order = np.argsort(score, kind="stable")  # intp: an int32 index would be cast on every click
-            small = np.int32 if len(score) < 2**30 else np.int64  # kept per class: half the bytes of int64
-            tie_group = np.zeros(len(score), dtype=small)
+            order = np.argsort(score, kind="stable")
+            tie_group = np.zeros(len(score), dtype=np.int64)
             np.cumsum(np.diff(score[order]) != 0, out=tie_group[1:])
-            return order, tie_group, ev.true_codes[order] == positive
+            small = np.int32 if 2 * len(score) < 2**31 else np.int64
+            code = np.empty(len(score), dtype=small)  # per row, in the data's order: 2 * tie group + positive
+            code[order] = tie_group * 2 + (ev.true_codes[order] == positive)
+            return code, int(tie_group[-1]) + 1 if len(score) else 0
 
-        order, tie_group, positive_in_order = self.cached(
-            ("score_order", positive, ev.active_model), build, keep=ev.n_classes
-        )
-        if where.everything:
-            is_pos, groups = positive_in_order, tie_group
-        else:
-            kept = self.mask(where)[order]
-            is_pos, groups = positive_in_order[kept], tie_group[kept]
-        size = int(groups[-1]) + 1 if len(groups) else 0
-        neg, pos = np.bincount(groups * 2 + is_pos, minlength=2 * size).reshape(size, 2).T
+        code, size = self.cached(("score_ties", positive, ev.active_model), build, keep=ev.n_classes)
+        kept = code if where.everything else code[self.mask(where)]  # a mask's rows: no reordering
+        neg, pos = np.bincount(kept, minlength=2 * size).reshape(size, 2).T
         n_pos, n_neg = pos.sum(), neg.sum()
         if n_pos == 0 or n_neg == 0:
             return np.nan

@@ -259,3 +259,25 @@ def test_the_report_compares_the_models(adult_two_models, tmp_path):  # type: ig
     diff = accuracy_score(y, b) - accuracy_score(y, a)
     assert accuracy[3].startswith(f"{diff:+.3f}".replace("-", "\u2212"))
     assert accuracy[4] == ("better" if diff > 0 else "worse")
+
+
+def test_a_discovered_slice_is_post_hoc_for_the_tests(adult_two_models):  # type: ignore[no-untyped-def]
+    ev = es.Evaluation(
+        adult_two_models, "income", y_score={"baseline": "p_baseline", "candidate": "p_candidate"}
+    )
+    browser = es.SliceBrowser(ev)
+    mc = es.ModelComparer(ev, n_boot=200)
+    try:
+        browser.discover(block=True)
+        assert len(browser.discovered_slices)
+        browser.select_discovered(0)  # found by searching the baseline's errors: tests on it are post hoc
+        assert ev.selection.clause(browser.source).searched
+        assert "found by searching the errors" in mc.note and mc.metrics_table["p_mcnemar"].isna().all()
+        browser.select_slice(
+            int(browser.table.query("role == 'feature'")["key"].iloc[0])
+        )  # listed, not searched
+        assert not ev.selection.clause(browser.source).searched
+        assert mc.note == "" and mc.metrics_table["p_mcnemar"].notna().any()
+    finally:
+        mc.close()
+        browser.close()

@@ -29,11 +29,13 @@ errors."""
 
 
 def prediction_clauses(selection: Selection, exclude: str) -> str:
-    """The text of the clauses (but view ``exclude``'s) that read predictions, scores, residuals or tags:
-    "" when the rows they keep are a sample a paired test applies to."""
+    """The text of the clauses (but view ``exclude``'s) that read predictions, scores, residuals or tags,
+    or whose rows a search of the errors found: "" when the rows they keep are a sample a paired test
+    applies to."""
     return " and ".join(
-        c.text for s, c in selection.clauses.items()
-        if s != exclude and {n.removeprefix("es_") for n in c.columns} & PREDICTION_CLAUSES
+        c.text + (" (found by searching the errors)" if c.searched else "")
+        for s, c in selection.clauses.items()
+        if s != exclude and (c.searched or {n.removeprefix("es_") for n in c.columns} & PREDICTION_CLAUSES)
     )  # fmt: skip
 
 
@@ -106,3 +108,13 @@ def _model_rows(found: pd.DataFrame, model: str, side: str, reference: bool = Fa
         out[column] = np.full(n, np.nan) if reference else found[column].to_numpy(dtype=np.float64)
     out["n"] = found["n"].to_numpy(dtype=np.float64).copy() if "n" in found else np.full(n, np.nan)
     return out
+
+
+def withheld_note(invalid: str) -> str:
+    """Why a view shows no p-values (``invalid``: :func:`prediction_clauses`' text), or ""."""
+    if not invalid:
+        return ""
+    return (
+        f"No p-values: the rows are chosen by {invalid}, from the models' predictions or errors (or tags "
+        "written while reviewing them), so they are not a sample the tests apply to."
+    )

@@ -172,10 +172,14 @@ def literal(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Clause:
-    """One view's contribution to the selection: an OR of terms, each term an AND of predicates."""
+    """One view's contribution to the selection: an OR of terms, each term an AND of predicates.
+
+    ``searched``: its rows were found by searching the errors (a discovered slice), so a test on them is
+    post hoc (the model comparer withholds its p-values); not part of the clause's identity."""
 
     source: str
     terms: tuple[tuple[Predicate, ...], ...]
+    searched: bool = field(default=False, compare=False)
 
     @classmethod
     def where(cls, source: str, *predicates: Predicate) -> Clause:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import traitlets
 
-from ..compare_models import METRICS_COLUMNS, compare_models, prediction_clauses
+from ..compare_models import METRICS_COLUMNS, compare_models, prediction_clauses, withheld_note
 from ..evaluation import Evaluation
 from ..model_comparison import AGREEMENT_CELLS, ERROR_CELLS
 from ..models import check_model_name
@@ -208,12 +208,7 @@ class ModelComparer(LinkedView):
         self._metrics, self._agreement, self._pairs = found.metrics, found.agreement[b], found.pairs
         self.pred_counts = as_buffer(self._pairs[b].sum(axis=0), "u4") if self.task == "multiclass" else b""
         invalid = prediction_clauses(self.evaluation.selection, self.source)
-        self.note = (
-            f"No p-values: the rows are chosen by {invalid}, which reads the models' predictions (or tags "
-            "written while reviewing them), so they are not a sample the tests apply to."
-            if invalid
-            else ""
-        )
+        self.note = withheld_note(invalid)
         if invalid:
             self._metrics[["p_mcnemar", "p_value"]] = np.nan
         self.metrics = [

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import traitlets
 
-from ..compare_models import prediction_clauses
+from ..compare_models import prediction_clauses, withheld_note
 from ..comparison import differing_features, distribution, feature_counts, rank_features
 from ..discovery import DiscoveryCancelled, discover_slices
 from ..evaluation import Evaluation
@@ -260,16 +260,19 @@ class SliceBrowser(LinkedView):
                 f"regression slice {index} does not exist; there are {len(self._regressions)} "
                 "(run discover_regressions() first)."
             )
-        self._toggle_term(tuple(self._regressions["predicates"].iloc[index]), additive)
+        self._toggle_term(tuple(self._regressions["predicates"].iloc[index]), additive, searched=True)
 
     def select_discovered(self, index: int, additive: bool = False) -> None:
         """Select the ``index``-th discovered slice (a conjunction)."""
         if not 0 <= index < len(self._discovered):
             raise ValueError(f"discovered slice {index} does not exist; there are {len(self._discovered)}.")
-        self._toggle_term(tuple(self._discovered["predicates"].iloc[index]), additive)
+        self._toggle_term(tuple(self._discovered["predicates"].iloc[index]), additive, searched=True)
 
-    def _toggle_term(self, term: Term, additive: bool) -> None:
+    def _toggle_term(self, term: Term, additive: bool, searched: bool = False) -> None:
+        """Select ``term`` (``additive``: OR it in, or out); ``searched``: a slice found by a search of the
+        errors (the clause says so: tests on its rows are post hoc)."""
         clause = self.clause
+        searched = searched or (additive and clause is not None and clause.searched)
         terms = list(clause.terms) if clause else []
         if term in terms and (additive or len(terms) == 1):
             terms.remove(term)
@@ -278,7 +281,7 @@ class SliceBrowser(LinkedView):
         else:
             terms = [term]
         if terms:
-            self._set_clause(Clause(self.source, tuple(terms)))
+            self._set_clause(Clause(self.source, tuple(terms), searched=searched))
         else:
             self.clear()
 
@@ -489,12 +492,7 @@ class SliceBrowser(LinkedView):
         self._model_table = model_slice_table(
             ev, self.model_a, self.model_b, self._where, withhold=bool(invalid), min_support=self.min_support
         )
-        self.model_note = (
-            f"No p-values: the rows are chosen by {invalid}, which reads the models' predictions (or tags "
-            "written while reviewing them), so they are not a sample the tests apply to."
-            if invalid
-            else ""
-        )
+        self.model_note = withheld_note(invalid)
         table = self._model_table
         counts = (
             {}

@@ -15,11 +15,10 @@ import pandas as pd
 
 from .evaluation import Evaluation
 from .model_comparison import ERROR_CELLS, agreement_counts, paired_class_metrics, paired_error_metrics
-from .plans import Filter, GroupCounts, Key, Measure
+from .plans import PAIRED_MEASURES, Filter, GroupCounts, Key, Measure
 from .selection import Selection
 
 METRICS_COLUMNS = ("model", "metric", "value", "diff", "diff_lo", "diff_hi", "p_mcnemar", "p_value", "n")
-PAIRED_SUMS = ("abs_error_diff", "abs_error_diff2", "sq_error_diff", "sq_error_diff2")
 
 
 PREDICTION_CLAUSES = frozenset({"predicted", "score", "confidence", "residual", "tag"})
@@ -89,7 +88,7 @@ def _regression_pair(
         "abs_error_a": Measure("abs_error", model=a), "abs_error_b": Measure("abs_error", model=b),
         "sq_error_a": Measure("sq_error", model=a), "sq_error_b": Measure("sq_error", model=b),
         "sq_error2_a": Measure("sq_error2", model=a), "sq_error2_b": Measure("sq_error2", model=b),
-        **{kind: Measure(kind, model=b, other=a) for kind in PAIRED_SUMS},  # type: ignore[arg-type]
+        **{kind: Measure(kind, model=b, other=a) for kind in sorted(PAIRED_MEASURES)},  # type: ignore[arg-type]
     }  # fmt: skip
     counted = ev.engine.count(GroupCounts((Key.better(a, b),), tuple(measures.values())), where)
     n = int(counted.counts.sum())

@@ -880,15 +880,6 @@ class Evaluation:
             raise ValueError(f"{name}[{model}]: only predicted[...] names a model (its predicted class).")
         return column, role, model
 
-    def model_numbers(self, column: str, model: str) -> np.ndarray:
-        """A regression model's ``predicted``, ``residual`` or ``abs_error`` values (in memory)."""
-        predicted = self.predictions(model).predicted_values
-        assert predicted is not None
-        if column == "predicted":
-            return predicted
-        residual = predicted - self.actual_values
-        return residual if column == "residual" else np.abs(residual)
-
     # -- construction helpers ----------------------------------------------------------------------
     def _derived_columns(self) -> dict[str, Any]:
         """Columns computed from the evaluation itself, by name (prefixed ``es_`` if the data has one)."""

@@ -247,6 +247,13 @@ class NumpyEngine(Engine):
     def _residual(self, model: str = "") -> np.ndarray:
         return self._predicted_values(model) - self._ev.actual_values
 
+    def _model_numbers(self, column: str, model: str) -> np.ndarray:
+        """A regression model's ``predicted``, ``residual`` or ``abs_error`` values."""
+        if column == "predicted":
+            return self._predicted_values(model)
+        residual = self._residual(model)
+        return residual if column == "residual" else np.abs(residual)
+
     def wrong(self) -> np.ndarray:
         """Per row, whether the prediction is wrong (read-only)."""
         ev = self._ev
@@ -580,8 +587,8 @@ class NumpyEngine(Engine):
     def _model_numbers_kept(self, predicate: Predicate) -> np.ndarray:
         """A regression model's ``predicted`` / ``residual`` / ``abs_error`` compared with a number or
         another model's (``abs_error[b] < abs_error[a]``); False where a side is missing."""
-        ev, op = self._ev, predicate.op
-        x = ev.model_numbers(predicate.column, predicate.model)
+        op = predicate.op
+        x = self._model_numbers(predicate.column, predicate.model)
         if op == "between":
             lo, hi = predicate.values
             keep = np.ones(len(x), dtype=bool) if lo is None else x >= lo
@@ -597,7 +604,7 @@ class NumpyEngine(Engine):
                 raise ValueError(
                     f"{predicate.text}: compare with another model's numbers, e.g. abs_error[a]."
                 )
-            other = ev.model_numbers(value.column, value.model)
+            other = self._model_numbers(value.column, value.model)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             other = float(value)
         else:

@@ -174,9 +174,11 @@ class ForceViewer(LinkedView):
         if not self.current or explainer is None:
             return pd.DataFrame(columns=["feature", "value", "contribution"])
         row = self._row_of(self.current)
-        c = int(self.explainer.explain(row, self._class_index(), self.output).class_index[0])
-        output = self.output if self.output in explainer.outputs else explainer.native_output
-        return explainer.explain(row, c, output).frame(0, self._data())
+        return explainer.explain(row, self._shown_class(), self._output_of(explainer)).frame(0, self._data())
+
+    def _output_of(self, explainer: Explainer) -> str:
+        """The viewer's output when ``explainer`` has it, else its own."""
+        return self.output if self.output in explainer.outputs else explainer.native_output
 
     def _can_explain(self, model: str) -> bool:
         """Whether ``model`` can be explained here: its estimator is known, on the viewer's features."""
@@ -442,17 +444,7 @@ class ForceViewer(LinkedView):
     def _force_payload(self, row: np.ndarray, row_id: str) -> RowExplanation:
         ev = self.evaluation
         explained = self.explainer.explain(row, self._class_index(), self.output)
-        frame = explained.frame(0, self._data())
-        payload = {
-            "id": row_id,
-            "features": frame["feature"].tolist(),
-            "values": [display_text(v) for v in frame["value"]],
-            "contributions": as_buffer(frame["contribution"].to_numpy(), "f8"),
-            "base": frame.attrs["base_value"],
-            "output": frame.attrs["output"],
-            "class": self._class_name(int(explained.class_index[0])),
-            "space": self.output,
-        }
+        payload = self._plot_payload(explained, row_id, self.output)
         if is_regression(ev):
             actual = float(self.explainer.rows.actual(row)[0])
             predicted = float(self.explainer.rows.predicted_value(row)[0])
@@ -466,6 +458,20 @@ class ForceViewer(LinkedView):
         self._compare_payload(row, row_id, int(explained.class_index[0]))
         return explained
 
+    def _plot_payload(self, explained: RowExplanation, row_id: str, output: str) -> dict[str, Any]:
+        """A force plot's payload: one explained row's contributions, base value and output."""
+        frame = explained.frame(0, self._data())
+        return {
+            "id": row_id,
+            "features": frame["feature"].tolist(),
+            "values": [display_text(v) for v in frame["value"]],
+            "contributions": as_buffer(frame["contribution"].to_numpy(), "f8"),
+            "base": frame.attrs["base_value"],
+            "output": frame.attrs["output"],
+            "class": self._class_name(int(explained.class_index[0])),
+            "space": output,
+        }
+
     def _compare_payload(self, row: np.ndarray, row_id: str, class_index: int) -> None:
         """The compare model's force plot of the same row and class (in the viewer's output when it has
         it, else in its own)."""
@@ -473,16 +479,11 @@ class ForceViewer(LinkedView):
         if explainer is None:
             self.compare_force = {}
             return
-        output = self.output if self.output in explainer.outputs else explainer.native_output
-        explained = explainer.explain(row, class_index, output)
-        frame = explained.frame(0, self._data())
-        payload: dict[str, Any] = {
-            "model": self.compare_model, "id": row_id, "features": frame["feature"].tolist(),
-            "values": [display_text(v) for v in frame["value"]],
-            "contributions": as_buffer(frame["contribution"].to_numpy(), "f8"),
-            "base": frame.attrs["base_value"], "output": frame.attrs["output"],
-            "class": self._class_name(class_index), "space": output,
-        }  # fmt: skip
+        output = self._output_of(explainer)
+        payload = {
+            "model": self.compare_model,
+            **self._plot_payload(explainer.explain(row, class_index, output), row_id, output),
+        }
         ev = self.evaluation
         if ev.in_memory and not is_regression(ev):  # its prediction of the row (in memory: by position)
             codes = ev.predictions(self.compare_model).pred_codes

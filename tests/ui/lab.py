@@ -172,7 +172,7 @@ def kernel_eval(page: Page, code: str) -> str:
         const future = kernel.requestExecute({ code, store_history: false });
         let out = "", err = null;
         future.onIOPub = (msg) => {
-          if (msg.header.msg_type === "stream") out += msg.content.text;
+          if (msg.header.msg_type === "stream" && msg.content.name === "stdout") out += msg.content.text;  // warnings go to stderr
           if (msg.header.msg_type === "error") err = msg.content.ename + ": " + msg.content.evalue;
         };
         await future.done;

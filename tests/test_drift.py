@@ -80,11 +80,7 @@ def test_drift_table_adjusts_over_features_and_flags(adult_train, adult_test):  
         train, test = adult_train[column], shifted[column]
         if kind == "numeric":
             edges = np.unique(np.quantile(train, np.linspace(0, 1, 11)))
-            cut = lambda s: np.bincount(
-                np.clip(np.searchsorted(edges, s, side="right") - 1, 0, len(edges) - 2),
-                minlength=len(edges) - 1,
-            )
-            binned.append((cut(train), cut(test)))
+            binned.append((bin_counts(edges, train), bin_counts(edges, test)))
         else:
             binned.append(value_counts(train.astype(object), test.astype(object)))
         by_value.append(

@@ -133,7 +133,7 @@ def test_decimals_round_numbers_before_matching() -> None:
     exact = train_overlap(evaluation, train, ["x", "n", "c"])
     assert exact["id"].tolist() == [4]
     near = train_overlap(evaluation, train, ["x", "n", "c"], decimals=2)
-    # 1.004 -> 1.0 but 1.006 -> 1.01; 0.125 -> 0.12 (half to even) and 0.135 -> 0.14 (just above a half)
+    # 1.004 -> 1.0 but 1.006 -> 1.01; halves go to the even digit: 0.125 -> 0.12, 0.135 -> 0.14
     assert near["id"].tolist() == [0, 2, 3, 4]
     oracle = merge_oracle(evaluation.round(2), train.round(2), ["x", "n", "c"])
     assert near["id"].tolist() == oracle["index"].tolist()

@@ -132,6 +132,9 @@ def pandas_rows(values: pd.Series, predicate: Predicate) -> np.ndarray:
             keep &= (values >= lo).fillna(False).to_numpy(dtype=bool)
         if hi is not None:
             keep &= (values < hi).fillna(False).to_numpy(dtype=bool)
+    elif predicate.op in ("<", "<=", ">", ">=", "=="):
+        compare = {"<": values.lt, "<=": values.le, ">": values.gt, ">=": values.ge, "==": values.eq}
+        keep = compare[predicate.op](predicate.values[0]).fillna(False).to_numpy(dtype=bool) & present
     else:
         raise ValueError(f"pandas_rows: predicates of op {predicate.op!r} are not sliced")
     return ~keep if predicate.negated else keep

@@ -18,6 +18,7 @@ TRAIT_LIST = re.compile(r"""["']([a-z_0-9]+)["']""")
 WIDGETS = [
     es.ConfusionMatrix, es.SliceBrowser, es.ForceViewer, es.GroupComparer, es.ErrorTagger,
     es.widgets.overview.ModelOverview, es.widgets.overview.SelectionBar, es.ResidualPlot, es.ModelComparer,
+    es.DataProfile,
 ]  # fmt: skip
 PYTHON_ONLY = {"_esm", "_css", "_anywidget_id", "_view_name", "_model_name", "_view_module"}
 

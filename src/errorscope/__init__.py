@@ -12,6 +12,7 @@ from .tags import TagStore, TagStoreError
 from .widgets import (
     ConfusionMatrix,
     Dashboard,
+    DataProfile,
     ErrorTagger,
     ForceViewer,
     GroupComparer,
@@ -28,6 +29,7 @@ __all__ = [
     "Clause",
     "ConfusionMatrix",
     "Dashboard",
+    "DataProfile",
     "ErrorTagger",
     "Evaluation",
     "ForceViewer",

@@ -135,7 +135,11 @@ class Evaluation:
         engine: str | None = None,
         task: str | None = None,
         models: Mapping[str, Any] | None = None,
+        train: Any = None,
+        train_y: Any = None,
+        history: Any = None,
     ) -> None:
+        self._training_arguments = (train, train_y, history, y_true if isinstance(y_true, str) else None)
         self._model_arguments: list[ModelArguments] = []
         self._other_role_columns: set[str] = set()  # other models' y_pred / y_score columns: not features
         if is_several(models, y_pred, y_score):
@@ -264,6 +268,19 @@ class Evaluation:
         self._active = next(iter(self._models))
         for arguments in self._model_arguments[1:]:
             self._models[arguments.name] = self._other_model(arguments)
+        self._attach_training()
+
+    def _attach_training(self) -> None:
+        """``train=``, ``train_y=`` and ``history=``, checked (see :mod:`errorscope.training`)."""
+        from .history import curves_of
+        from .training import training_rows
+
+        train, train_y, history, target = self._training_arguments
+        self.train, self.train_labels = training_rows(self, train, train_y, target)
+        self.history = history
+        self.training_curves, self.training_warnings = (
+            curves_of(history) if history is not None else (None, None)
+        )
 
     def _first_model_name(self) -> str:
         return self._model_arguments[0].name if self._model_arguments else DEFAULT_MODEL
@@ -531,6 +548,48 @@ class Evaluation:
             )
         positions = self.row_keys.positions(values.tolist(), "select(ids)")  # unknown ids: a clear error
         return Predicate("id", "ids", tuple(self.ids[positions].tolist()))
+
+    def train_overlap(self, decimals: int | None = None) -> pd.DataFrame:
+        """The evaluation rows whose features exactly repeat a training row (``train=``), with how many
+        training rows repeat them and, with training labels, whether the labels agree; ``decimals``
+        rounds numeric features first (near-duplicates). See :func:`errorscope.leakage.train_overlap`."""
+        from .leakage import train_overlap
+
+        if self.train is None:
+            raise ValueError(
+                "train_overlap() compares with the training rows: build the Evaluation with train=."
+            )
+        labels = self.train_labels
+        if self.in_memory:
+            return train_overlap(
+                self.data, self.train, self.features, self.y_true, labels, self.ids, decimals
+            )
+        from .engines.sources import ROW
+
+        if isinstance(self.train, pd.DataFrame):
+            raise ValueError(
+                "train_overlap() on a SQL engine joins where the rows are: pass train= as a frame of the same "
+                "engine (a DuckDB relation of the same connection, a Spark DataFrame of the same session)."
+            )
+        roles = self.engine.roles  # type: ignore[attr-defined]
+        native = self.engine.source.frame.to_native()  # type: ignore[attr-defined]
+        ids = roles.ids or ROW
+        return train_overlap(
+            native,
+            self.train,
+            self.features,
+            roles.y_true,
+            labels if isinstance(labels, str) else None,
+            ids,
+            decimals,
+        )
+
+    def qos(self, selection: bool = True, max_rows: int = 100_000, repeats: int = 5) -> pd.DataFrame:
+        """The model's quality of service: prediction latency per row and per 1,000 rows (p50, p95 over
+        ``repeats``) and peak memory, on all rows and on the selection; see :mod:`errorscope.qos`."""
+        from .qos import evaluation_qos
+
+        return evaluation_qos(self, selection=selection, max_rows=max_rows, repeats=repeats)
 
     def selected(self) -> pd.DataFrame:
         """The rows every clause keeps, with ``actual``, ``predicted`` (and ``score``) columns."""

@@ -281,3 +281,25 @@ def png_bytes(fig: Figure, dpi: int = 80) -> bytes:
 def _short(text: object, limit: int = 18) -> str:
     s = str(text)
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def profile_figure(
+    charts: Sequence[pd.DataFrame], names: Sequence[str], error_measure: str, title: str
+) -> Figure:
+    """The data profile's first charts: per feature its rows per cell (outline: all rows; filled: the
+    rows kept) and the error per cell on a second axis."""
+    columns = 3
+    rows = max(1, -(-len(charts) // columns))
+    fig = Figure(figsize=(11, 2.6 * rows), layout="constrained")
+    fig.suptitle(title, **DATA_TEXT)
+    for i, (chart, name) in enumerate(zip(charts, names, strict=True)):
+        ax = fig.add_subplot(rows, columns, i + 1)
+        x = np.arange(len(chart))
+        ax.bar(x, chart["rows"], color="none", edgecolor=BRAND, linewidth=0.8)
+        ax.bar(x, chart["kept"], color=BRAND, alpha=0.6)
+        ax.set_xticks(x, [_short(str(c), 12) for c in chart["cell"]], rotation=60, fontsize=6, **DATA_TEXT)
+        ax.set_title(name, fontsize=9, **DATA_TEXT)
+        errors = ax.twinx()
+        errors.plot(x, chart["error"], color=ERROR, marker=".", linewidth=1)
+        errors.set_ylabel(error_measure, fontsize=7, color=ERROR)
+    return fig

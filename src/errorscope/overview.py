@@ -244,3 +244,76 @@ def _repeats(values: pd.Series, numeric: bool) -> np.ndarray:
         return np.isin(bits, ordered[1:][same])
     codes, _ = pd.factorize(values, use_na_sentinel=False)  # missing values are one value, as duplicated
     return np.bincount(codes)[codes] > 1
+
+
+OVERLAP_RULE = "every feature equal to a training row's (missing matches missing)"
+BALANCE_ALPHA = 0.001  # class balance train against evaluation: chi-square p below this is a sign
+
+
+def warning_signs(ev: Evaluation) -> pd.DataFrame:
+    """The warning signs found before looking at single errors, each with its evidence and the rule that
+    found it (columns sign, evidence, rule): the training curves' (``history=``, see
+    :func:`errorscope.history.warning_signs`), drifted features and evaluation rows repeating training
+    rows (``train=``), a class balance unlike the training rows', and features that alone predict the
+    label (:func:`data_checks`)."""
+    rows: list[dict[str, str]] = []
+    curves = getattr(ev, "training_warnings", None)
+    if curves is not None:
+        rows += [
+            {"sign": r.sign, "evidence": f"{r.metric}: {r.evidence}", "rule": r.rule}
+            for r in curves.itertuples(index=False)
+        ]
+    if getattr(ev, "train", None) is not None:
+        rows += _train_signs(ev)
+    for r in data_checks(ev).itertuples(index=False):
+        if r.check == "possible leak":
+            rows.append({"sign": "possible leak", "evidence": f"{r.column}: {r.detail}",
+                         "rule": "one feature alone predicts the label (accuracy or R² of 98% or more)"})  # fmt: skip
+    return pd.DataFrame(rows, columns=["sign", "evidence", "rule"])
+
+
+def _train_signs(ev: Evaluation) -> list[dict[str, str]]:
+    from .leakage import class_balance, overlap_summary
+    from .profile import train_drift
+
+    rows = []
+    drift = train_drift(ev)
+    for r in drift[drift["drifted"]].itertuples(index=False):
+        rows.append({
+            "sign": "drift", "evidence": f"{r.feature}: PSI {r.drift_psi:.3f} ({r.psi_verdict}), "
+            f"{r.drift_test} {r.drift_statistic:.4g}, p = {r.drift_p:.2g}, q = {r.drift_q:.2g}",
+            "rule": "the evaluation rows differ from the training rows: Benjamini-Hochberg q < 0.05 over the "
+            "features, or PSI >= 0.1 over the training deciles",
+        })  # fmt: skip
+    try:
+        overlap = ev.train_overlap()
+    except ValueError:  # a SQL Evaluation with a pandas training frame: not joined here
+        overlap = None
+    if overlap is not None and len(overlap):
+        found = overlap_summary(overlap, ev.n_rows)
+        agree = found["label_agreement"]
+        labels = "" if np.isnan(agree) else f"; their labels agree with the training copies' in {agree:.0%}"
+        rows.append({"sign": "train/evaluation overlap",
+                     "evidence": f"{found['rows']:,} evaluation rows ({found['share']:.2%}) repeat a training row{labels}",
+                     "rule": OVERLAP_RULE})  # fmt: skip
+    labels = _train_label_values(ev)
+    if labels is not None and not ev.is_regression:
+        balance = class_balance(labels, ev.y_true if ev.in_memory else _eval_labels(ev))
+        if balance.attrs["p"] < BALANCE_ALPHA:
+            worst = balance.iloc[int(np.argmax(np.abs(balance["difference"].to_numpy())))]
+            rows.append({"sign": "class balance differs",
+                         "evidence": f"{worst['class']}: {worst['train_share']:.1%} of training rows, "
+                         f"{worst['eval_share']:.1%} of evaluation rows (chi-square p = {balance.attrs['p']:.2g})",
+                         "rule": f"chi-square test of homogeneity, p < {BALANCE_ALPHA}"})  # fmt: skip
+    return rows
+
+
+def _train_label_values(ev: Evaluation) -> np.ndarray | None:
+    from .training import train_label_values
+
+    return train_label_values(ev)
+
+
+def _eval_labels(ev: Evaluation) -> np.ndarray:
+    counts = ev.engine.count(CONFUSION, ev.engine.as_filter(None)).counts.sum(axis=1)
+    return np.repeat(np.asarray(ev.class_names, dtype=object), counts)

@@ -418,3 +418,4 @@ def init_lazy(ev: Any, data: Any, engine: str | None, arguments: Arguments) -> N
             score_order=columns.score_order,
         )  # fmt: skip
     ev._active = first
+    ev._attach_training()

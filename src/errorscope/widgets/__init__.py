@@ -3,6 +3,7 @@
 from .base import LinkedView
 from .confusion_matrix import ConfusionMatrix
 from .dashboard import Dashboard, dashboard
+from .data_profile import DataProfile
 from .error_tagger import ErrorTagger
 from .force_viewer import ForceViewer
 from .group_comparer import GroupComparer
@@ -14,6 +15,7 @@ from .slice_browser import SliceBrowser
 __all__ = [
     "ConfusionMatrix",
     "Dashboard",
+    "DataProfile",
     "ErrorTagger",
     "ForceViewer",
     "GroupComparer",

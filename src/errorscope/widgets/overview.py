@@ -10,7 +10,7 @@ import pandas as pd
 import traitlets
 
 from ..evaluation import Evaluation
-from ..overview import class_balance, data_checks, key_metrics
+from ..overview import class_balance, data_checks, key_metrics, warning_signs
 from ..plans import Filter
 from ..selection import Clause
 from .base import LinkedView, as_buffer, is_regression
@@ -39,6 +39,13 @@ class ModelOverview(LinkedView):
     value_edges = traitlets.Bytes(b"").tag(sync=True)  # a regression: the bins of its distributions
     selected_actual_counts = traitlets.Bytes(b"").tag(sync=True)  # a regression: the selection's, per bin
     selected_predicted_counts = traitlets.Bytes(b"").tag(sync=True)
+    warning_signs = traitlets.List(traitlets.Dict()).tag(sync=True)  # sign, evidence, rule
+    curves = traitlets.List(traitlets.Dict()).tag(sync=True)  # per metric and split: steps, values (run mean)
+    model_info = traitlets.Dict().tag(sync=True)  # the model summary (estimator, steps, size), {} without one
+    split_sizes = traitlets.Dict().tag(sync=True)  # rows of the evaluation and (train=) training sets
+    qos = traitlets.List(traitlets.Dict()).tag(sync=True)  # the latest measured quality of service
+    qos_status = traitlets.Unicode("").tag(sync=True)  # "", "running", "done" or why it failed
+    qos_progress = traitlets.Float(0.0).tag(sync=True)
 
     def __init__(self, evaluation: Evaluation, **kwargs: Any) -> None:
         super().__init__(evaluation, **kwargs)
@@ -58,6 +65,15 @@ class ModelOverview(LinkedView):
             self.checks = self._checks.astype({"rows": int}).to_dict("records")
             self.n_features = len(ev.features)
             self.positive_label = ev.positive_name or ""
+            self._warnings = warning_signs(ev)
+            self.warning_signs = self._warnings.to_dict("records")
+            self.curves = _curve_payload(getattr(ev, "training_curves", None))
+            self.model_info = _model_info(ev)
+            train = getattr(ev, "train", None)
+            self.split_sizes = {
+                "evaluation": ev.n_rows,
+                **({"train": _rows_of(train)} if train is not None else {}),
+            }
             self._compute(ev.selection.filter())
 
     @property
@@ -81,6 +97,44 @@ class ModelOverview(LinkedView):
     @property
     def checks_table(self) -> pd.DataFrame:
         return self._checks.copy()
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        """The warning signs found (sign, evidence, rule): see :func:`errorscope.overview.warning_signs`."""
+        return self._warnings.copy()
+
+    @property
+    def qos_table(self) -> pd.DataFrame:
+        """The latest :meth:`measure_qos` result (empty before one ran)."""
+        return pd.DataFrame(self.qos)
+
+    def measure_qos(self, block: bool = False) -> Any:
+        """Time the model (latency per row and per 1,000 rows, peak memory) on all rows and the selection
+        in the background, its progress shown (``ev.qos()`` measures the same, blocking)."""
+        from ..qos import evaluation_qos
+
+        ev = self.evaluation
+        if ev.model is None:
+            raise ValueError("the quality of service times the model: pass model= to Evaluation.")
+        self.qos_status, self.qos_progress = "running", 0.0
+
+        def work(job: Any) -> pd.DataFrame:
+            return evaluation_qos(ev, progress=lambda fraction, _message: job.report(fraction))
+
+        def done(table: pd.DataFrame) -> None:
+            with self.hold_sync():
+                self.qos = [{k: _plain(v) for k, v in row.items()} for row in table.to_dict("records")]
+                self.qos_status, self.qos_progress = "done", 1.0
+
+        def failed(err: BaseException) -> None:
+            self.qos_status = f"failed: {type(err).__name__}: {err}"
+
+        def progress(fraction: float) -> None:
+            self.qos_progress = round(fraction, 3)
+
+        engine_ok = ev.engine.for_thread() is ev.engine
+        return ev.jobs.submit("qos", work, owner=self, done=done, failed=failed, progress=progress,
+                              block=block or not engine_ok)  # fmt: skip
 
     # -- static fallback -----------------------------------------------------------------------
     def to_figure(self) -> Any:
@@ -140,7 +194,46 @@ class ModelOverview(LinkedView):
         pass  # selects nothing
 
     def _handle_message(self, content: dict[str, Any]) -> None:
-        pass
+        if content.get("type") == "qos":
+            self.measure_qos()
+
+
+def _rows_of(frame: Any) -> int | None:
+    try:
+        return len(frame)
+    except TypeError:  # a lazy frame: counted where it is
+        import narwhals as nw
+
+        counted = nw.from_native(frame).select(nw.len()).lazy().collect()
+        return int(counted.item())
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _curve_payload(curves: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """Per metric and split, the steps and the value (the mean over runs) at each."""
+    if curves is None or not len(curves):
+        return []
+    mean = curves.groupby(["metric", "split", "step"], sort=False)["value"].mean().reset_index()
+    return [
+        {"metric": str(metric), "split": str(split), "steps": [_plain(v) for v in rows["step"]],
+         "values": [_plain(v) for v in rows["value"]]}
+        for (metric, split), rows in mean.groupby(["metric", "split"], sort=False)
+    ]  # fmt: skip
+
+
+def _model_info(ev: Evaluation) -> dict[str, Any]:
+    from ..model_summary import model_summary
+
+    if ev.model is None:
+        return {}
+    summary = model_summary(ev.model).to_dict()
+    return {"estimator": summary["estimator"], "library": summary["library"], "size": summary["size"],
+            "changed": [p for p in summary["params"] if p.get("changed")]}  # fmt: skip
 
 
 class SelectionBar(LinkedView):
